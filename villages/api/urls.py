@@ -1,0 +1,12 @@
+from rest_framework.routers import DefaultRouter
+
+from .views import BranchOfficeViewSet, DistrictViewSet, ProvinceViewSet, RegencyViewSet, VillageViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.register("provinces", ProvinceViewSet, basename="province")
+router.register("regencies", RegencyViewSet, basename="regency")
+router.register("districts", DistrictViewSet, basename="district")
+router.register("villages", VillageViewSet, basename="village")
+router.register("branches", BranchOfficeViewSet, basename="branch")
+
+urlpatterns = router.urls

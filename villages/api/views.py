@@ -1,0 +1,65 @@
+"""Read-only region endpoints, addressed by official code. Regions change only by import."""
+
+from rest_framework import viewsets
+
+from villages import selectors
+from villages.filtersets import BranchOfficeFilterSet, DistrictFilterSet, RegencyFilterSet, VillageFilterSet
+
+from .serializers import (
+    BranchOfficeSerializer,
+    DistrictSerializer,
+    ProvinceSerializer,
+    RegencySerializer,
+    VillageSerializer,
+)
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_field = "code"
+    lookup_value_regex = r"[0-9.]+"
+    search_fields = ["name"]
+    ordering_fields = ["code", "name"]
+    ordering = ["code"]
+
+
+class ProvinceViewSet(RegionViewSet):
+    """Provinces (`15`)."""
+
+    queryset = selectors.province_list()
+    serializer_class = ProvinceSerializer
+
+
+class RegencyViewSet(RegionViewSet):
+    """Regencies and cities (`15.01`); filter by `province` code and `kind`."""
+
+    queryset = selectors.regency_list()  # select_related: province (its code)
+    serializer_class = RegencySerializer
+    filterset_class = RegencyFilterSet
+
+
+class DistrictViewSet(RegionViewSet):
+    """Districts (`15.01.01`); filter by `province` or `regency` code."""
+
+    queryset = selectors.district_list()  # select_related: regency, province (their codes)
+    serializer_class = DistrictSerializer
+    filterset_class = DistrictFilterSet
+
+
+class VillageViewSet(RegionViewSet):
+    """Villages (`15.01.01.2001`); filter by `province`, `regency`, `district` code and `kind`."""
+
+    queryset = selectors.village_list()  # select_related: district, regency, province (codes)
+    serializer_class = VillageSerializer
+    filterset_class = VillageFilterSet
+
+
+class BranchOfficeViewSet(viewsets.ReadOnlyModelViewSet):
+    """BPJS Ketenagakerjaan branch offices and the regencies each serves."""
+
+    queryset = selectors.branch_office_list()  # prefetch: regencies (listed per branch)
+    serializer_class = BranchOfficeSerializer
+    filterset_class = BranchOfficeFilterSet
+    lookup_field = "code"
+    search_fields = ["name", "code"]
+    ordering_fields = ["code", "name"]
+    ordering = ["code"]

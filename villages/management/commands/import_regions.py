@@ -1,0 +1,59 @@
+"""python manage.py import_regions FILE: load or refresh the official region list."""
+
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from villages.choices import RegionLevel
+from villages.services import LEVELS, RegionImportError, regions_import_file
+
+PLURAL = {
+    RegionLevel.PROVINCE: "provinces",
+    RegionLevel.REGENCY: "regencies",
+    RegionLevel.DISTRICT: "districts",
+    RegionLevel.VILLAGE: "villages",
+}
+MISSING_SHOWN = 10
+
+
+class Command(BaseCommand):
+    help = "Import the official Kemendagri region list from a `code,name` CSV file (idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path, help="CSV file with the header code,name")
+        parser.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+
+    def handle(self, *args, file: Path, dry_run: bool, **options) -> None:
+        if not file.is_file():
+            raise CommandError(f"{file}: no such file")
+        started = time.monotonic()
+
+        def progress(level: str, done: int, total: int) -> None:
+            interactive = self.stdout.isatty()
+            if done < total and not interactive:
+                return
+            ending = "\r" if done < total else "\n"
+            self.stdout.write(f"  {PLURAL[level]}: {done:,}/{total:,} created", ending=ending)
+            self.stdout.flush()
+
+        try:
+            report = regions_import_file(path=file, dry_run=dry_run, progress=progress)
+        except RegionImportError as exc:
+            raise CommandError(f"{file} rejected, nothing was written:\n{exc.describe()}") from exc
+
+        elapsed = time.monotonic() - started
+        for level in LEVELS:
+            line = f"{PLURAL[level]}: {report.created[level]:,} created, {report.renamed[level]:,} renamed"
+            missing = report.missing[level]
+            if missing:
+                listed = ", ".join(missing[:MISSING_SHOWN]) + (" ..." if len(missing) > MISSING_SHOWN else "")
+                line += f"; {len(missing):,} in the database but not in the file (kept): {listed}"
+            self.stdout.write(line)
+        if not report.changed:
+            outcome = "nothing changed: every region is already up to date."
+        elif dry_run:
+            outcome = "changes found; dry run, nothing was written."
+        else:
+            outcome = "changes applied."
+        self.stdout.write(self.style.SUCCESS(f"{report.rows:,} rows read in {elapsed:.1f} s; {outcome}"))

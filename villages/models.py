@@ -1,0 +1,144 @@
+"""The official region hierarchy (Kemendagri codes) and BPJS Ketenagakerjaan branch offices.
+
+Every level keeps an integer primary key and a unique `code`; the API addresses regions by
+code. Lower levels carry foreign keys to every ancestor so any level can be filtered or
+grouped without joins.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import RegencyKind, VillageKind
+
+PROVINCE_CODE_RE = r"^[0-9]{2}$"
+REGENCY_CODE_RE = r"^[0-9]{2}\.[0-9]{2}$"
+DISTRICT_CODE_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$"
+VILLAGE_CODE_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[123][0-9]{3}$"
+
+# First digit of the last part of a village code -> kind.
+VILLAGE_KIND_BY_DIGIT = {"1": VillageKind.KELURAHAN, "2": VillageKind.DESA, "3": VillageKind.DESA_ADAT}
+
+
+def regency_kind_for_code(code: str) -> RegencyKind:
+    """Kabupaten when the regency part is below 70, kota from 70 up."""
+    return RegencyKind.KOTA if int(code[3:5]) >= 70 else RegencyKind.KABUPATEN
+
+
+def village_kind_for_code(code: str) -> VillageKind:
+    """Kelurahan `1xxx`, desa `2xxx`, desa adat `3xxx`."""
+    return VILLAGE_KIND_BY_DIGIT[code[9]]
+
+
+class Region(models.Model):
+    """Fields every level shares: the official code and name."""
+
+    code = models.CharField(_("code"), max_length=13, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Province(Region):
+    """A province (`15`)."""
+
+    class Meta(Region.Meta):
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=PROVINCE_CODE_RE), name="province_code_shape"),
+        ]
+
+
+class Regency(Region):
+    """A regency (kabupaten, `15.01`) or city (kota, `15.71`)."""
+
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="regencies", verbose_name=_("province")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=RegencyKind.choices)
+
+    class Meta(Region.Meta):
+        verbose_name = _("regency/city")
+        verbose_name_plural = _("regencies/cities")
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=REGENCY_CODE_RE), name="regency_code_shape"),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=RegencyKind.KOTA, code__regex=r"^[0-9]{2}\.[7-9][0-9]$")
+                    | Q(kind=RegencyKind.KABUPATEN, code__regex=r"^[0-9]{2}\.[0-6][0-9]$")
+                ),
+                name="regency_kind_matches_code",
+            ),
+        ]
+
+
+class District(Region):
+    """A district (kecamatan, `15.01.01`)."""
+
+    regency = models.ForeignKey(
+        Regency, on_delete=models.PROTECT, related_name="districts", verbose_name=_("regency/city")
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="districts", verbose_name=_("province")
+    )
+
+    class Meta(Region.Meta):
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=DISTRICT_CODE_RE), name="district_code_shape"),
+        ]
+
+
+class Village(Region):
+    """A village: kelurahan (`1xxx`), desa (`2xxx`) or desa adat (`3xxx`)."""
+
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="villages", verbose_name=_("district")
+    )
+    regency = models.ForeignKey(
+        Regency, on_delete=models.PROTECT, related_name="villages", verbose_name=_("regency/city")
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="villages", verbose_name=_("province")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=VillageKind.choices)
+
+    class Meta(Region.Meta):
+        verbose_name = _("village")
+        verbose_name_plural = _("villages")
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=VILLAGE_CODE_RE), name="village_code_shape"),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=VillageKind.KELURAHAN, code__regex=r"\.1[0-9]{3}$")
+                    | Q(kind=VillageKind.DESA, code__regex=r"\.2[0-9]{3}$")
+                    | Q(kind=VillageKind.DESA_ADAT, code__regex=r"\.3[0-9]{3}$")
+                ),
+                name="village_kind_matches_code",
+            ),
+        ]
+
+
+class BranchOffice(models.Model):
+    """A BPJS Ketenagakerjaan branch office (Kantor Cabang) and the regencies it serves."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    regencies = models.ManyToManyField(
+        Regency, related_name="branch_offices", blank=True, verbose_name=_("regencies/cities served")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("branch office")
+        verbose_name_plural = _("branch offices")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,30 @@
+"""Read querysets of the region hierarchy, with the joins each representation needs."""
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import BranchOffice, District, Province, Regency, Village
+
+
+def province_list() -> QuerySet[Province]:
+    """All provinces by code."""
+    return Province.objects.all()
+
+
+def regency_list() -> QuerySet[Regency]:
+    """Regencies with their province (its code is shown)."""
+    return Regency.objects.select_related("province")
+
+
+def district_list() -> QuerySet[District]:
+    """Districts with their regency and province (their codes are shown)."""
+    return District.objects.select_related("regency", "province")
+
+
+def village_list() -> QuerySet[Village]:
+    """Villages with district, regency and province (their codes are shown)."""
+    return Village.objects.select_related("district", "regency", "province")
+
+
+def branch_office_list() -> QuerySet[BranchOffice]:
+    """Branch offices with the regencies they serve, fetched in one extra query."""
+    return BranchOffice.objects.prefetch_related(Prefetch("regencies", queryset=Regency.objects.order_by("code")))
