@@ -8,6 +8,7 @@ from ucj_project.api.health import healthz
 
 api_v1 = [
     path("", include("villages.api.urls")),
+    path("", include("enrollment.api.urls")),
 ]
 
 urlpatterns = [

@@ -109,7 +109,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ucj_project.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    "EXCEPTION_HANDLER": "ucj_project.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -156,3 +156,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Enrollment rules (days).
+UCJ_FUTURE_HORIZON_DAYS = env.int("UCJ_FUTURE_HORIZON_DAYS", default=31)
+UCJ_PAID_UNTIL_HORIZON_DAYS = env.int("UCJ_PAID_UNTIL_HORIZON_DAYS", default=400)
+UCJ_LAPSE_GRACE_DAYS = env.int("UCJ_LAPSE_GRACE_DAYS", default=0)

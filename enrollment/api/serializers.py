@@ -1,0 +1,184 @@
+"""Worker and enrollment representations. Writes are validated here for shape and types;
+business rules live in `enrollment.services`."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from enrollment.choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
+from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
+from enrollment.nik import nik_compact, nik_mask
+from ucj_project.api.fields import RejectUnknownFieldsMixin, StrictCharField, StrictIntegerField
+from villages.models import Village
+
+PHONE_REGEX = r"^\+?[0-9][0-9 -]{5,18}$"
+MAX_WAGE = 1_000_000_000
+
+
+def can_see_personal_data(request) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated and user.has_perm("enrollment.view_personal_data"))
+
+
+class EnrollmentSerializer(serializers.ModelSerializer):
+    programs = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Enrollment
+        fields = [
+            "status",
+            "kpj_number",
+            "scheme",
+            "npp",
+            "programs",
+            "funding_source",
+            "coverage_start",
+            "paid_until",
+        ]
+        read_only_fields = fields
+
+
+class WorkerSerializer(serializers.ModelSerializer):
+    """A worker as read; NIK, birth date and phone are masked without `view_personal_data`."""
+
+    village = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    district = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    regency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    province = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    birth_date = serializers.SerializerMethodField()
+    enrollment = EnrollmentSerializer(read_only=True)
+    protected = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApparatusWorker
+        fields = [
+            "id",
+            "village",
+            "district",
+            "regency",
+            "province",
+            "nik",
+            "full_name",
+            "sex",
+            "birth_date",
+            "phone",
+            "institution",
+            "position",
+            "term_start",
+            "term_end",
+            "wage_basis",
+            "monthly_wage",
+            "serving",
+            "protected",
+            "enrollment",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_birth_date(self, worker: ApparatusWorker) -> str:
+        """Full date (YYYY-MM-DD) for those who may see personal data, else the year only."""
+        if self._full:
+            return worker.birth_date.isoformat()
+        return str(worker.birth_date.year)
+
+    def get_protected(self, worker: ApparatusWorker) -> bool:
+        return worker.serving and worker.enrollment.status == "active"
+
+    @property
+    def _full(self) -> bool:
+        root = self.root
+        if not hasattr(root, "_personal_data_allowed"):
+            root._personal_data_allowed = can_see_personal_data(self.context.get("request"))
+        return root._personal_data_allowed
+
+    def to_representation(self, worker):
+        data = super().to_representation(worker)
+        if not self._full:
+            data["nik"] = nik_mask(worker.nik)
+            data["phone"] = "*" * len(worker.phone) if worker.phone else ""
+        return data
+
+
+class NikField(StrictCharField):
+    def to_internal_value(self, data):
+        return nik_compact(super().to_internal_value(data))
+
+
+class WorkerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """The fields a clerk fills in to register or edit a worker."""
+
+    village = serializers.SlugRelatedField(slug_field="code", queryset=Village.objects.all())
+    nik = NikField(max_length=32)
+    full_name = StrictCharField(max_length=150)
+    sex = serializers.ChoiceField(choices=Sex.choices)
+    birth_date = serializers.DateField()
+    phone = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
+    institution = serializers.ChoiceField(choices=Institution.choices)
+    position = serializers.ChoiceField(choices=Position.choices)
+    term_start = serializers.DateField()
+    term_end = serializers.DateField(required=False, allow_null=True, default=None)
+    wage_basis = serializers.ChoiceField(choices=WageBasis.choices)
+    monthly_wage = StrictIntegerField(min_value=0, max_value=MAX_WAGE, required=False, allow_null=True, default=None)
+    version = StrictIntegerField(min_value=1, required=False, help_text=_("the version you edited (or If-Match)"))
+
+    def validate_phone(self, value: str) -> str:
+        import re
+
+        if value and not re.match(PHONE_REGEX, value):
+            raise serializers.ValidationError(_("Enter a phone number: digits, optionally starting with +."))
+        return value
+
+
+class TransitionSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Common to every enrollment action: when it takes effect and the version acted on."""
+
+    effective_date = serializers.DateField(required=False, help_text=_("default: today"))
+    version = StrictIntegerField(min_value=1, required=False)
+
+
+class ActivateSerializer(TransitionSerializer):
+    kpj_number = StrictCharField(max_length=11, min_length=11)
+    scheme = serializers.ChoiceField(choices=Scheme.choices)
+    npp = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
+    programs = serializers.MultipleChoiceField(choices=Program.choices)
+    funding_source = serializers.ChoiceField(choices=FundingSource.choices)
+    coverage_start = serializers.DateField()
+    paid_until = serializers.DateField()
+
+    def validate_kpj_number(self, value: str) -> str:
+        if not value.isdigit():
+            raise serializers.ValidationError(_("The KPJ number must have 11 digits."))
+        return value
+
+
+class RenewSerializer(TransitionSerializer):
+    paid_until = serializers.DateField()
+    funding_source = serializers.ChoiceField(choices=FundingSource.choices, required=False)
+
+
+class EnrollmentEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_label", read_only=True)
+
+    class Meta:
+        model = EnrollmentEvent
+        fields = [
+            "id",
+            "kind",
+            "effective_date",
+            "recorded_at",
+            "actor",
+            "source",
+            "from_status",
+            "to_status",
+            "changes",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, event):
+        data = super().to_representation(event)
+        if not can_see_personal_data(self.context.get("request")):
+            for field in ("nik", "birth_date", "phone"):
+                if field in data["changes"]:
+                    data["changes"][field] = ["***" if value else value for value in data["changes"][field]]
+        return data

@@ -1,0 +1,158 @@
+"""Worker endpoints. Thin: shape checks in serializers, every write through `enrollment.services`."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from enrollment import selectors, services
+from enrollment.choices import EventSource
+from enrollment.filtersets import WorkerFilterSet
+from ucj_project.errors import ServiceError
+
+from .serializers import (
+    ActivateSerializer,
+    EnrollmentEventSerializer,
+    RenewSerializer,
+    TransitionSerializer,
+    WorkerSerializer,
+    WorkerWriteSerializer,
+)
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=False, description="the worker's version (its ETag)"
+)
+
+
+class PreconditionRequired(ServiceError):
+    status_code = 428
+    default_code = "version_required"
+
+
+def actor_for(request: Request) -> services.Actor:
+    return services.Actor(user=request.user, source=EventSource.API)
+
+
+def expected_version(request: Request, body_version: int | None) -> int | None:
+    """The version the caller acted on: the If-Match header (an ETag) or `version` in the body."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        return body_version
+    value = header.removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise ServiceError(_('If-Match must be the worker\'s version, e.g. "3".'), field="If-Match")
+    return int(value)
+
+
+class WorkerViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Village apparatus workers and their enrollment. Workers are never deleted: end their service."""
+
+    queryset = selectors.worker_list()  # select_related: regions (codes) and enrollment (status)
+    serializer_class = WorkerSerializer
+    filterset_class = WorkerFilterSet
+    permission_classes = [permissions.IsAuthenticated]
+    ordering_fields = ["id", "full_name", "term_start", "created_at", "updated_at"]
+    ordering = ["id"]
+    search_fields: list[str] = []  # `search` is the filterset's (name or full NIK)
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return WorkerWriteSerializer
+        return WorkerSerializer
+
+    def _respond(self, worker, status_code=status.HTTP_200_OK) -> Response:
+        worker = get_object_or_404(self.get_queryset(), pk=worker.pk)
+        data = WorkerSerializer(worker, context=self.get_serializer_context()).data
+        return Response(data, status=status_code, headers={"ETag": f'"{worker.version}"'})
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return self._respond(self.get_object())
+
+    @extend_schema(request=WorkerWriteSerializer, responses={201: WorkerSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = WorkerWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        worker = services.worker_register(actor=actor_for(request), **data)
+        return self._respond(worker, status.HTTP_201_CREATED)
+
+    @extend_schema(request=WorkerWriteSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        worker = self.get_object()
+        serializer = WorkerWriteSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        version = expected_version(request, changes.pop("version", None))
+        if version is None:
+            raise PreconditionRequired(
+                _("Send the version you edited, as If-Match or as `version`, so no one else's change is lost."),
+                field="version",
+            )
+        if not kwargs.get("partial", False):
+            changes = {f: changes.get(f, serializer.fields[f].get_default()) for f in services.WORKER_FIELDS}
+        worker = services.worker_update(
+            actor=actor_for(request), worker_id=worker.pk, changes=changes, expected_version=version
+        )
+        return self._respond(worker)
+
+    def _transition(self, request: Request, service, serializer_class=TransitionSerializer) -> Response:
+        worker = self.get_object()
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = expected_version(request, data.pop("version", None))
+        if "programs" in data:
+            data["programs"] = sorted(data["programs"])
+        worker = service(actor=actor_for(request), worker_id=worker.pk, expected_version=version, **data)
+        return self._respond(worker)
+
+    @extend_schema(request=TransitionSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk=None) -> Response:
+        """Submit the worker to BPJS Ketenagakerjaan for enrollment (not registered -> submitted)."""
+        return self._transition(request, services.enrollment_submit)
+
+    @extend_schema(request=ActivateSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
+    @action(detail=True, methods=["post"])
+    def activate(self, request: Request, pk=None) -> Response:
+        """Record the membership (KPJ number, scheme, programs, funding, period): -> active."""
+        return self._transition(request, services.enrollment_activate, ActivateSerializer)
+
+    @extend_schema(request=RenewSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
+    @action(detail=True, methods=["post"])
+    def renew(self, request: Request, pk=None) -> Response:
+        """Extend paid-until; a lapsed membership becomes active again."""
+        return self._transition(request, services.enrollment_renew, RenewSerializer)
+
+    @extend_schema(request=TransitionSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
+    @action(detail=True, methods=["post"])
+    def lapse(self, request: Request, pk=None) -> Response:
+        """Contributions stopped: active -> lapsed."""
+        return self._transition(request, services.enrollment_lapse)
+
+    @extend_schema(request=TransitionSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
+    @action(detail=True, methods=["post"], url_path="end-service")
+    def end_service(self, request: Request, pk=None) -> Response:
+        """The worker leaves office; the record and its history stay."""
+        return self._transition(request, services.worker_end_service)
+
+    @extend_schema(responses={200: EnrollmentEventSerializer(many=True)}, filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=None)
+    def history(self, request: Request, pk=None) -> Response:
+        """The worker's append-only history, oldest first."""
+        worker = self.get_object()
+        page = self.paginate_queryset(selectors.worker_history(worker_id=worker.pk))
+        serializer = EnrollmentEventSerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)

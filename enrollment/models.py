@@ -1,0 +1,190 @@
+"""Village apparatus workers, their BPJS Ketenagakerjaan enrollment and its history.
+
+`ApparatusWorker` is the person serving a village; `Enrollment` is the current state of the
+worker's membership (one per worker); `EnrollmentEvent` is the append-only history of both.
+Every write goes through `enrollment.services`, which keeps the three and the coverage
+counters consistent in one transaction.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from villages.models import District, Province, Regency, Village
+
+from .choices import (
+    EnrollmentStatus,
+    EventKind,
+    EventSource,
+    FundingSource,
+    Institution,
+    Position,
+    Scheme,
+    Sex,
+    WageBasis,
+)
+
+NIK_RE = r"^[0-9]{16}$"
+KPJ_RE = r"^[0-9]{11}$"
+
+
+class ApparatusWorker(models.Model):
+    """A person serving a village: perangkat desa, BPD, RT/RW, PKK, posyandu cadre, linmas, ...
+
+    `serving` is true until the service ends; while it is, the NIK is unique nationwide.
+    Village, district, regency and province are denormalized so any level filters directly.
+    """
+
+    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="workers", verbose_name=_("village"))
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district"))
+    regency = models.ForeignKey(Regency, on_delete=models.PROTECT, related_name="+", verbose_name=_("regency/city"))
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("province"))
+    nik = models.CharField(_("NIK"), max_length=16)
+    full_name = models.CharField(_("full name"), max_length=150)
+    sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    institution = models.CharField(_("institution"), max_length=20, choices=Institution.choices)
+    position = models.CharField(_("position"), max_length=20, choices=Position.choices)
+    term_start = models.DateField(_("term start"))
+    term_end = models.DateField(_("term end"), null=True, blank=True)
+    wage_basis = models.CharField(_("wage basis"), max_length=10, choices=WageBasis.choices)
+    monthly_wage = models.PositiveBigIntegerField(_("monthly wage (Rp)"), null=True, blank=True)
+    serving = models.BooleanField(_("serving"), default=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("apparatus worker")
+        verbose_name_plural = _("apparatus workers")
+        ordering = ["id"]
+        permissions = [("view_personal_data", _("Can view personal data (NIK, birth date, phone)"))]
+        constraints = [
+            models.UniqueConstraint(fields=["nik"], condition=Q(serving=True), name="worker_unique_serving_nik"),
+            models.CheckConstraint(condition=Q(nik__regex=NIK_RE), name="worker_nik_shape"),
+            models.CheckConstraint(
+                condition=Q(term_end__isnull=True) | Q(term_end__gte=F("term_start")), name="worker_term_order"
+            ),
+            models.CheckConstraint(condition=Q(birth_date__lt=F("term_start")), name="worker_born_before_term"),
+        ]
+        indexes = [
+            models.Index(fields=["nik"], name="worker_nik_idx"),
+            models.Index(fields=["regency", "serving"], name="worker_regency_serving_idx"),
+            models.Index(fields=["full_name"], name="worker_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.get_position_display()}, {self.get_institution_display()})"
+
+
+class Enrollment(models.Model):
+    """The worker's BPJS Ketenagakerjaan membership as it stands now (one per worker)."""
+
+    worker = models.OneToOneField(
+        ApparatusWorker, on_delete=models.PROTECT, primary_key=True, related_name="enrollment"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=EnrollmentStatus.choices, default=EnrollmentStatus.NOT_REGISTERED
+    )
+    kpj_number = models.CharField(_("KPJ number"), max_length=11, null=True, blank=True, unique=True)
+    scheme = models.CharField(_("scheme"), max_length=3, choices=Scheme.choices, blank=True)
+    npp = models.CharField(_("employer registration number (NPP)"), max_length=20, blank=True)
+    program_jht = models.BooleanField(_("old-age savings (JHT)"), default=False)
+    program_jp = models.BooleanField(_("pension (JP)"), default=False)
+    funding_source = models.CharField(_("funding source"), max_length=20, choices=FundingSource.choices, blank=True)
+    coverage_start = models.DateField(_("coverage start"), null=True, blank=True)
+    paid_until = models.DateField(_("paid until"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kpj_number__isnull=True) | Q(kpj_number__regex=KPJ_RE), name="enrollment_kpj_shape"
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_until__isnull=True)
+                | Q(coverage_start__isnull=True)
+                | Q(paid_until__gte=F("coverage_start")),
+                name="enrollment_paid_until_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.LAPSED])
+                | (
+                    Q(kpj_number__isnull=False)
+                    & Q(coverage_start__isnull=False)
+                    & Q(paid_until__isnull=False)
+                    & ~Q(scheme="")
+                ),
+                name="enrollment_member_has_kpj_and_period",
+            ),
+            models.CheckConstraint(
+                condition=~Q(scheme=Scheme.BPU) | Q(program_jp=False), name="enrollment_no_jp_for_bpu"
+            ),
+            models.CheckConstraint(condition=~Q(scheme=Scheme.PU) | ~Q(npp=""), name="enrollment_pu_has_npp"),
+        ]
+        indexes = [models.Index(fields=["status"], name="enrollment_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id}: {self.get_status_display()}"
+
+    @property
+    def programs(self) -> list[str]:
+        return ["jkk", "jkm"] + (["jht"] if self.program_jht else []) + (["jp"] if self.program_jp else [])
+
+
+class EnrollmentEventQuerySet(models.QuerySet):
+    """History is append-only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs):
+        raise PermissionError("enrollment history is append-only")
+
+    def delete(self):
+        raise PermissionError("enrollment history is append-only")
+
+
+class EnrollmentEvent(models.Model):
+    """One entry of the append-only history of a worker: what changed, when, by whom, from where.
+
+    `changes` maps each changed field to `[old, new]` (dates as ISO strings).
+    """
+
+    worker = models.ForeignKey(ApparatusWorker, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("event"), max_length=16, choices=EventKind.choices)
+    effective_date = models.DateField(_("effective date"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_label = models.CharField(_("actor label"), max_length=150, blank=True)
+    source = models.CharField(_("source"), max_length=8, choices=EventSource.choices)
+    from_status = models.CharField(_("from status"), max_length=16, choices=EnrollmentStatus.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=16, choices=EnrollmentStatus.choices)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    objects = EnrollmentEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enrollment event")
+        verbose_name_plural = _("enrollment events")
+        ordering = ["worker_id", "id"]
+        indexes = [models.Index(fields=["worker", "id"], name="event_worker_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} {self.kind} {self.effective_date}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("enrollment history is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("enrollment history is append-only")

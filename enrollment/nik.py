@@ -1,0 +1,74 @@
+"""NIK (Nomor Induk Kependudukan) rules: python-stdnum's Indonesian NIK module for the number
+itself, plus ours: serial not 0000, day 01-31 (men) or 41-71 (women), and agreement with the
+worker's birth date and sex. The region prefix is deliberately not checked against any list:
+people move, and old codes stay valid on old cards."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils.translation import gettext as _
+from stdnum.exceptions import ValidationError as StdnumValidationError
+from stdnum.id import nik as stdnum_nik
+from stdnum.util import isdigits
+
+from ucj_project.errors import FieldError
+
+from .choices import Sex
+
+NIK_LENGTH = 16
+FEMALE_DAY_OFFSET = 40
+
+
+def nik_compact(value: str) -> str:
+    """The NIK without spaces, dots or dashes."""
+    return stdnum_nik.compact(value)
+
+
+def nik_problems(nik: str, *, birth_date: datetime.date | None = None, sex: str | None = None) -> list[FieldError]:
+    """Every problem with `nik` (empty when it is valid and agrees with birth date and sex)."""
+    if not isdigits(nik):
+        return [FieldError("nik", "nik_not_digits", _("NIK must contain digits only."))]
+    if len(nik) != NIK_LENGTH:
+        return [FieldError("nik", "nik_length", _("NIK must have 16 digits, not %(count)d.") % {"count": len(nik)})]
+    if nik[12:] == "0000":
+        return [FieldError("nik", "nik_serial", _("The last four digits of a NIK (serial) cannot be 0000."))]
+    day = int(nik[6:8])
+    if not (1 <= day <= 31 or 41 <= day <= 71):
+        return [FieldError("nik", "nik_birth_date", _("Digits 7-12 of the NIK are not a birth date."))]
+    try:
+        stdnum_nik.get_birth_date(nik)
+    except StdnumValidationError:
+        return [FieldError("nik", "nik_birth_date", _("Digits 7-12 of the NIK are not a birth date."))]
+
+    problems = []
+    nik_female = day > FEMALE_DAY_OFFSET
+    if sex in Sex.values and nik_female != (sex == Sex.FEMALE):
+        problems.append(
+            FieldError(
+                "sex",
+                "nik_sex_mismatch",
+                _("The NIK belongs to a woman (birth day + 40), but the sex given is male.")
+                if nik_female
+                else _("The NIK belongs to a man, but the sex given is female."),
+            )
+        )
+    if birth_date is not None:
+        nik_day = day - FEMALE_DAY_OFFSET if nik_female else day
+        if (nik_day, int(nik[8:10]), int(nik[10:12])) != (birth_date.day, birth_date.month, birth_date.year % 100):
+            problems.append(
+                FieldError(
+                    "birth_date",
+                    "nik_birth_date_mismatch",
+                    _("The birth date does not agree with the NIK (digits 7-12 read %(date)s).")
+                    % {"date": f"{nik_day:02d}-{nik[8:10]}-{nik[10:12]}"},
+                )
+            )
+    return problems
+
+
+def nik_mask(nik: str) -> str:
+    """`150101******0001`: region and serial kept, birth date hidden."""
+    if len(nik) != NIK_LENGTH:
+        return "*" * len(nik)
+    return nik[:6] + "*" * 6 + nik[12:]

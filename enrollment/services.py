@@ -1,0 +1,589 @@
+"""The write path of workers and their enrollment.
+
+Every service validates, writes the worker and enrollment rows, appends the history event
+and moves the coverage counters in one transaction, holding a row lock on the worker so
+concurrent writers are serialized per worker and counters never lose an update.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coverage.services import CounterKey, CounterState, counters_move
+from ucj_project.errors import ConflictError, FieldError, ServiceError, StaleVersionError
+from villages.models import Village
+
+from .choices import (
+    POSITIONS_BY_INSTITUTION,
+    EnrollmentStatus,
+    EventKind,
+    EventSource,
+    Program,
+    Scheme,
+)
+from .models import ApparatusWorker, Enrollment, EnrollmentEvent
+from .nik import nik_problems
+
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+WORKER_FIELDS = (
+    "village",
+    "nik",
+    "full_name",
+    "sex",
+    "birth_date",
+    "phone",
+    "institution",
+    "position",
+    "term_start",
+    "term_end",
+    "wage_basis",
+    "monthly_wage",
+)
+PERSONAL_FIELDS = ("nik", "birth_date", "phone")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change and through what: a user or an API client, and the source."""
+
+    user: AbstractBaseUser | None = None
+    label: str = ""
+    source: str = EventSource.API
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(label="system", source=EventSource.SYSTEM)
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _horizon(days_setting: str) -> datetime.date:
+    return today() + datetime.timedelta(days=getattr(settings, days_setting))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Village):
+        return value.code
+    return value
+
+
+def _counter_state(worker: ApparatusWorker, status: str) -> CounterState | None:
+    if not worker.serving:
+        return None
+    key = CounterKey(worker.village_id, worker.district_id, worker.regency_id, worker.province_id, worker.institution)
+    return CounterState(key, status == EnrollmentStatus.ACTIVE)
+
+
+def _check_version(worker: ApparatusWorker, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != worker.version:
+        raise StaleVersionError(
+            _("This worker was changed by someone else (version %(current)d, you sent %(sent)d). Reload and retry.")
+            % {"current": worker.version, "sent": expected_version},
+            field="version",
+        )
+
+
+def _lock_worker(worker_id: int) -> ApparatusWorker:
+    return ApparatusWorker.objects.select_for_update(of=("self",)).select_related("enrollment").get(pk=worker_id)
+
+
+def _validate_worker(data: dict[str, Any]) -> None:
+    """The rules a worker's own data must meet; raises one ServiceError listing every problem."""
+    problems: list[FieldError] = list(nik_problems(data["nik"], birth_date=data["birth_date"], sex=data["sex"]))
+    birth_date, term_start, term_end = data["birth_date"], data["term_start"], data["term_end"]
+    if birth_date > today():
+        problems.append(FieldError("birth_date", "future_date", _("The birth date is in the future.")))
+    elif birth_date < EARLIEST_DATE:
+        problems.append(FieldError("birth_date", "date_too_early", _("The birth date is before 1900.")))
+    if term_start <= birth_date:
+        problems.append(FieldError("term_start", "before_birth", _("The term cannot start before the birth date.")))
+    if term_start > _horizon("UCJ_FUTURE_HORIZON_DAYS"):
+        problems.append(
+            FieldError(
+                "term_start",
+                "too_far_in_future",
+                _("The term start is more than %(days)d days ahead.") % {"days": settings.UCJ_FUTURE_HORIZON_DAYS},
+            )
+        )
+    if term_end is not None and term_end < term_start:
+        problems.append(FieldError("term_end", "before_start", _("The term end is before the term start.")))
+    if data["position"] not in POSITIONS_BY_INSTITUTION[data["institution"]]:
+        problems.append(
+            FieldError(
+                "position",
+                "position_not_in_institution",
+                _("The position %(position)s does not exist in the institution %(institution)s.")
+                % {"position": data["position"], "institution": data["institution"]},
+            )
+        )
+    if data.get("monthly_wage") is not None and data["monthly_wage"] < 0:
+        problems.append(FieldError("monthly_wage", "negative", _("The monthly wage cannot be negative.")))
+    if problems:
+        raise ServiceError.many(problems)
+
+
+def _check_nik_free(nik: str, *, exclude_worker_id: int | None = None) -> None:
+    serving = ApparatusWorker.objects.filter(nik=nik, serving=True).select_related("village")
+    if exclude_worker_id is not None:
+        serving = serving.exclude(pk=exclude_worker_id)
+    other = serving.first()
+    if other is not None:
+        raise ConflictError(
+            _("This NIK already serves in village %(code)s %(name)s (worker %(id)d).")
+            % {"code": other.village.code, "name": other.village.name, "id": other.pk},
+            field="nik",
+            code="nik_serving_elsewhere",
+        )
+
+
+def _record(
+    worker: ApparatusWorker,
+    *,
+    kind: str,
+    actor: Actor,
+    effective_date: datetime.date,
+    from_status: str,
+    to_status: str,
+    changes: dict[str, list[Any]],
+) -> EnrollmentEvent:
+    return EnrollmentEvent.objects.create(
+        worker=worker,
+        kind=kind,
+        effective_date=effective_date,
+        actor=actor.user if actor.user is not None and actor.user.is_authenticated else None,
+        actor_label=actor.label or (actor.user.get_username() if actor.user is not None else ""),
+        source=actor.source,
+        from_status=from_status,
+        to_status=to_status,
+        changes={field: [_jsonable(old), _jsonable(new)] for field, (old, new) in changes.items()},
+    )
+
+
+def _effective(worker: ApparatusWorker | None, effective_date: datetime.date | None) -> datetime.date:
+    """The effective date of a change: given or today; not ahead of the horizon, not before history."""
+    date = effective_date or today()
+    if date > _horizon("UCJ_FUTURE_HORIZON_DAYS"):
+        raise ServiceError(
+            _("The effective date is more than %(days)d days ahead.") % {"days": settings.UCJ_FUTURE_HORIZON_DAYS},
+            field="effective_date",
+            code="too_far_in_future",
+        )
+    if worker is not None:
+        last = worker.events.order_by("-effective_date").values_list("effective_date", flat=True).first()
+        if last is not None and date < last:
+            raise ServiceError(
+                _("The effective date is before the worker's last recorded change (%(date)s).")
+                % {"date": last.isoformat()},
+                field="effective_date",
+                code="before_last_event",
+            )
+    return date
+
+
+@transaction.atomic
+def worker_register(
+    *,
+    actor: Actor,
+    village: Village,
+    nik: str,
+    full_name: str,
+    sex: str,
+    birth_date: datetime.date,
+    institution: str,
+    position: str,
+    term_start: datetime.date,
+    wage_basis: str,
+    term_end: datetime.date | None = None,
+    phone: str = "",
+    monthly_wage: int | None = None,
+    effective_date: datetime.date | None = None,
+) -> ApparatusWorker:
+    """Register a person serving `village`; its enrollment starts as `not_registered`."""
+    data = {
+        "village": village,
+        "nik": nik,
+        "full_name": full_name.strip(),
+        "sex": sex,
+        "birth_date": birth_date,
+        "phone": phone,
+        "institution": institution,
+        "position": position,
+        "term_start": term_start,
+        "term_end": term_end,
+        "wage_basis": wage_basis,
+        "monthly_wage": monthly_wage,
+    }
+    _validate_worker(data)
+    date = _effective(None, effective_date or min(term_start, today()))
+    _check_nik_free(nik)
+    worker = ApparatusWorker(
+        **data, district_id=village.district_id, regency_id=village.regency_id, province_id=village.province_id
+    )
+    try:
+        with transaction.atomic():
+            worker.save()
+    except IntegrityError:
+        _check_nik_free(nik)  # a concurrent registration won the race: name where it serves
+        raise
+    Enrollment.objects.create(worker=worker)
+    _record(
+        worker,
+        kind=EventKind.REGISTERED,
+        actor=actor,
+        effective_date=date,
+        from_status="",
+        to_status=EnrollmentStatus.NOT_REGISTERED,
+        changes={field: (None, value) for field, value in data.items() if value not in (None, "")},
+    )
+    counters_move(before=None, after=_counter_state(worker, EnrollmentStatus.NOT_REGISTERED))
+    return worker
+
+
+@transaction.atomic
+def worker_update(
+    *,
+    actor: Actor,
+    worker_id: int,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    effective_date: datetime.date | None = None,
+) -> ApparatusWorker:
+    """Change the worker's own data; moving village or institution moves the counters too."""
+    unknown = set(changes) - set(WORKER_FIELDS)
+    if unknown:
+        raise ServiceError(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
+    worker = _lock_worker(worker_id)
+    _check_version(worker, expected_version)
+    if not worker.serving:
+        raise ConflictError(_("This worker's service has ended; ended records cannot be edited."), code="service_ended")
+    status = worker.enrollment.status
+    before = _counter_state(worker, status)
+    data = {field: getattr(worker, field) for field in WORKER_FIELDS}
+    diff = {field: (data[field], value) for field, value in changes.items() if data[field] != value}
+    if not diff:
+        return worker
+    data.update({field: new for field, (_old, new) in diff.items()})
+    _validate_worker(data)
+    date = _effective(worker, effective_date)
+    if "nik" in diff:
+        _check_nik_free(data["nik"], exclude_worker_id=worker.pk)
+    for field, (_old, new) in diff.items():
+        setattr(worker, field, new)
+    if "village" in diff:
+        village = data["village"]
+        worker.district_id, worker.regency_id, worker.province_id = (
+            village.district_id,
+            village.regency_id,
+            village.province_id,
+        )
+    worker.version += 1
+    update_fields = [*diff, "district", "regency", "province", "version", "updated_at"]
+    worker.save(update_fields=update_fields)
+    _record(
+        worker,
+        kind=EventKind.UPDATED,
+        actor=actor,
+        effective_date=date,
+        from_status=status,
+        to_status=status,
+        changes=diff,
+    )
+    counters_move(before=before, after=_counter_state(worker, status))
+    return worker
+
+
+def _transition(
+    *,
+    actor: Actor,
+    worker_id: int,
+    kind: str,
+    allowed_from: set[str],
+    to_status: str,
+    expected_version: int | None,
+    effective_date: datetime.date | None,
+    enrollment_changes: dict[str, Any] | None = None,
+    validate=None,
+) -> ApparatusWorker:
+    """The shared shape of every enrollment transition: lock, check state, write, record, count."""
+    worker = _lock_worker(worker_id)
+    _check_version(worker, expected_version)
+    enrollment = worker.enrollment
+    status = enrollment.status
+    if status not in allowed_from:
+        raise ConflictError(
+            _("Cannot %(action)s a worker whose enrollment is %(status)s (allowed from: %(allowed)s).")
+            % {
+                "action": EventKind(kind).label.lower(),
+                "status": EnrollmentStatus(status).label.lower(),
+                "allowed": ", ".join(str(EnrollmentStatus(s).label).lower() for s in sorted(allowed_from)),
+            },
+            field="status",
+            code="illegal_transition",
+        )
+    date = _effective(worker, effective_date)
+    if validate is not None:
+        validate(worker, enrollment, date)
+    before = _counter_state(worker, status)
+    diff: dict[str, tuple[Any, Any]] = {"status": (status, to_status)}
+    for field, value in (enrollment_changes or {}).items():
+        if getattr(enrollment, field) != value:
+            diff[field] = (getattr(enrollment, field), value)
+            setattr(enrollment, field, value)
+    enrollment.status = to_status
+    if kind == EventKind.SERVICE_ENDED:
+        worker.serving = False
+        diff["term_end"] = (worker.term_end, date)
+        worker.term_end = date
+    worker.version += 1
+    worker.save(update_fields=["serving", "term_end", "version", "updated_at"])
+    try:
+        with transaction.atomic():
+            enrollment.save()
+    except IntegrityError as exc:
+        raise ConflictError(
+            _("The KPJ number is already recorded for another worker."), field="kpj_number", code="kpj_taken"
+        ) from exc
+    _record(
+        worker,
+        kind=kind,
+        actor=actor,
+        effective_date=date,
+        from_status=status,
+        to_status=to_status,
+        changes=diff,
+    )
+    counters_move(before=before, after=_counter_state(worker, to_status))
+    return worker
+
+
+@transaction.atomic
+def enrollment_submit(
+    *, actor: Actor, worker_id: int, expected_version: int | None = None, effective_date: datetime.date | None = None
+) -> ApparatusWorker:
+    """The Dinas PMD submits a registered worker to BPJS Ketenagakerjaan for enrollment."""
+    return _transition(
+        actor=actor,
+        worker_id=worker_id,
+        kind=EventKind.SUBMITTED,
+        allowed_from={EnrollmentStatus.NOT_REGISTERED},
+        to_status=EnrollmentStatus.SUBMITTED,
+        expected_version=expected_version,
+        effective_date=effective_date,
+    )
+
+
+def _validate_period(coverage_start: datetime.date, paid_until: datetime.date, date: datetime.date) -> None:
+    problems = []
+    if coverage_start > _horizon("UCJ_FUTURE_HORIZON_DAYS"):
+        problems.append(
+            FieldError("coverage_start", "too_far_in_future", _("The coverage start is too far in the future."))
+        )
+    if paid_until < coverage_start:
+        problems.append(
+            FieldError("paid_until", "before_coverage_start", _("Paid-until is before the coverage start."))
+        )
+    elif paid_until < date:
+        problems.append(
+            FieldError(
+                "paid_until",
+                "already_past",
+                _(
+                    "Paid-until (%(paid)s) is before the effective date (%(date)s): "
+                    "the membership would already be lapsed."
+                )
+                % {"paid": paid_until.isoformat(), "date": date.isoformat()},
+            )
+        )
+    if paid_until > _horizon("UCJ_PAID_UNTIL_HORIZON_DAYS"):
+        problems.append(
+            FieldError(
+                "paid_until",
+                "too_far_in_future",
+                _("Paid-until is more than %(days)d days ahead.") % {"days": settings.UCJ_PAID_UNTIL_HORIZON_DAYS},
+            )
+        )
+    if problems:
+        raise ServiceError.many(problems)
+
+
+@transaction.atomic
+def enrollment_activate(
+    *,
+    actor: Actor,
+    worker_id: int,
+    kpj_number: str,
+    scheme: str,
+    programs: list[str],
+    funding_source: str,
+    coverage_start: datetime.date,
+    paid_until: datetime.date,
+    npp: str = "",
+    expected_version: int | None = None,
+    effective_date: datetime.date | None = None,
+) -> ApparatusWorker:
+    """The branch office records the membership: KPJ number, scheme, programs, funding, period."""
+    programs_set = set(programs)
+
+    def validate(worker, enrollment, date):
+        problems = []
+        if not (kpj_number or "").isdigit() or len(kpj_number) != 11:
+            problems.append(FieldError("kpj_number", "kpj_shape", _("The KPJ number must have 11 digits.")))
+        missing = {Program.JKK, Program.JKM} - programs_set
+        if missing:
+            problems.append(
+                FieldError(
+                    "programs",
+                    "required_programs",
+                    _("JKK and JKM are required; missing: %s") % ", ".join(sorted(p.upper() for p in missing)),
+                )
+            )
+        if scheme == Scheme.BPU and Program.JP in programs_set:
+            problems.append(FieldError("programs", "jp_not_for_bpu", _("JP (pension) is not available for BPU.")))
+        if scheme == Scheme.PU and not npp:
+            problems.append(FieldError("npp", "required", _("A PU membership needs the village government's NPP.")))
+        if problems:
+            raise ServiceError.many(problems)
+        _validate_period(coverage_start, paid_until, date)
+        taken = Enrollment.objects.filter(kpj_number=kpj_number).exclude(worker_id=worker.pk).exists()
+        if taken:
+            raise ConflictError(
+                _("The KPJ number is already recorded for another worker."), field="kpj_number", code="kpj_taken"
+            )
+
+    return _transition(
+        actor=actor,
+        worker_id=worker_id,
+        kind=EventKind.ACTIVATED,
+        allowed_from={EnrollmentStatus.NOT_REGISTERED, EnrollmentStatus.SUBMITTED},
+        to_status=EnrollmentStatus.ACTIVE,
+        expected_version=expected_version,
+        effective_date=effective_date,
+        enrollment_changes={
+            "kpj_number": kpj_number,
+            "scheme": scheme,
+            "npp": npp if scheme == Scheme.PU else "",
+            "program_jht": Program.JHT in programs_set,
+            "program_jp": Program.JP in programs_set,
+            "funding_source": funding_source,
+            "coverage_start": coverage_start,
+            "paid_until": paid_until,
+        },
+        validate=validate,
+    )
+
+
+@transaction.atomic
+def enrollment_renew(
+    *,
+    actor: Actor,
+    worker_id: int,
+    paid_until: datetime.date,
+    funding_source: str | None = None,
+    expected_version: int | None = None,
+    effective_date: datetime.date | None = None,
+) -> ApparatusWorker:
+    """Contributions paid further: extends paid-until; a lapsed membership becomes active again."""
+    changes: dict[str, Any] = {"paid_until": paid_until}
+    if funding_source:
+        changes["funding_source"] = funding_source
+
+    def validate(worker, enrollment, date):
+        if paid_until <= enrollment.paid_until:
+            raise ServiceError(
+                _("The new paid-until must be later than the current one (%(date)s).")
+                % {"date": enrollment.paid_until.isoformat()},
+                field="paid_until",
+                code="not_later",
+            )
+        _validate_period(enrollment.coverage_start, paid_until, date)
+
+    return _transition(
+        actor=actor,
+        worker_id=worker_id,
+        kind=EventKind.RENEWED,
+        allowed_from={EnrollmentStatus.ACTIVE, EnrollmentStatus.LAPSED},
+        to_status=EnrollmentStatus.ACTIVE,
+        expected_version=expected_version,
+        effective_date=effective_date,
+        enrollment_changes=changes,
+        validate=validate,
+    )
+
+
+@transaction.atomic
+def enrollment_lapse(
+    *, actor: Actor, worker_id: int, expected_version: int | None = None, effective_date: datetime.date | None = None
+) -> ApparatusWorker:
+    """Contributions stopped: the worker is no longer protected from the effective date."""
+    return _transition(
+        actor=actor,
+        worker_id=worker_id,
+        kind=EventKind.LAPSED,
+        allowed_from={EnrollmentStatus.ACTIVE},
+        to_status=EnrollmentStatus.LAPSED,
+        expected_version=expected_version,
+        effective_date=effective_date,
+    )
+
+
+@transaction.atomic
+def worker_end_service(
+    *, actor: Actor, worker_id: int, expected_version: int | None = None, effective_date: datetime.date | None = None
+) -> ApparatusWorker:
+    """The worker leaves office: no longer serving, enrollment ended; the record and history stay."""
+
+    def validate(worker, enrollment, date):
+        if date < worker.term_start:
+            raise ServiceError(
+                _("Service cannot end before the term start (%(date)s).") % {"date": worker.term_start.isoformat()},
+                field="effective_date",
+                code="before_term_start",
+            )
+
+    return _transition(
+        actor=actor,
+        worker_id=worker_id,
+        kind=EventKind.SERVICE_ENDED,
+        allowed_from=set(EnrollmentStatus.values) - {EnrollmentStatus.ENDED},
+        to_status=EnrollmentStatus.ENDED,
+        expected_version=expected_version,
+        effective_date=effective_date,
+        validate=validate,
+    )
+
+
+def enrollments_expire(*, as_of: datetime.date | None = None) -> int:
+    """Lapse every active membership whose paid-until plus the grace period has passed.
+
+    Each lapse is its own transaction and event (source `system`), effective the day after
+    paid-until plus grace. Returns how many were lapsed.
+    """
+    as_of = as_of or today()
+    grace = datetime.timedelta(days=settings.UCJ_LAPSE_GRACE_DAYS)
+    due = Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE, paid_until__lt=as_of - grace).values_list(
+        "worker_id", "paid_until"
+    )
+    lapsed = 0
+    for worker_id, paid_until in due.iterator():
+        try:
+            enrollment_lapse(
+                actor=Actor.system(),
+                worker_id=worker_id,
+                effective_date=max(paid_until + grace + datetime.timedelta(days=1), EARLIEST_DATE),
+            )
+        except ServiceError:
+            continue  # changed meanwhile (renewed or ended): nothing to lapse
+        lapsed += 1
+    return lapsed

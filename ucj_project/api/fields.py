@@ -1,0 +1,37 @@
+"""Serializer building blocks shared by every app: strict JSON types and no unknown fields."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+
+class StrictCharField(serializers.CharField):
+    """A string field that refuses numbers, booleans, lists and objects instead of coercing them."""
+
+    default_error_messages = {"not_a_string": _("Must be a string, not %(type)s.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string", type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A whole-number field that refuses strings, booleans and fractions."""
+
+    default_error_messages = {"not_an_integer": _("Must be a whole number, not %(type)s.")}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("not_an_integer", type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class RejectUnknownFieldsMixin:
+    """Name fields the endpoint does not know instead of silently dropping them (typos)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - {name for name, f in self.fields.items() if not f.read_only})
+            if unknown:
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        return super().to_internal_value(data)

@@ -1,0 +1,50 @@
+"""Errors raised by the service layer when a request breaks a business rule.
+
+They carry the field at fault and a machine code; the API turns them into the standard error
+body (see `ucj_project.api.errors`), management commands and imports print their message.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class FieldError(NamedTuple):
+    field: str | None
+    code: str
+    message: str
+
+
+class ServiceError(Exception):
+    """A request that cannot be carried out as asked (HTTP 400)."""
+
+    status_code = 400
+    default_code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code or self.default_code
+        self.errors: list[FieldError] = [FieldError(self.field, self.code, self.message)]
+
+    @classmethod
+    def many(cls, errors: list[FieldError]) -> ServiceError:
+        """One error listing several problems (the first gives message, field and code)."""
+        first = errors[0]
+        exc = cls(first.message, field=first.field, code=first.code)
+        exc.errors = list(errors)
+        return exc
+
+
+class ConflictError(ServiceError):
+    """The request is valid but clashes with the current state (HTTP 409)."""
+
+    status_code = 409
+    default_code = "conflict"
+
+
+class StaleVersionError(ConflictError):
+    """The caller edited an out-of-date version of the record (HTTP 409)."""
+
+    default_code = "stale_version"
