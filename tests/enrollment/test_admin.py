@@ -1,0 +1,129 @@
+"""The admin writes through the same services as the API: history, counters, rules."""
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from coverage.models import VillageCoverage
+from enrollment.models import ApparatusWorker, EnrollmentEvent
+from villages.models import Village
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_web(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def form_data(village, **overrides):
+    data = {
+        "village": village.pk,
+        "nik": "1501015708850002",
+        "full_name": "Siti Aminah",
+        "sex": "female",
+        "birth_date": "1985-08-17",
+        "phone": "",
+        "institution": "pkk",
+        "position": "ketua",
+        "term_start": "2024-03-01",
+        "term_end": "",
+        "wage_basis": "honorarium",
+        "monthly_wage": "500000",
+        "enrollment-TOTAL_FORMS": "0",
+        "enrollment-INITIAL_FORMS": "0",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_admin_add_registers_through_service(admin_web, regions):
+    village = Village.objects.get(code="15.01.01.2001")
+    response = admin_web.post(reverse("admin:enrollment_apparatusworker_add"), form_data(village))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    worker = ApparatusWorker.objects.get()
+    assert worker.enrollment.status == "not_registered"
+    assert list(worker.events.values_list("kind", "source")) == [("registered", "admin")]
+    assert VillageCoverage.objects.get(village=village, institution="pkk").serving == 1
+
+
+def test_admin_add_shows_service_errors_and_writes_nothing(admin_web, regions):
+    village = Village.objects.get(code="15.01.01.2001")
+    response = admin_web.post(
+        reverse("admin:enrollment_apparatusworker_add"), form_data(village, sex="male", position="kepala_desa")
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "sex" in errors
+    assert "position" in errors
+    assert ApparatusWorker.objects.count() == 0
+    assert EnrollmentEvent.objects.count() == 0
+    assert VillageCoverage.objects.count() == 0
+
+
+def test_admin_actions_submit_and_activate_through_service(admin_web, make_worker):
+    worker = make_worker()
+    url = reverse("admin:enrollment_apparatusworker_changelist")
+    response = admin_web.post(url, {"action": "submit_action", ACTION_CHECKBOX_NAME: [worker.pk]})
+    assert response.status_code == 302
+    response = admin_web.post(
+        url,
+        {
+            "action": "activate_action",
+            ACTION_CHECKBOX_NAME: [worker.pk],
+            "apply": "1",
+            "kpj_number": "98765432101",
+            "scheme": "bpu",
+            "programs": ["jkk", "jkm"],
+            "funding_source": "apbdes",
+            "coverage_start": "2024-06-01",
+            "paid_until": "2026-12-31",
+        },
+    )
+    assert response.status_code == 302
+    worker.refresh_from_db()
+    assert worker.enrollment.status == "active"
+    assert worker.enrollment.kpj_number == "98765432101"
+    assert list(worker.events.values_list("kind", flat=True)) == ["registered", "submitted", "activated"]
+    assert VillageCoverage.objects.get(village=worker.village, institution=worker.institution).protected == 1
+
+
+def test_admin_search_by_nik_and_name(admin_web, make_worker):
+    worker = make_worker(full_name="Ahmad Yani")
+    make_worker(full_name="Budi Lain")
+    url = reverse("admin:enrollment_apparatusworker_changelist")
+    by_nik = admin_web.get(url, {"q": worker.nik})
+    assert [w.pk for w in by_nik.context["cl"].result_list] == [worker.pk]
+    by_name = admin_web.get(url, {"q": "ahmad"})
+    assert [w.pk for w in by_name.context["cl"].result_list] == [worker.pk]
+
+
+def test_admin_change_moves_counters_and_records_update(admin_web, make_worker):
+    worker = make_worker()
+    other = Village.objects.get(code="15.08.01.2001")
+    data = form_data(
+        other,
+        nik=worker.nik,
+        full_name=worker.full_name,
+        sex=worker.sex,
+        birth_date=worker.birth_date.isoformat(),
+        institution=worker.institution,
+        position=worker.position,
+        term_start=worker.term_start.isoformat(),
+        wage_basis=worker.wage_basis,
+        monthly_wage=str(worker.monthly_wage),
+    )
+    data.update({"enrollment-TOTAL_FORMS": "1", "enrollment-INITIAL_FORMS": "1", "enrollment-0-worker": worker.pk})
+    response = admin_web.post(reverse("admin:enrollment_apparatusworker_change", args=[worker.pk]), data)
+    assert response.status_code == 302
+    worker.refresh_from_db()
+    assert worker.village == other
+    assert worker.regency.code == "15.08"
+    assert worker.version == 2
+    update = worker.events.get(kind="updated")
+    assert update.changes == {"village": ["15.01.01.2001", "15.08.01.2001"]}
+    counts = dict(VillageCoverage.objects.values_list("village__code", "serving"))
+    assert counts == {"15.01.01.2001": 0, "15.08.01.2001": 1}
