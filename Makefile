@@ -50,3 +50,7 @@ test: lint check
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+
+messages: $(VENV)/.installed-dev
+	$(BIN)/python manage.py makemessages -l id --no-obsolete --ignore '.venv/*' --ignore 'tests/*'
+	$(BIN)/python manage.py compilemessages -l id --ignore '.venv/*'
