@@ -149,7 +149,9 @@ class EnrollmentEventQuerySet(models.QuerySet):
 class EnrollmentEvent(models.Model):
     """One entry of the append-only history of a worker: what changed, when, by whom, from where.
 
-    `changes` maps each changed field to `[old, new]` (dates as ISO strings).
+    `changes` maps each changed field to `[old, new]` (dates as ISO strings). Effective dates
+    never go backwards for a worker, so the event with the highest id up to a date is the
+    worker's state on that date.
     """
 
     worker = models.ForeignKey(ApparatusWorker, on_delete=models.PROTECT, related_name="events")
@@ -169,6 +171,13 @@ class EnrollmentEvent(models.Model):
     from_status = models.CharField(_("from status"), max_length=16, choices=EnrollmentStatus.choices, blank=True)
     to_status = models.CharField(_("to status"), max_length=16, choices=EnrollmentStatus.choices)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+    # The worker's state after the event, so coverage on any past date is one aggregate over
+    # each worker's last event up to that date (see coverage.selectors).
+    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="+", verbose_name=_("village"))
+    institution = models.CharField(_("institution"), max_length=20, choices=Institution.choices)
+    serving = models.BooleanField(_("serving"))
+    funding_source = models.CharField(_("funding source"), max_length=20, choices=FundingSource.choices, blank=True)
+    paid_until = models.DateField(_("paid until"), null=True, blank=True)
 
     objects = EnrollmentEventQuerySet.as_manager()
 
@@ -176,7 +185,10 @@ class EnrollmentEvent(models.Model):
         verbose_name = _("enrollment event")
         verbose_name_plural = _("enrollment events")
         ordering = ["worker_id", "id"]
-        indexes = [models.Index(fields=["worker", "id"], name="event_worker_idx")]
+        indexes = [
+            models.Index(fields=["worker", "id"], name="event_worker_idx"),
+            models.Index(fields=["effective_date", "worker"], name="event_date_worker_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.worker_id} {self.kind} {self.effective_date}"

@@ -168,6 +168,11 @@ def _record(
         from_status=from_status,
         to_status=to_status,
         changes={field: [_jsonable(old), _jsonable(new)] for field, (old, new) in changes.items()},
+        village_id=worker.village_id,
+        institution=worker.institution,
+        serving=worker.serving,
+        funding_source=worker.enrollment.funding_source if to_status == EnrollmentStatus.ACTIVE else "",
+        paid_until=worker.enrollment.paid_until,
     )
 
 
