@@ -4,8 +4,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from enrollment.choices import Institution
+from enrollment.choices import Institution, Program, Scheme
 from villages.models import District, Province, Regency, Village
+
+from .choices import CoverageKind, RateKind
 
 
 class VillageCoverage(models.Model):
@@ -39,3 +41,105 @@ class VillageCoverage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.village_id}/{self.institution}: {self.protected}/{self.serving}"
+
+
+class Target(models.Model):
+    """A coverage target (percent) for a year, a region and a kind of coverage.
+
+    A region without its own target inherits the nearest ancestor's (`coverage.selectors`).
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=CoverageKind.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    region_code = models.CharField(_("region code"), max_length=13)
+    target_pct = models.DecimalField(_("target (%)"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["kind", "year", "region_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year", "region_code"], name="target_unique"),
+            models.CheckConstraint(condition=Q(target_pct__gte=0) & Q(target_pct__lte=100), name="target_pct_range"),
+            models.CheckConstraint(condition=Q(year__gte=2000) & Q(year__lte=2100), name="target_year_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.year} {self.kind}: {self.target_pct}%"
+
+
+class WorkforceFigure(models.Model):
+    """UC Jamsostek figure of a province or regency on a date: potential workers (BPS) and
+    active BPJS Ketenagakerjaan participants."""
+
+    region_code = models.CharField(_("region code"), max_length=5)
+    date = models.DateField(_("date"))
+    potential_workers = models.PositiveIntegerField(_("potential workers"))
+    active_participants = models.PositiveIntegerField(_("active participants"))
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("workforce figure")
+        verbose_name_plural = _("workforce figures")
+        ordering = ["region_code", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "date"], name="workforce_unique"),
+            models.CheckConstraint(
+                condition=Q(active_participants__lte=F("potential_workers")), name="workforce_active_le_potential"
+            ),
+            models.CheckConstraint(
+                condition=Q(region_code__regex=r"^[0-9]{2}(\.[0-9]{2})?$"), name="workforce_region_level"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.date}: {self.active_participants}/{self.potential_workers}"
+
+
+class CoverageSnapshot(models.Model):
+    """A region's apparatus coverage on a date, stored by `snapshot_coverage` for cheap trends."""
+
+    region_code = models.CharField(_("region code"), max_length=13)
+    date = models.DateField(_("date"))
+    serving = models.PositiveIntegerField(_("serving"))
+    protected = models.PositiveIntegerField(_("protected"))
+
+    class Meta:
+        verbose_name = _("coverage snapshot")
+        verbose_name_plural = _("coverage snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "date"], name="snapshot_unique"),
+            models.CheckConstraint(condition=Q(protected__lte=F("serving")), name="snapshot_counts_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.date}: {self.protected}/{self.serving}"
+
+
+class PremiumRate(models.Model):
+    """A contribution rate of one program of one scheme, valid over a period.
+
+    PU rates are a percent of the monthly wage; BPU rates a fixed amount a month.
+    """
+
+    scheme = models.CharField(_("scheme"), max_length=3, choices=Scheme.choices)
+    program = models.CharField(_("program"), max_length=3, choices=Program.choices)
+    kind = models.CharField(_("kind"), max_length=8, choices=RateKind.choices)
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=4)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("premium rate")
+        verbose_name_plural = _("premium rates")
+        ordering = ["scheme", "program", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "program", "valid_from"], name="rate_unique_start"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="rate_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")), name="rate_period_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme}/{self.program} {self.value} from {self.valid_from}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -10,7 +11,7 @@ from django.db.models import Count, F, Q
 
 from enrollment.choices import EnrollmentStatus
 
-from .models import VillageCoverage
+from .models import CoverageSnapshot, VillageCoverage
 
 
 class CounterKey(NamedTuple):
@@ -105,3 +106,14 @@ def counters_recount() -> int:
     ]
     VillageCoverage.objects.bulk_create(counters, batch_size=5000)
     return len(counters)
+
+
+@transaction.atomic
+def snapshots_take(*, as_of: datetime.date) -> int:
+    """Store every region's coverage on `as_of` (replacing any earlier snapshot of that date)."""
+    from .selectors import snapshot_rows
+
+    rows = snapshot_rows(as_of)
+    CoverageSnapshot.objects.filter(date=as_of).delete()
+    CoverageSnapshot.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)

@@ -150,8 +150,7 @@ class EnrollmentEvent(models.Model):
     """One entry of the append-only history of a worker: what changed, when, by whom, from where.
 
     `changes` maps each changed field to `[old, new]` (dates as ISO strings). Effective dates
-    never go backwards for a worker, so the event with the highest id up to a date is the
-    worker's state on that date.
+    never go backwards for a worker.
     """
 
     worker = models.ForeignKey(ApparatusWorker, on_delete=models.PROTECT, related_name="events")
@@ -171,14 +170,6 @@ class EnrollmentEvent(models.Model):
     from_status = models.CharField(_("from status"), max_length=16, choices=EnrollmentStatus.choices, blank=True)
     to_status = models.CharField(_("to status"), max_length=16, choices=EnrollmentStatus.choices)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
-    # The worker's state after the event, so coverage on any past date is one aggregate over
-    # each worker's last event up to that date (see coverage.selectors).
-    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="+", verbose_name=_("village"))
-    institution = models.CharField(_("institution"), max_length=20, choices=Institution.choices)
-    serving = models.BooleanField(_("serving"))
-    funding_source = models.CharField(_("funding source"), max_length=20, choices=FundingSource.choices, blank=True)
-    paid_until = models.DateField(_("paid until"), null=True, blank=True)
-
     objects = EnrollmentEventQuerySet.as_manager()
 
     class Meta:
@@ -187,7 +178,6 @@ class EnrollmentEvent(models.Model):
         ordering = ["worker_id", "id"]
         indexes = [
             models.Index(fields=["worker", "id"], name="event_worker_idx"),
-            models.Index(fields=["effective_date", "worker"], name="event_date_worker_idx"),
         ]
 
     def __str__(self) -> str:
@@ -200,3 +190,41 @@ class EnrollmentEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("enrollment history is append-only")
+
+
+class WorkerPeriod(models.Model):
+    """The worker's state over a period [valid_from, valid_to): where it served, in which
+    institution, whether it served, and its membership. Each change closes the open period
+    and opens a new one, so the state on any date is a range lookup: coverage on a past date
+    is one aggregate over the periods that contain it. Derived from the same writes as the
+    history (not a history itself); the services keep it.
+    """
+
+    worker = models.ForeignKey(ApparatusWorker, on_delete=models.CASCADE, related_name="periods")
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    regency = models.ForeignKey(Regency, on_delete=models.PROTECT, related_name="+")
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+")
+    institution = models.CharField(_("institution"), max_length=20, choices=Institution.choices)
+    serving = models.BooleanField(_("serving"))
+    status = models.CharField(_("status"), max_length=16, choices=EnrollmentStatus.choices)
+    funding_source = models.CharField(_("funding source"), max_length=20, choices=FundingSource.choices, blank=True)
+    paid_until = models.DateField(_("paid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("worker period")
+        verbose_name_plural = _("worker periods")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker"], condition=Q(valid_to__isnull=True), name="period_one_open_per_worker"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")), name="period_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["valid_from", "valid_to"], name="period_range_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} {self.valid_from}..{self.valid_to}: {self.status}"

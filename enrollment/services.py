@@ -29,7 +29,7 @@ from .choices import (
     Program,
     Scheme,
 )
-from .models import ApparatusWorker, Enrollment, EnrollmentEvent
+from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from .nik import nik_problems
 
 EARLIEST_DATE = datetime.date(1900, 1, 1)
@@ -148,6 +148,30 @@ def _check_nik_free(nik: str, *, exclude_worker_id: int | None = None) -> None:
         )
 
 
+def _period_append(worker: ApparatusWorker, *, status: str, effective_date: datetime.date) -> None:
+    """Close the worker's open period at `effective_date` and open one with its state from then.
+
+    A second change on the same day replaces that day's state instead of adding an empty period.
+    """
+    enrollment = worker.enrollment
+    state = {
+        "village_id": worker.village_id,
+        "district_id": worker.district_id,
+        "regency_id": worker.regency_id,
+        "province_id": worker.province_id,
+        "institution": worker.institution,
+        "serving": worker.serving,
+        "status": status,
+        "funding_source": enrollment.funding_source if status == EnrollmentStatus.ACTIVE else "",
+        "paid_until": enrollment.paid_until,
+    }
+    open_period = WorkerPeriod.objects.filter(worker=worker, valid_to__isnull=True)
+    if open_period.filter(valid_from=effective_date).update(**state):
+        return
+    open_period.update(valid_to=effective_date)
+    WorkerPeriod.objects.create(worker=worker, valid_from=effective_date, **state)
+
+
 def _record(
     worker: ApparatusWorker,
     *,
@@ -158,6 +182,7 @@ def _record(
     to_status: str,
     changes: dict[str, list[Any]],
 ) -> EnrollmentEvent:
+    _period_append(worker, status=to_status, effective_date=effective_date)
     return EnrollmentEvent.objects.create(
         worker=worker,
         kind=kind,
@@ -168,11 +193,6 @@ def _record(
         from_status=from_status,
         to_status=to_status,
         changes={field: [_jsonable(old), _jsonable(new)] for field, (old, new) in changes.items()},
-        village_id=worker.village_id,
-        institution=worker.institution,
-        serving=worker.serving,
-        funding_source=worker.enrollment.funding_source if to_status == EnrollmentStatus.ACTIVE else "",
-        paid_until=worker.enrollment.paid_until,
     )
 
 

@@ -48,3 +48,10 @@ class StaleVersionError(ConflictError):
     """The caller edited an out-of-date version of the record (HTTP 409)."""
 
     default_code = "stale_version"
+
+
+class NotFoundError(ServiceError):
+    """A code or object the request names does not exist (HTTP 404)."""
+
+    status_code = 404
+    default_code = "not_found"

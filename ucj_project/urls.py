@@ -9,6 +9,7 @@ from ucj_project.api.health import healthz
 api_v1 = [
     path("", include("villages.api.urls")),
     path("", include("enrollment.api.urls")),
+    path("", include("coverage.api.urls")),
 ]
 
 urlpatterns = [

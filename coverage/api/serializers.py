@@ -1,0 +1,112 @@
+"""Coverage representations and the query parameters of the coverage endpoints."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from coverage.choices import CoverageKind, Interval
+from coverage.models import Target, WorkforceFigure
+from enrollment.choices import Institution
+from villages.choices import RegionLevel
+from villages.services import level_for_code
+
+ROW_ORDERING = ["code", "name", "serving", "protected", "unprotected", "coverage_pct", "gap_to_target"]
+
+
+def validate_region_code(value: str) -> str:
+    if level_for_code(value) is None:
+        raise serializers.ValidationError(_("Not a region code (e.g. 15, 15.01, 15.01.01, 15.01.01.2001)."))
+    return value
+
+
+class CoverageRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    serving = serializers.IntegerField()
+    protected = serializers.IntegerField()
+    unprotected = serializers.IntegerField()
+    coverage_pct = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True, coerce_to_string=False)
+    target_pct = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True, coerce_to_string=False)
+    gap_to_target = serializers.IntegerField(allow_null=True)
+
+
+class CoverageRowsQuerySerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=RegionLevel.choices)
+    parent = serializers.CharField(required=False, validators=[validate_region_code])
+    as_of = serializers.DateField(required=False)
+    institution = serializers.ChoiceField(choices=Institution.choices, required=False)
+    ordering = serializers.ChoiceField(
+        choices=[o for field in ROW_ORDERING for o in (field, f"-{field}")], required=False, default="code"
+    )
+    coverage_pct_lt = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
+    coverage_pct_gte = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
+    has_unprotected = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class CoverageDetailQuerySerializer(serializers.Serializer):
+    as_of = serializers.DateField(required=False)
+    compare = serializers.DateField(required=False)
+
+
+class TrendQuerySerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    interval = serializers.ChoiceField(choices=Interval.choices, default=Interval.MONTH)
+
+
+class UnprotectedVillagesQuerySerializer(serializers.Serializer):
+    branch = serializers.CharField(required=False)
+    regency = serializers.CharField(required=False)
+
+    def validate(self, attrs):
+        if attrs.get("branch") and attrs.get("regency"):
+            raise serializers.ValidationError({"branch": [_("Give branch or regency, not both.")]})
+        return attrs
+
+
+class UnprotectedVillageSerializer(serializers.Serializer):
+    code = serializers.CharField(source="village__code")
+    name = serializers.CharField(source="village__name")
+    district_code = serializers.CharField(source="district__code")
+    district_name = serializers.CharField(source="district__name")
+    regency_code = serializers.CharField(source="regency__code")
+    regency_name = serializers.CharField(source="regency__name")
+    serving = serializers.IntegerField(source="serving_sum")
+    protected = serializers.IntegerField(source="protected_sum")
+    unprotected = serializers.IntegerField()
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    region_code = serializers.CharField(max_length=13, validators=[validate_region_code])
+    kind = serializers.ChoiceField(choices=CoverageKind.choices)
+
+    class Meta:
+        model = Target
+        fields = ["id", "kind", "year", "region_code", "target_pct"]
+
+    def validate_target_pct(self, value):
+        if not 0 <= value <= 100:
+            raise serializers.ValidationError(_("A target is a percentage from 0 to 100."))
+        return value
+
+    def validate_year(self, value):
+        if not 2000 <= value <= 2100:
+            raise serializers.ValidationError(_("The year must be between 2000 and 2100."))
+        return value
+
+
+class WorkforceFigureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkforceFigure
+        fields = ["id", "region_code", "date", "potential_workers", "active_participants", "source"]
+
+    def validate_region_code(self, value):
+        if level_for_code(value) not in (RegionLevel.PROVINCE, RegionLevel.REGENCY):
+            raise serializers.ValidationError(_("Workforce figures are for a province or a regency/city code."))
+        return value
+
+    def validate(self, attrs):
+        if attrs["active_participants"] > attrs["potential_workers"]:
+            raise serializers.ValidationError(
+                {"active_participants": [_("Active participants cannot exceed potential workers.")]}
+            )
+        return attrs

@@ -1,0 +1,25 @@
+from django.urls import path, re_path
+from rest_framework.routers import SimpleRouter
+
+from .views import (
+    CoverageDetailView,
+    CoverageRowsView,
+    CoverageTrendView,
+    TargetViewSet,
+    UnprotectedVillagesView,
+    WorkforceViewSet,
+)
+
+router = SimpleRouter(trailing_slash=True)
+router.register("targets", TargetViewSet, basename="target")
+router.register("workforce", WorkforceViewSet, basename="workforce")
+
+CODE = r"(?P<code>[0-9]{2}(?:\.[0-9]{2}){0,2}(?:\.[0-9]{4})?)"
+
+urlpatterns = [
+    path("coverage/", CoverageRowsView.as_view(), name="coverage-list"),
+    path("coverage/unprotected-villages/", UnprotectedVillagesView.as_view(), name="coverage-unprotected-villages"),
+    re_path(rf"^coverage/{CODE}/$", CoverageDetailView.as_view(), name="coverage-detail"),
+    re_path(rf"^coverage/{CODE}/trend/$", CoverageTrendView.as_view(), name="coverage-trend"),
+    *router.urls,
+]

@@ -1,0 +1,207 @@
+"""Coverage endpoints: read-only figures (targets and workforce figures are written by admins)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, viewsets
+from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from coverage import selectors
+from coverage.models import Target, WorkforceFigure
+from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
+from ucj_project.errors import ServiceError
+
+from .serializers import (
+    CoverageDetailQuerySerializer,
+    CoverageRowSerializer,
+    CoverageRowsQuerySerializer,
+    TargetSerializer,
+    TrendQuerySerializer,
+    UnprotectedVillageSerializer,
+    UnprotectedVillagesQuerySerializer,
+    WorkforceFigureSerializer,
+)
+
+EXPORT_FORMATS = ("csv", "xlsx")
+ROW_ORDER_NONE_LAST = {"coverage_pct", "gap_to_target"}
+
+
+class IsAdminOrReadOnly(permissions.BasePermission):
+    """Anyone may read; only admins write."""
+
+    def has_permission(self, request, view):
+        return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
+
+
+def query(serializer_class, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ExportMixin:
+    """`?format=csv|xlsx` returns every row (no pagination) as a file; JSON is paginated."""
+
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, XLSXRenderer]
+    export_name = "export"
+
+    def is_export(self) -> bool:
+        return getattr(self.request.accepted_renderer, "format", None) in EXPORT_FORMATS
+
+    def list_response(self, rows, serializer_class) -> Response:
+        if self.is_export():
+            data = serializer_class(rows, many=True).data
+            extension = self.request.accepted_renderer.format
+            filename = f"{self.export_name}.{extension}"
+            return Response(data, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class CoverageRowsView(ExportMixin, GenericAPIView):
+    """Coverage of every region of a level (under a parent), on a date; sortable and filterable."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = CoverageRowSerializer
+    export_name = "coverage"
+
+    @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        params = query(CoverageRowsQuerySerializer, request)
+        as_of = selectors.check_as_of(params.get("as_of"))
+        parent = selectors.region_get(params["parent"]) if params.get("parent") else None
+        rows = selectors.coverage_rows(
+            level=params["level"], parent=parent, as_of=as_of, institution=params.get("institution")
+        )
+        if "coverage_pct_lt" in params:
+            rows = [r for r in rows if r.coverage_pct is not None and r.coverage_pct < params["coverage_pct_lt"]]
+        if "coverage_pct_gte" in params:
+            rows = [r for r in rows if r.coverage_pct is not None and r.coverage_pct >= params["coverage_pct_gte"]]
+        if params.get("has_unprotected") is not None:
+            rows = [r for r in rows if (r.unprotected > 0) == params["has_unprotected"]]
+        ordering = params["ordering"]
+        field, reverse = ordering.lstrip("-"), ordering.startswith("-")
+        present = [r for r in rows if getattr(r, field) is not None]
+        absent = [r for r in rows if getattr(r, field) is None]
+        present.sort(key=lambda r: (getattr(r, field), r.code) if not reverse else getattr(r, field), reverse=reverse)
+        return self.list_response(present + absent, CoverageRowSerializer)
+
+
+def detail_payload(detail: selectors.RegionDetail) -> dict[str, Any]:
+    figures = detail.figures
+    return {
+        "code": detail.region.code,
+        "name": detail.region.name,
+        "level": detail.region.level,
+        "as_of": detail.as_of,
+        **CoverageRowSerializer(figures).data,
+        "rank": detail.rank,
+        "ranked_siblings": detail.siblings,
+        "compare": detail.compare_date,
+        "compare_coverage_pct": detail.compare_coverage_pct,
+        "change_pct_points": detail.change_pct_points,
+        "by_institution": detail.by_institution,
+        "by_funding_source": detail.by_funding_source,
+        "premium_estimate": detail.premium,
+    }
+
+
+class CoverageDetailView(GenericAPIView):
+    """One region (any level): figures, breakdowns, rank among siblings, change, premium estimate."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = CoverageRowSerializer
+
+    @extend_schema(parameters=[CoverageDetailQuerySerializer])
+    def get(self, request: Request, code: str) -> Response:
+        params = query(CoverageDetailQuerySerializer, request)
+        as_of = selectors.check_as_of(params.get("as_of"))
+        detail = selectors.region_detail(code=code, as_of=as_of, compare=params.get("compare"))
+        return Response(detail_payload(detail))
+
+
+class CoverageTrendView(GenericAPIView):
+    """A region's coverage over time, from stored snapshots: the last snapshot of each period."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = CoverageRowSerializer
+
+    @extend_schema(parameters=[TrendQuerySerializer])
+    def get(self, request: Request, code: str) -> Response:
+        params = query(TrendQuerySerializer, request)
+        points = selectors.trend(code=code, start=params["start"], end=params["end"], interval=params["interval"])
+        return Response({"code": code, "interval": params["interval"], "points": points})
+
+
+class UnprotectedVillagesView(ExportMixin, GenericAPIView):
+    """Villages with unprotected workers today, most unprotected first (JSON, CSV, XLSX)."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = UnprotectedVillageSerializer
+    export_name = "unprotected-villages"
+
+    @extend_schema(parameters=[UnprotectedVillagesQuerySerializer], responses=UnprotectedVillageSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        params = query(UnprotectedVillagesQuerySerializer, request)
+        regency_ids = None
+        if params.get("branch"):
+            regency_ids = selectors.branch_regency_ids(params["branch"])
+        elif params.get("regency"):
+            region = selectors.region_get(params["regency"])
+            if region.level != "regency":
+                raise ServiceError(_("regency must be a regency/city code."), field="regency")
+            regency_ids = [region.id]
+        return self.list_response(selectors.unprotected_villages(regency_ids=regency_ids), UnprotectedVillageSerializer)
+
+
+class TargetViewSet(viewsets.ModelViewSet):
+    """Coverage targets per year, region and kind; a region without one inherits its ancestor's."""
+
+    queryset = Target.objects.all()
+    serializer_class = TargetSerializer
+    permission_classes = [IsAdminOrReadOnly]
+    filterset_fields = ["kind", "year", "region_code"]
+    ordering_fields = ["year", "region_code"]
+    ordering = ["kind", "year", "region_code"]
+
+
+class WorkforceViewSet(viewsets.ModelViewSet):
+    """UC Jamsostek workforce figures; `workforce/{code}/?as_of=` summarizes a region on a date."""
+
+    queryset = WorkforceFigure.objects.all()
+    serializer_class = WorkforceFigureSerializer
+    permission_classes = [IsAdminOrReadOnly]
+    filterset_fields = ["region_code", "date"]
+    ordering_fields = ["date", "region_code"]
+    ordering = ["region_code", "date"]
+    lookup_field = "code"
+    lookup_value_regex = r"[0-9.]+"
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(list(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(selectors.workforce_enriched(page))
+
+    @extend_schema(parameters=[OpenApiParameter("as_of", datetime.date, required=False)])
+    def retrieve(self, request: Request, code: str | None = None, *args, **kwargs) -> Response:
+        params = query(CoverageDetailQuerySerializer, request)
+        as_of = selectors.check_as_of(params.get("as_of"))
+        return Response(selectors.workforce_summary(code=code, as_of=as_of))
+
+    def get_object(self):
+        # Writes address one figure by region code and the `date` query parameter.
+        params = query(CoverageDetailQuerySerializer, self.request)
+        date = params.get("as_of")
+        if date is None:
+            raise ServiceError(_("Name the figure's date with ?as_of=YYYY-MM-DD."), field="as_of")
+        figure = WorkforceFigure.objects.filter(region_code=self.kwargs["code"], date=date).first()
+        if figure is None:
+            raise selectors.NotFoundError(_("No such workforce figure."), field="code")
+        self.check_object_permissions(self.request, figure)
+        return figure

@@ -1,0 +1,76 @@
+"""CSV and XLSX renderers for list exports (`?format=csv|xlsx`).
+
+The view hands them a list of flat dicts (the rows), whose keys are the columns. Text that a
+spreadsheet would read as a formula (=, +, -, @, tab, CR at the start) is prefixed with an
+apostrophe so an export can never run anything in the reader's spreadsheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+from rest_framework.renderers import BaseRenderer
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Cell value safe for a spreadsheet: formula-like text gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _rows(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, dict) and "results" in data:
+        data = data["results"]
+    if isinstance(data, dict):
+        data = [data]
+    return list(data or [])
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        rows = _rows(data)
+        buffer = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), extrasaction="ignore")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: neutralise("" if v is None else v) for k, v in row.items()})
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+class XLSXRenderer(BaseRenderer):
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    format = "xlsx"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        rows = _rows(data)
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("data")
+        if rows:
+            sheet.append(list(rows[0]))
+            for row in rows:
+                sheet.append([_cell(v) for v in row.values()])
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (list, dict)):
+        return str(value)
+    return neutralise(value)
