@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -612,3 +613,24 @@ def enrollments_expire(*, as_of: datetime.date | None = None) -> int:
             continue  # changed meanwhile (renewed or ended): nothing to lapse
         lapsed += 1
     return lapsed
+
+
+def terms_expire(*, as_of: datetime.date | None = None) -> int:
+    """End the service of workers whose recorded term end has passed (source `system`).
+
+    Counters count a worker as serving until its service is ended; this keeps them equal to
+    "serving on the date" once a planned term end goes by. Returns how many were ended.
+    """
+    as_of = as_of or today()
+    due = ApparatusWorker.objects.filter(serving=True, term_end__lt=as_of).values_list("pk", "term_end")
+    ended = 0
+    for worker_id, term_end in due.iterator():
+        last = EnrollmentEvent.objects.filter(worker_id=worker_id).aggregate(last=Max("effective_date"))["last"]
+        try:
+            worker_end_service(
+                actor=Actor.system(), worker_id=worker_id, effective_date=max(term_end, last or term_end)
+            )
+        except ServiceError:
+            continue  # changed meanwhile
+        ended += 1
+    return ended
