@@ -19,8 +19,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import transaction
+from knox.models import AuthToken
 
+from access.choices import Role
+from access.models import AccessProfile
+from access.services import CLIENT_PREFIX, client_create
 from enrollment.choices import (
     EnrollmentStatus,
     EventKind,
@@ -36,7 +42,7 @@ from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, Work
 from ucj_project.bulk import bulk_insert, next_ids
 from villages.demo import JAMBI
 from villages.demo import demo_load as regions_demo_load
-from villages.models import District, Village
+from villages.models import BranchOffice, District, Province, Regency, Village
 from villages.services import regions_import
 
 from .choices import CoverageKind
@@ -441,6 +447,53 @@ def _load_figures() -> None:
         )
 
 
+DEMO_PASSWORD = "ucj-demo-2024"
+# username, role, region or branch code, may see personal data
+DEMO_USERS = [
+    ("pmd.jambi", Role.PROVINCE_OFFICER, "15", True),
+    ("pmd.bungo", Role.REGENCY_OFFICER, "15.08", True),
+    ("bpjs.muarabungo", Role.BRANCH_OFFICER, "muara-bungo", False),
+    ("viewer.jambi", Role.VIEWER, "15", False),
+]
+DEMO_CLIENT = ("sipd-bungo", "15.08")
+
+
+@transaction.atomic
+def demo_users_load() -> list[str]:
+    """One user of each role for Jambi, and an integration client with a fresh token."""
+    user_model = get_user_model()
+    personal = Permission.objects.get(codename="view_personal_data")
+    staff_perms = Permission.objects.filter(
+        content_type__app_label="enrollment",
+        codename__in=["view_apparatusworker", "add_apparatusworker", "change_apparatusworker", "view_enrollmentevent"],
+    )
+    lines = ["Demo users (password " + DEMO_PASSWORD + "):"]
+    for username, role, code, sees_personal in DEMO_USERS:
+        user, _ = user_model.objects.get_or_create(username=username)
+        user.set_password(DEMO_PASSWORD)
+        user.is_staff = role in (Role.PROVINCE_OFFICER, Role.REGENCY_OFFICER)
+        user.save()
+        if role == Role.REGENCY_OFFICER:
+            region = {"regency": Regency.objects.get(code=code)}
+        elif role == Role.BRANCH_OFFICER:
+            region = {"branch": BranchOffice.objects.get(code=code)}
+        else:
+            region = {"province": Province.objects.get(code=code)}
+        defaults = {"role": role, "province": None, "regency": None, "branch": None, **region}
+        AccessProfile.objects.update_or_create(user=user, defaults=defaults)
+        user.user_permissions.set([personal, *staff_perms] if sees_personal else [])
+        lines.append(f"  {username:18} {Role(role).label} ({code})")
+    name, region_code = DEMO_CLIENT
+    if get_user_model().objects.filter(username=f"{CLIENT_PREFIX}{name}").exists():
+        AuthToken.objects.filter(user__username=f"{CLIENT_PREFIX}{name}").delete()
+        client = get_user_model().objects.get(username=f"{CLIENT_PREFIX}{name}")
+        _instance, token = AuthToken.objects.create(user=client, expiry=datetime.timedelta(days=365))
+    else:
+        _profile, token = client_create(name=name, region_code=region_code, can_write=True)
+    lines.append(f"  integration client {name} (read-write, {region_code}): Authorization: Token {token}")
+    return lines
+
+
 SNAPSHOT_DATES = [datetime.date(2024, month, 1) - datetime.timedelta(days=1) for month in range(2, 13)] + [
     REPORT_DATE,
     datetime.date(2024, 12, 31),
@@ -450,6 +503,8 @@ SNAPSHOT_DATES = [datetime.date(2024, month, 1) - datetime.timedelta(days=1) for
 def demo_load(*, admin_password: str, regions_file: Path | None = None, log: Callable[[str], None] = print) -> None:
     """Load (or confirm) the whole Jambi demo."""
     for line in regions_demo_load(admin_password=admin_password):
+        log(line)
+    for line in demo_users_load():
         log(line)
     with transaction.atomic():
         _ensure_regions(regions_file, log)

@@ -19,6 +19,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access.scope import Scope
 from enrollment.choices import EnrollmentStatus, Scheme, WageBasis
 from enrollment.models import ApparatusWorker, WorkerPeriod
 from ucj_project.errors import NotFoundError, ServiceError
@@ -59,6 +60,8 @@ class Region:
     id: int
     code: str
     name: str
+    province_id: int
+    regency_id: int | None
 
     @property
     def scope(self) -> dict[str, int]:
@@ -66,13 +69,35 @@ class Region:
         return {ID_FIELD[self.level]: self.id}
 
 
-def region_get(code: str) -> Region:
-    """The region with this code at any level, or a 404 naming the code."""
+def region_get(code: str, *, scope: Scope | None = None, field: str = "code") -> Region:
+    """The region with this code at any level, or a 404 naming the code; with a scope, a region
+    the caller does not cover is just as unknown."""
     level = level_for_code(code)
-    row = MODEL_BY_LEVEL[level].objects.filter(code=code).values("id", "name").first() if level else None
-    if row is None:
-        raise NotFoundError(_("No region has the code %(code)s.") % {"code": code}, field="code")
-    return Region(level, row["id"], code, row["name"])
+    row = None
+    if level:
+        columns = ["id", "name"]
+        if level != RegionLevel.PROVINCE:
+            columns += ["province_id"]
+        if level in (RegionLevel.DISTRICT, RegionLevel.VILLAGE):
+            columns += ["regency_id"]
+        row = MODEL_BY_LEVEL[level].objects.filter(code=code).values(*columns).first()
+    if row is not None:
+        province_id = row.get("province_id", row["id"])
+        regency_id = row["id"] if level == RegionLevel.REGENCY else row.get("regency_id")
+        region = Region(level, row["id"], code, row["name"], province_id, regency_id)
+        if scope is None or scope.contains(province_id=province_id, regency_id=regency_id):
+            return region
+    raise NotFoundError(_("No region has the code %(code)s.") % {"code": code}, field=field)
+
+
+def parent_get(code: str, *, scope: Scope) -> Region:
+    """A `parent` filter: a covered region, or a province holding a covered regency."""
+    region = region_get(code, field="parent")
+    if scope.contains(province_id=region.province_id, regency_id=region.regency_id) or (
+        region.level == RegionLevel.PROVINCE and region.id in scope.parent_province_ids
+    ):
+        return region
+    raise NotFoundError(_("No region has the code %(code)s.") % {"code": code}, field="parent")
 
 
 def check_as_of(as_of: datetime.date | None) -> datetime.date:
@@ -168,7 +193,12 @@ class TargetResolver:
 
 
 def coverage_rows(
-    *, level: str, parent: Region | None, as_of: datetime.date, institution: str | None = None
+    *,
+    level: str,
+    parent: Region | None,
+    as_of: datetime.date,
+    institution: str | None = None,
+    scope: Scope | None = None,
 ) -> list[CoverageFigures]:
     """One row per region of `level` (under `parent` when given), regions without workers included."""
     if parent is not None and LEVELS.index(parent.level) >= LEVELS.index(level):
@@ -178,10 +208,19 @@ def coverage_rows(
             field="parent",
             code="parent_level",
         )
+    caller = scope
     scope = parent.scope if parent else {}
     regions = MODEL_BY_LEVEL[level].objects.order_by("code").values_list("id", "code", "name")
     if parent is not None:
         regions = regions.filter(**({"pk": parent.id} if parent.level == level else scope))
+    if caller is not None and not caller.everything:
+        # Only the regions the caller covers: a province row holds other regencies' workers.
+        if level == RegionLevel.PROVINCE:
+            regions = regions.filter(pk__in=caller.province_ids)
+        elif level == RegionLevel.REGENCY:
+            regions = regions.filter(Q(province_id__in=caller.province_ids) | Q(pk__in=caller.regency_ids))
+        else:
+            regions = regions.filter(caller.q())
     counts = counts_by(as_of=as_of, scope=scope, key=ID_FIELD[level], institution=institution)
     targets = TargetResolver(kind=CoverageKind.VILLAGE_APPARATUS, year=as_of.year)
     rows = []
@@ -280,9 +319,12 @@ class RegionDetail:
     premium: dict[str, Any] = field(default_factory=dict)
 
 
-def region_detail(*, code: str, as_of: datetime.date, compare: datetime.date | None = None) -> RegionDetail:
-    """A region's figures with breakdowns, rank among siblings, change since `compare`, premium."""
-    region = region_get(code)
+def region_detail(
+    *, code: str, as_of: datetime.date, compare: datetime.date | None = None, scope: Scope | None = None
+) -> RegionDetail:
+    """A region's figures with breakdowns, rank among the siblings the caller covers, change
+    since `compare`, premium estimate."""
+    region = region_get(code, scope=scope)
     figures = region_figures(region, as_of=as_of)
     detail = RegionDetail(region=region, as_of=as_of, figures=figures)
     by_institution = counts_by(as_of=as_of, scope=region.scope, key="institution")
@@ -301,7 +343,7 @@ def region_detail(*, code: str, as_of: datetime.date, compare: datetime.date | N
         {"funding_source": source, "protected": n} for source, n in sorted(_funding_breakdown(region, as_of).items())
     ]
     parent = region_get(parent_code(code)) if region.level != RegionLevel.PROVINCE else None
-    siblings = coverage_rows(level=region.level, parent=parent, as_of=as_of)
+    siblings = coverage_rows(level=region.level, parent=parent, as_of=as_of, scope=scope)
     detail.rank = rank_among(siblings, code)
     detail.siblings = sum(1 for row in siblings if row.coverage_pct is not None)
     if compare is not None:
@@ -323,9 +365,11 @@ def period_start(date: datetime.date, interval: str) -> datetime.date:
     return date
 
 
-def trend(*, code: str, start: datetime.date, end: datetime.date, interval: str) -> list[dict[str, Any]]:
+def trend(
+    *, code: str, start: datetime.date, end: datetime.date, interval: str, scope: Scope | None = None
+) -> list[dict[str, Any]]:
     """The region's stored snapshots from `start` to `end`, the last one of each period."""
-    region_get(code)
+    region_get(code, scope=scope)
     if start > end:
         raise ServiceError(_("start must be on or before end."), field="start", code="start_after_end")
     periods = len({period_start(start + datetime.timedelta(days=d), interval) for d in range((end - start).days + 1)})
@@ -353,9 +397,9 @@ def trend(*, code: str, start: datetime.date, end: datetime.date, interval: str)
     ]
 
 
-def unprotected_villages(*, regency_ids: list[int] | None = None) -> QuerySet:
+def unprotected_villages(*, regency_ids: list[int] | None = None, scope: Scope | None = None) -> QuerySet:
     """Villages with unprotected workers today, most unprotected first, with their regions."""
-    rows = VillageCoverage.objects.all()
+    rows = VillageCoverage.objects.all() if scope is None else scope.filter(VillageCoverage.objects.all())
     if regency_ids is not None:
         rows = rows.filter(regency_id__in=regency_ids)
     return (
@@ -375,11 +419,16 @@ def unprotected_villages(*, regency_ids: list[int] | None = None) -> QuerySet:
     )
 
 
-def branch_regency_ids(code: str) -> list[int]:
+def branch_regency_ids(code: str, *, scope: Scope | None = None) -> list[int]:
+    """The regencies a branch serves (those the caller covers); 404 when it covers none."""
     branch = BranchOffice.objects.filter(code=code).first()
-    if branch is None:
+    regencies = branch.regencies.all() if branch else Regency.objects.none()
+    if scope is not None:
+        regencies = scope.filter(regencies, regency="pk")
+    ids = list(regencies.values_list("pk", flat=True))
+    if not ids:
         raise NotFoundError(_("No branch office has the code %(code)s.") % {"code": code}, field="branch")
-    return list(branch.regencies.values_list("pk", flat=True))
+    return ids
 
 
 def snapshot_rows(as_of: datetime.date) -> list[CoverageSnapshot]:
@@ -458,11 +507,11 @@ def workforce_enriched(figures: list[WorkforceFigure]) -> list[dict[str, Any]]:
     return rows
 
 
-def workforce_summary(*, code: str, as_of: datetime.date) -> dict[str, Any]:
+def workforce_summary(*, code: str, as_of: datetime.date, scope: Scope | None = None) -> dict[str, Any]:
     """The region's latest workforce figure on or before `as_of`, enriched, with every target
     from that year on and the gap to each."""
     figure = WorkforceFigure.objects.filter(region_code=code, date__lte=as_of).order_by("-date").first()
-    if figure is None:
+    if figure is None or (scope is not None and not scope.contains_code(code)):
         raise NotFoundError(
             _("No workforce figure for %(code)s on or before %(date)s.") % {"code": code, "date": as_of.isoformat()},
             field="code",

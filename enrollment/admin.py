@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from access.scope import scope_for
 from ucj_project.errors import ServiceError
 
 from . import services
@@ -98,6 +99,10 @@ class ApparatusWorkerAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # ending service is the way out; history stays
 
+    def get_queryset(self, request):
+        # The same regional scope as the API: officers see only their own region's workers.
+        return scope_for(request.user).filter(super().get_queryset(request))
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not obj.serving:
             return list(services.WORKER_FIELDS)
@@ -108,6 +113,9 @@ class ApparatusWorkerAdmin(admin.ModelAdmin):
     def _save_through_service(self, request, form, change):
         data = {field: form.cleaned_data.get(field) for field in services.WORKER_FIELDS}
         data["phone"] = data["phone"] or ""
+        village = data["village"]
+        if not scope_for(request.user).contains(province_id=village.province_id, regency_id=village.regency_id):
+            raise ServiceError(_("No village with this code in your region."), field="village")
         if change:
             return services.worker_update(
                 actor=admin_actor(request),

@@ -6,17 +6,19 @@ people move, and old codes stay valid on old cards."""
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.utils.translation import gettext as _
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.id import nik as stdnum_nik
-from stdnum.util import isdigits
 
 from ucj_project.errors import FieldError
 
 from .choices import Sex
 
 NIK_LENGTH = 16
+# Not stdnum's `isdigits`: its `^[0-9]+$` also matches a trailing newline ("...001\n" passed as 16).
+_DIGITS = re.compile(r"[0-9]+")
 FEMALE_DAY_OFFSET = 40
 
 
@@ -27,7 +29,7 @@ def nik_compact(value: str) -> str:
 
 def nik_problems(nik: str, *, birth_date: datetime.date | None = None, sex: str | None = None) -> list[FieldError]:
     """Every problem with `nik` (empty when it is valid and agrees with birth date and sex)."""
-    if not isdigits(nik):
+    if not _DIGITS.fullmatch(nik):
         return [FieldError("nik", "nik_not_digits", _("NIK must contain digits only."))]
     if len(nik) != NIK_LENGTH:
         return [FieldError("nik", "nik_length", _("NIK must have 16 digits, not %(count)d.") % {"count": len(nik)})]

@@ -8,6 +8,7 @@ concurrent writers are serialized per worker and counters never lose an update.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,8 @@ from .choices import (
     EnrollmentStatus,
     EventKind,
     EventSource,
+    Institution,
+    Position,
     Program,
     Scheme,
 )
@@ -49,6 +52,9 @@ WORKER_FIELDS = (
     "monthly_wage",
 )
 PERSONAL_FIELDS = ("nik", "birth_date", "phone")
+# ASCII digits only: str.isdigit() also takes full-width and other Unicode digits, which the
+# database check constraint then refuses (an IntegrityError reported as "KPJ taken").
+KPJ_FULL_RE = re.compile(r"[0-9]{11}")
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,10 @@ def _validate_worker(data: dict[str, Any]) -> None:
                 "position",
                 "position_not_in_institution",
                 _("The position %(position)s does not exist in the institution %(institution)s.")
-                % {"position": data["position"], "institution": data["institution"]},
+                % {
+                    "position": Position(data["position"]).label,
+                    "institution": Institution(data["institution"]).label,
+                },
             )
         )
     if data.get("monthly_wage") is not None and data["monthly_wage"] < 0:
@@ -349,7 +358,7 @@ def _transition(
     status = enrollment.status
     if status not in allowed_from:
         raise ConflictError(
-            _("Cannot %(action)s a worker whose enrollment is %(status)s (allowed from: %(allowed)s).")
+            _("This change (%(action)s) is not allowed while the enrollment is %(status)s; allowed from: %(allowed)s.")
             % {
                 "action": EventKind(kind).label.lower(),
                 "status": EnrollmentStatus(status).label.lower(),
@@ -464,7 +473,7 @@ def enrollment_activate(
 
     def validate(worker, enrollment, date):
         problems = []
-        if not (kpj_number or "").isdigit() or len(kpj_number) != 11:
+        if not KPJ_FULL_RE.fullmatch(kpj_number or ""):
             problems.append(FieldError("kpj_number", "kpj_shape", _("The KPJ number must have 11 digits.")))
         missing = {Program.JKK, Program.JKM} - programs_set
         if missing:

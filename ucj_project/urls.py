@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("villages.api.urls")),
     path("", include("enrollment.api.urls")),
     path("", include("coverage.api.urls")),
+    path("", include("access.api.urls")),
 ]
 
 urlpatterns = [

@@ -7,16 +7,22 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, viewsets
+from rest_framework import viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.choices import Capability
+from access.scope import scope_for
+from access.services import access_log_export
 from coverage import selectors
 from coverage.models import Target, WorkforceFigure
+from ucj_project.api.permissions import CapabilityRequired
 from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
 from ucj_project.errors import ServiceError
+from villages.services import level_for_code
 
 from .serializers import (
     CoverageDetailQuerySerializer,
@@ -33,11 +39,7 @@ EXPORT_FORMATS = ("csv", "xlsx")
 ROW_ORDER_NONE_LAST = {"coverage_pct", "gap_to_target"}
 
 
-class IsAdminOrReadOnly(permissions.BasePermission):
-    """Anyone may read; only admins write."""
-
-    def has_permission(self, request, view):
-        return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
+READ_COVERAGE = {"get": Capability.READ_COVERAGE}
 
 
 def query(serializer_class, request: Request) -> dict[str, Any]:
@@ -57,7 +59,10 @@ class ExportMixin:
 
     def list_response(self, rows, serializer_class) -> Response:
         if self.is_export():
+            if not scope_for(self.request.user).can(Capability.EXPORT):
+                raise PermissionDenied(_("You may not export lists."))
             data = serializer_class(rows, many=True).data
+            access_log_export(request=self.request, rows=len(data))
             extension = self.request.accepted_renderer.format
             filename = f"{self.export_name}.{extension}"
             return Response(data, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -68,7 +73,8 @@ class ExportMixin:
 class CoverageRowsView(ExportMixin, GenericAPIView):
     """Coverage of every region of a level (under a parent), on a date; sortable and filterable."""
 
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [CapabilityRequired]
+    required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
     export_name = "coverage"
 
@@ -76,9 +82,10 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
     def get(self, request: Request) -> Response:
         params = query(CoverageRowsQuerySerializer, request)
         as_of = selectors.check_as_of(params.get("as_of"))
-        parent = selectors.region_get(params["parent"]) if params.get("parent") else None
+        scope = scope_for(request.user)
+        parent = selectors.parent_get(params["parent"], scope=scope) if params.get("parent") else None
         rows = selectors.coverage_rows(
-            level=params["level"], parent=parent, as_of=as_of, institution=params.get("institution")
+            level=params["level"], parent=parent, as_of=as_of, institution=params.get("institution"), scope=scope
         )
         if "coverage_pct_lt" in params:
             rows = [r for r in rows if r.coverage_pct is not None and r.coverage_pct < params["coverage_pct_lt"]]
@@ -116,49 +123,62 @@ def detail_payload(detail: selectors.RegionDetail) -> dict[str, Any]:
 class CoverageDetailView(GenericAPIView):
     """One region (any level): figures, breakdowns, rank among siblings, change, premium estimate."""
 
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [CapabilityRequired]
+    required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
 
     @extend_schema(parameters=[CoverageDetailQuerySerializer])
     def get(self, request: Request, code: str) -> Response:
         params = query(CoverageDetailQuerySerializer, request)
         as_of = selectors.check_as_of(params.get("as_of"))
-        detail = selectors.region_detail(code=code, as_of=as_of, compare=params.get("compare"))
+        detail = selectors.region_detail(
+            code=code, as_of=as_of, compare=params.get("compare"), scope=scope_for(request.user)
+        )
         return Response(detail_payload(detail))
 
 
 class CoverageTrendView(GenericAPIView):
     """A region's coverage over time, from stored snapshots: the last snapshot of each period."""
 
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [CapabilityRequired]
+    required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
 
     @extend_schema(parameters=[TrendQuerySerializer])
     def get(self, request: Request, code: str) -> Response:
         params = query(TrendQuerySerializer, request)
-        points = selectors.trend(code=code, start=params["start"], end=params["end"], interval=params["interval"])
+        points = selectors.trend(
+            code=code,
+            start=params["start"],
+            end=params["end"],
+            interval=params["interval"],
+            scope=scope_for(request.user),
+        )
         return Response({"code": code, "interval": params["interval"], "points": points})
 
 
 class UnprotectedVillagesView(ExportMixin, GenericAPIView):
     """Villages with unprotected workers today, most unprotected first (JSON, CSV, XLSX)."""
 
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [CapabilityRequired]
+    required_capabilities = READ_COVERAGE
     serializer_class = UnprotectedVillageSerializer
     export_name = "unprotected-villages"
 
     @extend_schema(parameters=[UnprotectedVillagesQuerySerializer], responses=UnprotectedVillageSerializer(many=True))
     def get(self, request: Request) -> Response:
         params = query(UnprotectedVillagesQuerySerializer, request)
+        scope = scope_for(request.user)
         regency_ids = None
         if params.get("branch"):
-            regency_ids = selectors.branch_regency_ids(params["branch"])
+            regency_ids = selectors.branch_regency_ids(params["branch"], scope=scope)
         elif params.get("regency"):
-            region = selectors.region_get(params["regency"])
+            region = selectors.region_get(params["regency"], scope=scope, field="regency")
             if region.level != "regency":
                 raise ServiceError(_("regency must be a regency/city code."), field="regency")
             regency_ids = [region.id]
-        return self.list_response(selectors.unprotected_villages(regency_ids=regency_ids), UnprotectedVillageSerializer)
+        rows = selectors.unprotected_villages(regency_ids=regency_ids, scope=scope)
+        return self.list_response(rows, UnprotectedVillageSerializer)
 
 
 class TargetViewSet(viewsets.ModelViewSet):
@@ -166,7 +186,41 @@ class TargetViewSet(viewsets.ModelViewSet):
 
     queryset = Target.objects.all()
     serializer_class = TargetSerializer
-    permission_classes = [IsAdminOrReadOnly]
+    permission_classes = [CapabilityRequired]
+    required_capabilities = {
+        "list": Capability.READ_COVERAGE,
+        "retrieve": Capability.READ_COVERAGE,
+        "create": Capability.MANAGE_TARGETS,
+        "update": Capability.MANAGE_TARGETS,
+        "partial_update": Capability.MANAGE_TARGETS,
+        "destroy": Capability.MANAGE_TARGETS,
+    }
+
+    def _check_target_scope(self, region_code: str) -> None:
+        """Province officers set targets of the regencies of their province; admins any."""
+        scope = scope_for(self.request.user)
+        if scope.everything:
+            return
+        if not (level_for_code(region_code) == "regency" and scope.contains_code(region_code)):
+            raise ServiceError(
+                _("You may set targets only for the regencies/cities of your province."),
+                field="region_code",
+                code="target_out_of_scope",
+            )
+
+    def perform_create(self, serializer):
+        self._check_target_scope(serializer.validated_data["region_code"])
+        serializer.save()
+
+    def perform_update(self, serializer):
+        self._check_target_scope(serializer.instance.region_code)
+        self._check_target_scope(serializer.validated_data.get("region_code", serializer.instance.region_code))
+        serializer.save()
+
+    def perform_destroy(self, instance):
+        self._check_target_scope(instance.region_code)
+        instance.delete()
+
     filterset_fields = ["kind", "year", "region_code"]
     ordering_fields = ["year", "region_code"]
     ordering = ["kind", "year", "region_code"]
@@ -177,7 +231,19 @@ class WorkforceViewSet(viewsets.ModelViewSet):
 
     queryset = WorkforceFigure.objects.all()
     serializer_class = WorkforceFigureSerializer
-    permission_classes = [IsAdminOrReadOnly]
+    permission_classes = [CapabilityRequired]
+    required_capabilities = {
+        "list": Capability.READ_COVERAGE,
+        "retrieve": Capability.READ_COVERAGE,
+        "create": Capability.ADMIN,
+        "update": Capability.ADMIN,
+        "partial_update": Capability.ADMIN,
+        "destroy": Capability.ADMIN,
+    }
+
+    def get_queryset(self):
+        return WorkforceFigure.objects.filter(scope_for(self.request.user).code_q())
+
     filterset_fields = ["region_code", "date"]
     ordering_fields = ["date", "region_code"]
     ordering = ["region_code", "date"]
@@ -192,7 +258,7 @@ class WorkforceViewSet(viewsets.ModelViewSet):
     def retrieve(self, request: Request, code: str | None = None, *args, **kwargs) -> Response:
         params = query(CoverageDetailQuerySerializer, request)
         as_of = selectors.check_as_of(params.get("as_of"))
-        return Response(selectors.workforce_summary(code=code, as_of=as_of))
+        return Response(selectors.workforce_summary(code=code, as_of=as_of, scope=scope_for(self.request.user)))
 
     def get_object(self):
         # Writes address one figure by region code and the `date` query parameter.
@@ -200,7 +266,7 @@ class WorkforceViewSet(viewsets.ModelViewSet):
         date = params.get("as_of")
         if date is None:
             raise ServiceError(_("Name the figure's date with ?as_of=YYYY-MM-DD."), field="as_of")
-        figure = WorkforceFigure.objects.filter(region_code=self.kwargs["code"], date=date).first()
+        figure = self.get_queryset().filter(region_code=self.kwargs["code"], date=date).first()
         if figure is None:
             raise selectors.NotFoundError(_("No such workforce figure."), field="code")
         self.check_object_permissions(self.request, figure)

@@ -147,7 +147,7 @@ class ActivateSerializer(TransitionSerializer):
     paid_until = serializers.DateField()
 
     def validate_kpj_number(self, value: str) -> str:
-        if not value.isdigit():
+        if not value.isascii() or not value.isdigit():  # not full-width or other Unicode digits
             raise serializers.ValidationError(_("The KPJ number must have 11 digits."))
         return value
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.choices import AccessKind, Capability
+from access.scope import scope_for
+from access.services import access_log_write
 from enrollment import selectors, services
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
+from ucj_project.api.permissions import CapabilityRequired
 from ucj_project.errors import ServiceError
 
 from .serializers import (
@@ -22,6 +26,7 @@ from .serializers import (
     TransitionSerializer,
     WorkerSerializer,
     WorkerWriteSerializer,
+    can_see_personal_data,
 )
 
 IF_MATCH = OpenApiParameter(
@@ -61,10 +66,44 @@ class WorkerViewSet(
     queryset = selectors.worker_list()  # select_related: regions (codes) and enrollment (status)
     serializer_class = WorkerSerializer
     filterset_class = WorkerFilterSet
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [CapabilityRequired]
+    required_capabilities = {
+        "list": Capability.READ_WORKERS,
+        "retrieve": Capability.READ_WORKERS,
+        "history": Capability.READ_WORKERS,
+        "create": Capability.WRITE_WORKERS,
+        "update": Capability.WRITE_WORKERS,
+        "partial_update": Capability.WRITE_WORKERS,
+        "submit": Capability.WRITE_WORKERS,
+        "end_service": Capability.WRITE_WORKERS,
+        "activate": Capability.MANAGE_ENROLLMENT,
+        "renew": Capability.MANAGE_ENROLLMENT,
+        "lapse": Capability.MANAGE_ENROLLMENT,
+    }
     ordering_fields = ["id", "full_name", "term_start", "created_at", "updated_at"]
     ordering = ["id"]
     search_fields: list[str] = []  # `search` is the filterset's (name or full NIK)
+
+    def get_queryset(self):
+        # Workers outside the caller's regions do not exist for it (404, never 403).
+        return scope_for(self.request.user).filter(super().get_queryset())
+
+    def _check_village_in_scope(self, village) -> None:
+        if village is not None and not scope_for(self.request.user).contains(
+            province_id=village.province_id, regency_id=village.regency_id
+        ):
+            raise ServiceError(
+                _("No village with this code in your region."), field="village", code="village_out_of_scope"
+            )
+
+    def _log_personal_data(self, worker_ids: list[int]) -> None:
+        if worker_ids and can_see_personal_data(self.request):
+            access_log_write(request=self.request, kind=AccessKind.PERSONAL_DATA, worker_ids=worker_ids)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        response = super().list(request, *args, **kwargs)
+        self._log_personal_data([row["id"] for row in response.data.get("results", [])])
+        return response
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
@@ -74,6 +113,7 @@ class WorkerViewSet(
     def _respond(self, worker, status_code=status.HTTP_200_OK) -> Response:
         worker = get_object_or_404(self.get_queryset(), pk=worker.pk)
         data = WorkerSerializer(worker, context=self.get_serializer_context()).data
+        self._log_personal_data([worker.pk])
         return Response(data, status=status_code, headers={"ETag": f'"{worker.version}"'})
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
@@ -85,6 +125,7 @@ class WorkerViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("version", None)
+        self._check_village_in_scope(data["village"])
         worker = services.worker_register(actor=actor_for(request), **data)
         return self._respond(worker, status.HTTP_201_CREATED)
 
@@ -94,6 +135,7 @@ class WorkerViewSet(
         serializer = WorkerWriteSerializer(data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
+        self._check_village_in_scope(changes.get("village"))
         version = expected_version(request, changes.pop("version", None))
         if version is None:
             raise PreconditionRequired(
@@ -155,4 +197,5 @@ class WorkerViewSet(
         worker = self.get_object()
         page = self.paginate_queryset(selectors.worker_history(worker_id=worker.pk))
         serializer = EnrollmentEventSerializer(page, many=True, context=self.get_serializer_context())
+        self._log_personal_data([worker.pk])
         return self.get_paginated_response(serializer.data)

@@ -1,6 +1,7 @@
 """Settings shared by every environment. Values that differ between machines come from the
 environment (see README "Configuration"); nothing here assumes a single process."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,6 +28,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "knox",
+    "access",
     "villages",
     "enrollment",
     "coverage",
@@ -75,6 +78,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Shared by every server process (throttle counts, login failures): the database.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "ucj_cache",
+    }
+}
+
+AUTHENTICATION_BACKENDS = ["access.backends.ThrottledModelBackend"]
+UCJ_LOGIN_MAX_FAILURES = env.int("UCJ_LOGIN_MAX_FAILURES", default=5)
+UCJ_LOGIN_LOCK_SECONDS = env.int("UCJ_LOGIN_LOCK_SECONDS", default=900)
+
+# Hashed, expiring API tokens (django-rest-knox). People get TOKEN_TTL; clients their own.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("UCJ_TOKEN_TTL_HOURS", default=10)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -96,11 +117,22 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated request gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # Deny by default: every view declares what it needs (ucj_project.api.permissions).
+    "DEFAULT_PERMISSION_CLASSES": ["ucj_project.api.permissions.DenyAll"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "ucj_project.api.throttling.TokenRateThrottle",
+        "ucj_project.api.throttling.AnonymousRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("UCJ_RATE_TOKEN", default="600/min"),
+        "anon": env.str("UCJ_RATE_ANON", default="60/min"),
+        "login": env.str("UCJ_RATE_LOGIN", default="10/min"),
+    },
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",

@@ -2,6 +2,7 @@
 
 from rest_framework import viewsets
 
+from ucj_project.api.permissions import PUBLIC, CapabilityRequired
 from villages import selectors
 from villages.filtersets import BranchOfficeFilterSet, DistrictFilterSet, RegencyFilterSet, VillageFilterSet
 
@@ -15,6 +16,9 @@ from .serializers import (
 
 
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    # The official region list is public reference data.
+    permission_classes = [CapabilityRequired]
+    required_capabilities = {"list": PUBLIC, "retrieve": PUBLIC}
     lookup_field = "code"
     lookup_value_regex = r"[0-9.]+"
     search_fields = ["name"]
@@ -59,6 +63,8 @@ class BranchOfficeViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = selectors.branch_office_list()  # prefetch: regencies (listed per branch)
     serializer_class = BranchOfficeSerializer
     filterset_class = BranchOfficeFilterSet
+    permission_classes = [CapabilityRequired]
+    required_capabilities = {"list": PUBLIC, "retrieve": PUBLIC}
     lookup_field = "code"
     search_fields = ["name", "code"]
     ordering_fields = ["code", "name"]

@@ -1,0 +1,15 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from .views import AccessLogViewSet, AuditEventViewSet, LoginView, LogoutView, MeView
+
+router = SimpleRouter(trailing_slash=True)
+router.register("audit/events", AuditEventViewSet, basename="audit-event")
+router.register("audit/access-log", AccessLogViewSet, basename="access-log")
+
+urlpatterns = [
+    path("auth/login/", LoginView.as_view(), name="auth-login"),
+    path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
+    path("auth/me/", MeView.as_view(), name="auth-me"),
+    *router.urls,
+]

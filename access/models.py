@@ -1,0 +1,79 @@
+"""Who a user or integration client is in UCJ Desa: a role and the region it covers, and the
+log of every response that revealed personal data or exported a list."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from villages.models import BranchOffice, Province, Regency
+
+from .choices import AccessKind, Role
+
+
+class AccessProfile(models.Model):
+    """The role and scope of a user. Province officers and viewers may cover a province or a
+    regency; regency officers a regency; branch officers a branch office's regencies. An
+    integration client covers a province or regency and acts as the matching officer, read-only
+    unless `can_write`. Superusers are admins without a profile."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_profile")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("province")
+    )
+    regency = models.ForeignKey(
+        Regency, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("regency/city")
+    )
+    branch = models.ForeignKey(
+        BranchOffice, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("branch office")
+    )
+    can_write = models.BooleanField(_("may write (integration clients)"), default=False)
+
+    class Meta:
+        verbose_name = _("access profile")
+        verbose_name_plural = _("access profiles")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(role=Role.ADMIN, province__isnull=True, regency__isnull=True, branch__isnull=True)
+                    | Q(role=Role.PROVINCE_OFFICER, province__isnull=False, regency__isnull=True, branch__isnull=True)
+                    | Q(role=Role.REGENCY_OFFICER, province__isnull=True, regency__isnull=False, branch__isnull=True)
+                    | Q(role=Role.BRANCH_OFFICER, province__isnull=True, regency__isnull=True, branch__isnull=False)
+                    | (
+                        Q(role__in=[Role.VIEWER, Role.INTEGRATION], branch__isnull=True)
+                        & (
+                            Q(province__isnull=False, regency__isnull=True)
+                            | Q(province__isnull=True, regency__isnull=False)
+                        )
+                    )
+                ),
+                name="access_profile_scope_matches_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        region = self.province or self.regency or self.branch or "*"
+        return f"{self.user} ({self.get_role_display()}, {region})"
+
+
+class AccessLog(models.Model):
+    """One response that showed full personal data, or one export: who, when, what."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=AccessKind.choices)
+    path = models.CharField(_("path"), max_length=300)
+    query = models.CharField(_("query"), max_length=1000, blank=True)
+    worker_ids = models.JSONField(_("workers"), default=list, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.kind} {self.path}"

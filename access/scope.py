@@ -1,0 +1,121 @@
+"""The one place that decides what a caller may see and do: its capabilities and the regions
+it covers. Every endpoint, export and admin page filters through `scope_for(user)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from villages.models import Regency
+
+from .choices import READ_ONLY_CAPABILITIES, ROLE_CAPABILITIES, Capability, Role
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Capabilities plus the provinces and regencies a caller covers (all of them for admins)."""
+
+    role: str = ""
+    everything: bool = False
+    capabilities: frozenset[str] = frozenset()
+    province_ids: frozenset[int] = frozenset()
+    regency_ids: frozenset[int] = frozenset()
+    province_codes: frozenset[str] = frozenset()
+    regency_codes: frozenset[str] = frozenset()
+    # Provinces that contain a covered regency: a regency officer may ask for "the regencies
+    # of my province" and get its own row.
+    parent_province_ids: frozenset[int] = field(default=frozenset())
+
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def q(self, *, province: str = "province_id", regency: str = "regency_id") -> Q:
+        """A filter keeping rows whose province or regency column is covered."""
+        if self.everything:
+            return Q()
+        condition = Q(pk__in=[])
+        if self.province_ids:
+            condition |= Q(**{f"{province}__in": self.province_ids})
+        if self.regency_ids:
+            condition |= Q(**{f"{regency}__in": self.regency_ids})
+        return condition
+
+    def filter(self, queryset: QuerySet, **columns: str) -> QuerySet:
+        return queryset.filter(self.q(**columns))
+
+    def contains(self, *, province_id: int | None, regency_id: int | None) -> bool:
+        """Whether a region (given its province and, below province level, its regency) is covered."""
+        return (
+            self.everything
+            or province_id in self.province_ids
+            or (regency_id is not None and regency_id in self.regency_ids)
+        )
+
+    def contains_code(self, code: str) -> bool:
+        """The same by region code (for tables keyed by code)."""
+        return self.everything or code[:2] in self.province_codes or (len(code) >= 5 and code[:5] in self.regency_codes)
+
+    def code_q(self, column: str = "region_code") -> Q:
+        if self.everything:
+            return Q()
+        condition = Q(pk__in=[])
+        for code in self.province_codes:
+            condition |= Q(**{column: code}) | Q(**{f"{column}__startswith": f"{code}."})
+        for code in self.regency_codes:
+            condition |= Q(**{column: code}) | Q(**{f"{column}__startswith": f"{code}."})
+        return condition
+
+
+NOTHING = Scope()
+
+
+def _regions(province_ids: set[int], regency_ids: set[int]) -> dict:
+    regencies = list(Regency.objects.filter(pk__in=regency_ids).values_list("pk", "code", "province_id"))
+    from villages.models import Province
+
+    return {
+        "province_ids": frozenset(province_ids),
+        "regency_ids": frozenset(regency_ids),
+        "province_codes": frozenset(Province.objects.filter(pk__in=province_ids).values_list("code", flat=True)),
+        "regency_codes": frozenset(code for _pk, code, _prov in regencies),
+        "parent_province_ids": frozenset(prov for _pk, _code, prov in regencies),
+    }
+
+
+def scope_for(user) -> Scope:
+    """The caller's scope, computed once per request and kept on the user object."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    cached = getattr(user, "_ucj_scope", None)
+    if cached is not None:
+        return cached
+    scope = _compute(user)
+    user._ucj_scope = scope
+    return scope
+
+
+def _compute(user) -> Scope:
+    if user.is_superuser:
+        return Scope(role=Role.ADMIN, everything=True, capabilities=ROLE_CAPABILITIES[Role.ADMIN])
+    profile = getattr(user, "access_profile", None)
+    if profile is None:
+        return NOTHING
+    role = profile.role
+    if role == Role.ADMIN:
+        return Scope(role=role, everything=True, capabilities=ROLE_CAPABILITIES[Role.ADMIN])
+    province_ids = {profile.province_id} if profile.province_id else set()
+    regency_ids = {profile.regency_id} if profile.regency_id else set()
+    if role == Role.BRANCH_OFFICER:
+        regency_ids = set(profile.branch.regencies.values_list("pk", flat=True))
+    if role == Role.INTEGRATION:
+        acts_as = Role.PROVINCE_OFFICER if profile.province_id else Role.REGENCY_OFFICER
+        capabilities = ROLE_CAPABILITIES[acts_as]
+        if not profile.can_write:
+            capabilities = capabilities & READ_ONLY_CAPABILITIES
+    else:
+        capabilities = ROLE_CAPABILITIES[role]
+    return Scope(role=role, capabilities=frozenset(capabilities), **_regions(province_ids, regency_ids))
+
+
+__all__ = ["Capability", "NOTHING", "Scope", "scope_for"]

@@ -1,0 +1,77 @@
+"""Writes of the access app: the access log, integration clients and their tokens."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.http import HttpRequest
+from knox.models import AuthToken
+
+from ucj_project.errors import ConflictError, ServiceError
+from villages.models import Province, Regency
+
+from .choices import AccessKind, Role
+from .models import AccessLog, AccessProfile
+
+MAX_LOGGED_IDS = 1000
+CLIENT_PREFIX = "client:"
+
+
+def access_log_write(*, request: HttpRequest, kind: str, worker_ids: list[int], rows: int | None = None) -> AccessLog:
+    """Record that `request.user` was shown full personal data of `worker_ids` or exported a list."""
+    return AccessLog.objects.create(
+        user=request.user,
+        kind=kind,
+        path=request.path[:300],
+        query=request.META.get("QUERY_STRING", "")[:1000],
+        worker_ids=worker_ids[:MAX_LOGGED_IDS],
+        rows=len(worker_ids) if rows is None else rows,
+    )
+
+
+def access_log_export(*, request: HttpRequest, rows: int) -> AccessLog:
+    return access_log_write(request=request, kind=AccessKind.EXPORT, worker_ids=[], rows=rows)
+
+
+@transaction.atomic
+def client_create(
+    *, name: str, region_code: str, can_write: bool, personal_data: bool = False, days: int = 365
+) -> tuple[AccessProfile, str]:
+    """An integration client for a province or regency, with a token valid `days` days.
+
+    Returns the profile and the token, which is shown once: only its hash is stored.
+    """
+    user_model = get_user_model()
+    username = f"{CLIENT_PREFIX}{name}"
+    if user_model.objects.filter(username=username).exists():
+        raise ConflictError(f"A client named {name!r} already exists.", field="name")
+    province = Province.objects.filter(code=region_code).first()
+    regency = Regency.objects.filter(code=region_code).first() if province is None else None
+    if province is None and regency is None:
+        raise ServiceError(f"No province or regency has the code {region_code}.", field="region")
+    user = user_model.objects.create(username=username)
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    if personal_data:
+        from django.contrib.auth.models import Permission
+
+        user.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
+    profile = AccessProfile.objects.create(
+        user=user, role=Role.INTEGRATION, province=province, regency=regency, can_write=can_write
+    )
+    _instance, token = AuthToken.objects.create(user=user, expiry=datetime.timedelta(days=days))
+    return profile, token
+
+
+@transaction.atomic
+def client_revoke(*, name: str) -> int:
+    """Delete every token of the client and deactivate it; returns the number of tokens revoked."""
+    user = get_user_model().objects.filter(username=f"{CLIENT_PREFIX}{name}").first()
+    if user is None:
+        raise ServiceError(f"No client named {name!r}.", field="name")
+    revoked, _ = AuthToken.objects.filter(user=user).delete()
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return revoked
