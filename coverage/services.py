@@ -77,6 +77,15 @@ def counters_move(*, before: CounterState | None, after: CounterState | None) ->
                 )
 
 
+def counters_add(deltas: dict[CounterKey, list[int]]) -> None:
+    """Add workers arriving in bulk: {key: [serving, protected]} with serving > 0."""
+    with connection.cursor() as cursor:
+        for key in sorted(deltas):
+            serving, protected = deltas[key]
+            if serving > 0:
+                cursor.execute(_upsert_sql(), [*key, serving, protected])
+
+
 @transaction.atomic
 def counters_recount() -> int:
     """Rebuild every counter from the worker rows; returns the number of counter rows."""

@@ -136,6 +136,33 @@ class Enrollment(models.Model):
         return ["jkk", "jkm"] + (["jht"] if self.program_jht else []) + (["jp"] if self.program_jp else [])
 
 
+class WorkerImport(models.Model):
+    """One uploaded worker spreadsheet: who, when, the file itself (kept for audit, in the
+    database so any server can serve it), its checksum, and what the import did."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    source = models.CharField(_("source"), max_length=8, choices=EventSource.choices)
+    file_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    checksum = models.CharField(_("SHA-256 checksum"), max_length=64, db_index=True)
+    data = models.BinaryField(_("file"))
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    all_or_nothing = models.BooleanField(_("all or nothing"), default=True)
+    committed = models.BooleanField(_("written"), default=False)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("worker import")
+        verbose_name_plural = _("worker imports")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
 class EnrollmentEventQuerySet(models.QuerySet):
     """History is append-only: bulk updates and deletes are refused."""
 

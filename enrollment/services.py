@@ -64,6 +64,7 @@ class Actor:
     user: AbstractBaseUser | None = None
     label: str = ""
     source: str = EventSource.API
+    import_id: int | None = None
 
     @classmethod
     def system(cls) -> Actor:
@@ -203,6 +204,7 @@ def _record(
         from_status=from_status,
         to_status=to_status,
         changes={field: [_jsonable(old), _jsonable(new)] for field, (old, new) in changes.items()},
+        import_batch_id=actor.import_id,
     )
 
 
@@ -453,6 +455,28 @@ def _validate_period(coverage_start: datetime.date, paid_until: datetime.date, d
         raise ServiceError.many(problems)
 
 
+def _validate_membership(*, kpj_number: str, scheme: str, programs: set[str], npp: str) -> None:
+    """The rules of a membership record itself (the period is checked by `_validate_period`)."""
+    problems = []
+    if not KPJ_FULL_RE.fullmatch(kpj_number or ""):
+        problems.append(FieldError("kpj_number", "kpj_shape", _("The KPJ number must have 11 digits.")))
+    missing = {Program.JKK, Program.JKM} - programs
+    if missing:
+        problems.append(
+            FieldError(
+                "programs",
+                "required_programs",
+                _("JKK and JKM are required; missing: %s") % ", ".join(sorted(p.upper() for p in missing)),
+            )
+        )
+    if scheme == Scheme.BPU and Program.JP in programs:
+        problems.append(FieldError("programs", "jp_not_for_bpu", _("JP (pension) is not available for BPU.")))
+    if scheme == Scheme.PU and not npp:
+        problems.append(FieldError("npp", "required", _("A PU membership needs the village government's NPP.")))
+    if problems:
+        raise ServiceError.many(problems)
+
+
 @transaction.atomic
 def enrollment_activate(
     *,
@@ -472,24 +496,7 @@ def enrollment_activate(
     programs_set = set(programs)
 
     def validate(worker, enrollment, date):
-        problems = []
-        if not KPJ_FULL_RE.fullmatch(kpj_number or ""):
-            problems.append(FieldError("kpj_number", "kpj_shape", _("The KPJ number must have 11 digits.")))
-        missing = {Program.JKK, Program.JKM} - programs_set
-        if missing:
-            problems.append(
-                FieldError(
-                    "programs",
-                    "required_programs",
-                    _("JKK and JKM are required; missing: %s") % ", ".join(sorted(p.upper() for p in missing)),
-                )
-            )
-        if scheme == Scheme.BPU and Program.JP in programs_set:
-            problems.append(FieldError("programs", "jp_not_for_bpu", _("JP (pension) is not available for BPU.")))
-        if scheme == Scheme.PU and not npp:
-            problems.append(FieldError("npp", "required", _("A PU membership needs the village government's NPP.")))
-        if problems:
-            raise ServiceError.many(problems)
+        _validate_membership(kpj_number=kpj_number, scheme=scheme, programs=programs_set, npp=npp)
         _validate_period(coverage_start, paid_until, date)
         taken = Enrollment.objects.filter(kpj_number=kpj_number).exclude(worker_id=worker.pk).exists()
         if taken:
@@ -603,20 +610,25 @@ def enrollments_expire(*, as_of: datetime.date | None = None) -> int:
     """Lapse every active membership whose paid-until plus the grace period has passed.
 
     Each lapse is its own transaction and event (source `system`), effective the day after
-    paid-until plus grace. Returns how many were lapsed.
+    paid-until plus grace, or the date of the worker's last event if that is later (history never
+    goes backwards; without this a later edit kept the membership active for ever). Returns how
+    many were lapsed.
     """
     as_of = as_of or today()
     grace = datetime.timedelta(days=settings.UCJ_LAPSE_GRACE_DAYS)
-    due = Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE, paid_until__lt=as_of - grace).values_list(
-        "worker_id", "paid_until"
+    due = (
+        Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE, paid_until__lt=as_of - grace)
+        .annotate(last_event=Max("worker__events__effective_date"))
+        .values_list("worker_id", "paid_until", "last_event")
     )
     lapsed = 0
-    for worker_id, paid_until in due.iterator():
+    for worker_id, paid_until, last_event in due.iterator():
+        lapse_date = paid_until + grace + datetime.timedelta(days=1)
         try:
             enrollment_lapse(
                 actor=Actor.system(),
                 worker_id=worker_id,
-                effective_date=max(paid_until + grace + datetime.timedelta(days=1), EARLIEST_DATE),
+                effective_date=max(lapse_date, last_event or lapse_date, EARLIEST_DATE),
             )
         except ServiceError:
             continue  # changed meanwhile (renewed or ended): nothing to lapse

@@ -53,6 +53,8 @@ def bulk_insert(
     sql = (
         f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) VALUES ({', '.join(['%s'] * len(fields))})"
     )
+    if connection.vendor == "postgresql":
+        return _copy(connection, model, fields, plan, rows)
     batch: list[tuple] = []
     count = 0
     with connection.cursor() as cursor:
@@ -65,10 +67,23 @@ def bulk_insert(
         if batch:
             cursor.executemany(sql, batch)
             count += len(batch)
-        if connection.vendor == "postgresql":
-            pk = quote(model._meta.pk.column)
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence(%s, %s), (SELECT MAX({pk}) FROM {table}))",
-                [model._meta.db_table, model._meta.pk.column],
-            )
+    return count
+
+
+def _copy(connection, model, fields, plan, rows) -> int:
+    """PostgreSQL: COPY FROM STDIN, the fastest way in, then move the id sequence past the rows."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    count = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY {table} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(convert(row.get(name, default)) for name, default, convert in plan))
+                count += 1
+        pk = quote(model._meta.pk.column)
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence(%s, %s), GREATEST((SELECT MAX({pk}) FROM {table}), 1))",
+            [model._meta.db_table, model._meta.pk.column],
+        )
     return count

@@ -1,8 +1,15 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .imports import WorkerImportTemplateView, WorkerImportUploadView, WorkerImportViewSet
 from .views import WorkerViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("workers", WorkerViewSet, basename="worker")
+router.register("imports", WorkerImportViewSet, basename="import")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("imports/workers/", WorkerImportUploadView.as_view(), name="import-workers"),
+    path("imports/workers/template/", WorkerImportTemplateView.as_view(), name="import-template"),
+    *router.urls,
+]

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.choices import AccessKind, Capability
 from access.scope import scope_for
 from access.services import access_log_write
-from enrollment import selectors, services
+from enrollment import selectors, services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
 from ucj_project.api.permissions import CapabilityRequired
+from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
 from ucj_project.errors import ServiceError
 
 from .serializers import (
@@ -29,6 +33,7 @@ from .serializers import (
     can_see_personal_data,
 )
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IF_MATCH = OpenApiParameter(
     "If-Match", str, OpenApiParameter.HEADER, required=False, description="the worker's version (its ETag)"
 )
@@ -83,6 +88,7 @@ class WorkerViewSet(
     ordering_fields = ["id", "full_name", "term_start", "created_at", "updated_at"]
     ordering = ["id"]
     search_fields: list[str] = []  # `search` is the filterset's (name or full NIK)
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, XLSXRenderer]
 
     def get_queryset(self):
         # Workers outside the caller's regions do not exist for it (404, never 403).
@@ -101,8 +107,30 @@ class WorkerViewSet(
             access_log_write(request=self.request, kind=AccessKind.PERSONAL_DATA, worker_ids=worker_ids)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
+        export = getattr(request.accepted_renderer, "format", None)
+        if export in ("csv", "xlsx"):
+            return self._export(export)
         response = super().list(request, *args, **kwargs)
         self._log_personal_data([row["id"] for row in response.data.get("results", [])])
+        return response
+
+    def _export(self, kind: str) -> StreamingHttpResponse:
+        """Every matching worker as CSV or XLSX, streamed; masked as the caller's rights require."""
+        scope = scope_for(self.request.user)
+        if not scope.can(Capability.EXPORT):
+            raise PermissionDenied(_("You may not export lists."))
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = spreadsheets.export_rows(queryset, personal_data=can_see_personal_data(self.request))
+        access_log_write(request=self.request, kind=AccessKind.EXPORT, worker_ids=[], rows=queryset.count())
+        if kind == "csv":
+            response = StreamingHttpResponse(
+                spreadsheets.stream_csv(spreadsheets.EXPORT_COLUMNS, rows), content_type="text/csv; charset=utf-8"
+            )
+        else:
+            response = StreamingHttpResponse(
+                spreadsheets.stream_xlsx(spreadsheets.EXPORT_COLUMNS, rows), content_type=XLSX_TYPE
+            )
+        response["Content-Disposition"] = f'attachment; filename="workers.{kind}"'
         return response
 
     def get_serializer_class(self):
@@ -143,7 +171,10 @@ class WorkerViewSet(
                 field="version",
             )
         if not kwargs.get("partial", False):
-            changes = {f: changes.get(f, serializer.fields[f].get_default()) for f in services.WORKER_FIELDS}
+            # Only absent fields take their default: get_default() of a required field raises SkipField.
+            changes = {
+                f: changes[f] if f in changes else serializer.fields[f].get_default() for f in services.WORKER_FIELDS
+            }
         worker = services.worker_update(
             actor=actor_for(request), worker_id=worker.pk, changes=changes, expected_version=version
         )

@@ -1,0 +1,156 @@
+"""Spreadsheet endpoints: the import template, uploads, and the record of past imports."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from access.choices import Capability
+from access.scope import scope_for
+from enrollment import import_services, spreadsheets
+from enrollment.choices import EventSource
+from enrollment.imports import ImportFileError
+from enrollment.models import WorkerImport
+from enrollment.services import Actor
+from ucj_project.api.permissions import CapabilityRequired
+from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
+from ucj_project.errors import ServiceError
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class PayloadTooLarge(ServiceError):
+    status_code = 413
+    default_code = "file_too_large"
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    dry_run = serializers.BooleanField(default=False)
+    all_or_nothing = serializers.BooleanField(default=True)
+
+
+class WorkerImportSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", default=None)
+
+    class Meta:
+        model = WorkerImport
+        fields = [
+            "id",
+            "created_at",
+            "created_by",
+            "source",
+            "file_name",
+            "size",
+            "checksum",
+            "dry_run",
+            "all_or_nothing",
+            "committed",
+            "summary",
+        ]
+
+
+class WorkerImportUploadView(GenericAPIView):
+    """Upload a CSV (UTF-8, comma or semicolon) or XLSX of workers. All or nothing by default;
+    `dry_run=true` checks without writing. Rows are matched on NIK, so uploading the same file
+    again changes nothing."""
+
+    permission_classes = [CapabilityRequired]
+    required_capabilities = {"post": Capability.WRITE_WORKERS}
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = ImportUploadSerializer
+
+    @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: WorkerImportSerializer})
+    def post(self, request: Request) -> Response:
+        limit = settings.UCJ_IMPORT_MAX_BYTES
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
+            raise PayloadTooLarge(_("The file is larger than %(size)d bytes.") % {"size": limit}, field="file")
+        serializer = ImportUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        if upload.size > limit:
+            raise PayloadTooLarge(_("The file is larger than %(size)d bytes.") % {"size": limit}, field="file")
+        try:
+            record, summary = import_services.workers_import(
+                actor=Actor(user=request.user, source=EventSource.IMPORT),
+                scope=scope_for(request.user),
+                file_name=upload.name,
+                data=upload.read(),
+                dry_run=serializer.validated_data["dry_run"],
+                all_or_nothing=serializer.validated_data["all_or_nothing"],
+            )
+        except ImportFileError as exc:
+            raise ServiceError(exc.message, field="file", code=exc.code) from exc
+        body = {"import": record.pk, **summary.as_dict()}
+        if summary.rejected and not summary.committed and not summary.dry_run:
+            body["type"] = "validation_error"
+            body["errors"] = [
+                {"code": "invalid_row", "detail": e.message, "attr": e.column, "row": e.row} for e in summary.errors
+            ]
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_201_CREATED if summary.committed else status.HTTP_200_OK)
+
+
+class WorkerImportTemplateView(GenericAPIView):
+    """The spreadsheet to fill: XLSX (default) with a sheet of allowed values, or `?format=csv`."""
+
+    permission_classes = [CapabilityRequired]
+    required_capabilities = {"get": Capability.WRITE_WORKERS}
+    serializer_class = ImportUploadSerializer
+    # The file is built by hand below; these renderers only let `?format=` through negotiation
+    # (and render errors as JSON).
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["xlsx", "csv"], required=False)],
+        responses={(200, XLSX_TYPE): bytes},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(spreadsheets.template_csv(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="ucj-desa-template.csv"'
+            return response
+        response = HttpResponse(spreadsheets.template_xlsx(), content_type=XLSX_TYPE)
+        response["Content-Disposition"] = 'attachment; filename="ucj-desa-template.xlsx"'
+        return response
+
+
+class WorkerImportViewSet(viewsets.ReadOnlyModelViewSet):
+    """Past imports: who, when, file, checksum, summary. Admins see all, others their own."""
+
+    serializer_class = WorkerImportSerializer
+    permission_classes = [CapabilityRequired]
+    required_capabilities = {
+        "list": Capability.WRITE_WORKERS,
+        "retrieve": Capability.WRITE_WORKERS,
+        "file": Capability.WRITE_WORKERS,
+    }
+    ordering = ["-id"]
+    ordering_fields = ["id", "created_at"]
+
+    def get_queryset(self):
+        # select_related: created_by (its username is shown); the file itself is deferred.
+        queryset = WorkerImport.objects.select_related("created_by").defer("data")
+        if scope_for(self.request.user).everything:
+            return queryset
+        return queryset.filter(created_by=self.request.user)
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"])
+    def file(self, request: Request, pk=None) -> HttpResponse:
+        """The original file, as uploaded."""
+        record = self.get_object()
+        data = WorkerImport.objects.filter(pk=record.pk).values_list("data", flat=True).get()
+        content_type = XLSX_TYPE if record.file_name.lower().endswith(".xlsx") else "text/csv"
+        response = HttpResponse(bytes(data), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{record.file_name}"'
+        return response
