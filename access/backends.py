@@ -28,10 +28,9 @@ class ThrottledModelBackend(ModelBackend):
         user = super().authenticate(request, username=username, password=password, **kwargs)
         key = _key(username)
         if user is None:
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, timeout=settings.UCJ_LOGIN_LOCK_SECONDS)
+            # Not cache.incr(): it stores the new count with the default cache timeout (300 s),
+            # so the lock would last 300 s whatever UCJ_LOGIN_LOCK_SECONDS says.
+            cache.set(key, cache.get(key, 0) + 1, timeout=settings.UCJ_LOGIN_LOCK_SECONDS)
         else:
             cache.delete(key)
         return user

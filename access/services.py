@@ -43,6 +43,8 @@ def client_create(
 
     Returns the profile and the token, which is shown once: only its hash is stored.
     """
+    if days < 1:  # a token that is already expired would be printed as if it worked
+        raise ServiceError(f"A client token must be valid for at least 1 day, not {days}.", field="days")
     user_model = get_user_model()
     username = f"{CLIENT_PREFIX}{name}"
     if user_model.objects.filter(username=username).exists():

@@ -88,7 +88,7 @@ class WorkforceFigure(models.Model):
                 condition=Q(active_participants__lte=F("potential_workers")), name="workforce_active_le_potential"
             ),
             models.CheckConstraint(
-                condition=Q(region_code__regex=r"^[0-9]{2}(\.[0-9]{2})?$"), name="workforce_region_level"
+                condition=Q(region_code__regex=r"^[0-9]{2}(\.[0-9]{2})?\Z"), name="workforce_region_level"
             ),
         ]
 

@@ -33,6 +33,17 @@ from .imports import ParsedRow, RowError, read_rows
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerImport, WorkerPeriod
 
 CHUNK = 5000
+COMPARED_FIELDS = [f for f in services.WORKER_FIELDS if f != "village"]
+EXISTING_FIELDS = [
+    "pk",
+    "village_id",
+    "village__code",
+    "village__name",
+    "version",
+    "enrollment__status",
+    "enrollment__paid_until",
+    *COMPARED_FIELDS,
+]
 FIELD_TO_COLUMN = {"village": "village_code"}
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -67,7 +78,7 @@ class _Plan:
     village: Village
     data: dict[str, Any]
     membership: dict[str, Any] | None
-    existing: ApparatusWorker | None = None
+    existing: dict[str, Any] | None = None
 
 
 def _reject(row: ParsedRow, exc: ServiceError) -> None:
@@ -107,12 +118,12 @@ def _membership(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _registration_date(data: dict[str, Any]) -> datetime.date:
-    return min(data["term_start"], services.today())
+def _registration_date(data: dict[str, Any], now: datetime.date) -> datetime.date:
+    return min(data["term_start"], now)
 
 
-def _activation_date(data: dict[str, Any], membership: dict[str, Any]) -> datetime.date:
-    return max(_registration_date(data), min(membership["coverage_start"], services.today()))
+def _activation_date(data: dict[str, Any], membership: dict[str, Any], now: datetime.date) -> datetime.date:
+    return max(_registration_date(data, now), min(membership["coverage_start"], now))
 
 
 def _plan_rows(rows: list[ParsedRow], scope: Scope) -> list[_Plan]:
@@ -120,12 +131,14 @@ def _plan_rows(rows: list[ParsedRow], scope: Scope) -> list[_Plan]:
     codes = {row.values.get("village_code") for row in rows if not row.errors}
     villages = {v.code: v for v in Village.objects.filter(code__in=[c for c in codes if c])}
     niks = [row.values["nik"] for row in rows if not row.errors]
-    existing: dict[str, ApparatusWorker] = {}
+    existing: dict[str, dict[str, Any]] = {}
     for start in range(0, len(niks), CHUNK):
-        for worker in ApparatusWorker.objects.filter(nik__in=niks[start : start + CHUNK], serving=True).select_related(
-            "village", "enrollment"
+        for worker in (
+            ApparatusWorker.objects.filter(nik__in=niks[start : start + CHUNK], serving=True)
+            .values(*EXISTING_FIELDS)
+            .iterator(chunk_size=CHUNK)
         ):
-            existing[worker.nik] = worker
+            existing[worker["nik"]] = worker
     kpjs = [row.values.get("kpj_number") for row in rows if not row.errors and row.values.get("kpj_number")]
     kpj_owner: dict[str, int] = {}
     for start in range(0, len(kpjs), CHUNK):
@@ -135,6 +148,7 @@ def _plan_rows(rows: list[ParsedRow], scope: Scope) -> list[_Plan]:
 
     seen_nik: dict[str, int] = {}
     seen_kpj: dict[str, int] = {}
+    now = services.today()
     plans = []
     for row in rows:
         if row.errors:
@@ -153,7 +167,7 @@ def _plan_rows(rows: list[ParsedRow], scope: Scope) -> list[_Plan]:
         seen_nik[nik] = row.number
         data = _worker_data(values, village)
         try:
-            services._validate_worker(data)
+            services._validate_worker(data, now=now)
         except ServiceError as exc:
             _reject(row, exc)
             continue
@@ -168,7 +182,10 @@ def _plan_rows(rows: list[ParsedRow], scope: Scope) -> list[_Plan]:
                     npp=membership["npp"],
                 )
                 services._validate_period(
-                    membership["coverage_start"], membership["paid_until"], _activation_date(data, membership)
+                    membership["coverage_start"],
+                    membership["paid_until"],
+                    _activation_date(data, membership, now),
+                    now=now,
                 )
             except ServiceError as exc:
                 _reject(row, exc)
@@ -185,162 +202,175 @@ def _plan_rows(rows: list[ParsedRow], scope: Scope) -> list[_Plan]:
                 continue
             seen_kpj[kpj] = row.number
         worker = existing.get(nik)
-        if worker is not None and worker.village_id != village.pk:
+        if worker is not None and worker["village_id"] != village.pk:
             row.errors.append(
                 RowError(
                     row.number,
                     "nik",
                     _("This NIK already serves in village %(code)s %(name)s.")
-                    % {"code": worker.village.code, "name": worker.village.name},
+                    % {"code": worker["village__code"], "name": worker["village__name"]},
                 )
             )
             continue
-        if membership and kpj_owner.get(membership["kpj_number"], worker.pk if worker else None) != (
-            worker.pk if worker else None
-        ):
+        worker_id = worker["pk"] if worker else None
+        if membership and kpj_owner.get(membership["kpj_number"], worker_id) != worker_id:
             row.errors.append(
                 RowError(row.number, "kpj_number", _("The KPJ number is already recorded for another worker."))
             )
             continue
-        plans.append(_Plan(row, village, data, membership, worker))
+        plan = _Plan(row, village, data, membership, worker)
+        if worker is not None and _membership_action(plan):
+            # enrollment_activate / enrollment_renew take effect today (not on the activation date
+            # checked above): refuse the row now rather than fail the whole import while writing.
+            try:
+                services._validate_period(membership["coverage_start"], membership["paid_until"], now, now=now)
+            except ServiceError as exc:
+                _reject(row, exc)
+                continue
+        plans.append(plan)
     return plans
 
 
 def _worker_changes(plan: _Plan) -> dict[str, Any]:
     worker = plan.existing
-    return {f: v for f, v in plan.data.items() if getattr(worker, f) != v}
+    return {f: plan.data[f] for f in COMPARED_FIELDS if worker[f] != plan.data[f]}
 
 
 def _membership_action(plan: _Plan) -> str | None:
     """What the row asks of an existing worker's membership: None, 'activate' or 'renew'."""
     if not plan.membership:
         return None
-    enrollment = plan.existing.enrollment
-    if enrollment.status in (EnrollmentStatus.NOT_REGISTERED, EnrollmentStatus.SUBMITTED):
+    status, paid_until = plan.existing["enrollment__status"], plan.existing["enrollment__paid_until"]
+    if status in (EnrollmentStatus.NOT_REGISTERED, EnrollmentStatus.SUBMITTED):
         return "activate"
-    renewable = enrollment.status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.LAPSED)
-    if renewable and plan.membership["paid_until"] > enrollment.paid_until:
+    renewable = status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.LAPSED)
+    if renewable and plan.membership["paid_until"] > paid_until:
         return "renew"
     return None
 
 
+def _membership_record(membership: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kpj_number": membership["kpj_number"],
+        "scheme": membership["scheme"],
+        "npp": membership["npp"],
+        "program_jht": Program.JHT in membership["programs"],
+        "program_jp": Program.JP in membership["programs"],
+        "funding_source": membership["funding_source"],
+        "coverage_start": membership["coverage_start"],
+        "paid_until": membership["paid_until"],
+    }
+
+
+def _regions(village: Village) -> dict[str, int]:
+    return {
+        "village_id": village.pk,
+        "district_id": village.district_id,
+        "regency_id": village.regency_id,
+        "province_id": village.province_id,
+    }
+
+
 def workers_register_many(*, actor: services.Actor, plans: list[_Plan], progress: ProgressCallback | None) -> int:
-    """Write new workers in bulk, shaped exactly as `worker_register` (+ `enrollment_activate`)."""
-    ids = next_ids(ApparatusWorker, len(plans))
-    event_ids = iter(next_ids(EnrollmentEvent, 2 * len(plans)))
-    period_ids = iter(next_ids(WorkerPeriod, 2 * len(plans)))
-    workers, enrollments, events, periods = [], [], [], []
-    deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
+    """Write new workers in bulk, shaped exactly as `worker_register` (+ `enrollment_activate`).
+
+    Rows for each table are generated while they are written, so memory holds the plans only.
+    """
+    now = services.today()
+    worker_ids = list(next_ids(ApparatusWorker, len(plans)))
     actor_id = actor.user.pk if actor.user is not None and actor.user.is_authenticated else None
     label = actor.label or (actor.user.get_username() if actor.user is not None else "")
-    for worker_id, plan in zip(ids, plans, strict=True):
-        data, village, membership = plan.data, plan.village, plan.membership
-        regions = {
-            "village_id": village.pk,
-            "district_id": village.district_id,
-            "regency_id": village.regency_id,
-            "province_id": village.province_id,
-        }
-        worker_row = {"id": worker_id, **{k: v for k, v in data.items() if k != "village"}, **regions}
-        workers.append(worker_row)
-        registered = _registration_date(data)
-        event = {
-            "worker_id": worker_id,
-            "actor_id": actor_id,
-            "actor_label": label,
-            "source": actor.source,
-            "import_batch_id": actor.import_id,
-        }
-        period = {"worker_id": worker_id, **regions, "institution": data["institution"], "serving": True}
-        events.append(
-            {
-                **event,
-                "id": next(event_ids),
+    event_base = {
+        "actor_id": actor_id,
+        "actor_label": label,
+        "source": actor.source,
+        "import_batch_id": actor.import_id,
+    }
+
+    def workers():
+        for worker_id, plan in zip(worker_ids, plans, strict=True):
+            data = {k: v for k, v in plan.data.items() if k != "village"}
+            yield {"id": worker_id, **data, **_regions(plan.village)}
+
+    def enrollments():
+        for worker_id, plan in zip(worker_ids, plans, strict=True):
+            if plan.membership:
+                record = _membership_record(plan.membership)
+                yield {"worker_id": worker_id, "status": EnrollmentStatus.ACTIVE, **record}
+            else:
+                yield {"worker_id": worker_id, "status": EnrollmentStatus.NOT_REGISTERED}
+
+    def events(ids):
+        ids = iter(ids)
+        for worker_id, plan in zip(worker_ids, plans, strict=True):
+            data = plan.data
+            yield {
+                **event_base,
+                "id": next(ids),
+                "worker_id": worker_id,
                 "kind": EventKind.REGISTERED,
-                "effective_date": registered,
+                "effective_date": _registration_date(data, now),
                 "from_status": "",
                 "to_status": EnrollmentStatus.NOT_REGISTERED,
                 "changes": {f: [None, services._jsonable(v)] for f, v in data.items() if v not in (None, "")},
             }
-        )
-        status = EnrollmentStatus.NOT_REGISTERED
-        enrollment = {"worker_id": worker_id, "status": status}
-        if membership:
-            activated = _activation_date(data, membership)
-            status = EnrollmentStatus.ACTIVE
-            record = {
-                "kpj_number": membership["kpj_number"],
-                "scheme": membership["scheme"],
-                "npp": membership["npp"],
-                "program_jht": Program.JHT in membership["programs"],
-                "program_jp": Program.JP in membership["programs"],
-                "funding_source": membership["funding_source"],
-                "coverage_start": membership["coverage_start"],
-                "paid_until": membership["paid_until"],
-            }
-            enrollment.update(record, status=status)
-            events.append(
-                {
-                    **event,
-                    "id": next(event_ids),
+            if plan.membership:
+                record = _membership_record(plan.membership)
+                yield {
+                    **event_base,
+                    "id": next(ids),
+                    "worker_id": worker_id,
                     "kind": EventKind.ACTIVATED,
-                    "effective_date": activated,
+                    "effective_date": _activation_date(data, plan.membership, now),
                     "from_status": EnrollmentStatus.NOT_REGISTERED,
-                    "to_status": status,
+                    "to_status": EnrollmentStatus.ACTIVE,
                     "changes": {
-                        "status": [EnrollmentStatus.NOT_REGISTERED, status],
+                        "status": [EnrollmentStatus.NOT_REGISTERED, EnrollmentStatus.ACTIVE],
                         **{k: [None, services._jsonable(v)] for k, v in record.items() if v not in (None, "", False)},
                     },
                 }
-            )
+
+    def periods(ids):
+        ids = iter(ids)
+        for worker_id, plan in zip(worker_ids, plans, strict=True):
+            data = plan.data
+            base = {"worker_id": worker_id, **_regions(plan.village), "institution": data["institution"]}
+            base["serving"] = True
+            registered = _registration_date(data, now)
+            not_registered = {"status": EnrollmentStatus.NOT_REGISTERED, "funding_source": "", "paid_until": None}
+            if not plan.membership:
+                yield {**base, "id": next(ids), "valid_from": registered, "valid_to": None, **not_registered}
+                continue
+            activated = _activation_date(data, plan.membership, now)
             if activated > registered:
-                periods.append(
-                    {
-                        **period,
-                        "id": next(period_ids),
-                        "valid_from": registered,
-                        "valid_to": activated,
-                        "status": EnrollmentStatus.NOT_REGISTERED,
-                        "funding_source": "",
-                        "paid_until": None,
-                    }
-                )
-            periods.append(
-                {
-                    **period,
-                    "id": next(period_ids),
-                    "valid_from": activated,
-                    "valid_to": None,
-                    "status": status,
-                    "funding_source": membership["funding_source"],
-                    "paid_until": membership["paid_until"],
-                }
-            )
-        else:
-            periods.append(
-                {
-                    **period,
-                    "id": next(period_ids),
-                    "valid_from": registered,
-                    "valid_to": None,
-                    "status": status,
-                    "funding_source": "",
-                    "paid_until": None,
-                }
-            )
-        enrollments.append(enrollment)
-        key = CounterKey(village.pk, village.district_id, village.regency_id, village.province_id, data["institution"])
+                yield {**base, "id": next(ids), "valid_from": registered, "valid_to": activated, **not_registered}
+            yield {
+                **base,
+                "id": next(ids),
+                "valid_from": activated,
+                "valid_to": None,
+                "status": EnrollmentStatus.ACTIVE,
+                "funding_source": plan.membership["funding_source"],
+                "paid_until": plan.membership["paid_until"],
+            }
+
+    deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
+    for plan in plans:
+        village = plan.village
+        key = CounterKey(
+            village.pk, village.district_id, village.regency_id, village.province_id, plan.data["institution"]
+        )
         deltas[key][0] += 1
-        deltas[key][1] += int(status == EnrollmentStatus.ACTIVE)
-    total = len(workers)
+        deltas[key][1] += int(plan.membership is not None)
+    total = len(plans)
     if progress:
         progress("write", 0, total)
     try:
         with transaction.atomic():
-            bulk_insert(ApparatusWorker, workers)
-            bulk_insert(Enrollment, enrollments)
-            bulk_insert(EnrollmentEvent, events)
-            bulk_insert(WorkerPeriod, periods)
+            bulk_insert(ApparatusWorker, workers())
+            bulk_insert(Enrollment, enrollments())
+            bulk_insert(EnrollmentEvent, events(next_ids(EnrollmentEvent, 2 * total)))
+            bulk_insert(WorkerPeriod, periods(next_ids(WorkerPeriod, 2 * total)))
     except IntegrityError as exc:
         raise ConflictError(
             _("Another change registered one of these NIKs or KPJ numbers meanwhile; upload the file again."),
@@ -414,18 +444,18 @@ def workers_import(
 
 
 def _apply_changes(actor: services.Actor, plan: _Plan) -> None:
-    worker = plan.existing
+    worker_id = plan.existing["pk"]
     changes = _worker_changes(plan)
     if changes:
-        worker = services.worker_update(
-            actor=actor, worker_id=worker.pk, changes=changes, expected_version=worker.version
+        services.worker_update(
+            actor=actor, worker_id=worker_id, changes=changes, expected_version=plan.existing["version"]
         )
     action = _membership_action(plan)
     membership = plan.membership
     if action == "activate":
         services.enrollment_activate(
             actor=actor,
-            worker_id=worker.pk,
+            worker_id=worker_id,
             kpj_number=membership["kpj_number"],
             scheme=membership["scheme"],
             programs=membership["programs"],
@@ -437,7 +467,7 @@ def _apply_changes(actor: services.Actor, plan: _Plan) -> None:
     elif action == "renew":
         services.enrollment_renew(
             actor=actor,
-            worker_id=worker.pk,
+            worker_id=worker_id,
             paid_until=membership["paid_until"],
             funding_source=membership["funding_source"],
         )

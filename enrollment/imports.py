@@ -71,8 +71,14 @@ CHOICES = {
 DATE_COLUMNS = {"birth_date", "term_start", "term_end", "coverage_start", "paid_until"}
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
 XLSX_MAGIC = b"PK\x03\x04"
+PROGRAM_VALUES = frozenset(Program.values)
 MAX_COMPRESSION_RATIO = 100
 FORMULA_START = ("=",)
+# Rupiah as typed: digits, optionally grouped in thousands by "." or ",", optionally followed by
+# cents after the other mark ("2.500.000,00", "2500000.00"). Only 1-2 final digits are cents.
+WAGE_TEXT = re.compile(
+    r"(?P<whole>[0-9]+|[0-9]{1,3}(?P<sep>[.,])[0-9]{3}(?:(?P=sep)[0-9]{3})*)(?:[.,](?P<cents>[0-9]{1,2}))?"
+)
 
 
 class ImportFileError(Exception):
@@ -140,10 +146,41 @@ def _check_zip(data: bytes) -> None:
         raise ImportFileError(_("The zip archive is not an Excel workbook."), code="not_xlsx")
 
 
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet contains a formula (`<f>` element). Every sheet is scanned: the
+    first sheet in the workbook's order need not be stored as `sheet1.xml`."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        for sheet in sheets:
+            with archive.open(sheet) as handle:
+                tail = b""
+                while chunk := handle.read(1 << 20):
+                    block = tail + chunk
+                    if b"<f>" in block or b"<f " in block or b"<x:f" in block:
+                        return True
+                    tail = block[-8:]
+    return False
+
+
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    """Rows of the first sheet. python-calamine reads fast but gives formula results, so a sheet
+    with formulas is read with openpyxl, which shows them (and they are refused per cell)."""
+    _check_zip(data)
+    if not _has_formulas(data):
+        from python_calamine import CalamineWorkbook
+
+        try:
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            rows = workbook.get_sheet_by_index(0).iter_rows()
+        except Exception as exc:  # calamine raises its own error types for a broken workbook
+            raise ImportFileError(
+                _("The workbook cannot be read: %(error)s") % {"error": exc}, code="bad_xlsx"
+            ) from exc
+        for number, row in enumerate(rows, start=1):
+            yield number, [None if cell == "" else cell for cell in row]
+        return
     from openpyxl import load_workbook
 
-    _check_zip(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
@@ -179,7 +216,7 @@ def read_rows(*, name: str, data: bytes) -> list[ParsedRow]:
     """Every data row of the file, checked; raises ImportFileError for a file that is refused."""
     if not data or not data.strip():
         raise ImportFileError(_("The file is empty."), code="empty")
-    kind = detect_format(name, data[:8])
+    kind = detect_format(name, data[:4096])
     rows = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
     header: list[str] | None = None
     parsed: list[ParsedRow] = []
@@ -231,6 +268,10 @@ def _row(number: int, header: list[str], cells: list[Any], kind: str) -> ParsedR
         row.errors.append(RowError(number, None, _("The row has more cells than the header has columns.")))
     for index, column in enumerate(header):
         raw = cells[index] if index < len(cells) else None
+        if isinstance(raw, str) and "\x00" in raw:
+            # PostgreSQL cannot store NUL in text (the write would fail with a server error)
+            row.errors.append(RowError(number, column, _("The cell contains a NUL character, which is not allowed.")))
+            continue
         if isinstance(raw, str) and raw.startswith(FORMULA_START) and kind == "xlsx":
             row.errors.append(RowError(number, column, _("Formulas are not accepted; enter the value itself.")))
             continue
@@ -257,19 +298,32 @@ def _text(raw: Any) -> str:
     return str(raw).strip()
 
 
+def _wage_text(raw: str) -> str:
+    """The typed wage without thousands separators: "2.500.000,00" -> "2500000.00" (not
+    "250000000"); cents are kept so that non-zero cents are refused, not multiplied by 100."""
+    text = _text(raw)
+    match = WAGE_TEXT.fullmatch(text)
+    if match is None:
+        return text
+    whole = match["whole"].replace(".", "").replace(",", "")
+    return f"{whole}.{match['cents']}" if match["cents"] else whole
+
+
 def _clean(column: str, raw: Any) -> Any:
     """One cell to its value; ValueError with a message for the clerk."""
     if column == "nik" or column == "kpj_number":
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             raise ValueError(_("Enter this number as text: a spreadsheet rounds long numbers."))
-        value = nik_compact(_text(raw)) if column == "nik" else _text(raw)
+        value = _text(raw)
+        if column == "nik" and not value.isdigit():
+            value = nik_compact(value)
         if value and not re.fullmatch(r"[0-9]+", value):
             raise ValueError(_("Only digits are allowed."))
         return value
     if column in DATE_COLUMNS:
         return _date(raw)
     if column == "monthly_wage":
-        text = _text(raw).replace(".", "").replace(",", "") if isinstance(raw, str) else raw
+        text = _wage_text(raw) if isinstance(raw, str) else raw
         if text in (None, ""):
             return None
         try:
@@ -284,7 +338,7 @@ def _clean(column: str, raw: Any) -> Any:
         if not text:
             return []
         programs = sorted({p.strip() for p in re.split(r"[,;/ ]+", text) if p.strip()})
-        unknown = [p for p in programs if p not in Program.values]
+        unknown = [p for p in programs if p not in PROGRAM_VALUES]
         if unknown:
             raise ValueError(_("Unknown programs: %(p)s (use jkk, jkm, jht, jp).") % {"p": ", ".join(unknown)})
         return programs
@@ -292,7 +346,7 @@ def _clean(column: str, raw: Any) -> Any:
         text = _text(raw)
         if not text:
             return ""
-        return _choice(CHOICES[column], text)
+        return _choice(column, text)
     value = _text(raw)
     if column == "full_name" and len(value) > 150:
         raise ValueError(_("At most 150 characters."))
@@ -303,22 +357,30 @@ def _clean(column: str, raw: Any) -> Any:
     return value
 
 
-def _choice(choices, text: str) -> str:
-    """A code (`pemerintah_desa`) or its label in either language, case-insensitive."""
-    from django.utils import translation
+_CHOICE_MAPS: dict[str, dict[str, str]] = {}
 
-    wanted = text.strip().lower()
-    for value in choices.values:
-        if wanted == value:
-            return value
-    for language in ("id", "en"):
-        with translation.override(language):
-            for value, label in choices.choices:
-                if wanted == str(label).lower():
-                    return value
-    raise ValueError(
-        _("Unknown value %(value)r; allowed: %(allowed)s.") % {"value": text, "allowed": ", ".join(choices.values)}
-    )
+
+def _choice_map(column: str) -> dict[str, str]:
+    """{code or label in Indonesian or English, lower-cased: code}, built once per column."""
+    if column not in _CHOICE_MAPS:
+        from django.utils import translation
+
+        mapping = {}
+        for language in ("en", "id"):
+            with translation.override(language):
+                mapping.update({str(label).lower(): value for value, label in CHOICES[column].choices})
+        mapping.update({value: value for value in CHOICES[column].values})
+        _CHOICE_MAPS[column] = mapping
+    return _CHOICE_MAPS[column]
+
+
+def _choice(column: str, text: str) -> str:
+    """A code (`pemerintah_desa`) or its label in either language, case-insensitive."""
+    value = _choice_map(column).get(text.strip().lower())
+    if value is None:
+        allowed = ", ".join(CHOICES[column].values)
+        raise ValueError(_("Unknown value %(value)r; allowed: %(allowed)s.") % {"value": text, "allowed": allowed})
+    return value
 
 
 def _date(raw: Any) -> datetime.date | None:
@@ -329,6 +391,11 @@ def _date(raw: Any) -> datetime.date | None:
     if isinstance(raw, datetime.date):
         return raw
     text = _text(raw)
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            pass
     for fmt in DATE_FORMATS:
         try:
             return datetime.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date

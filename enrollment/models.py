@@ -25,8 +25,8 @@ from .choices import (
     WageBasis,
 )
 
-NIK_RE = r"^[0-9]{16}$"
-KPJ_RE = r"^[0-9]{11}$"
+NIK_RE = r"^[0-9]{16}\Z"
+KPJ_RE = r"^[0-9]{11}\Z"
 
 
 class ApparatusWorker(models.Model):
@@ -197,6 +197,10 @@ class EnrollmentEvent(models.Model):
     from_status = models.CharField(_("from status"), max_length=16, choices=EnrollmentStatus.choices, blank=True)
     to_status = models.CharField(_("to status"), max_length=16, choices=EnrollmentStatus.choices)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+    import_batch = models.ForeignKey(
+        WorkerImport, on_delete=models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("import")
+    )
+
     objects = EnrollmentEventQuerySet.as_manager()
 
     class Meta:

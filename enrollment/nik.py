@@ -17,6 +17,7 @@ from ucj_project.errors import FieldError
 from .choices import Sex
 
 NIK_LENGTH = 16
+SEX_VALUES = frozenset(Sex.values)
 # Not stdnum's `isdigits`: its `^[0-9]+$` also matches a trailing newline ("...001\n" passed as 16).
 _DIGITS = re.compile(r"[0-9]+")
 FEMALE_DAY_OFFSET = 40
@@ -45,7 +46,7 @@ def nik_problems(nik: str, *, birth_date: datetime.date | None = None, sex: str 
 
     problems = []
     nik_female = day > FEMALE_DAY_OFFSET
-    if sex in Sex.values and nik_female != (sex == Sex.FEMALE):
+    if sex in SEX_VALUES and nik_female != (sex == Sex.FEMALE):
         problems.append(
             FieldError(
                 "sex",

@@ -75,8 +75,8 @@ def today() -> datetime.date:
     return timezone.localdate()
 
 
-def _horizon(days_setting: str) -> datetime.date:
-    return today() + datetime.timedelta(days=getattr(settings, days_setting))
+def _horizon(days_setting: str, now: datetime.date | None = None) -> datetime.date:
+    return (now or today()) + datetime.timedelta(days=getattr(settings, days_setting))
 
 
 def _jsonable(value: Any) -> Any:
@@ -104,20 +104,29 @@ def _check_version(worker: ApparatusWorker, expected_version: int | None) -> Non
 
 
 def _lock_worker(worker_id: int) -> ApparatusWorker:
-    return ApparatusWorker.objects.select_for_update(of=("self",)).select_related("enrollment").get(pk=worker_id)
+    worker = ApparatusWorker.objects.select_for_update().get(pk=worker_id)
+    # The enrollment is read after the lock, in its own statement. Joined into the locking query,
+    # a writer that waited for the lock got the worker's new row but the enrollment's old one
+    # (PostgreSQL re-reads only the locked rows), so two transitions could both pass the state check.
+    worker.enrollment = Enrollment.objects.get(pk=worker_id)
+    return worker
 
 
-def _validate_worker(data: dict[str, Any]) -> None:
-    """The rules a worker's own data must meet; raises one ServiceError listing every problem."""
+def _validate_worker(data: dict[str, Any], *, now: datetime.date | None = None) -> None:
+    """The rules a worker's own data must meet; raises one ServiceError listing every problem.
+
+    `now` (today) may be passed in by callers that check many rows at once.
+    """
+    now = now or today()
     problems: list[FieldError] = list(nik_problems(data["nik"], birth_date=data["birth_date"], sex=data["sex"]))
     birth_date, term_start, term_end = data["birth_date"], data["term_start"], data["term_end"]
-    if birth_date > today():
+    if birth_date > now:
         problems.append(FieldError("birth_date", "future_date", _("The birth date is in the future.")))
     elif birth_date < EARLIEST_DATE:
         problems.append(FieldError("birth_date", "date_too_early", _("The birth date is before 1900.")))
     if term_start <= birth_date:
         problems.append(FieldError("term_start", "before_birth", _("The term cannot start before the birth date.")))
-    if term_start > _horizon("UCJ_FUTURE_HORIZON_DAYS"):
+    if term_start > _horizon("UCJ_FUTURE_HORIZON_DAYS", now):
         problems.append(
             FieldError(
                 "term_start",
@@ -421,9 +430,12 @@ def enrollment_submit(
     )
 
 
-def _validate_period(coverage_start: datetime.date, paid_until: datetime.date, date: datetime.date) -> None:
+def _validate_period(
+    coverage_start: datetime.date, paid_until: datetime.date, date: datetime.date, *, now: datetime.date | None = None
+) -> None:
+    now = now or today()
     problems = []
-    if coverage_start > _horizon("UCJ_FUTURE_HORIZON_DAYS"):
+    if coverage_start > _horizon("UCJ_FUTURE_HORIZON_DAYS", now):
         problems.append(
             FieldError("coverage_start", "too_far_in_future", _("The coverage start is too far in the future."))
         )
@@ -443,7 +455,7 @@ def _validate_period(coverage_start: datetime.date, paid_until: datetime.date, d
                 % {"paid": paid_until.isoformat(), "date": date.isoformat()},
             )
         )
-    if paid_until > _horizon("UCJ_PAID_UNTIL_HORIZON_DAYS"):
+    if paid_until > _horizon("UCJ_PAID_UNTIL_HORIZON_DAYS", now):
         problems.append(
             FieldError(
                 "paid_until",

@@ -1,8 +1,9 @@
 """Fast bulk inserts for offline loaders (the demo, synthetic data): rows as plain dicts, one
 prepared INSERT run with `executemany`, which both SQLite and psycopg 3 execute far faster
 than Django's `bulk_create` builds model instances and batches. Primary keys are given by the
-caller (see `next_ids`), so rows can be linked without reading them back; the PostgreSQL
-sequence is moved past them afterwards. Not for request paths: no validation, no signals.
+caller (see `next_ids`, which draws them from the table's sequence on PostgreSQL), so rows
+can be linked without reading them back. No model validation and no signals: callers check
+rows with the services' own rules first.
 """
 
 from __future__ import annotations
@@ -17,10 +18,22 @@ from django.utils import timezone
 CHUNK = 10_000
 
 
-def next_ids(model: type[Model], count: int) -> range:
-    """`count` primary keys above every existing one (the loader must run alone)."""
-    start = (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
-    return range(start, start + count)
+def next_ids(model: type[Model], count: int, *, using: str = "default") -> list[int]:
+    """`count` fresh primary keys. PostgreSQL: drawn from the table's own sequence, so writers
+    running at the same time can never get the same ones. SQLite (one writer at a time):
+    the keys above the current largest."""
+    connection = connections[using]
+    if count <= 0:
+        return []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, model._meta.pk.column, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    start = (model.objects.using(using).aggregate(top=Max("pk"))["top"] or 0) + 1
+    return list(range(start, start + count))
 
 
 def _converter(field, connection) -> Callable[[Any], Any]:
@@ -81,9 +94,4 @@ def _copy(connection, model, fields, plan, rows) -> int:
             for row in rows:
                 copy.write_row(tuple(convert(row.get(name, default)) for name, default, convert in plan))
                 count += 1
-        pk = quote(model._meta.pk.column)
-        cursor.execute(
-            f"SELECT setval(pg_get_serial_sequence(%s, %s), GREATEST((SELECT MAX({pk}) FROM {table}), 1))",
-            [model._meta.db_table, model._meta.pk.column],
-        )
     return count

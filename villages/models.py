@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import RegencyKind, VillageKind
 
-PROVINCE_CODE_RE = r"^[0-9]{2}$"
-REGENCY_CODE_RE = r"^[0-9]{2}\.[0-9]{2}$"
-DISTRICT_CODE_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$"
-VILLAGE_CODE_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[123][0-9]{3}$"
+PROVINCE_CODE_RE = r"^[0-9]{2}\Z"
+REGENCY_CODE_RE = r"^[0-9]{2}\.[0-9]{2}\Z"
+DISTRICT_CODE_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\Z"
+VILLAGE_CODE_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[123][0-9]{3}\Z"
 
 # First digit of the last part of a village code -> kind.
 VILLAGE_KIND_BY_DIGIT = {"1": VillageKind.KELURAHAN, "2": VillageKind.DESA, "3": VillageKind.DESA_ADAT}
@@ -70,8 +70,8 @@ class Regency(Region):
             models.CheckConstraint(condition=Q(code__regex=REGENCY_CODE_RE), name="regency_code_shape"),
             models.CheckConstraint(
                 condition=(
-                    Q(kind=RegencyKind.KOTA, code__regex=r"^[0-9]{2}\.[7-9][0-9]$")
-                    | Q(kind=RegencyKind.KABUPATEN, code__regex=r"^[0-9]{2}\.[0-6][0-9]$")
+                    Q(kind=RegencyKind.KOTA, code__regex=r"^[0-9]{2}\.[7-9][0-9]\Z")
+                    | Q(kind=RegencyKind.KABUPATEN, code__regex=r"^[0-9]{2}\.[0-6][0-9]\Z")
                 ),
                 name="regency_kind_matches_code",
             ),
@@ -117,9 +117,9 @@ class Village(Region):
             models.CheckConstraint(condition=Q(code__regex=VILLAGE_CODE_RE), name="village_code_shape"),
             models.CheckConstraint(
                 condition=(
-                    Q(kind=VillageKind.KELURAHAN, code__regex=r"\.1[0-9]{3}$")
-                    | Q(kind=VillageKind.DESA, code__regex=r"\.2[0-9]{3}$")
-                    | Q(kind=VillageKind.DESA_ADAT, code__regex=r"\.3[0-9]{3}$")
+                    Q(kind=VillageKind.KELURAHAN, code__regex=r"\.1[0-9]{3}\Z")
+                    | Q(kind=VillageKind.DESA, code__regex=r"\.2[0-9]{3}\Z")
+                    | Q(kind=VillageKind.DESA_ADAT, code__regex=r"\.3[0-9]{3}\Z")
                 ),
                 name="village_kind_matches_code",
             ),

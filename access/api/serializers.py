@@ -4,7 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from access.models import AccessLog
+from enrollment.api.serializers import can_see_personal_data
 from enrollment.models import EnrollmentEvent
+from enrollment.services import PERSONAL_FIELDS
 from ucj_project.api.fields import RejectUnknownFieldsMixin, StrictCharField
 
 
@@ -47,6 +49,16 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "to_status",
             "changes",
         ]
+
+    def to_representation(self, event):
+        # NIK, birth date and phone in `changes` are masked like everywhere else: an admin
+        # profile does not by itself carry the `view_personal_data` right.
+        data = super().to_representation(event)
+        if not can_see_personal_data(self.context.get("request")):
+            for field in PERSONAL_FIELDS:
+                if field in data["changes"]:
+                    data["changes"][field] = ["***" if value else value for value in data["changes"][field]]
+        return data
 
 
 class AccessLogSerializer(serializers.ModelSerializer):

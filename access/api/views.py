@@ -4,6 +4,7 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
+from knox.settings import knox_settings
 from rest_framework import viewsets
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.generics import GenericAPIView
@@ -11,11 +12,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.backends import login_locked
-from access.choices import Capability
+from access.choices import AccessKind, Capability
 from access.filtersets import AccessLogFilterSet, AuditEventFilterSet
 from access.models import AccessLog
 from access.scope import scope_for
+from access.services import access_log_write
+from enrollment.api.serializers import can_see_personal_data
 from enrollment.models import EnrollmentEvent
+from enrollment.services import PERSONAL_FIELDS
 from ucj_project.api.permissions import PUBLIC, CapabilityRequired
 from ucj_project.api.throttling import LoginRateThrottle
 from villages.models import Province, Regency
@@ -44,6 +48,11 @@ class LoginView(GenericAPIView):
             raise AuthenticationFailed(_("Wrong username or password."))
         instance, token = AuthToken.objects.create(user=user)
         return Response({"token": token, "expiry": instance.expiry})
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # This view authenticates no request itself, so DRF would turn a wrong password into a
+        # 403; it is a 401 like every other failed authentication.
+        return knox_settings.AUTH_HEADER_PREFIX
 
 
 class LogoutView(GenericAPIView):
@@ -103,6 +112,24 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = AuditEventFilterSet
     ordering_fields = ["id", "recorded_at"]
     ordering = ["-id"]
+
+    def _log_personal_data(self, rows) -> None:
+        """Events whose `changes` showed a NIK, birth date or phone in full go to the access log."""
+        if not can_see_personal_data(self.request):
+            return
+        worker_ids = list(dict.fromkeys(r["worker"] for r in rows if set(PERSONAL_FIELDS) & set(r["changes"])))
+        if worker_ids:
+            access_log_write(request=self.request, kind=AccessKind.PERSONAL_DATA, worker_ids=worker_ids)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        response = super().list(request, *args, **kwargs)
+        self._log_personal_data(response.data.get("results", []))
+        return response
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        response = super().retrieve(request, *args, **kwargs)
+        self._log_personal_data([response.data])
+        return response
 
 
 class AccessLogViewSet(viewsets.ReadOnlyModelViewSet):

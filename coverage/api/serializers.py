@@ -105,7 +105,10 @@ class WorkforceFigureSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs):
-        if attrs["active_participants"] > attrs["potential_workers"]:
+        # A partial update may send only one of the two counts: compare with the stored other.
+        active = attrs.get("active_participants", getattr(self.instance, "active_participants", None))
+        potential = attrs.get("potential_workers", getattr(self.instance, "potential_workers", None))
+        if active is not None and potential is not None and active > potential:
             raise serializers.ValidationError(
                 {"active_participants": [_("Active participants cannot exceed potential workers.")]}
             )

@@ -18,7 +18,7 @@ from access.choices import Capability
 from access.scope import scope_for
 from access.services import access_log_export
 from coverage import selectors
-from coverage.models import Target, WorkforceFigure
+from coverage.models import Target, VillageCoverage, WorkforceFigure
 from ucj_project.api.permissions import CapabilityRequired
 from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
 from ucj_project.errors import ServiceError
@@ -76,6 +76,7 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
     permission_classes = [CapabilityRequired]
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
+    queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "coverage"
 
     @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))
@@ -163,6 +164,7 @@ class UnprotectedVillagesView(ExportMixin, GenericAPIView):
     permission_classes = [CapabilityRequired]
     required_capabilities = READ_COVERAGE
     serializer_class = UnprotectedVillageSerializer
+    queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "unprotected-villages"
 
     @extend_schema(parameters=[UnprotectedVillagesQuerySerializer], responses=UnprotectedVillageSerializer(many=True))

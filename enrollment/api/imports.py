@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -128,6 +129,7 @@ class WorkerImportViewSet(viewsets.ReadOnlyModelViewSet):
     """Past imports: who, when, file, checksum, summary. Admins see all, others their own."""
 
     serializer_class = WorkerImportSerializer
+    queryset = WorkerImport.objects.none()  # see get_queryset
     permission_classes = [CapabilityRequired]
     required_capabilities = {
         "list": Capability.WRITE_WORKERS,
@@ -152,5 +154,5 @@ class WorkerImportViewSet(viewsets.ReadOnlyModelViewSet):
         data = WorkerImport.objects.filter(pk=record.pk).values_list("data", flat=True).get()
         content_type = XLSX_TYPE if record.file_name.lower().endswith(".xlsx") else "text/csv"
         response = HttpResponse(bytes(data), content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{record.file_name}"'
+        response["Content-Disposition"] = content_disposition_header(True, record.file_name)
         return response

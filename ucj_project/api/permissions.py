@@ -23,7 +23,10 @@ class CapabilityRequired(BasePermission):
         key = getattr(view, "action", None) or request.method.lower()
         capability = required.get(key)
         if capability is None:
-            return False
+            # A method the view does not implement at all runs nothing: let DRF answer 405
+            # (Method Not Allowed) instead of a misleading 403. Implemented but undeclared: denied.
+            method = request.method.lower()
+            return method not in view.http_method_names or not hasattr(view, method)
         if capability == PUBLIC:
             return True
         return scope_for(request.user).can(capability)

@@ -1,0 +1,84 @@
+"""The OpenAPI 3 schema and the documentation pages, served without any CDN."""
+
+import re
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.urls import reverse
+from drf_spectacular.drainage import GENERATOR_STATS
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT_SRC = re.compile(r"<script[^>]*\ssrc=[\"']([^\"']+)[\"']", re.IGNORECASE)
+CDN_HOSTS = ("cdn.jsdelivr", "unpkg", "cdnjs", "googleapis", "gstatic")
+
+
+def test_schema_is_openapi_3_yaml_with_region_paths(api_client):
+    response = api_client.get(reverse("schema"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    schema = yaml.safe_load(response.content)
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "UCJ Desa API"
+    assert {"/api/v1/regencies/", "/api/v1/regencies/{code}/", "/api/v1/villages/{code}/"} <= set(schema["paths"])
+
+
+def test_schema_as_json_documents_region_lookup_and_filters(api_client):
+    response = api_client.get(reverse("schema"), {"format": "json"})
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    detail = schema["paths"]["/api/v1/regencies/{code}/"]["get"]
+    assert [(p["name"], p["in"]) for p in detail["parameters"]] == [("code", "path")]
+    assert detail["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Regency"
+    }
+    filters = {p["name"] for p in schema["paths"]["/api/v1/villages/"]["get"]["parameters"]}
+    assert {"district", "regency", "province", "kind", "search", "page", "page_size"} <= filters
+
+
+def test_schema_documents_standard_404_and_400_of_region_endpoints(api_client):
+    schema = api_client.get(reverse("schema"), {"format": "json"}).json()
+
+    assert "404" in schema["paths"]["/api/v1/regencies/{code}/"]["get"]["responses"]
+    assert "400" in schema["paths"]["/api/v1/regencies/"]["get"]["responses"]
+
+
+def test_schema_generates_valid_without_warnings(tmp_path):
+    # Warnings are counted process-wide; count only this generation's.
+    GENERATOR_STATS.reset()
+    target = tmp_path / "schema.yaml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+
+    assert yaml.safe_load(target.read_text())["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize(
+    ("url_name", "local_script"),
+    [
+        ("swagger-ui", "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"),
+        ("redoc", "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"),
+    ],
+)
+def test_docs_page_loads_scripts_from_own_static_files(client, url_name, local_script):
+    response = client.get(reverse(url_name))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    scripts = SCRIPT_SRC.findall(html)
+    assert local_script in scripts
+    assert [src for src in scripts if not src.startswith("/static/")] == []
+    assert [host for host in ("cdn.jsdelivr", "unpkg", "cdnjs") if host in html] == []
+
+
+@pytest.mark.parametrize("url_name", ["swagger-ui", "redoc"])
+def test_docs_page_references_no_outside_host(client, url_name):
+    html = client.get(reverse(url_name)).content.decode()
+
+    assert [host for host in CDN_HOSTS if host in html] == []
+    assert re.findall(r"(?:src|href)=[\"'](?:https?:)?//", html) == []

@@ -1,0 +1,62 @@
+"""Assertion helpers shared by the enrollment tests: counters, recount, database snapshots."""
+
+from __future__ import annotations
+
+from coverage.models import VillageCoverage
+from coverage.services import counters_recount
+from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
+
+
+def counters() -> dict[tuple[str, str], tuple[int, int]]:
+    """Maintained counters as {(village code, institution): (serving, protected)}.
+
+    Rows at zero are left out: a worker who moves away leaves a zero row behind, which a
+    recount does not create, and which means the same thing as no row.
+    """
+    return {
+        (code, institution): (serving, protected)
+        for code, institution, serving, protected in VillageCoverage.objects.values_list(
+            "village__code", "institution", "serving", "protected"
+        )
+        if serving or protected
+    }
+
+
+def counter_rows() -> set[tuple]:
+    """Every non-zero counter row with its denormalized parents (to compare with a recount)."""
+    return {
+        row
+        for row in VillageCoverage.objects.values_list(
+            "village_id", "district_id", "regency_id", "province_id", "institution", "serving", "protected"
+        )
+        if row[-2] or row[-1]
+    }
+
+
+def recounted_rows() -> set[tuple]:
+    """The counter rows a full recount produces (the recount replaces the maintained rows)."""
+    counters_recount()
+    return counter_rows()
+
+
+def db_state() -> dict:
+    """Everything a rejected request must leave untouched."""
+    return {
+        "workers": list(ApparatusWorker.objects.order_by("pk").values()),
+        "enrollments": list(Enrollment.objects.order_by("pk").values()),
+        "events": EnrollmentEvent.objects.count(),
+        "periods": WorkerPeriod.objects.count(),
+        "counters": sorted(VillageCoverage.objects.values_list("village_id", "institution", "serving", "protected")),
+        "counter_rows": VillageCoverage.objects.count(),
+    }
+
+
+def error_attrs(response) -> set[str | None]:
+    """The fields an error body names."""
+    body = response.json()
+    assert set(body) == {"type", "errors"}, body
+    return {error["attr"] for error in body["errors"]}
+
+
+def error_codes(response) -> set[str]:
+    return {error["code"] for error in response.json()["errors"]}
