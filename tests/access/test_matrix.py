@@ -351,6 +351,13 @@ ENDPOINTS = [
         check=_check_error_field("region_code"),
     ),
     Endpoint(
+        "target-patch",
+        "patch",
+        lambda w, r: reverse("target-detail", args=[w.targets[r].pk]),
+        frozenset({TARGETS}),
+        body=lambda w, r: {"target_pct": "66.50"},
+    ),
+    Endpoint(
         "workforce",
         "get",
         lambda w, r: _q("workforce-list", f"region_code={r}"),
@@ -414,6 +421,7 @@ SCOPED_ROLES = (PROVINCE_OFFICER, REGENCY_OFFICER, BRANCH_OFFICER, VIEWER, CLIEN
 XFAIL = {
     **{("targets", role, "out"): TARGETS_NOT_SCOPED for role in SCOPED_ROLES},
     **{("target", role, "out"): TARGETS_NOT_SCOPED for role in SCOPED_ROLES},
+    ("target-patch", PROVINCE_OFFICER, "out"): TARGETS_NOT_SCOPED + " (PATCH of another province's target: 400)",
     ("coverage-csv", VIEWER, "out"): EXPORT_CHECKED_AFTER_REGION,
     ("unprotected-villages-csv", VIEWER, "out"): EXPORT_CHECKED_AFTER_REGION,
 }
