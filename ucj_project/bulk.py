@@ -16,6 +16,7 @@ from django.db.models import DateField, DateTimeField, JSONField, Max, Model
 from django.utils import timezone
 
 CHUNK = 10_000
+ANALYZE_AFTER = 10_000
 
 
 def next_ids(model: type[Model], count: int, *, using: str = "default") -> list[int]:
@@ -94,4 +95,8 @@ def _copy(connection, model, fields, plan, rows) -> int:
             for row in rows:
                 copy.write_row(tuple(convert(row.get(name, default)) for name, default, convert in plan))
                 count += 1
+        if count >= ANALYZE_AFTER:
+            # Fresh statistics, or the planner keeps believing the table is tiny and picks
+            # nested loops over what are now hundreds of thousands of rows.
+            cursor.execute(f"ANALYZE {table}")
     return count

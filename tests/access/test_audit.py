@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from enrollment import services
-from enrollment.models import ApparatusWorker, EnrollmentEvent
+from enrollment.models import ApparatusWorker, EnrollmentEvent, WorkerImport
 
 from .conftest import (
     ADMIN,
@@ -31,8 +31,10 @@ from .conftest import (
     VIEWER,
     VILLAGE,
     activation_payload,
+    import_file,
     rows,
     token_client,
+    upload,
     worker_payload,
 )
 
@@ -161,30 +163,17 @@ def test_scheduled_expiry_records_source_system(world):
 
 
 def test_import_writes_record_the_uploader_and_source_import(client_for, world):
-    from enrollment.spreadsheets import template_csv
-
     client = client_for(REGENCY_OFFICER)
-    header, example = template_csv().decode("utf-8-sig").splitlines()[:2]
-    columns = header.split(",")
-    values = dict(zip(columns, example.split(","), strict=True))
-    nik = "1501015708859001"
-    values.update(
-        village_code=VILLAGE[OWN],
-        nik=nik,
-        sex="female",
-        birth_date="1985-08-17",
-        institution="pkk",
-        position="ketua",
-        wage_basis="honorarium",
-    )
-    body = ("\ufeff" + header + "\n" + ",".join(values[c] for c in columns) + "\n").encode()
-    upload = io.BytesIO(body)
-    upload.name = "workers.csv"
-    response = client.post(reverse("import-workers"), {"file": upload}, format="multipart")
+    data = import_file(VILLAGE[OWN])
+    nik = data.decode().splitlines()[1].split(",")[1]
+    response = upload(client, data)
 
     assert response.status_code == 201, response.content[:500]
     worker = ApparatusWorker.objects.get(nik=nik)
     assert events_of(worker.pk) == [("registered", USERNAME[REGENCY_OFFICER], "import", client.user.pk)]
+    record = WorkerImport.objects.get(pk=response.json()["import"])
+    assert (record.created_by, record.source, record.file_name) == (client.user, "import", "workers.csv")
+    assert EnrollmentEvent.objects.get(worker=worker).import_batch_id == record.pk
 
 
 def test_every_event_has_a_source_and_an_actor(client_for, world, admin_web):

@@ -232,11 +232,6 @@ def test_create_oversized_body_is_413_and_writes_nothing(admin_client, existing,
     assert db_state() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ucj_project/api/fields.py uses %(type)s placeholders but DRF's fail() formats with str.format: "
-    "the detail reads literally 'Must be a string, not %(type)s.'",
-)
 def test_create_wrong_type_detail_names_the_type(admin_client, regions):
     response = admin_client.post(LIST, worker_data(nik=1501011705800001), format="json")
 
@@ -538,6 +533,16 @@ def test_lifecycle_through_api_writes_history_and_counters(admin_client, regions
     body = admin_client.get(detail(worker_id)).json()
     assert (body["serving"], body["protected"], body["term_end"]) == (False, False, today.isoformat())
     assert body["enrollment"]["kpj_number"] == "12345678901"
+    history = admin_client.get(reverse("worker-history", args=[worker_id])).json()["results"]
+    assert [event["kind"] for event in history] == [
+        "registered",
+        "submitted",
+        "activated",
+        "lapsed",
+        "renewed",
+        "service_ended",
+    ]
+    assert counter_rows() == recounted_rows()
 
 
 def test_activate_pu_with_all_programs(admin_client, regions, today):

@@ -137,12 +137,6 @@ def test_template_xlsx_has_headers_and_indonesian_allowed_values(admin_client):
     assert {v for c, v in allowed if c == "programs"} == {"jkk", "jkm", "jht", "jp"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="locale/id/LC_MESSAGES/django.po has no entries for the template's help texts "
-    "(enrollment/spreadsheets.py _column_help, 'column', 'meaning'): the 'nilai' sheet explains "
-    "the columns in English",
-)
 def test_template_xlsx_explains_columns_in_indonesian(admin_client):
     workbook = load_workbook(io.BytesIO(admin_client.get(TEMPLATE).content))
     header, *rows = list(workbook["nilai"].iter_rows(values_only=True))
@@ -463,16 +457,7 @@ CASES = {
 def _case_params():
     for name in CASES:
         yield pytest.param(name, "en", id=f"{name}-en")
-        marks = []
-        if CASES[name].indonesian is None:
-            marks = [
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="locale/id/LC_MESSAGES/django.po lacks this import message (added with the import, "
-                    "never translated): Indonesian users get English",
-                )
-            ]
-        yield pytest.param(name, "id", id=f"{name}-id", marks=marks)
+        yield pytest.param(name, "id", id=f"{name}-id")
 
 
 @pytest.mark.parametrize(("case_name", "language"), list(_case_params()))
@@ -666,10 +651,6 @@ def test_hostile_unsupported_extension(admin_client):
     assert_refused(response, 400, "unsupported_type", ".csv or .xlsx")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="locale/id/LC_MESSAGES/django.po lacks the file-level import messages of enrollment/imports.py",
-)
 def test_hostile_file_error_is_indonesian_by_default(admin_client):
     response = post(admin_client, b"%PDF-1.4\n", "aparatur.pdf")
 
@@ -730,13 +711,13 @@ def test_hostile_formula_is_rejected_whatever_the_sheet_part_name(admin_client):
     assert ApparatusWorker.objects.count() == 0
 
 
-def test_hostile_nul_character_in_csv_is_a_row_error(admin_client):
-    """PostgreSQL cannot store NUL in text: refused per cell instead of a server error."""
+def test_hostile_nul_character_in_csv_refuses_the_file(admin_client):
+    """A NUL byte means the file is not text: refused whole (never a server error)."""
     response = post(admin_client, csv_file([worker_row(1, full_name="Bu\x00di")]), language="en")
 
     assert response.status_code == 400
-    assert [(row, attr) for row, attr, _detail in row_errors(response)] == [(2, "full_name")]
-    assert "NUL" in row_errors(response)[0][2]
+    (error,) = response.json()["errors"]
+    assert (error["attr"], error["code"]) == ("file", "not_csv")
     assert ApparatusWorker.objects.count() == 0
 
 

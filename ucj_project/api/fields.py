@@ -7,7 +7,7 @@ from rest_framework import serializers
 class StrictCharField(serializers.CharField):
     """A string field that refuses numbers, booleans, lists and objects instead of coercing them."""
 
-    default_error_messages = {"not_a_string": _("Must be a string, not %(type)s.")}
+    default_error_messages = {"not_a_string": _("Must be a string, not {type}.")}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -18,7 +18,7 @@ class StrictCharField(serializers.CharField):
 class StrictIntegerField(serializers.IntegerField):
     """A whole-number field that refuses strings, booleans and fractions."""
 
-    default_error_messages = {"not_an_integer": _("Must be a whole number, not %(type)s.")}
+    default_error_messages = {"not_an_integer": _("Must be a whole number, not {type}.")}
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int):
