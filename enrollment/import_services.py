@@ -21,6 +21,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from access.choices import Capability
 from access.scope import Scope
 from coverage.services import CounterKey, counters_add
 from ucj_project.bulk import bulk_insert, next_ids
@@ -172,6 +173,15 @@ def _plan_rows(rows: list[ParsedRow], scope: Scope) -> list[_Plan]:
             _reject(row, exc)
             continue
         membership = None
+        if row.has_enrollment and not scope.can(Capability.MANAGE_ENROLLMENT):
+            row.errors.append(
+                RowError(
+                    row.number,
+                    "kpj_number",
+                    _("Membership columns may be filled only by those who manage enrollments (BPJS branch)."),
+                )
+            )
+            continue
         if row.has_enrollment:
             membership = _membership(values)
             try:

@@ -812,15 +812,6 @@ def test_admin_import_may_record_memberships(client_for, world):
     assert ApparatusWorker.objects.get(nik=nik).enrollment.status == "active"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "enrollment/import_services.py: rows with membership columns (kpj_number, scheme, ...) "
-        "activate or renew memberships for any caller with write_workers, so a regency officer or a "
-        "write client activates enrollments through POST /imports/workers/ although activate/renew "
-        "need manage_enrollment (branch officers): the import must check it"
-    ),
-)
 @pytest.mark.parametrize("role", [REGENCY_OFFICER, CLIENT_RW])
 def test_import_cannot_activate_memberships_without_manage_enrollment(client_for, world, role):
     from enrollment.models import ApparatusWorker

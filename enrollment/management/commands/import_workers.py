@@ -6,6 +6,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from access.choices import ROLE_CAPABILITIES, Role
 from access.scope import Scope
 from coverage.selectors import region_get
 from enrollment.choices import EventSource
@@ -35,10 +36,12 @@ class Command(BaseCommand):
             area = region_get(region)
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
+        # The command is run by an operator of the server: every capability, limited to the region.
+        capabilities = ROLE_CAPABILITIES[Role.ADMIN]
         if area.level == RegionLevel.PROVINCE:
-            scope = Scope(province_ids=frozenset({area.id}))
+            scope = Scope(province_ids=frozenset({area.id}), capabilities=capabilities)
         elif area.level == RegionLevel.REGENCY:
-            scope = Scope(regency_ids=frozenset({area.id}))
+            scope = Scope(regency_ids=frozenset({area.id}), capabilities=capabilities)
         else:
             raise CommandError("--region must be a province or regency/city code")
         importer = get_user_model().objects.filter(username=user).first() if user else None
