@@ -9,14 +9,16 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from access.choices import Capability
+from access.choices import AccessKind, Capability
 from access.scope import scope_for
+from access.services import access_log_write
 from enrollment import import_services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.imports import ImportFileError
@@ -151,7 +153,11 @@ class WorkerImportViewSet(viewsets.ReadOnlyModelViewSet):
     def file(self, request: Request, pk=None) -> HttpResponse:
         """The original file, as uploaded."""
         record = self.get_object()
+        if not request.user.has_perm("enrollment.view_personal_data"):
+            # The file holds full NIKs, birth dates and phones: only for those who may see them.
+            raise PermissionDenied(_("The original file holds personal data you may not see."))
         data = WorkerImport.objects.filter(pk=record.pk).values_list("data", flat=True).get()
+        access_log_write(request=request, kind=AccessKind.PERSONAL_DATA, worker_ids=[])
         content_type = XLSX_TYPE if record.file_name.lower().endswith(".xlsx") else "text/csv"
         response = HttpResponse(bytes(data), content_type=content_type)
         response["Content-Disposition"] = content_disposition_header(True, record.file_name)

@@ -469,13 +469,6 @@ def test_worker_export_refused_to_viewer_is_not_logged(client_for, world):
     assert not AccessLog.objects.exists()
 
 
-IMPORT_FILE_UNLOGGED = (
-    "enrollment/api/imports.py WorkerImportViewSet.file returns the uploaded spreadsheet (full NIK, "
-    "birth date, phone) without checking view_personal_data and without writing an AccessLog row"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=IMPORT_FILE_UNLOGGED)
 def test_import_file_download_is_logged(client_for, world):
     record = world.imports["stranger"]
     response = client_for(ADMIN).get(reverse("import-file", args=[record.pk]))
@@ -485,7 +478,6 @@ def test_import_file_download_is_logged(client_for, world):
     assert (entry.kind, entry.path) == ("personal_data", reverse("import-file", args=[record.pk]))
 
 
-@pytest.mark.xfail(strict=True, reason=IMPORT_FILE_UNLOGGED)
 def test_import_file_withholds_personal_data_without_permission(profile_admin, world):
     record = world.imports["stranger"]
     full_nik = bytes(record.data).decode().splitlines()[1].split(",")[1]
