@@ -153,8 +153,8 @@ class WorkerImportViewSet(viewsets.ReadOnlyModelViewSet):
     def file(self, request: Request, pk=None) -> HttpResponse:
         """The original file, as uploaded."""
         record = self.get_object()
-        if not request.user.has_perm("enrollment.view_personal_data"):
-            # The file holds full NIKs, birth dates and phones: only for those who may see them.
+        if record.created_by_id != request.user.pk and not request.user.has_perm("enrollment.view_personal_data"):
+            # The file holds full NIKs, birth dates and phones: for its uploader, or those who may see them.
             raise PermissionDenied(_("The original file holds personal data you may not see."))
         data = WorkerImport.objects.filter(pk=record.pk).values_list("data", flat=True).get()
         access_log_write(request=request, kind=AccessKind.PERSONAL_DATA, worker_ids=[])
