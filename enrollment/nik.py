@@ -75,3 +75,13 @@ def nik_mask(nik: str) -> str:
     if len(nik) != NIK_LENGTH:
         return "*" * len(nik)
     return nik[:6] + "*" * 6 + nik[12:]
+
+
+def phone_mask(phone: str) -> str:
+    """A phone number hidden digit for digit (its length still shows one was given)."""
+    return "*" * len(phone)
+
+
+def birth_date_mask(birth_date) -> str:
+    """Only the birth year."""
+    return str(birth_date.year)

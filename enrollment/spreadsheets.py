@@ -18,7 +18,7 @@ from ucj_project.api.renderers import neutralise
 
 from .choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
 from .imports import COLUMNS, REQUIRED_COLUMNS
-from .nik import nik_mask
+from .nik import birth_date_mask, nik_mask, phone_mask
 
 TEXT_COLUMNS = {"nik", "kpj_number", "village_code", "phone", "npp"}
 EXAMPLE = {
@@ -179,8 +179,8 @@ def export_rows(queryset: QuerySet, *, personal_data: bool) -> Iterator[list[Any
             nik if personal_data else nik_mask(nik),
             record["full_name"],
             record["sex"],
-            (birth.isoformat() if personal_data else str(birth.year)) if birth else "",
-            phone if personal_data else ("*" * len(phone) if phone else ""),
+            (birth.isoformat() if personal_data else birth_date_mask(birth)) if birth else "",
+            phone if personal_data else phone_mask(phone),
             record["institution"],
             record["position"],
             record["term_start"].isoformat(),

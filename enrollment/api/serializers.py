@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from enrollment.choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
-from enrollment.nik import nik_compact, nik_mask
+from enrollment.nik import birth_date_mask, nik_compact, nik_mask, phone_mask
 from ucj_project.api.fields import RejectUnknownFieldsMixin, StrictCharField, StrictIntegerField
 from villages.models import Village
 
@@ -80,7 +80,7 @@ class WorkerSerializer(serializers.ModelSerializer):
         """Full date (YYYY-MM-DD) for those who may see personal data, else the year only."""
         if self._full:
             return worker.birth_date.isoformat()
-        return str(worker.birth_date.year)
+        return birth_date_mask(worker.birth_date)
 
     def get_protected(self, worker: ApparatusWorker) -> bool:
         return worker.serving and worker.enrollment.status == "active"
@@ -96,7 +96,7 @@ class WorkerSerializer(serializers.ModelSerializer):
         data = super().to_representation(worker)
         if not self._full:
             data["nik"] = nik_mask(worker.nik)
-            data["phone"] = "*" * len(worker.phone) if worker.phone else ""
+            data["phone"] = phone_mask(worker.phone)
         return data
 
 
