@@ -77,3 +77,24 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.kind} {self.path}"
+
+
+class RateCount(models.Model):
+    """Requests of one caller (token, user or address) in the current rate-limit window.
+
+    Written by `ucj_project.api.throttling` with one atomic upsert per request; on PostgreSQL
+    the table is unlogged (counts are disposable; a crash forgets them) so counting costs no
+    disk flush.
+    """
+
+    key = models.CharField(_("key"), max_length=200, primary_key=True)
+    window_no = models.BigIntegerField(_("window"))
+    hits = models.PositiveIntegerField(_("requests"))
+    expires = models.BigIntegerField(_("expires (epoch seconds)"), db_index=True)
+
+    class Meta:
+        verbose_name = _("rate-limit count")
+        verbose_name_plural = _("rate-limit counts")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits}"

@@ -17,7 +17,9 @@ from knox.crypto import hash_token
 from knox.models import AuthToken
 from rest_framework.throttling import SimpleRateThrottle
 
+from access.models import RateCount
 from enrollment.models import ApparatusWorker, EnrollmentEvent
+from ucj_project.api.throttling import WindowCountThrottle
 
 from .conftest import (
     ADMIN,
@@ -467,6 +469,34 @@ def test_token_requests_beyond_rate_get_429_per_token(officer, rates):
     assert limited.status_code == 429
     assert int(limited["Retry-After"]) > 0
     assert token_client(second).get(reverse("auth-me")).status_code == 200
+
+
+def test_token_counts_start_again_in_the_next_window(officer, rates, monkeypatch):
+    rates(token="2/min")
+    now = [60.0 * 28_000_000]  # the start of a minute
+    monkeypatch.setattr(WindowCountThrottle, "timer", lambda self: now[0])
+    client = token_client(officer[1])
+    statuses = [client.get(reverse("auth-me")).status_code for _ in range(2)]
+    now[0] += 45
+    limited = client.get(reverse("auth-me"))
+    now[0] += 15
+    next_window = client.get(reverse("auth-me"))
+
+    assert statuses == [200, 200]
+    assert limited.status_code == 429
+    assert limited["Retry-After"] == "15"
+    assert next_window.status_code == 200
+
+
+def test_each_caller_has_one_count_row(officer, rates):
+    rates(token="100/min")
+    client = token_client(officer[1])
+    for _ in range(3):
+        client.get(reverse("auth-me"))
+
+    counts = list(RateCount.objects.filter(key__startswith="throttle_token_").values_list("hits", flat=True))
+
+    assert counts == [3]
 
 
 def test_login_attempts_beyond_rate_get_429(api_client, officer, rates):
