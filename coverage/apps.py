@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class CoverageConfig(AppConfig):
     name = "coverage"
     verbose_name = _("Coverage")
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

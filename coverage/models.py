@@ -43,6 +43,53 @@ class VillageCoverage(models.Model):
         return f"{self.village_id}/{self.institution}: {self.protected}/{self.serving}"
 
 
+class RegencyCoverage(models.Model):
+    """Serving and protected workers of one institution in one regency/city, as of now.
+
+    The same figures as the regency's `VillageCoverage` rows summed, kept by the same writes, so
+    province and regency rows read a few thousand counter rows instead of the whole country's
+    village rows.
+    """
+
+    regency = models.ForeignKey(Regency, on_delete=models.PROTECT, related_name="coverage_counters", db_index=False)
+    institution = models.CharField(_("institution"), max_length=20, choices=Institution.choices)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", db_index=False)
+    serving = models.IntegerField(_("serving"), default=0)
+    protected = models.IntegerField(_("protected"), default=0)
+
+    class Meta:
+        verbose_name = _("regency coverage counter")
+        verbose_name_plural = _("regency coverage counters")
+        constraints = [
+            models.UniqueConstraint(fields=["regency", "institution"], name="coverage_regency_institution_unique"),
+            models.CheckConstraint(
+                condition=Q(protected__gte=0) & Q(protected__lte=F("serving")), name="regency_counts_in_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["province", "regency"], name="regency_coverage_province_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.regency_id}/{self.institution}: {self.protected}/{self.serving}"
+
+
+class DataVersion(models.Model):
+    """One number that changes after every committed write that can change a coverage answer.
+
+    Coverage responses are cached per process and answered with 304 under an ETag made of
+    this number; see `coverage.caching`. On PostgreSQL the number is a sequence (bumped without
+    locks or waits), elsewhere this single row.
+    """
+
+    version = models.BigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("coverage data version")
+        verbose_name_plural = _("coverage data versions")
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
 class Target(models.Model):
     """A coverage target (percent) for a year, a region and a kind of coverage.
 

@@ -29,7 +29,7 @@ from villages.services import level_for_code, parent_code
 
 from .choices import CoverageKind, Interval, RateKind
 from .figures import change_points, coverage_pct, gap_to_target
-from .models import CoverageSnapshot, PremiumRate, Target, VillageCoverage, WorkforceFigure
+from .models import CoverageSnapshot, PremiumRate, RegencyCoverage, Target, VillageCoverage, WorkforceFigure
 
 LEVELS = [RegionLevel.PROVINCE, RegionLevel.REGENCY, RegionLevel.DISTRICT, RegionLevel.VILLAGE]
 MODEL_BY_LEVEL = {
@@ -45,6 +45,7 @@ ID_FIELD = {
     RegionLevel.DISTRICT: "district_id",
     RegionLevel.VILLAGE: "village_id",
 }
+REGENCY_COUNTER_COLUMNS = {"province_id", "regency_id", "institution"}
 MAX_POINTS = {Interval.DAY: 366, Interval.WEEK: 260, Interval.MONTH: 240}
 
 
@@ -149,7 +150,10 @@ def _aggregate(
 ) -> list[dict[str, Any]]:
     """Serving and protected workers on `as_of`, grouped by region columns and/or institution."""
     if as_of >= today():
-        rows = VillageCoverage.objects.filter(**scope)
+        # Province and regency figures from the regency counters: a few thousand rows for the
+        # whole country instead of one per village and institution.
+        regency_level = set(group) | set(scope) <= REGENCY_COUNTER_COLUMNS
+        rows = (RegencyCoverage if regency_level else VillageCoverage).objects.filter(**scope)
         aggregates = {"serving_sum": Sum("serving"), "protected_sum": Sum("protected")}
     else:
         rows = _states_on(as_of).filter(**scope)

@@ -7,11 +7,12 @@ from collections import defaultdict
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
 
 from enrollment.choices import EnrollmentStatus
+from ucj_project.bulk import bulk_insert, next_ids
 
-from .models import CoverageSnapshot, VillageCoverage
+from .caching import data_version_bump
+from .models import CoverageSnapshot, RegencyCoverage, VillageCoverage
 
 
 class CounterKey(NamedTuple):
@@ -31,29 +32,72 @@ class CounterState(NamedTuple):
     protected: bool
 
 
-_UPSERT_SQL = None
+_SQL: dict[str, str] = {}
+_VILLAGE_COLUMNS = "village_id, district_id, regency_id, province_id, institution, serving, protected"
 
 
-def _upsert_sql() -> str:
-    global _UPSERT_SQL
-    if _UPSERT_SQL is None:
-        table = connection.ops.quote_name(VillageCoverage._meta.db_table)
-        _UPSERT_SQL = (
-            f"INSERT INTO {table} (village_id, district_id, regency_id, province_id, institution, serving, protected) "
+def _sql(name: str) -> str:
+    """The counter statements, built once (table names are quoted for the database in use)."""
+    if not _SQL:
+        village = connection.ops.quote_name(VillageCoverage._meta.db_table)
+        regency = connection.ops.quote_name(RegencyCoverage._meta.db_table)
+        _SQL["village_upsert"] = (
+            f"INSERT INTO {village} ({_VILLAGE_COLUMNS}) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (village_id, institution) DO UPDATE SET "
-            f"serving = {table}.serving + excluded.serving, protected = {table}.protected + excluded.protected"
+            f"serving = {village}.serving + excluded.serving, protected = {village}.protected + excluded.protected"
         )
-    return _UPSERT_SQL
+        _SQL["village_add"] = (
+            f"UPDATE {village} SET serving = serving + %s, protected = protected + %s "
+            "WHERE village_id = %s AND institution = %s"
+        )
+        _SQL["regency_upsert"] = (
+            f"INSERT INTO {regency} (regency_id, province_id, institution, serving, protected) "
+            "VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (regency_id, institution) DO UPDATE SET "
+            f"serving = {regency}.serving + excluded.serving, protected = {regency}.protected + excluded.protected"
+        )
+        _SQL["regency_add"] = (
+            f"UPDATE {regency} SET serving = serving + %s, protected = protected + %s "
+            "WHERE regency_id = %s AND institution = %s"
+        )
+    return _SQL[name]
+
+
+def _apply(deltas: dict[CounterKey, list[int]]) -> None:
+    """Add {key: [serving, protected]} to the village rows and to their regencies' rows.
+
+    Each delta is one relative `INSERT ... ON CONFLICT DO UPDATE` (or `UPDATE`), so concurrent
+    writers add up instead of overwriting each other. Every writer touches village rows first,
+    then regency rows, each in key order, so two moves in opposite directions cannot deadlock.
+    A delta with a positive serving count may create its row (the inserted values must meet
+    the check constraint on their own); any other delta is for a worker who already counts
+    there, so the row exists.
+    """
+    regencies: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    provinces: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        for key in sorted(deltas):
+            serving, protected = deltas[key]
+            regency = regencies[(key.regency_id, key.institution)]
+            regency[0] += serving
+            regency[1] += protected
+            provinces[key.regency_id] = key.province_id
+            if serving > 0:
+                cursor.execute(_sql("village_upsert"), [*key, serving, protected])
+            elif serving or protected:
+                cursor.execute(_sql("village_add"), [serving, protected, key.village_id, key.institution])
+        for (regency_id, institution), (serving, protected) in sorted(regencies.items()):
+            if serving > 0:
+                cursor.execute(
+                    _sql("regency_upsert"), [regency_id, provinces[regency_id], institution, serving, protected]
+                )
+            elif serving or protected:
+                cursor.execute(_sql("regency_add"), [serving, protected, regency_id, institution])
 
 
 def counters_move(*, before: CounterState | None, after: CounterState | None) -> None:
-    """Apply a worker's change from `before` to `after` to the counters.
-
-    Each delta is one relative `INSERT ... ON CONFLICT DO UPDATE`, so concurrent writers add up
-    instead of overwriting each other; rows are touched in key order so two moves in opposite
-    directions cannot deadlock.
-    """
+    """Apply a worker's change from `before` to `after` to the counters."""
     if before == after:
         return
     deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
@@ -63,58 +107,48 @@ def counters_move(*, before: CounterState | None, after: CounterState | None) ->
     if after is not None:
         deltas[after.key][0] += 1
         deltas[after.key][1] += int(after.protected)
-    with connection.cursor() as cursor:
-        for key in sorted(deltas):
-            serving, protected = deltas[key]
-            if serving > 0:
-                # A worker arrives: the row may not exist yet. (The inserted values must meet the
-                # check constraint on their own, so this path only takes arrivals.)
-                cursor.execute(_upsert_sql(), [*key, serving, protected])
-            elif serving or protected:
-                # The worker already counts here, so the row exists.
-                VillageCoverage.objects.filter(village_id=key.village_id, institution=key.institution).update(
-                    serving=F("serving") + serving, protected=F("protected") + protected
-                )
+    _apply({key: delta for key, delta in deltas.items() if delta != [0, 0]})
 
 
 def counters_add(deltas: dict[CounterKey, list[int]]) -> None:
     """Add workers arriving in bulk: {key: [serving, protected]} with serving > 0."""
-    with connection.cursor() as cursor:
-        for key in sorted(deltas):
-            serving, protected = deltas[key]
-            if serving > 0:
-                cursor.execute(_upsert_sql(), [*key, serving, protected])
+    data_version_bump()
+    _apply({key: delta for key, delta in deltas.items() if delta[0] > 0})
 
 
 @transaction.atomic
 def counters_recount() -> int:
-    """Rebuild every counter from the worker rows; returns the number of counter rows."""
-    from enrollment.models import ApparatusWorker
+    """Rebuild every counter from the worker rows; returns the number of village counter rows.
 
+    Two `INSERT ... SELECT`s: the database aggregates the workers itself, with nothing
+    travelling through Python (at national scale that is millions of workers).
+    """
+    from enrollment.models import ApparatusWorker, Enrollment
+
+    quote = connection.ops.quote_name
+    worker = quote(ApparatusWorker._meta.db_table)
+    enrollment = quote(Enrollment._meta.db_table)
+    village = quote(VillageCoverage._meta.db_table)
+    regency = quote(RegencyCoverage._meta.db_table)
+    data_version_bump()
+    RegencyCoverage.objects.all().delete()
     VillageCoverage.objects.all().delete()
-    rows = (
-        ApparatusWorker.objects.filter(serving=True)
-        .values("village_id", "district_id", "regency_id", "province_id", "institution")
-        .annotate(
-            serving_count=Count("pk"),
-            protected_count=Count("pk", filter=Q(enrollment__status=EnrollmentStatus.ACTIVE)),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {village} ({_VILLAGE_COLUMNS}) "
+            "SELECT w.village_id, w.district_id, w.regency_id, w.province_id, w.institution, COUNT(*), "
+            "SUM(CASE WHEN e.status = %s THEN 1 ELSE 0 END) "
+            f"FROM {worker} w JOIN {enrollment} e ON e.worker_id = w.id WHERE w.serving "
+            "GROUP BY w.village_id, w.district_id, w.regency_id, w.province_id, w.institution",
+            [EnrollmentStatus.ACTIVE],
         )
-        .order_by()
-    )
-    counters = [
-        VillageCoverage(
-            village_id=row["village_id"],
-            district_id=row["district_id"],
-            regency_id=row["regency_id"],
-            province_id=row["province_id"],
-            institution=row["institution"],
-            serving=row["serving_count"],
-            protected=row["protected_count"],
+        rows = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {regency} (regency_id, province_id, institution, serving, protected) "
+            f"SELECT regency_id, province_id, institution, SUM(serving), SUM(protected) FROM {village} "
+            "GROUP BY regency_id, province_id, institution"
         )
-        for row in rows.iterator(chunk_size=10_000)
-    ]
-    VillageCoverage.objects.bulk_create(counters, batch_size=5000)
-    return len(counters)
+    return rows
 
 
 @transaction.atomic
@@ -122,7 +156,15 @@ def snapshots_take(*, as_of: datetime.date) -> int:
     """Store every region's coverage on `as_of` (replacing any earlier snapshot of that date)."""
     from .selectors import snapshot_rows
 
+    data_version_bump()
     rows = snapshot_rows(as_of)
     CoverageSnapshot.objects.filter(date=as_of).delete()
-    CoverageSnapshot.objects.bulk_create(rows, batch_size=5000)
-    return len(rows)
+    ids = iter(next_ids(CoverageSnapshot, len(rows)))
+    return bulk_insert(
+        CoverageSnapshot,
+        (
+            {"id": next(ids), "region_code": r.region_code, "date": r.date, "serving": r.serving}
+            | {"protected": r.protected}
+            for r in rows
+        ),
+    )

@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coverage.caching import data_version_bump
 from coverage.services import CounterKey, CounterState, counters_move
 from ucj_project.errors import ConflictError, FieldError, ServiceError, StaleVersionError
 from villages.models import Village
@@ -203,6 +204,7 @@ def _record(
     changes: dict[str, list[Any]],
 ) -> EnrollmentEvent:
     _period_append(worker, status=to_status, effective_date=effective_date)
+    data_version_bump()  # any recorded change may change a coverage answer (figures, wages, premium)
     return EnrollmentEvent.objects.create(
         worker=worker,
         kind=kind,

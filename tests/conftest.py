@@ -39,3 +39,14 @@ def api_client() -> APIClient:
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_coverage_cache():
+    """Computed coverage answers are kept per process under the data version; every test starts
+    with a database rolled back to the same version, so it must not find another test's answers."""
+    from django.core.cache import caches
+
+    caches["coverage"].clear()
+    yield
+    caches["coverage"].clear()

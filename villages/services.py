@@ -251,6 +251,10 @@ def regions_import(
                 model.objects.bulk_update(renamed, ["name"], batch_size=BATCH_SIZE)
             if new:
                 ids[level] = dict(model.objects.values_list("code", "pk"))
+    if report.changed and not dry_run:
+        from coverage.caching import data_version_bump  # names and regions appear in coverage answers
+
+        data_version_bump()
     return report
 
 

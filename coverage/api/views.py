@@ -18,6 +18,7 @@ from access.choices import Capability
 from access.scope import scope_for
 from access.services import access_log_export
 from coverage import selectors
+from coverage.caching import conditional
 from coverage.models import Target, VillageCoverage, WorkforceFigure
 from ucj_project.api.permissions import CapabilityRequired
 from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
@@ -81,9 +82,16 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
 
     @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))
     def get(self, request: Request) -> Response:
+        scope = scope_for(request.user)
+        return conditional(request, scope=scope, respond=lambda cached: self.respond(request, scope, cached))
+
+    def respond(self, request: Request, scope, cached) -> Response:
         params = query(CoverageRowsQuerySerializer, request)
         as_of = selectors.check_as_of(params.get("as_of"))
-        scope = scope_for(request.user)
+        return self.list_response(cached(lambda: self.rows(params, as_of, scope)), CoverageRowSerializer)
+
+    @staticmethod
+    def rows(params: dict[str, Any], as_of: datetime.date, scope) -> list[selectors.CoverageFigures]:
         parent = selectors.parent_get(params["parent"], scope=scope) if params.get("parent") else None
         rows = selectors.coverage_rows(
             level=params["level"], parent=parent, as_of=as_of, institution=params.get("institution"), scope=scope
@@ -99,7 +107,7 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
         present = [r for r in rows if getattr(r, field) is not None]
         absent = [r for r in rows if getattr(r, field) is None]
         present.sort(key=lambda r: (getattr(r, field), r.code) if not reverse else getattr(r, field), reverse=reverse)
-        return self.list_response(present + absent, CoverageRowSerializer)
+        return present + absent
 
 
 def detail_payload(detail: selectors.RegionDetail) -> dict[str, Any]:
@@ -130,12 +138,20 @@ class CoverageDetailView(GenericAPIView):
 
     @extend_schema(parameters=[CoverageDetailQuerySerializer])
     def get(self, request: Request, code: str) -> Response:
-        params = query(CoverageDetailQuerySerializer, request)
-        as_of = selectors.check_as_of(params.get("as_of"))
-        detail = selectors.region_detail(
-            code=code, as_of=as_of, compare=params.get("compare"), scope=scope_for(request.user)
-        )
-        return Response(detail_payload(detail))
+        scope = scope_for(request.user)
+
+        def respond(cached) -> Response:
+            params = query(CoverageDetailQuerySerializer, request)
+            as_of = selectors.check_as_of(params.get("as_of"))
+            return Response(
+                cached(
+                    lambda: detail_payload(
+                        selectors.region_detail(code=code, as_of=as_of, compare=params.get("compare"), scope=scope)
+                    )
+                )
+            )
+
+        return conditional(request, scope=scope, respond=respond)
 
 
 class CoverageTrendView(GenericAPIView):
@@ -147,15 +163,18 @@ class CoverageTrendView(GenericAPIView):
 
     @extend_schema(parameters=[TrendQuerySerializer])
     def get(self, request: Request, code: str) -> Response:
-        params = query(TrendQuerySerializer, request)
-        points = selectors.trend(
-            code=code,
-            start=params["start"],
-            end=params["end"],
-            interval=params["interval"],
-            scope=scope_for(request.user),
-        )
-        return Response({"code": code, "interval": params["interval"], "points": points})
+        scope = scope_for(request.user)
+
+        def respond(cached) -> Response:
+            params = query(TrendQuerySerializer, request)
+            points = cached(
+                lambda: selectors.trend(
+                    code=code, start=params["start"], end=params["end"], interval=params["interval"], scope=scope
+                )
+            )
+            return Response({"code": code, "interval": params["interval"], "points": points})
+
+        return conditional(request, scope=scope, respond=respond)
 
 
 class UnprotectedVillagesView(ExportMixin, GenericAPIView):
@@ -169,8 +188,12 @@ class UnprotectedVillagesView(ExportMixin, GenericAPIView):
 
     @extend_schema(parameters=[UnprotectedVillagesQuerySerializer], responses=UnprotectedVillageSerializer(many=True))
     def get(self, request: Request) -> Response:
-        params = query(UnprotectedVillagesQuerySerializer, request)
+        # Conditional only: the rows are paged by the database, not computed whole.
         scope = scope_for(request.user)
+        return conditional(request, scope=scope, respond=lambda _cached: self.respond(request, scope))
+
+    def respond(self, request: Request, scope) -> Response:
+        params = query(UnprotectedVillagesQuerySerializer, request)
         regency_ids = None
         if params.get("branch"):
             regency_ids = selectors.branch_regency_ids(params["branch"], scope=scope)

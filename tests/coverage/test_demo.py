@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from access.models import AccessProfile
 from coverage import selectors
-from coverage.models import CoverageSnapshot, Target, VillageCoverage, WorkforceFigure
+from coverage.models import CoverageSnapshot, RegencyCoverage, Target, VillageCoverage, WorkforceFigure
 from coverage.services import counters_recount
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from enrollment.services import enrollments_expire
@@ -38,6 +38,7 @@ DEMO_TABLES = [
     Enrollment,
     ApparatusWorker,
     VillageCoverage,
+    RegencyCoverage,
     CoverageSnapshot,
     Target,
     WorkforceFigure,

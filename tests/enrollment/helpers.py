@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coverage.models import VillageCoverage
+from coverage.models import RegencyCoverage, VillageCoverage
 from coverage.services import counters_recount
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 
@@ -23,14 +23,23 @@ def counters() -> dict[tuple[str, str], tuple[int, int]]:
 
 
 def counter_rows() -> set[tuple]:
-    """Every non-zero counter row with its denormalized parents (to compare with a recount)."""
-    return {
-        row
+    """Every non-zero counter row, village and regency, with its denormalized parents (to compare
+    with a recount)."""
+    villages = {
+        ("village", *row)
         for row in VillageCoverage.objects.values_list(
             "village_id", "district_id", "regency_id", "province_id", "institution", "serving", "protected"
         )
         if row[-2] or row[-1]
     }
+    regencies = {
+        ("regency", *row)
+        for row in RegencyCoverage.objects.values_list(
+            "regency_id", "province_id", "institution", "serving", "protected"
+        )
+        if row[-2] or row[-1]
+    }
+    return villages | regencies
 
 
 def recounted_rows() -> set[tuple]:
@@ -48,6 +57,9 @@ def db_state() -> dict:
         "periods": WorkerPeriod.objects.count(),
         "counters": sorted(VillageCoverage.objects.values_list("village_id", "institution", "serving", "protected")),
         "counter_rows": VillageCoverage.objects.count(),
+        "regency_counters": sorted(
+            RegencyCoverage.objects.values_list("regency_id", "institution", "serving", "protected")
+        ),
     }
 
 

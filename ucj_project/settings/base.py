@@ -83,7 +83,15 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "ucj_cache",
-    }
+    },
+    # Computed coverage answers, per server process: each entry is keyed by the data version
+    # (coverage.caching), so processes never need to agree on what is stale.
+    "coverage": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ucj-coverage",
+        "TIMEOUT": env.int("UCJ_COVERAGE_CACHE_SECONDS", default=300),
+        "OPTIONS": {"MAX_ENTRIES": env.int("UCJ_COVERAGE_CACHE_ENTRIES", default=2000)},
+    },
 }
 
 AUTHENTICATION_BACKENDS = ["access.backends.ThrottledModelBackend"]

@@ -1,0 +1,126 @@
+"""Conditional requests (ETag / If-None-Match → 304) and a per-process cache for coverage answers.
+
+A coverage answer is a function of the data, the request (path, query, format) and the
+caller's scope. The data part is summarised by one number, the data version, which every
+write that can change an answer bumps *after it commits*. A reader reads the version before
+the data, so whatever it computes is at least as new as the version it files it under; a
+version seen by a reader never names data older than what was committed when it was bumped.
+
+- ETag = hash(version, path, query, format, scope): an unchanged answer costs one read of the
+  version and no computation (304).
+- Computed answers are kept in the process's own cache (`CACHES["coverage"]`) under a key
+  with the version in it: processes never have to agree on what is stale, and an entry simply
+  stops being asked for once the version moves on.
+
+On PostgreSQL the version is a sequence: `nextval` takes no lock and waits for nobody, so
+writers all over the country never queue behind it. Elsewhere it is the `DataVersion` row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import caches
+from django.db import connection, transaction
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from access.scope import Scope
+
+SEQUENCE = "coverage_data_version_seq"
+# The request parameters that only page or format an answer: the computed rows are the same.
+PRESENTATION_PARAMS = {"page", "page_size", "format"}
+
+
+def data_version() -> int:
+    """The current data version."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT last_value + is_called::int FROM {SEQUENCE}")
+        else:
+            cursor.execute("SELECT version FROM coverage_dataversion WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def _bump() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT nextval('{SEQUENCE}')")
+        else:
+            cursor.execute("UPDATE coverage_dataversion SET version = version + 1 WHERE id = 1")
+
+
+def data_version_bump() -> None:
+    """Move the data version on now, and again once the current transaction commits.
+
+    Called by every write that can change a coverage answer. The bump after the commit is the
+    one that matters: a reader that saw the first bump before the commit may have filed the old
+    figures under it, and the second one retires them. The first one keeps answers right
+    inside a transaction that reads what it wrote (and inside tests, which never commit).
+    """
+    _bump()
+    if not connection.in_atomic_block:
+        return
+    if not any(entry[1] is _bump for entry in connection.run_on_commit):
+        transaction.on_commit(_bump)
+
+
+def _scope_key(scope: Scope) -> str:
+    if scope.everything:
+        return "all"
+    return f"p{sorted(scope.province_ids)}r{sorted(scope.regency_ids)}"
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
+
+
+def _if_none_match(request: Request) -> set[str]:
+    header = request.headers.get("If-None-Match", "")
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+def conditional(request: Request, *, scope: Scope, respond: Callable[[Callable], Response]) -> Response:
+    """Answer `request` with 304 when the caller's ETag is current; otherwise call `respond`
+    with a `cached(compute)` helper that returns `compute()` from the process cache when this
+    version has already computed it, and tag the response with the ETag.
+
+    Only successful JSON answers carry an ETag; files (CSV, XLSX) are always produced afresh,
+    so every export is logged.
+    """
+    from . import selectors  # the default date is today's: answers change at midnight
+
+    version = (data_version(), selectors.today())
+    scope_key = _scope_key(scope)
+    fmt = request.query_params.get("format") or request.accepted_renderer.format
+    query = sorted(request.query_params.lists())
+    etag = f'"{_digest(version, request.path, query, fmt, scope_key)}"'
+    conditional_format = fmt in ("json", "api")
+    if conditional_format and etag in _if_none_match(request):
+        return _tagged(Response(status=304), etag)
+    computed_query = [(k, v) for k, v in query if k not in PRESENTATION_PARAMS]
+    cache_key = "cov:" + _digest(version, request.path, computed_query, scope_key)
+
+    def cached(compute: Callable[[], Any]) -> Any:
+        cache = caches["coverage"]
+        value = cache.get(cache_key)
+        if value is None:
+            value = compute()
+            cache.set(cache_key, value)
+        return value
+
+    response = respond(cached)
+    if conditional_format and response.status_code == 200:
+        _tagged(response, etag)
+    return response
+
+
+def _tagged(response: Response, etag: str) -> Response:
+    response["ETag"] = etag
+    # Private: answers depend on who asks. no-cache: keep it, but ask (cheaply) before reuse.
+    response["Cache-Control"] = "private, no-cache"
+    response["Vary"] = "Authorization, Cookie, Accept, Accept-Language"
+    return response

@@ -1,0 +1,192 @@
+"""Conditional coverage requests (ETag / If-None-Match → 304) and the per-process answer cache:
+an answer is reused only while nothing that could change it has been written."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from access.models import AccessProfile
+from coverage.caching import data_version
+from villages.models import Province
+from villages.services import regions_import
+
+from .conftest import REGIONS, D
+
+pytestmark = pytest.mark.django_db
+
+PROVINCES = {"level": "province"}
+
+
+def get(client, name="coverage-list", args=(), etag=None, **params):
+    headers = {"HTTP_IF_NONE_MATCH": etag} if etag else {}
+    return client.get(reverse(name, args=args), params, **headers)
+
+
+def by_code(response) -> dict[str, tuple[int, int]]:
+    assert response.status_code == 200, response.content[:300]
+    return {row["code"]: (row["serving"], row["protected"]) for row in response.json()["results"]}
+
+
+def test_coverage_rows_answer_304_while_nothing_changed(admin_client, workers):
+    workers.register("15.01.01.2001")
+    first = get(admin_client, **PROVINCES)
+    etag = first["ETag"]
+
+    again = get(admin_client, etag=etag, **PROVINCES)
+
+    assert first.status_code == 200
+    assert etag.startswith('"')
+    assert etag.endswith('"')
+    assert first["Cache-Control"] == "private, no-cache"
+    assert "Authorization" in first["Vary"]
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+
+
+def test_weak_and_listed_etags_match_too(admin_client, workers):
+    workers.register("15.01.01.2001")
+    etag = get(admin_client, **PROVINCES)["ETag"]
+
+    assert get(admin_client, etag=f'"other", W/{etag}', **PROVINCES).status_code == 304
+    assert get(admin_client, etag='"something-else"', **PROVINCES).status_code == 200
+
+
+def test_a_transition_changes_the_etag_and_the_figures(admin_client, workers, set_today):
+    set_today(D(2024, 6, 1))
+    worker = workers.register("15.01.01.2001")
+    before = get(admin_client, **PROVINCES)
+
+    workers.activate(worker, D(2024, 6, 1))
+    after = get(admin_client, etag=before["ETag"], **PROVINCES)
+
+    assert by_code(before)["15"] == (1, 0)
+    assert after.status_code == 200
+    assert by_code(after)["15"] == (1, 1)
+    assert after["ETag"] != before["ETag"]
+
+
+def test_every_kind_of_coverage_write_retires_cached_answers(admin_client, workers, set_today):
+    set_today(D(2024, 6, 1))
+    worker = workers.register("15.01.01.2001")
+    seen = [get(admin_client, **PROVINCES)["ETag"]]
+
+    workers.submit(worker, D(2024, 6, 1))
+    seen.append(get(admin_client, **PROVINCES)["ETag"])
+    admin_client.post(
+        reverse("target-list"),
+        {"kind": "village_apparatus", "year": 2024, "region_code": "15", "target_pct": "60.00"},
+        format="json",
+    )
+    response = get(admin_client, **PROVINCES)
+    seen.append(response["ETag"])
+    regions_import(data=b"code,name\n16,Sumatera Selatan (baru)\n")
+    renamed = get(admin_client, **PROVINCES)
+    seen.append(renamed["ETag"])
+
+    assert len(set(seen)) == len(seen)
+    assert next(r for r in response.json()["results"] if r["code"] == "15")["target_pct"] == 60.0
+    assert next(r for r in renamed.json()["results"] if r["code"] == "16")["name"] == "Sumatera Selatan (baru)"
+
+
+def test_etag_depends_on_who_asks(admin_client, workers):
+    workers.register("15.01.01.2001")
+    user = get_user_model().objects.create_user("viewer-jambi", password="pw-viewer-123")
+    AccessProfile.objects.create(user=user, role="viewer", province=Province.objects.get(code="15"))
+    viewer = APIClient()
+    viewer.force_authenticate(user)
+    admin_etag = get(admin_client, **PROVINCES)["ETag"]
+
+    answer = get(viewer, etag=admin_etag, **PROVINCES)
+
+    assert answer.status_code == 200
+    assert set(by_code(answer)) == {"15"}
+    assert answer["ETag"] != admin_etag
+
+
+def test_page_and_query_are_part_of_the_etag(admin_client, workers):
+    workers.register("15.01.01.2001")
+    etag = get(admin_client, **PROVINCES)["ETag"]
+
+    assert get(admin_client, etag=etag, level="province", page_size=1).status_code == 200
+    assert get(admin_client, etag=etag, level="regency").status_code == 200
+
+
+def test_exports_are_not_conditional(admin_client, workers):
+    workers.register("15.01.01.2001")
+    response = get(admin_client, level="province", format="csv")
+
+    assert response.status_code == 200
+    assert "ETag" not in response
+    assert get(admin_client, etag='"x"', level="province", format="csv").status_code == 200
+
+
+def test_errors_carry_no_etag(admin_client, workers):
+    response = get(admin_client, level="province", as_of="2999-01-01")
+
+    assert response.status_code == 400
+    assert "ETag" not in response
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "params"),
+    [
+        ("coverage-detail", ["15.01"], {}),
+        ("coverage-trend", ["15"], {"start": "2024-01-01", "end": "2024-03-31"}),
+        ("coverage-unprotected-villages", [], {}),
+    ],
+)
+def test_detail_trend_and_unprotected_villages_answer_304(admin_client, workers, name, args, params):
+    workers.register("15.01.01.2001")
+    first = get(admin_client, name, args, **params)
+
+    assert first.status_code == 200
+    assert get(admin_client, name, args, etag=first["ETag"], **params).status_code == 304
+
+
+def test_a_repeated_request_is_answered_from_the_cache(admin_client, workers):
+    for village in ("15.01.01.2001", "15.01.01.2002", "15.08.01.2001"):
+        workers.register(village)
+    first = by_code(get(admin_client, level="village", parent="15.01"))
+
+    with CaptureQueriesContext(connection) as cold:
+        get(admin_client, "coverage-detail", ["15.01"])
+    with CaptureQueriesContext(connection) as warm:
+        again = by_code(get(admin_client, level="village", parent="15.01"))
+
+    assert again == first
+    # Warm: the data version and the rate-limit count; nothing of the figures is recomputed.
+    assert len(warm) <= 2 < len(cold)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_data_version_moves_on_after_the_write_commits():
+    from enrollment.services import Actor, worker_register
+    from villages.models import Village
+
+    regions_import(data=REGIONS)
+    village = Village.objects.get(code="15.01.01.2001")
+    start = data_version()
+    with transaction.atomic():
+        worker_register(
+            actor=Actor.system(),
+            village=village,
+            nik="1501011705800001",
+            full_name="Budi Santoso",
+            sex="male",
+            birth_date=D(1980, 5, 17),
+            institution="pemerintah_desa",
+            position="staf",
+            term_start=D(2024, 1, 1),
+            wage_basis="siltap",
+        )
+        inside = data_version()
+    after = data_version()
+
+    assert inside > start  # a reader of this transaction's own writes sees a new version
+    assert after > inside  # and the commit retires whatever was cached under it meanwhile
