@@ -13,9 +13,14 @@ class WorkerFilterSet(django_filters.FilterSet):
     regency = django_filters.CharFilter(field_name="regency__code", label="Regency/city code")
     district = django_filters.CharFilter(field_name="district__code", label="District code")
     village = django_filters.CharFilter(field_name="village__code", label="Village code")
-    institution = django_filters.MultipleChoiceFilter(choices=Institution.choices)
-    position = django_filters.MultipleChoiceFilter(choices=Position.choices)
-    status = django_filters.MultipleChoiceFilter(field_name="enrollment__status", choices=EnrollmentStatus.choices)
+    # distinct=False: each of these names one value per worker (enrollment is one-to-one), so no
+    # row can repeat, and DISTINCT over every column would make the database sort the region's
+    # workers on each page and count.
+    institution = django_filters.MultipleChoiceFilter(choices=Institution.choices, distinct=False)
+    position = django_filters.MultipleChoiceFilter(choices=Position.choices, distinct=False)
+    status = django_filters.MultipleChoiceFilter(
+        field_name="enrollment__status", choices=EnrollmentStatus.choices, distinct=False
+    )
     serving = django_filters.BooleanFilter()
     protected = django_filters.BooleanFilter(method="filter_protected")
     search = django_filters.CharFilter(method="filter_search", label="Name (part) or full NIK")

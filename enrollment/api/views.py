@@ -138,14 +138,15 @@ class WorkerViewSet(
             return WorkerWriteSerializer
         return WorkerSerializer
 
-    def _respond(self, worker, status_code=status.HTTP_200_OK) -> Response:
-        worker = get_object_or_404(self.get_queryset(), pk=worker.pk)
+    def _respond(self, worker, status_code=status.HTTP_200_OK, *, reload: bool = True) -> Response:
+        if reload:  # after a write: the row as stored, with its regions and enrollment
+            worker = get_object_or_404(self.get_queryset(), pk=worker.pk)
         data = WorkerSerializer(worker, context=self.get_serializer_context()).data
         self._log_personal_data([worker.pk])
         return Response(data, status=status_code, headers={"ETag": f'"{worker.version}"'})
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        return self._respond(self.get_object())
+        return self._respond(self.get_object(), reload=False)
 
     @extend_schema(request=WorkerWriteSerializer, responses={201: WorkerSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
