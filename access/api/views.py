@@ -1,6 +1,7 @@
 """Token login and logout, the caller's own scope, and the admins' audit trail."""
 
 from django.contrib.auth import authenticate
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
@@ -46,6 +47,7 @@ class LoginView(GenericAPIView):
         user = authenticate(request, username=username, password=serializer.validated_data["password"])
         if user is None or not user.is_active:
             raise AuthenticationFailed(_("Wrong username or password."))
+        AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()  # the user's expired tokens
         instance, token = AuthToken.objects.create(user=user)
         return Response({"token": token, "expiry": instance.expiry})
 

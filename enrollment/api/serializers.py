@@ -1,6 +1,8 @@
 """Worker and enrollment representations. Writes are validated here for shape and types;
 business rules live in `enrollment.services`."""
 
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -15,8 +17,24 @@ MAX_WAGE = 1_000_000_000
 
 
 def can_see_personal_data(request) -> bool:
+    """Whether the caller holds `enrollment.view_personal_data`, directly or through a group.
+
+    One query, remembered on the request's user (Django's `has_perm` loads every permission of
+    the user and of its groups: two queries on each request that shows a worker)."""
     user = getattr(request, "user", None)
-    return bool(user and user.is_authenticated and user.has_perm("enrollment.view_personal_data"))
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_ucj_personal_data", None)
+    if cached is None:
+        cached = (
+            Permission.objects.filter(codename="view_personal_data", content_type__app_label="enrollment")
+            .filter(Q(user=user) | Q(group__user=user))
+            .exists()
+        )
+        user._ucj_personal_data = cached
+    return cached
 
 
 class EnrollmentSerializer(serializers.ModelSerializer):
@@ -83,7 +101,7 @@ class WorkerSerializer(serializers.ModelSerializer):
         return birth_date_mask(worker.birth_date)
 
     def get_protected(self, worker: ApparatusWorker) -> bool:
-        return worker.serving and worker.enrollment.status == "active"
+        return worker.serving and worker.enrollment_status == "active"
 
     @property
     def _full(self) -> bool:
