@@ -377,6 +377,7 @@ def _load_workers(rng: random.Random, log: Callable[[str], None]) -> None:
                 "term_start": term_start,
                 "term_end": last[1] if plan.fate == "ended" else None,
                 "serving": plan.fate != "ended",
+                "enrollment_status": last[3],
             }
         )
         membership = builder.membership(plan, person["wage_basis"], village) if any(h[5] for h in history) else {}

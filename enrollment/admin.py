@@ -84,17 +84,13 @@ class RenewForm(forms.Form):
 class ApparatusWorkerAdmin(admin.ModelAdmin):
     form = WorkerAdminForm
     list_display = ["full_name", "nik", "village", "institution", "position", "enrollment_status", "serving"]
-    list_filter = ["regency", "institution", "enrollment__status", "serving"]
+    list_filter = ["regency", "institution", "enrollment_status", "serving"]
     search_fields = ["full_name", "=nik"]
-    list_select_related = ["village", "enrollment"]
+    list_select_related = ["village"]
     autocomplete_fields = ["village"]
     inlines = [EnrollmentInline, EventInline]
     show_full_result_count = False
     actions = ["submit_action", "lapse_action", "end_service_action", "activate_action", "renew_action"]
-
-    @admin.display(description=_("enrollment status"), ordering="enrollment__status")
-    def enrollment_status(self, worker: ApparatusWorker) -> str:
-        return worker.enrollment.get_status_display()
 
     def has_delete_permission(self, request, obj=None):
         return False  # ending service is the way out; history stays

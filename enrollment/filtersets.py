@@ -1,7 +1,7 @@
 """Filters of the worker list: region by code at any level, institution, status, protection."""
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
 from .choices import EnrollmentStatus, Institution, Position
 from .models import ApparatusWorker
@@ -9,17 +9,17 @@ from .nik import nik_compact
 
 
 class WorkerFilterSet(django_filters.FilterSet):
-    province = django_filters.CharFilter(field_name="province__code", label="Province code")
-    regency = django_filters.CharFilter(field_name="regency__code", label="Regency/city code")
-    district = django_filters.CharFilter(field_name="district__code", label="District code")
-    village = django_filters.CharFilter(field_name="village__code", label="Village code")
+    province = django_filters.CharFilter(field_name="province", method="filter_region", label="Province code")
+    regency = django_filters.CharFilter(field_name="regency", method="filter_region", label="Regency/city code")
+    district = django_filters.CharFilter(field_name="district", method="filter_region", label="District code")
+    village = django_filters.CharFilter(field_name="village", method="filter_region", label="Village code")
     # distinct=False: each of these names one value per worker (enrollment is one-to-one), so no
     # row can repeat, and DISTINCT over every column would make the database sort the region's
     # workers on each page and count.
     institution = django_filters.MultipleChoiceFilter(choices=Institution.choices, distinct=False)
     position = django_filters.MultipleChoiceFilter(choices=Position.choices, distinct=False)
     status = django_filters.MultipleChoiceFilter(
-        field_name="enrollment__status", choices=EnrollmentStatus.choices, distinct=False
+        field_name="enrollment_status", choices=EnrollmentStatus.choices, distinct=False
     )
     serving = django_filters.BooleanFilter()
     protected = django_filters.BooleanFilter(method="filter_protected")
@@ -29,8 +29,15 @@ class WorkerFilterSet(django_filters.FilterSet):
         model = ApparatusWorker
         fields = ["province", "regency", "district", "village", "institution", "position", "status", "serving"]
 
+    def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """By the region's id (looked up by code in a subquery), not by a join on its code: the
+        database then walks the (region, status, id) index in page order and stops after a page,
+        instead of joining every worker of the region to sort them."""
+        model = ApparatusWorker._meta.get_field(name).related_model
+        return queryset.filter(**{f"{name}_id": Subquery(model.objects.filter(code=value).values("pk")[:1])})
+
     def filter_protected(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        protected = Q(serving=True, enrollment__status=EnrollmentStatus.ACTIVE)
+        protected = Q(serving=True, enrollment_status=EnrollmentStatus.ACTIVE)
         return queryset.filter(protected) if value else queryset.exclude(protected)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -390,12 +390,13 @@ def _transition(
             diff[field] = (getattr(enrollment, field), value)
             setattr(enrollment, field, value)
     enrollment.status = to_status
+    worker.enrollment_status = to_status
     if kind == EventKind.SERVICE_ENDED:
         worker.serving = False
         diff["term_end"] = (worker.term_end, date)
         worker.term_end = date
     worker.version += 1
-    worker.save(update_fields=["serving", "term_end", "version", "updated_at"])
+    worker.save(update_fields=["serving", "enrollment_status", "term_end", "version", "updated_at"])
     try:
         with transaction.atomic():
             enrollment.save()

@@ -24,6 +24,7 @@ from coverage.models import CoverageSnapshot, RegencyCoverage, Target, VillageCo
 from coverage.services import counters_recount
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from enrollment.services import enrollments_expire
+from tests.enrollment.helpers import assert_statuses_mirrored
 from villages.models import BranchOffice, District, Province, Regency, Village
 
 pytestmark = pytest.mark.django_db
@@ -177,6 +178,7 @@ def test_load_demo_twice_changes_nothing():
 
 
 def test_counters_equal_full_recount():
+    assert_statuses_mirrored()
     maintained = sorted(VillageCoverage.objects.values_list("village_id", "institution", "serving", "protected"))
 
     counters_recount()

@@ -22,7 +22,7 @@ from enrollment.choices import EnrollmentStatus, EventKind
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from enrollment.nik import nik_problems
 from enrollment.services import _validate_worker
-from tests.enrollment.helpers import counter_rows
+from tests.enrollment.helpers import assert_statuses_mirrored, counter_rows
 
 pytestmark = [pytest.mark.requires_postgres, pytest.mark.django_db(transaction=True)]
 
@@ -111,7 +111,8 @@ def test_generated_data_is_valid_counted_and_deterministic(some_provinces):
     for periods in ranges.values():
         assert all(a[1] == b[0] for a, b in zip(periods, periods[1:], strict=False))
 
-    # Counters equal a full recount.
+    # Counters equal a full recount; workers carry their enrollment's status.
+    assert_statuses_mirrored()
     maintained = counter_rows()
     assert (
         sum(row[-2] for row in maintained if row[0] == "village")

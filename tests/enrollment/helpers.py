@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import F
+
 from coverage.models import RegencyCoverage, VillageCoverage
 from coverage.services import counters_recount
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
@@ -42,8 +44,16 @@ def counter_rows() -> set[tuple]:
     return villages | regencies
 
 
+def assert_statuses_mirrored() -> None:
+    """Every worker carries its enrollment's status (the copy the worker lists filter on)."""
+    mismatched = ApparatusWorker.objects.exclude(enrollment_status=F("enrollment__status"))
+    assert list(mismatched.values_list("pk", "enrollment_status", "enrollment__status")) == []
+
+
 def recounted_rows() -> set[tuple]:
-    """The counter rows a full recount produces (the recount replaces the maintained rows)."""
+    """The counter rows a full recount produces (the recount replaces the maintained rows);
+    checks the workers' copies of their enrollment status on the way."""
+    assert_statuses_mirrored()
     counters_recount()
     return counter_rows()
 

@@ -25,6 +25,7 @@ from enrollment.choices import EventSource
 from enrollment.import_services import workers_import
 from enrollment.imports import COLUMNS, DATE_COLUMNS, ImportFileError, read_rows
 from enrollment.models import ApparatusWorker, EnrollmentEvent, WorkerImport, WorkerPeriod
+from tests.enrollment.helpers import assert_statuses_mirrored
 from tests.enrollment.helpers import counter_rows as helper_counter_rows
 
 VILLAGE = "15.01.01.2001"  # Lempur Tengah, Kabupaten Kerinci
@@ -136,6 +137,7 @@ def counter_rows() -> set[tuple]:
 
 
 def assert_counters_match_recount() -> None:
+    assert_statuses_mirrored()
     maintained = counter_rows(), helper_counter_rows()
     counters_recount()
     assert maintained == (counter_rows(), helper_counter_rows())
