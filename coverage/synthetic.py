@@ -16,6 +16,7 @@ whole load is one transaction: it lands completely or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from enrollment.choices import (
     EnrollmentStatus,
@@ -207,6 +208,10 @@ def synthetic_generate(
         done = int(30 * n / steps)
         log(f"[{'#' * done}{'.' * (30 - done)}] {n:2d}/{steps} {text} ({time.monotonic() - started:.1f} s)")
 
+    # The plan tables are read several times over: keep them in memory. Possible only before
+    # the session's first temporary table, hence outside the transaction.
+    with connection.cursor() as cursor, contextlib.suppress(DatabaseError):
+        cursor.execute("SET temp_buffers = '1GB'")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         cursor.execute("SET LOCAL work_mem = '256MB'")
@@ -279,7 +284,7 @@ def _snapshot_dates(end: datetime.date) -> list[datetime.date]:
 def _plan(cursor, *, workers: int, seed: int) -> int:
     """syn_village: every desa with its slice [first, last) of the worker numbers and its coverage."""
     cursor.execute(
-        "CREATE FUNCTION pg_temp.u(n bigint, stream int, seed int) RETURNS double precision "
+        "CREATE OR REPLACE FUNCTION pg_temp.u(n bigint, stream int, seed int) RETURNS double precision "
         "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
         "$$ SELECT ((hashint8extended(n, seed::bigint * 64 + stream) >> 11) & 9007199254740991)::double precision "
         "/ 9007199254740992.0 $$"
@@ -400,7 +405,7 @@ def _workers(cursor, *, seed: int, end: datetime.date) -> None:
         f"""
         INSERT INTO {_table(ApparatusWorker)} (id, village_id, district_id, regency_id, province_id, nik, full_name,
             sex, birth_date, phone, institution, position, term_start, term_end, wage_basis, monthly_wage, serving,
-            version, created_at, updated_at)
+            enrollment_status, version, created_at, updated_at)
         SELECT id, village_id, district_id, regency_id, province_id,
                nik_prefix
                    || lpad((extract(day FROM birth_date)::int + CASE WHEN female THEN 40 ELSE 0 END)::text, 2, '0')
@@ -411,7 +416,7 @@ def _workers(cursor, *, seed: int, end: datetime.date) -> None:
                CASE WHEN female THEN 'female' ELSE 'male' END, birth_date,
                CASE WHEN has_phone THEN phone ELSE '' END,
                institution, position, term_start, CASE WHEN fate = 'ended' THEN changed END,
-               wage_basis, wage, fate <> 'ended', 1 + (fate <> 'not_registered')::int
+               wage_basis, wage, fate <> 'ended', fate, 1 + (fate <> 'not_registered')::int
                    + (fate IN ('active', 'lapsed'))::int + (fate = 'lapsed')::int + renewed::int,
                (term_start + TIME '09:00') AT TIME ZONE %(tz)s, (term_start + TIME '09:00') AT TIME ZONE %(tz)s
         FROM syn_worker
