@@ -94,6 +94,10 @@ class WorkerViewSet(
         # Workers outside the caller's regions do not exist for it (404, never 403).
         return scope_for(self.request.user).filter(super().get_queryset())
 
+    def filter_queryset(self, queryset):
+        # The list's filters and ordering: a worker addressed by id is found by id (and scope).
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
     def _check_village_in_scope(self, village) -> None:
         if village is not None and not scope_for(self.request.user).contains(
             province_id=village.province_id, regency_id=village.regency_id
