@@ -216,21 +216,17 @@ def synthetic_generate(
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL synchronous_commit = off")
-        if ApparatusWorker.objects.exists():
-            if not replace:
-                raise ServiceError(
-                    "The database already has workers; pass --replace to delete them (with their history, "
-                    "periods, counters and snapshots) and generate afresh.",
-                    field="replace",
-                )
-            tables = [
-                _table(m)
-                for m in (*TABLES, VillageCoverage, RegencyCoverage, CoverageSnapshot)
-                if m is not ApparatusWorker
-            ]
-            cursor.execute(
-                f"TRUNCATE {', '.join(tables)}, {_table(ApparatusWorker)} RESTART IDENTITY"
-            )  # history is append-only for the application; a synthetic reset is not a correction
+        if ApparatusWorker.objects.exists() and not replace:
+            raise ServiceError(
+                "The database already has workers; pass --replace to delete them (with their history, "
+                "periods, counters and snapshots) and generate afresh.",
+                field="replace",
+            )
+        # Empty tables with their id sequences back at 1 (sequences keep counting after rolled
+        # back writes), so the same seed gives the same ids too. With --replace this deletes the
+        # synthetic history: it is append-only for the application, and this is not a correction.
+        tables = [_table(m) for m in (*TABLES, VillageCoverage, RegencyCoverage, CoverageSnapshot)]
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
         step(1, "dropping secondary indexes and foreign keys for the load")
         foreign_keys, indexes = _schema_objects(cursor)
         for table, name, _definition in foreign_keys:
