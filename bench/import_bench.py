@@ -17,7 +17,6 @@ import datetime
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -113,25 +112,31 @@ def write_xlsx(path: Path, rows: list[list[str]]) -> None:
 
 def run_import(path: Path) -> dict:
     started = time.monotonic()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "import_workers", str(path), "--region", "15"],
-        capture_output=True,
-        text=True,
-        env=os.environ,
-        check=False,
-    )
-    elapsed = time.monotonic() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    summary = [line for line in result.stdout.splitlines() if line.startswith("Import ")]
-    if result.returncode != 0:
-        print(result.stdout[-2000:], result.stderr[-2000:])
+    # The child's own peak (wait4), not RUSAGE_CHILDREN's, which is the largest of every child so
+    # far and so carries one run's peak into the next runs' figures.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "import_workers", str(path), "--region", "15"],
+            stdout=out,
+            stderr=err,
+            text=True,
+            env=os.environ,
+        )
+        _pid, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.monotonic() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    summary = [line for line in stdout.splitlines() if line.startswith("Import ")]
+    if child.returncode != 0:
+        print(stdout[-2000:], stderr[-2000:])
     return {
         "file": path.name,
         "seconds": round(elapsed, 1),
-        "peak_mb": round(max(peak, before) / 1024, 1),
-        "ok": result.returncode == 0,
-        "summary": summary[0] if summary else result.stderr.strip().splitlines()[-1:],
+        "peak_mb": round(usage.ru_maxrss / 1024, 1),
+        "ok": child.returncode == 0,
+        "summary": summary[0] if summary else stderr.strip().splitlines()[-1:],
     }
 
 

@@ -7,24 +7,31 @@ columns, `activated` history events, state periods and counters, exactly as the 
 write them), changed workers go through `worker_update` / `enrollment_activate` /
 `enrollment_renew` one by one. Every event carries the source `import` and the import record.
 All of it is one transaction: with `all_or_nothing`, one rejected row means nothing is written.
+The worker rows of new workers are written while the rows are still being checked (see
+`_NewWorkers`); a rejected row in an all-or-nothing import rolls them back with the rest.
 """
 
 from __future__ import annotations
 
 import datetime
+import gc
 import hashlib
+import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from access.choices import Capability
 from access.scope import Scope
 from coverage.services import CounterKey, counters_add
-from ucj_project.bulk import bulk_insert, next_ids
+from ucj_project.bulk import insert_rows, next_ids, row_writer
 from ucj_project.errors import ConflictError, ServiceError
 from villages.models import Village
 
@@ -79,7 +86,7 @@ class _Plan:
     village: Village
     data: dict[str, Any]
     membership: dict[str, Any] | None
-    existing: dict[str, Any] | None = None
+    existing: Any = None  # the serving worker with this NIK: a row of EXISTING_FIELDS
 
 
 def _reject(row: ParsedRow, exc: ServiceError) -> None:
@@ -127,53 +134,82 @@ def _activation_date(data: dict[str, Any], membership: dict[str, Any], now: date
     return max(_registration_date(data, now), min(membership["coverage_start"], now))
 
 
-def _plan_rows(rows: list[ParsedRow], scope: Scope) -> list[_Plan]:
-    """Check every row against the rules and the database; rows with problems get errors."""
-    codes = {row.values.get("village_code") for row in rows if not row.errors}
-    villages = {v.code: v for v in Village.objects.filter(code__in=[c for c in codes if c])}
-    niks = [row.values["nik"] for row in rows if not row.errors]
-    existing: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(niks), CHUNK):
-        for worker in (
-            ApparatusWorker.objects.filter(nik__in=niks[start : start + CHUNK], serving=True)
-            .values(*EXISTING_FIELDS)
-            .iterator(chunk_size=CHUNK)
-        ):
-            existing[worker["nik"]] = worker
-    kpjs = [row.values.get("kpj_number") for row in rows if not row.errors and row.values.get("kpj_number")]
-    kpj_owner: dict[str, int] = {}
-    for start in range(0, len(kpjs), CHUNK):
-        kpj_owner.update(
-            Enrollment.objects.filter(kpj_number__in=kpjs[start : start + CHUNK]).values_list("kpj_number", "worker_id")
-        )
+def _chunks(numbers: list[str]) -> Iterator[list[str] | RawSQL]:
+    """`numbers` (NIKs or KPJ numbers: digits only, as `read_rows` leaves them) as right-hand
+    sides of `__in` lookups. PostgreSQL: all of them at once, as one comma-separated parameter
+    split by the database; 100,000 separate parameters, or a list adapted to an array, cost
+    seconds to build, send and plan. Other databases: lists of CHUNK numbers (SQLite caps the
+    parameters of a statement)."""
+    if not numbers:
+        return
+    if connection.vendor == "postgresql":
+        joined = ",".join(numbers)
+        if joined.count(",") == len(numbers) - 1:  # no number contains the separator
+            yield RawSQL("SELECT unnest(string_to_array(%s, ','))", (joined,))
+            return
+    for start in range(0, len(numbers), CHUNK):
+        yield numbers[start : start + CHUNK]
 
-    seen_nik: dict[str, int] = {}
-    seen_kpj: dict[str, int] = {}
-    now = services.today()
-    plans = []
-    for row in rows:
-        if row.errors:
-            continue
+
+class _RowChecker:
+    """Checks rows one by one against the rules and the database; rows with problems get errors.
+
+    The database is read once, up front, for every row (villages, serving NIKs, KPJ owners), so
+    checking the rows themselves runs no query: new workers can be written while it goes on.
+    """
+
+    def __init__(self, rows: list[ParsedRow], scope: Scope):
+        codes = {row.values.get("village_code") for row in rows if not row.errors}
+        self.villages = {v.code: v for v in Village.objects.filter(code__in=[c for c in codes if c])}
+        niks = [row.values["nik"] for row in rows if not row.errors]
+        # Named tuples rather than dicts: a re-imported file holds 100,000 of them at once.
+        self.existing: dict[str, Any] = {}
+        for chunk in _chunks(niks):
+            for worker in (
+                ApparatusWorker.objects.filter(nik__in=chunk, serving=True)
+                .values_list(*EXISTING_FIELDS, named=True)
+                .iterator(chunk_size=CHUNK)
+            ):
+                self.existing[worker.nik] = worker
+        kpjs = [row.values.get("kpj_number") for row in rows if not row.errors and row.values.get("kpj_number")]
+        self.kpj_owner: dict[str, int] = {}
+        for chunk in _chunks(kpjs):
+            self.kpj_owner.update(
+                Enrollment.objects.filter(kpj_number__in=chunk).values_list("kpj_number", "worker_id")
+            )
+        # At most this many rows can make new workers (fewer if some are refused).
+        self.new_at_most = len(set(niks) - self.existing.keys())
+        self.scope = scope
+        self.seen_nik: dict[str, int] = {}
+        self.seen_kpj: dict[str, int] = {}
+        self.now = services.today()
+        self.may_enroll = scope.can(Capability.MANAGE_ENROLLMENT)
+
+    def check(self, row: ParsedRow) -> _Plan | None:
+        """The plan for a row read without errors, or None when the row is refused."""
+        scope, existing, kpj_owner = self.scope, self.existing, self.kpj_owner
+        seen_nik, seen_kpj, now = self.seen_nik, self.seen_kpj, self.now
         values = row.values
-        village = villages.get(values["village_code"])
+        village = self.villages.get(values["village_code"])
         if village is None or not scope.contains(province_id=village.province_id, regency_id=village.regency_id):
             row.errors.append(RowError(row.number, "village_code", _("No village with this code in your region.")))
-            continue
+            return None
         nik = values["nik"]
         if nik in seen_nik:
             row.errors.append(
                 RowError(row.number, "nik", _("The same NIK is on row %(row)d of this file.") % {"row": seen_nik[nik]})
             )
-            continue
+            return None
         seen_nik[nik] = row.number
         data = _worker_data(values, village)
         try:
             services._validate_worker(data, now=now)
         except ServiceError as exc:
             _reject(row, exc)
-            continue
+            return None
         membership = None
-        if row.has_enrollment and not scope.can(Capability.MANAGE_ENROLLMENT):
+        has_enrollment = row.has_enrollment
+        if has_enrollment and not self.may_enroll:
             row.errors.append(
                 RowError(
                     row.number,
@@ -181,8 +217,8 @@ def _plan_rows(rows: list[ParsedRow], scope: Scope) -> list[_Plan]:
                     _("Membership columns may be filled only by those who manage enrollments (BPJS branch)."),
                 )
             )
-            continue
-        if row.has_enrollment:
+            return None
+        if has_enrollment:
             membership = _membership(values)
             try:
                 services._validate_membership(
@@ -199,7 +235,7 @@ def _plan_rows(rows: list[ParsedRow], scope: Scope) -> list[_Plan]:
                 )
             except ServiceError as exc:
                 _reject(row, exc)
-                continue
+                return None
             kpj = membership["kpj_number"]
             if kpj in seen_kpj:
                 row.errors.append(
@@ -209,25 +245,25 @@ def _plan_rows(rows: list[ParsedRow], scope: Scope) -> list[_Plan]:
                         _("The same KPJ number is on row %(row)d of this file.") % {"row": seen_kpj[kpj]},
                     )
                 )
-                continue
+                return None
             seen_kpj[kpj] = row.number
         worker = existing.get(nik)
-        if worker is not None and worker["village_id"] != village.pk:
+        if worker is not None and worker.village_id != village.pk:
             row.errors.append(
                 RowError(
                     row.number,
                     "nik",
                     _("This NIK already serves in village %(code)s %(name)s.")
-                    % {"code": worker["village__code"], "name": worker["village__name"]},
+                    % {"code": worker.village__code, "name": worker.village__name},
                 )
             )
-            continue
-        worker_id = worker["pk"] if worker else None
+            return None
+        worker_id = worker.pk if worker else None
         if membership and kpj_owner.get(membership["kpj_number"], worker_id) != worker_id:
             row.errors.append(
                 RowError(row.number, "kpj_number", _("The KPJ number is already recorded for another worker."))
             )
-            continue
+            return None
         plan = _Plan(row, village, data, membership, worker)
         if worker is not None and _membership_action(plan):
             # enrollment_activate / enrollment_renew take effect today (not on the activation date
@@ -236,21 +272,20 @@ def _plan_rows(rows: list[ParsedRow], scope: Scope) -> list[_Plan]:
                 services._validate_period(membership["coverage_start"], membership["paid_until"], now, now=now)
             except ServiceError as exc:
                 _reject(row, exc)
-                continue
-        plans.append(plan)
-    return plans
+                return None
+        return plan
 
 
 def _worker_changes(plan: _Plan) -> dict[str, Any]:
     worker = plan.existing
-    return {f: plan.data[f] for f in COMPARED_FIELDS if worker[f] != plan.data[f]}
+    return {f: plan.data[f] for f in COMPARED_FIELDS if getattr(worker, f) != plan.data[f]}
 
 
 def _membership_action(plan: _Plan) -> str | None:
     """What the row asks of an existing worker's membership: None, 'activate' or 'renew'."""
     if not plan.membership:
         return None
-    status, paid_until = plan.existing["enrollment__status"], plan.existing["enrollment__paid_until"]
+    status, paid_until = plan.existing.enrollment__status, plan.existing.enrollment__paid_until
     if status in (EnrollmentStatus.NOT_REGISTERED, EnrollmentStatus.SUBMITTED):
         return "activate"
     renewable = status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.LAPSED)
@@ -272,124 +307,307 @@ def _membership_record(membership: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _regions(village: Village) -> dict[str, int]:
-    return {
-        "village_id": village.pk,
-        "district_id": village.district_id,
-        "regency_id": village.regency_id,
-        "province_id": village.province_id,
-    }
+WORKER_COLUMNS = (
+    "id",
+    "village_id",
+    "district_id",
+    "regency_id",
+    "province_id",
+    "nik",
+    "full_name",
+    "sex",
+    "birth_date",
+    "phone",
+    "institution",
+    "position",
+    "term_start",
+    "term_end",
+    "wage_basis",
+    "monthly_wage",
+    "enrollment_status",
+)
+ENROLLMENT_COLUMNS = (
+    "worker_id",
+    "status",
+    "kpj_number",
+    "scheme",
+    "npp",
+    "program_jht",
+    "program_jp",
+    "funding_source",
+    "coverage_start",
+    "paid_until",
+)
+# Events and periods leave out their id: nothing links to them, and the database numbers them
+# in the order written, so a worker's `registered` event still comes before its `activated`.
+EVENT_COLUMNS = (
+    "worker_id",
+    "kind",
+    "effective_date",
+    "from_status",
+    "to_status",
+    "changes",
+    "actor_id",
+    "actor_label",
+    "source",
+    "import_batch_id",
+)
+PERIOD_COLUMNS = (
+    "worker_id",
+    "valid_from",
+    "valid_to",
+    "village_id",
+    "district_id",
+    "regency_id",
+    "province_id",
+    "institution",
+    "serving",
+    "status",
+    "funding_source",
+    "paid_until",
+)
+# Plain strings: the rows below are built 100,000 times over, and these go straight to the database.
+NOT_REGISTERED = EnrollmentStatus.NOT_REGISTERED.value
+ACTIVE = EnrollmentStatus.ACTIVE.value
+REGISTERED = EventKind.REGISTERED.value
+ACTIVATED = EventKind.ACTIVATED.value
 
 
-def workers_register_many(*, actor: services.Actor, plans: list[_Plan], progress: ProgressCallback | None) -> int:
-    """Write new workers in bulk, shaped exactly as `worker_register` (+ `enrollment_activate`).
+class _NewWorkers:
+    """New workers written in bulk, shaped exactly as `worker_register` (+ `enrollment_activate`).
 
-    Rows for each table are generated while they are written, so memory holds the plans only.
+    The worker rows are written as the rows are checked (`add`, inside `writing()`): on
+    PostgreSQL the database stores them while the rest of the file is still being checked. The
+    enrollments, history events, periods and counters follow once every row is checked
+    (`finish`), generated while they are written, so memory holds the plans only.
     """
-    now = services.today()
-    worker_ids = list(next_ids(ApparatusWorker, len(plans)))
-    actor_id = actor.user.pk if actor.user is not None and actor.user.is_authenticated else None
-    label = actor.label or (actor.user.get_username() if actor.user is not None else "")
-    event_base = {
-        "actor_id": actor_id,
-        "actor_label": label,
-        "source": actor.source,
-        "import_batch_id": actor.import_id,
-    }
 
-    def workers():
-        for worker_id, plan in zip(worker_ids, plans, strict=True):
-            data = {k: v for k, v in plan.data.items() if k != "village"}
-            yield {"id": worker_id, **data, **_regions(plan.village)}
+    def __init__(self, actor: services.Actor, count: int):
+        """`count`: at least as many workers as will be added (their ids are drawn now)."""
+        self.actor = actor
+        self.ids = iter(next_ids(ApparatusWorker, count))
+        self.plans: list[_Plan] = []
+        self.worker_ids: list[int] = []
+        self._write: Callable[[tuple], None] | None = None
 
-    def enrollments():
-        for worker_id, plan in zip(worker_ids, plans, strict=True):
-            if plan.membership:
-                record = _membership_record(plan.membership)
-                yield {"worker_id": worker_id, "status": EnrollmentStatus.ACTIVE, **record}
-            else:
-                yield {"worker_id": worker_id, "status": EnrollmentStatus.NOT_REGISTERED}
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with row_writer(ApparatusWorker, WORKER_COLUMNS) as write:
+            self._write = write
+            try:
+                yield
+            finally:
+                self._write = None
 
-    def events(ids):
-        ids = iter(ids)
-        for worker_id, plan in zip(worker_ids, plans, strict=True):
-            data = plan.data
-            yield {
-                **event_base,
-                "id": next(ids),
-                "worker_id": worker_id,
-                "kind": EventKind.REGISTERED,
-                "effective_date": _registration_date(data, now),
-                "from_status": "",
-                "to_status": EnrollmentStatus.NOT_REGISTERED,
-                "changes": {f: [None, services._jsonable(v)] for f, v in data.items() if v not in (None, "")},
-            }
-            if plan.membership:
-                record = _membership_record(plan.membership)
-                yield {
-                    **event_base,
-                    "id": next(ids),
-                    "worker_id": worker_id,
-                    "kind": EventKind.ACTIVATED,
-                    "effective_date": _activation_date(data, plan.membership, now),
-                    "from_status": EnrollmentStatus.NOT_REGISTERED,
-                    "to_status": EnrollmentStatus.ACTIVE,
-                    "changes": {
-                        "status": [EnrollmentStatus.NOT_REGISTERED, EnrollmentStatus.ACTIVE],
-                        **{k: [None, services._jsonable(v)] for k, v in record.items() if v not in (None, "", False)},
-                    },
-                }
-
-    def periods(ids):
-        ids = iter(ids)
-        for worker_id, plan in zip(worker_ids, plans, strict=True):
-            data = plan.data
-            base = {"worker_id": worker_id, **_regions(plan.village), "institution": data["institution"]}
-            base["serving"] = True
-            registered = _registration_date(data, now)
-            not_registered = {"status": EnrollmentStatus.NOT_REGISTERED, "funding_source": "", "paid_until": None}
-            if not plan.membership:
-                yield {**base, "id": next(ids), "valid_from": registered, "valid_to": None, **not_registered}
-                continue
-            activated = _activation_date(data, plan.membership, now)
-            if activated > registered:
-                yield {**base, "id": next(ids), "valid_from": registered, "valid_to": activated, **not_registered}
-            yield {
-                **base,
-                "id": next(ids),
-                "valid_from": activated,
-                "valid_to": None,
-                "status": EnrollmentStatus.ACTIVE,
-                "funding_source": plan.membership["funding_source"],
-                "paid_until": plan.membership["paid_until"],
-            }
-
-    deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
-    for plan in plans:
-        village = plan.village
-        key = CounterKey(
-            village.pk, village.district_id, village.regency_id, village.province_id, plan.data["institution"]
+    def add(self, plan: _Plan) -> None:
+        worker_id = next(self.ids)
+        self.plans.append(plan)
+        self.worker_ids.append(worker_id)
+        data, village = plan.data, plan.village
+        self._write(
+            (
+                worker_id,
+                village.pk,
+                village.district_id,
+                village.regency_id,
+                village.province_id,
+                data["nik"],
+                data["full_name"],
+                data["sex"],
+                data["birth_date"],
+                data["phone"],
+                data["institution"],
+                data["position"],
+                data["term_start"],
+                data["term_end"],
+                data["wage_basis"],
+                data["monthly_wage"],
+                ACTIVE if plan.membership else NOT_REGISTERED,
+            )
         )
-        deltas[key][0] += 1
-        deltas[key][1] += int(plan.membership is not None)
-    total = len(plans)
-    if progress:
-        progress("write", 0, total)
+
+    def finish(self, progress: ProgressCallback | None) -> int:
+        """Write the rest for the workers added; returns their number."""
+        now = services.today()
+        actor, plans, worker_ids = self.actor, self.plans, self.worker_ids
+        total = len(plans)
+        actor_id = actor.user.pk if actor.user is not None and actor.user.is_authenticated else None
+        label = actor.label or (actor.user.get_username() if actor.user is not None else "")
+        event_tail = (actor_id, label, str(actor.source), actor.import_id)
+
+        def enrollments():
+            not_registered = (NOT_REGISTERED, None, "", "", False, False, "", None, None)
+            for worker_id, plan in zip(worker_ids, plans, strict=True):
+                membership = plan.membership
+                if membership:
+                    programs = membership["programs"]
+                    yield (
+                        worker_id,
+                        ACTIVE,
+                        membership["kpj_number"],
+                        membership["scheme"],
+                        membership["npp"],
+                        Program.JHT in programs,
+                        Program.JP in programs,
+                        membership["funding_source"],
+                        membership["coverage_start"],
+                        membership["paid_until"],
+                    )
+                else:
+                    yield (worker_id, *not_registered)
+
+        def events():
+            # The same `changes` as the services record, written as JSON text here (see `_json`).
+            for worker_id, plan in zip(worker_ids, plans, strict=True):
+                data = plan.data
+                changes = ", ".join(f'"{f}": [null, {_json(v)}]' for f, v in data.items() if v not in (None, ""))
+                registered = _registration_date(data, now)
+                yield (worker_id, REGISTERED, registered, "", NOT_REGISTERED, f"{{{changes}}}", *event_tail)
+                if plan.membership:
+                    record = _membership_record(plan.membership)
+                    changes = ", ".join(
+                        f'"{k}": [null, {_json(v)}]' for k, v in record.items() if v not in (None, "", False)
+                    )
+                    effective = _activation_date(data, plan.membership, now)
+                    changes = f'{{"status": ["{NOT_REGISTERED}", "{ACTIVE}"], {changes}}}'
+                    yield (worker_id, ACTIVATED, effective, NOT_REGISTERED, ACTIVE, changes, *event_tail)
+
+        def periods():
+            for worker_id, plan in zip(worker_ids, plans, strict=True):
+                data, village, membership = plan.data, plan.village, plan.membership
+                regions = (village.pk, village.district_id, village.regency_id, village.province_id)
+                where = (*regions, data["institution"], True)
+                registered = _registration_date(data, now)
+                if not membership:
+                    yield (worker_id, registered, None, *where, NOT_REGISTERED, "", None)
+                    continue
+                activated = _activation_date(data, membership, now)
+                if activated > registered:
+                    yield (worker_id, registered, activated, *where, NOT_REGISTERED, "", None)
+                yield (
+                    worker_id,
+                    activated,
+                    None,
+                    *where,
+                    ACTIVE,
+                    membership["funding_source"],
+                    membership["paid_until"],
+                )
+
+        deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
+        for plan in plans:
+            village = plan.village
+            key = CounterKey(
+                village.pk, village.district_id, village.regency_id, village.province_id, plan.data["institution"]
+            )
+            deltas[key][0] += 1
+            deltas[key][1] += int(plan.membership is not None)
+        if progress:
+            progress("write", 0, total)
+        if plans:
+            insert_rows(Enrollment, ENROLLMENT_COLUMNS, enrollments())
+            insert_rows(EnrollmentEvent, EVENT_COLUMNS, events(), json_text=True)
+            insert_rows(WorkerPeriod, PERIOD_COLUMNS, periods())
+        _counters_add(deltas)
+        if progress:
+            progress("write", total, total)
+        return total
+
+
+def _json(value: Any) -> str:
+    """`json.dumps(services._jsonable(value))`, quicker for the values a new worker's history
+    events hold: 100,000 workers make over a million of them, and encoding them one dict at a
+    time was most of the cost of writing the events."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)  # what json.dumps itself uses for a str
+    if kind is datetime.date:
+        return f'"{value.isoformat()}"'
+    if kind is int:
+        return str(value)
+    return json.dumps(services._jsonable(value))
+
+
+def _counters_add(deltas: dict[CounterKey, list[int]]) -> None:
+    """`counters_add`, its few thousand statements sent without waiting for each answer
+    (psycopg's pipeline mode) on PostgreSQL: the same statements in the same order, errors
+    raised at the end of the pipeline at the latest."""
+    if connection.vendor != "postgresql" or not deltas:
+        counters_add(deltas)
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        counters_add(deltas)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for the block. Reading and checking 100,000 rows
+    allocates millions of small objects, none of them in reference cycles, and the collector
+    scanning them again and again took a fifth of the import's Python time. Reference counting
+    still frees everything; the collector resumes (if it was on) when the block ends."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
     try:
-        with transaction.atomic():
-            bulk_insert(ApparatusWorker, workers())
-            bulk_insert(Enrollment, enrollments())
-            bulk_insert(EnrollmentEvent, events(next_ids(EnrollmentEvent, 2 * total)))
-            bulk_insert(WorkerPeriod, periods(next_ids(WorkerPeriod, 2 * total)))
+        yield
+    finally:
+        gc.enable()
+
+
+def _concurrent_change(exc: IntegrityError) -> ConflictError:
+    return ConflictError(
+        _("Another change registered one of these NIKs or KPJ numbers meanwhile; upload the file again."),
+        code="concurrent_change",
+    )
+
+
+def _check_and_write_new(
+    rows: list[ParsedRow],
+    scope: Scope,
+    actor: services.Actor,
+    summary: ImportSummary,
+    *,
+    dry_run: bool,
+    all_or_nothing: bool,
+    progress: ProgressCallback | None,
+) -> tuple[list[_Plan], list[_Plan], bool]:
+    """Check every row, counting the unchanged ones, and write the new workers if the import
+    writes; returns the new and the changed rows' plans and whether the import writes."""
+    checker = _RowChecker(rows, scope)
+    # New workers are written as soon as their row is checked, unless nothing will be written
+    # anyway (a dry run, or rows already refused in an all-or-nothing import).
+    stream = not dry_run and not (all_or_nothing and any(row.errors for row in rows))
+    new_workers = _NewWorkers(actor, checker.new_at_most if stream else 0)
+    # Only new and changed rows keep their plan: a re-imported file is mostly unchanged.
+    new: list[_Plan] = []
+    changed: list[_Plan] = []
+    try:
+        with new_workers.writing() if stream and checker.new_at_most else nullcontext():
+            for row in rows:
+                if row.errors:
+                    continue
+                plan = checker.check(row)
+                if plan is None:
+                    # All or nothing: this import will write nothing, stop writing now.
+                    stream = stream and not all_or_nothing
+                elif plan.existing is None:
+                    new.append(plan)
+                    if stream:
+                        new_workers.add(plan)
+                elif _worker_changes(plan) or _membership_action(plan):
+                    changed.append(plan)
+                else:
+                    summary.unchanged += 1
+        if progress:
+            progress("check", len(rows), len(rows))
+        write = not dry_run and not (all_or_nothing and any(row.errors for row in rows))
+        if write:
+            new_workers.finish(progress)
     except IntegrityError as exc:
-        raise ConflictError(
-            _("Another change registered one of these NIKs or KPJ numbers meanwhile; upload the file again."),
-            code="concurrent_change",
-        ) from exc
-    counters_add(deltas)
-    if progress:
-        progress("write", total, total)
-    return total
+        raise _concurrent_change(exc) from exc
+    return new, changed, write
 
 
 def workers_import(
@@ -406,7 +624,8 @@ def workers_import(
 
     Raises `imports.ImportFileError` for a file refused as a whole (nothing is recorded then).
     """
-    rows = read_rows(name=file_name, data=data)
+    with _cyclic_gc_paused():
+        rows = read_rows(name=file_name, data=data)
     summary = ImportSummary(rows=len(rows), dry_run=dry_run)
     record = WorkerImport.objects.create(
         created_by=actor.user if actor.user is not None and actor.user.is_authenticated else None,
@@ -421,22 +640,18 @@ def workers_import(
     import_actor = services.Actor(user=actor.user, label=actor.label, source=EventSource.IMPORT, import_id=record.pk)
     try:
         with transaction.atomic():
-            plans = _plan_rows(rows, scope)
-            if progress:
-                progress("check", len(rows), len(rows))
-            new = [p for p in plans if p.existing is None]
-            changed = []
-            for plan in plans:
-                if plan.existing is None:
-                    continue
-                if _worker_changes(plan) or _membership_action(plan):
-                    changed.append(plan)
-                else:
-                    summary.unchanged += 1
+            with _cyclic_gc_paused():
+                new, changed, write = _check_and_write_new(
+                    rows,
+                    scope,
+                    import_actor,
+                    summary,
+                    dry_run=dry_run,
+                    all_or_nothing=all_or_nothing,
+                    progress=progress,
+                )
             rejected = [row for row in rows if row.errors]
-            write = not dry_run and not (all_or_nothing and rejected)
             if write:
-                workers_register_many(actor=import_actor, plans=new, progress=progress)
                 for plan in changed:
                     _apply_changes(import_actor, plan)
             summary.created, summary.updated = len(new), len(changed)
@@ -454,11 +669,11 @@ def workers_import(
 
 
 def _apply_changes(actor: services.Actor, plan: _Plan) -> None:
-    worker_id = plan.existing["pk"]
+    worker_id = plan.existing.pk
     changes = _worker_changes(plan)
     if changes:
         services.worker_update(
-            actor=actor, worker_id=worker_id, changes=changes, expected_version=plan.existing["version"]
+            actor=actor, worker_id=worker_id, changes=changes, expected_version=plan.existing.version
         )
     action = _membership_action(plan)
     membership = plan.membership

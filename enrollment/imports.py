@@ -14,8 +14,10 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -74,6 +76,13 @@ XLSX_MAGIC = b"PK\x03\x04"
 PROGRAM_VALUES = frozenset(Program.values)
 MAX_COMPRESSION_RATIO = 100
 FORMULA_START = ("=",)
+# Columns whose cells repeat from row to row, so that their cleaned values are worth remembering
+# (see `_RowReader`); NIK, KPJ number, name and phone are unique to a person.
+REPEATED_COLUMNS = frozenset(COLUMNS) - {"nik", "kpj_number", "full_name", "phone"}
+MEMO_LIMIT = 50_000
+_UNSET = object()
+DIGITS = re.compile(r"[0-9]+")
+PHONE = re.compile(r"\+?[0-9][0-9 -]{5,18}")
 # Rupiah as typed: digits, optionally grouped in thousands by "." or ",", optionally followed by
 # cents after the other mark ("2.500.000,00", "2500000.00"). Only 1-2 final digits are cents.
 WAGE_TEXT = re.compile(
@@ -106,9 +115,10 @@ class ParsedRow:
     values: dict[str, Any]
     errors: list[RowError] = field(default_factory=list)
 
-    @property
+    @cached_property  # asked several times per row; the values do not change once read
     def has_enrollment(self) -> bool:
-        return any(self.values.get(column) not in (None, "", []) for column in ENROLLMENT_COLUMNS)
+        values = self.values
+        return any(values.get(column) not in (None, "", []) for column in ENROLLMENT_COLUMNS)
 
 
 def detect_format(name: str, head: bytes) -> str:
@@ -162,23 +172,36 @@ def _has_formulas(data: bytes) -> bool:
     return False
 
 
+def _calamine_rows(data: bytes) -> tuple[Iterator[list[Any]] | None, Exception | None]:
+    """The first sheet's rows as python-calamine reads them, or the error it raised."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).iter_rows(), None
+    except Exception as exc:  # calamine raises its own error types for a broken workbook
+        return None, exc
+
+
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     """Rows of the first sheet. python-calamine reads fast but gives formula results, so a sheet
     with formulas is read with openpyxl, which shows them (and they are refused per cell)."""
     _check_zip(data)
-    if not _has_formulas(data):
-        from python_calamine import CalamineWorkbook
-
-        try:
-            workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            rows = workbook.get_sheet_by_index(0).iter_rows()
-        except Exception as exc:  # calamine raises its own error types for a broken workbook
+    # The formula scan unzips every sheet and calamine parses the first one; both let other
+    # threads run meanwhile, so they run side by side, and calamine's reading is thrown away
+    # when the scan finds formulas.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scan = pool.submit(_has_formulas, data)
+        rows, error = _calamine_rows(data)
+        formulas = scan.result()
+    if not formulas:
+        if error is not None:
             raise ImportFileError(
-                _("The workbook cannot be read: %(error)s") % {"error": exc}, code="bad_xlsx"
-            ) from exc
+                _("The workbook cannot be read: %(error)s") % {"error": error}, code="bad_xlsx"
+            ) from error
         for number, row in enumerate(rows, start=1):
             yield number, [None if cell == "" else cell for cell in row]
         return
+    del rows  # calamine's reading, before openpyxl reads the workbook again
     from openpyxl import load_workbook
 
     try:
@@ -219,24 +242,34 @@ def read_rows(*, name: str, data: bytes) -> list[ParsedRow]:
     kind = detect_format(name, data[:4096])
     rows = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
     header: list[str] | None = None
+    reader: _RowReader | None = None
     parsed: list[ParsedRow] = []
     max_rows = settings.UCJ_IMPORT_MAX_ROWS
     for number, cells in rows:
-        if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
+        if _blank(cells):
             continue
-        if header is None:
+        if reader is None:
             header = _header(cells)
+            reader = _RowReader(header, kind)
             continue
         if len(parsed) >= max_rows:
             raise ImportFileError(
                 _("The file has more than %(max)d rows; split it.") % {"max": max_rows}, code="too_many_rows"
             )
-        parsed.append(_row(number, header, cells, kind))
+        parsed.append(reader.row(number, cells))
     if header is None:
         raise ImportFileError(_("The file is empty."), code="empty")
     if not parsed:
         raise ImportFileError(_("The file has a header but no rows."), code="no_rows")
     return parsed
+
+
+def _blank(cells: list[Any]) -> bool:
+    for cell in cells:
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            continue
+        return False
+    return True
 
 
 def _header(cells: list[Any]) -> list[str]:
@@ -262,32 +295,59 @@ def _header(cells: list[Any]) -> list[str]:
     return header
 
 
-def _row(number: int, header: list[str], cells: list[Any], kind: str) -> ParsedRow:
-    row = ParsedRow(number=number, values={})
-    if len([c for c in cells[len(header) :] if c not in (None, "")]):
-        row.errors.append(RowError(number, None, _("The row has more cells than the header has columns.")))
-    for index, column in enumerate(header):
-        raw = cells[index] if index < len(cells) else None
-        if isinstance(raw, str) and "\x00" in raw:
-            # PostgreSQL cannot store NUL in text (the write would fail with a server error)
-            row.errors.append(RowError(number, column, _("The cell contains a NUL character, which is not allowed.")))
-            continue
-        if isinstance(raw, str) and raw.startswith(FORMULA_START) and kind == "xlsx":
-            row.errors.append(RowError(number, column, _("Formulas are not accepted; enter the value itself.")))
-            continue
-        try:
-            row.values[column] = _clean(column, raw)
-        except ValueError as exc:
-            row.errors.append(RowError(number, column, str(exc)))
-    for column in REQUIRED_COLUMNS:
-        empty = column not in row.values or row.values[column] in (None, "")
-        if empty and not any(e.column == column for e in row.errors):
-            row.errors.append(RowError(number, column, _("This column must be filled in.")))
-    if row.has_enrollment and not row.errors:
-        for column in REQUIRED_ENROLLMENT:
-            if row.values.get(column) in (None, "", []):
-                row.errors.append(RowError(number, column, _("Fill in every membership column, or none of them.")))
-    return row
+class _RowReader:
+    """Turns the cells of each row into a `ParsedRow`, for one file's header.
+
+    A file repeats most of its cells (village codes, choices, dates, wages, empty cells): each
+    distinct text is cleaned once and its value remembered for the rest of the file, which saves
+    most of the reading time of a large file. Only text and empty cells are remembered;
+    numbers and dates from a workbook are cleaned every time (1, 1.0 and True are equal dict
+    keys but not the same cell). Errors are never remembered: their message is built per row.
+    """
+
+    def __init__(self, header: list[str], kind: str):
+        self.width = len(header)
+        self.formulas = kind == "xlsx"
+        self.columns = [(index, column, {}, column in REPEATED_COLUMNS) for index, column in enumerate(header)]
+
+    def row(self, number: int, cells: list[Any]) -> ParsedRow:
+        values: dict[str, Any] = {}
+        errors: list[RowError] = []
+        count = len(cells)
+        if count > self.width and any(c not in (None, "") for c in cells[self.width :]):
+            errors.append(RowError(number, None, _("The row has more cells than the header has columns.")))
+        for index, column, memo, repeated in self.columns:
+            raw = cells[index] if index < count else None
+            cacheable = raw is None or (type(raw) is str and (repeated or raw == ""))
+            if cacheable:
+                value = memo.get(raw, _UNSET)
+                if value is not _UNSET:
+                    values[column] = value.copy() if type(value) is list else value
+                    continue
+            if isinstance(raw, str) and "\x00" in raw:
+                # PostgreSQL cannot store NUL in text (the write would fail with a server error)
+                errors.append(RowError(number, column, _("The cell contains a NUL character, which is not allowed.")))
+                continue
+            if self.formulas and isinstance(raw, str) and raw.startswith(FORMULA_START):
+                errors.append(RowError(number, column, _("Formulas are not accepted; enter the value itself.")))
+                continue
+            try:
+                value = _clean(column, raw)
+            except ValueError as exc:
+                errors.append(RowError(number, column, str(exc)))
+                continue
+            values[column] = value
+            if cacheable and len(memo) < MEMO_LIMIT:
+                memo[raw] = value.copy() if type(value) is list else value
+        for column in REQUIRED_COLUMNS:
+            if values.get(column) in (None, "") and not any(e.column == column for e in errors):
+                errors.append(RowError(number, column, _("This column must be filled in.")))
+        row = ParsedRow(number=number, values=values, errors=errors)
+        if not errors and row.has_enrollment:
+            for column in REQUIRED_ENROLLMENT:
+                if values.get(column) in (None, "", []):
+                    errors.append(RowError(number, column, _("Fill in every membership column, or none of them.")))
+        return row
 
 
 def _text(raw: Any) -> str:
@@ -317,7 +377,7 @@ def _clean(column: str, raw: Any) -> Any:
         value = _text(raw)
         if column == "nik" and not value.isdigit():
             value = nik_compact(value)
-        if value and not re.fullmatch(r"[0-9]+", value):
+        if value and not DIGITS.fullmatch(value):
             raise ValueError(_("Only digits are allowed."))
         return value
     if column in DATE_COLUMNS:
@@ -350,7 +410,7 @@ def _clean(column: str, raw: Any) -> Any:
     value = _text(raw)
     if column == "full_name" and len(value) > 150:
         raise ValueError(_("At most 150 characters."))
-    if column == "phone" and value and not re.fullmatch(r"\+?[0-9][0-9 -]{5,18}", value):
+    if column == "phone" and value and not PHONE.fullmatch(value):
         raise ValueError(_("Enter a phone number: digits, optionally starting with +."))
     if column in ("village_code", "npp") and len(value) > 20:
         raise ValueError(_("Too long."))
