@@ -33,13 +33,22 @@ class ApparatusWorker(models.Model):
     """A person serving a village: perangkat desa, BPD, RT/RW, PKK, posyandu cadre, linmas, ...
 
     `serving` is true until the service ends; while it is, the NIK is unique nationwide.
-    Village, district, regency and province are denormalized so any level filters directly.
+    Village, district, regency and province are denormalized so any level filters directly; the
+    services copy the parents from the village (whose foreign key the database checks), so the
+    parents carry no database constraint of their own: re-checking them was most of a bulk
+    import's commit.
     """
 
     village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="workers", verbose_name=_("village"))
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district"))
-    regency = models.ForeignKey(Regency, on_delete=models.PROTECT, related_name="+", verbose_name=_("regency/city"))
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("province"))
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="+", db_constraint=False, verbose_name=_("district")
+    )
+    regency = models.ForeignKey(
+        Regency, on_delete=models.PROTECT, related_name="+", db_constraint=False, verbose_name=_("regency/city")
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="+", db_constraint=False, verbose_name=_("province")
+    )
     nik = models.CharField(_("NIK"), max_length=16)
     full_name = models.CharField(_("full name"), max_length=150)
     sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices)
@@ -245,9 +254,9 @@ class WorkerPeriod(models.Model):
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="+")
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
-    regency = models.ForeignKey(Regency, on_delete=models.PROTECT, related_name="+")
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    regency = models.ForeignKey(Regency, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", db_constraint=False)
     institution = models.CharField(_("institution"), max_length=20, choices=Institution.choices)
     serving = models.BooleanField(_("serving"))
     status = models.CharField(_("status"), max_length=16, choices=EnrollmentStatus.choices)
