@@ -237,9 +237,9 @@ def synthetic_generate(
         step(2, f"{village_count:,} desa planned")
         _workers(cursor, seed=seed, end=end)
         step(3, f"{workers:,} workers")
-        _enrollments(cursor, seed=seed)
+        _enrollments(cursor)
         step(4, "enrollments")
-        events = _events(cursor, end=end)
+        events = _events(cursor)
         step(5, f"{events:,} history events")
         periods = _periods(cursor)
         step(6, f"{periods:,} state periods")
@@ -425,7 +425,7 @@ def _workers(cursor, *, seed: int, end: datetime.date) -> None:
     )
 
 
-def _enrollments(cursor, *, seed: int) -> None:
+def _enrollments(cursor) -> None:
     cursor.execute(
         f"""
         INSERT INTO {_table(Enrollment)} (worker_id, status, kpj_number, scheme, npp, program_jht, program_jp,
@@ -510,7 +510,7 @@ def _history_params() -> dict[str, str]:
     }
 
 
-def _events(cursor, *, end: datetime.date) -> int:
+def _events(cursor) -> int:
     """The history rows; a worker's events get ascending ids in the order they happened."""
     cursor.execute(
         f"""
