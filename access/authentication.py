@@ -1,12 +1,16 @@
 """API token authentication: django-rest-knox tokens (hashed, expiring, revocable), checked in
-one query that also brings the user and its access profile (the caller's scope needs it on
-every request)."""
+one statement that also brings the user, its access profile and whether it may see personal
+data: everything a request needs to know about its caller."""
 
 from __future__ import annotations
 
 import binascii
 from hmac import compare_digest
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connections, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -15,21 +19,136 @@ from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
+from .models import AccessProfile
+
+# The permission that unmasks NIK, birth date and phone (see `can_see_personal_data`).
+PERSONAL_DATA_PERMISSION = ("enrollment", "view_personal_data")
+
+# Per database alias: the statement and each column's converters, made once per process from
+# the models' metadata.
+_plans: dict[str, tuple[str, list[tuple]]] = {}
+
+
+def _converters(model, connection) -> list[tuple]:
+    """What the ORM would apply to each column of `model` as read (e.g. aware datetimes on SQLite)."""
+    result = []
+    for f in model._meta.concrete_fields:
+        col = f.get_col(model._meta.db_table)
+        result.append((col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
+    return result
+
+
+def _token_plan(alias: str) -> tuple[str, list[tuple]]:
+    """SELECT token, user, profile columns and the personal-data flag for one token key.
+
+    Hand-written rather than compiled by the ORM on every request: compiling a three-table
+    `select_related` costs more than running it, and it runs on every API request."""
+    plan = _plans.get(alias)
+    if plan is not None:
+        return plan
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    token_model, user_model = get_token_model(), get_user_model()
+    user_perms = user_model._meta.get_field("user_permissions").remote_field.through._meta
+    user_groups = user_model._meta.get_field("groups").remote_field.through._meta
+    group_model = user_model._meta.get_field("groups").related_model
+    group_perms = group_model._meta.get_field("permissions").remote_field.through._meta
+
+    def table(meta) -> str:
+        return qn(meta.db_table)
+
+    def col(meta, name: str) -> str:
+        return qn(meta.get_field(name).column)
+
+    def columns(model, alias_name: str) -> str:
+        return ", ".join(f"{alias_name}.{qn(f.column)}" for f in model._meta.concrete_fields)
+
+    token, user, profile = token_model._meta, user_model._meta, AccessProfile._meta
+    permission, content_type = Permission._meta, ContentType._meta
+    # Directly or through a group, like Django's ModelBackend (superusers are decided in Python).
+    held_directly = (
+        f"SELECT 1 FROM {table(user_perms)} up WHERE up.{col(user_perms, 'user')} = u.{col(user, 'id')} "
+        f"AND up.{col(user_perms, 'permission')} = perm.{col(permission, 'id')}"
+    )
+    held_by_group = (
+        f"SELECT 1 FROM {table(user_groups)} ug JOIN {table(group_perms)} gp "
+        f"ON gp.{col(group_perms, 'group')} = ug.{col(user_groups, 'group')} "
+        f"WHERE ug.{col(user_groups, 'user')} = u.{col(user, 'id')} "
+        f"AND gp.{col(group_perms, 'permission')} = perm.{col(permission, 'id')}"
+    )
+    personal_data = (
+        f"EXISTS (SELECT 1 FROM {table(permission)} perm "
+        f"JOIN {table(content_type)} ct ON ct.{col(content_type, 'id')} = perm.{col(permission, 'content_type')} "
+        f"WHERE perm.{col(permission, 'codename')} = %s AND ct.{col(content_type, 'app_label')} = %s "
+        f"AND (EXISTS ({held_directly}) OR EXISTS ({held_by_group})))"
+    )
+    statement = (
+        f"SELECT {columns(token_model, 't')}, {columns(user_model, 'u')}, {columns(AccessProfile, 'p')}, "
+        f"{personal_data} "
+        f"FROM {table(token)} t "
+        f"JOIN {table(user)} u ON u.{col(user, 'id')} = t.{col(token, 'user')} "
+        f"LEFT JOIN {table(profile)} p ON p.{col(profile, 'user')} = u.{col(user, 'id')} "
+        f"WHERE t.{col(token, 'token_key')} = %s"
+    )
+    converters = [
+        *_converters(token_model, connection),
+        *_converters(user_model, connection),
+        *_converters(AccessProfile, connection),
+    ]
+    plan = _plans[alias] = (statement, converters)
+    return plan
+
+
+def _converted(row: tuple, converters: list[tuple], connection) -> list:
+    values = list(row)
+    for i, (col, functions) in enumerate(converters):
+        for function in functions:
+            values[i] = function(values[i], col, connection)
+    return values
+
+
+def _instance(model, alias: str, values: tuple):
+    return model.from_db(alias, [f.attname for f in model._meta.concrete_fields], values)
+
+
+def tokens_with_key(token_key: str) -> list:
+    """The tokens whose key is `token_key`, each with `.user` (and its `access_profile`, or the
+    knowledge that it has none) loaded, and `user._ucj_personal_data` set."""
+    token_model, user_model = get_token_model(), get_user_model()
+    alias = router.db_for_read(token_model)
+    connection = connections[alias]
+    statement, converters = _token_plan(alias)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [PERSONAL_DATA_PERMISSION[1], PERSONAL_DATA_PERMISSION[0], token_key])
+        rows = [(*_converted(row[:-1], converters, connection), row[-1]) for row in cursor.fetchall()]
+    n_token = len(token_model._meta.concrete_fields)
+    n_user = len(user_model._meta.concrete_fields)
+    n_profile = len(AccessProfile._meta.concrete_fields)
+    profile_cache = user_model._meta.get_field("access_profile")
+    tokens = []
+    for row in rows:
+        token = _instance(token_model, alias, row[:n_token])
+        user = _instance(user_model, alias, row[n_token : n_token + n_user])
+        profile_values = row[n_token + n_user : n_token + n_user + n_profile]
+        profile = _instance(AccessProfile, alias, profile_values) if profile_values[0] is not None else None
+        if profile is not None:
+            AccessProfile._meta.get_field("user").set_cached_value(profile, user)
+        profile_cache.set_cached_value(user, profile)  # None: "no profile", without a query
+        token_model._meta.get_field("user").set_cached_value(token, user)
+        user._ucj_personal_data = bool(row[-1])
+        tokens.append(token)
+    return tokens
+
 
 class TokenAuthentication(KnoxTokenAuthentication):
-    """Knox's check without its per-request sweep of the user's other tokens (one more query on
-    every request); expired tokens are still refused and deleted when presented, and the sweep
-    happens at login (`access.api.views.LoginView`)."""
+    """Knox's check in one statement, without its per-request sweep of the user's other tokens
+    (one more query on every request); expired tokens are still refused and deleted when
+    presented, and the sweep happens at login (`access.api.views.LoginView`)."""
 
     def authenticate_credentials(self, token: bytes):
         message = _("Invalid token.")
         token = token.decode("utf-8")
-        candidates = (
-            get_token_model()
-            .objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
-            .select_related("user", "user__access_profile")
-        )
-        for auth_token in candidates:
+        for auth_token in tokens_with_key(token[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():
                 auth_token.delete()
                 continue

@@ -9,8 +9,11 @@ import io
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from knox.crypto import hash_token
@@ -182,6 +185,49 @@ def test_token_of_deactivated_user_is_unauthorized(officer):
     get_user_model().objects.filter(pk=user.pk).update(is_active=False)
 
     assert token_client(token).get(reverse("auth-me")).status_code == 401
+
+
+def test_a_token_request_checks_the_caller_in_one_statement(shared, world):
+    _admin, token = shared.users[ADMIN]
+    client = token_client(token)
+    etag = client.get(reverse("coverage-list"), {"level": "province"})["ETag"]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("coverage-list"), {"level": "province"}, HTTP_IF_NONE_MATCH=etag)
+
+    token_reads = [q["sql"] for q in queries if "knox_authtoken" in q["sql"]]
+    assert response.status_code == 304
+    assert len(token_reads) == 1
+    # The token, the rate-limit count and the data version: nothing else before the 304.
+    assert len(queries) == 3
+
+
+def test_personal_data_right_through_a_group_reaches_a_token_caller(shared, world):
+    user, token = shared.users[REGENCY_OFFICER]
+    worker = ApparatusWorker.objects.filter(regency__code=OWN, serving=True).first()
+    group = Group.objects.create(name="pd-readers")
+    group.permissions.add(Permission.objects.get(codename="view_personal_data"))
+    url = reverse("worker-detail", args=[worker.pk])
+    masked = token_client(token).get(url).json()["nik"]
+
+    user.groups.add(group)
+    full = token_client(token).get(url).json()["nik"]
+    me = token_client(token).get(reverse("auth-me")).json()
+
+    assert masked != worker.nik
+    assert full == worker.nik
+    assert me["view_personal_data"] is True
+
+
+def test_token_of_a_user_without_access_profile_authenticates_but_may_do_nothing(world):
+    user = get_user_model().objects.create_user("no-profile", password=PASSWORD)
+    _instance, token = AuthToken.objects.create(user)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = token_client(token).get(reverse("worker-list"))
+
+    assert response.status_code == 403
+    assert not [q for q in queries if "access_accessprofile" in q["sql"] and "knox_authtoken" not in q["sql"]]
 
 
 # -- integration clients ------------------------------------------------------------------------
