@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 
 from enrollment.choices import (
     EnrollmentStatus,
@@ -139,6 +140,16 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _client_cursor() -> CursorWrapper:
+    """A cursor that binds parameters on the client, whatever the connection's setting: each
+    statement here runs once, and several pass constants as untyped select-list values, which
+    server-side binding cannot type."""
+    import psycopg
+
+    connection.ensure_connection()
+    return CursorWrapper(psycopg.ClientCursor(connection.connection), connection)
+
+
 def _schema_objects(cursor) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """(table, name, definition) of every foreign key, and (name, definition) of every index that
     is not a primary key or unique constraint, of the bulk-loaded tables."""
@@ -212,7 +223,7 @@ def synthetic_generate(
     # the session's first temporary table, hence outside the transaction.
     with connection.cursor() as cursor, contextlib.suppress(DatabaseError):
         cursor.execute("SET temp_buffers = '1GB'")
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), _client_cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL synchronous_commit = off")
