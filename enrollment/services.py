@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -105,11 +105,26 @@ def _check_version(worker: ApparatusWorker, expected_version: int | None) -> Non
 
 
 def _lock_worker(worker_id: int) -> ApparatusWorker:
+    """The worker, locked, with its enrollment as committed by whoever held the lock before.
+
+    The enrollment comes with the date of the worker's last recorded change (`last_change`) and
+    the start of its open period (`open_from`), which `_effective` and `_period_append` need.
+    """
     worker = ApparatusWorker.objects.select_for_update().get(pk=worker_id)
     # The enrollment is read after the lock, in its own statement. Joined into the locking query,
     # a writer that waited for the lock got the worker's new row but the enrollment's old one
-    # (PostgreSQL re-reads only the locked rows), so two transitions could both pass the state check.
-    worker.enrollment = Enrollment.objects.get(pk=worker_id)
+    # (PostgreSQL re-reads only the locked rows), so two transitions could both pass the state
+    # check; the two dates would likewise come from before the wait.
+    worker.enrollment = Enrollment.objects.annotate(
+        last_change=Subquery(
+            EnrollmentEvent.objects.filter(worker_id=OuterRef("pk"))
+            .order_by("-effective_date")
+            .values("effective_date")[:1]
+        ),
+        open_from=Subquery(
+            WorkerPeriod.objects.filter(worker_id=OuterRef("pk"), valid_to__isnull=True).values("valid_from")[:1]
+        ),
+    ).get(pk=worker_id)
     return worker
 
 
@@ -173,6 +188,8 @@ def _period_append(worker: ApparatusWorker, *, status: str, effective_date: date
     """Close the worker's open period at `effective_date` and open one with its state from then.
 
     A second change on the same day replaces that day's state instead of adding an empty period.
+    Where the open period starts is known from `_lock_worker` (or is none, for a new worker);
+    otherwise it is found out by trying.
     """
     enrollment = worker.enrollment
     state = {
@@ -187,10 +204,14 @@ def _period_append(worker: ApparatusWorker, *, status: str, effective_date: date
         "paid_until": enrollment.paid_until,
     }
     open_period = WorkerPeriod.objects.filter(worker=worker, valid_to__isnull=True)
-    if open_period.filter(valid_from=effective_date).update(**state):
+    known = hasattr(enrollment, "open_from")
+    same_day = enrollment.open_from == effective_date if known else None
+    if same_day is not False and open_period.filter(valid_from=effective_date).update(**state):
         return
-    open_period.update(valid_to=effective_date)
+    if not known or enrollment.open_from is not None:
+        open_period.update(valid_to=effective_date)
     WorkerPeriod.objects.create(worker=worker, valid_from=effective_date, **state)
+    enrollment.open_from = effective_date
 
 
 def _record(
@@ -204,6 +225,7 @@ def _record(
     changes: dict[str, list[Any]],
 ) -> EnrollmentEvent:
     _period_append(worker, status=to_status, effective_date=effective_date)
+    worker.enrollment.last_change = effective_date
     data_version_bump()  # any recorded change may change a coverage answer (figures, wages, premium)
     return EnrollmentEvent.objects.create(
         worker=worker,
@@ -229,7 +251,11 @@ def _effective(worker: ApparatusWorker | None, effective_date: datetime.date | N
             code="too_far_in_future",
         )
     if worker is not None:
-        last = worker.events.order_by("-effective_date").values_list("effective_date", flat=True).first()
+        enrollment = worker.enrollment
+        if hasattr(enrollment, "last_change"):  # read with the lock (`_lock_worker`)
+            last = enrollment.last_change
+        else:
+            last = worker.events.order_by("-effective_date").values_list("effective_date", flat=True).first()
         if last is not None and date < last:
             raise ServiceError(
                 _("The effective date is before the worker's last recorded change (%(date)s).")
@@ -285,7 +311,8 @@ def worker_register(
     except IntegrityError:
         _check_nik_free(nik)  # a concurrent registration won the race: name where it serves
         raise
-    Enrollment.objects.create(worker=worker)
+    enrollment = Enrollment.objects.create(worker=worker)
+    enrollment.open_from = enrollment.last_change = None  # a new worker has no period or history yet
     _record(
         worker,
         kind=EventKind.REGISTERED,
@@ -397,13 +424,18 @@ def _transition(
         worker.term_end = date
     worker.version += 1
     worker.save(update_fields=["serving", "enrollment_status", "term_end", "version", "updated_at"])
-    try:
-        with transaction.atomic():
-            enrollment.save()
-    except IntegrityError as exc:
-        raise ConflictError(
-            _("The KPJ number is already recorded for another worker."), field="kpj_number", code="kpj_taken"
-        ) from exc
+    if "kpj_number" in diff:
+        # The unique index decides whether the KPJ number is free, also against a concurrent
+        # writer; the savepoint keeps the caller's transaction usable after a refusal.
+        try:
+            with transaction.atomic():
+                enrollment.save()
+        except IntegrityError as exc:
+            raise ConflictError(
+                _("The KPJ number is already recorded for another worker."), field="kpj_number", code="kpj_taken"
+            ) from exc
+    else:
+        enrollment.save()
     _record(
         worker,
         kind=kind,
@@ -513,11 +545,7 @@ def enrollment_activate(
     def validate(worker, enrollment, date):
         _validate_membership(kpj_number=kpj_number, scheme=scheme, programs=programs_set, npp=npp)
         _validate_period(coverage_start, paid_until, date)
-        taken = Enrollment.objects.filter(kpj_number=kpj_number).exclude(worker_id=worker.pk).exists()
-        if taken:
-            raise ConflictError(
-                _("The KPJ number is already recorded for another worker."), field="kpj_number", code="kpj_taken"
-            )
+        # Whether the KPJ number is free is the unique index's answer (see `_transition`).
 
     return _transition(
         actor=actor,

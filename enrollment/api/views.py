@@ -59,6 +59,18 @@ def expected_version(request: Request, body_version: int | None) -> int | None:
     return int(value)
 
 
+def _regions_reused(worker, before) -> bool:
+    """Give `worker` (as written) the village, district, regency and province objects of `before`
+    (the same worker as read before the write) when it still serves in the same village."""
+    if before is None or before.pk != worker.pk or before.village_id != worker.village_id:
+        return False
+    if not type(worker).enrollment.related.is_cached(worker):
+        return False
+    for field in ("village", "district", "regency", "province"):
+        setattr(worker, field, getattr(before, field))
+    return True
+
+
 class WorkerViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -142,8 +154,10 @@ class WorkerViewSet(
             return WorkerWriteSerializer
         return WorkerSerializer
 
-    def _respond(self, worker, status_code=status.HTTP_200_OK, *, reload: bool = True) -> Response:
-        if reload:  # after a write: the row as stored, with its regions and enrollment
+    def _respond(self, worker, status_code=status.HTTP_200_OK, *, reload: bool = True, before=None) -> Response:
+        """The worker as stored. After a write (`reload`) the service's instance is complete but
+        for its regions: those read `before` it serve if the village has not changed."""
+        if reload and not _regions_reused(worker, before):
             worker = get_object_or_404(self.get_queryset(), pk=worker.pk)
         data = WorkerSerializer(worker, context=self.get_serializer_context()).data
         self._log_personal_data([worker.pk])
@@ -180,10 +194,10 @@ class WorkerViewSet(
             changes = {
                 f: changes[f] if f in changes else serializer.fields[f].get_default() for f in services.WORKER_FIELDS
             }
-        worker = services.worker_update(
+        written = services.worker_update(
             actor=actor_for(request), worker_id=worker.pk, changes=changes, expected_version=version
         )
-        return self._respond(worker)
+        return self._respond(written, before=worker)
 
     def _transition(self, request: Request, service, serializer_class=TransitionSerializer) -> Response:
         worker = self.get_object()
@@ -193,8 +207,8 @@ class WorkerViewSet(
         version = expected_version(request, data.pop("version", None))
         if "programs" in data:
             data["programs"] = sorted(data["programs"])
-        worker = service(actor=actor_for(request), worker_id=worker.pk, expected_version=version, **data)
-        return self._respond(worker)
+        written = service(actor=actor_for(request), worker_id=worker.pk, expected_version=version, **data)
+        return self._respond(written, before=worker)
 
     @extend_schema(request=TransitionSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
     @action(detail=True, methods=["post"])

@@ -927,3 +927,32 @@ def test_history_query_count_does_not_grow_with_events(admin_client, regions):
 
     assert response.json()["count"] == 21
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize("kind", ["activate", "lapse", "update"])
+def test_a_write_reads_the_worker_twice_and_no_history(admin_client, regions, today, kind):
+    """The worker is read once for the caller's scope (with its regions) and once locked; the
+    date of its last change and its open period come with the enrollment; the regions read
+    first serve the response."""
+    worker = submit(WorkerFactory())
+    if kind == "lapse":
+        worker = activate(worker)
+    requests = {
+        "activate": lambda: admin_client.post(action("activate", worker.pk), activation_body(today), format="json"),
+        "lapse": lambda: admin_client.post(action("lapse", worker.pk), {}, format="json"),
+        "update": lambda: admin_client.patch(
+            reverse("worker-detail", args=[worker.pk]),
+            {"phone": "081299990000", "version": worker.version},
+            format="json",
+        ),
+    }
+
+    with CaptureQueriesContext(connection) as queries:
+        response = requests[kind]()
+
+    assert response.status_code == 200, response.json()
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+    assert len([sql for sql in reads if 'FROM "enrollment_apparatusworker"' in sql]) == 2
+    assert not [sql for sql in reads if sql.startswith('SELECT "enrollment_enrollmentevent"')]
+    assert not [sql for sql in reads if sql.startswith('SELECT "enrollment_workerperiod"')]
+    assert (response.json()["village"], response.json()["regency"]) == (worker.village.code, worker.regency.code)

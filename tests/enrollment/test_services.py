@@ -7,7 +7,7 @@ import pytest
 
 from enrollment import services
 from enrollment.choices import POSITIONS_BY_INSTITUTION, EnrollmentStatus
-from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
+from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from ucj_project.errors import ConflictError, ServiceError, StaleVersionError
 
 from .factories import (
@@ -456,6 +456,31 @@ def test_transition_effective_date_same_day_as_last_event_allowed(regions):
     )
 
     assert last_event(worker).effective_date == D(2024, 3, 1)
+
+
+def test_periods_follow_every_change_and_a_same_day_change_replaces_that_days_state(regions):
+    worker = WorkerFactory()  # registered from its term start, 2024-01-01
+    submit(worker, effective_date=D(2024, 3, 1))
+    activate(worker, effective_date=D(2024, 3, 1))
+    lapse(worker, effective_date=D(2024, 6, 1))
+    services.worker_update(
+        actor=services.Actor(label="test"),
+        worker_id=worker.pk,
+        changes={"village": village(OTHER_VILLAGE_SAME_DISTRICT)},
+        expected_version=None,
+        effective_date=D(2024, 6, 1),
+    )
+
+    periods = list(
+        WorkerPeriod.objects.filter(worker=worker)
+        .order_by("valid_from")
+        .values_list("valid_from", "valid_to", "status", "village__code")
+    )
+    assert periods == [
+        (D(2024, 1, 1), D(2024, 3, 1), S.NOT_REGISTERED, VILLAGE),
+        (D(2024, 3, 1), D(2024, 6, 1), S.ACTIVE, VILLAGE),
+        (D(2024, 6, 1), None, S.LAPSED, OTHER_VILLAGE_SAME_DISTRICT),
+    ]
 
 
 def test_renew_extends_paid_until_and_reactivates_lapsed(regions, today):
