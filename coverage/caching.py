@@ -10,7 +10,8 @@ version seen by a reader never names data older than what was committed when it 
   version and no computation (304).
 - Computed answers are kept in the process's own cache (`CACHES["coverage"]`) under a key
   with the version in it: processes never have to agree on what is stale, and an entry simply
-  stops being asked for once the version moves on.
+  stops being asked for once the version moves on. A JSON answer is kept as sent, too: asked
+  again, it costs the version read and a cache lookup.
 
 On PostgreSQL the version is a sequence: `nextval` takes no lock and waits for nobody, so
 writers all over the country never queue behind it. Elsewhere it is the `DataVersion` row.
@@ -24,6 +25,8 @@ from typing import Any
 
 from django.core.cache import caches
 from django.db import connection, transaction
+from django.http import HttpResponse, HttpResponseBase
+from django.utils import translation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -83,13 +86,15 @@ def _if_none_match(request: Request) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
-def conditional(request: Request, *, scope: Scope, respond: Callable[[Callable], Response]) -> Response:
+def conditional(request: Request, *, scope: Scope, respond: Callable[[Callable], Response]) -> HttpResponseBase:
     """Answer `request` with 304 when the caller's ETag is current; otherwise call `respond`
     with a `cached(compute)` helper that returns `compute()` from the process cache when this
     version has already computed it, and tag the response with the ETag.
 
-    Only successful JSON answers carry an ETag; files (CSV, XLSX) are always produced afresh,
-    so every export is logged.
+    A JSON answer is also kept whole, as sent: the same request (same version, query, scope,
+    language and host, which its page links name) is answered with those bytes, without
+    validating, paging or rendering again. Only successful JSON answers carry an ETag; files
+    (CSV, XLSX) are always produced afresh, so every export is logged.
     """
     from . import selectors  # the default date is today's: answers change at midnight
 
@@ -97,15 +102,22 @@ def conditional(request: Request, *, scope: Scope, respond: Callable[[Callable],
     scope_key = _scope_key(scope)
     fmt = request.query_params.get("format") or request.accepted_renderer.format
     query = sorted(request.query_params.lists())
-    etag = f'"{_digest(version, request.path, query, fmt, scope_key)}"'
+    language = translation.get_language()
+    etag = f'"{_digest(version, request.path, query, fmt, scope_key, language)}"'
     conditional_format = fmt in ("json", "api")
     if conditional_format and etag in _if_none_match(request):
         return _tagged(Response(status=304), etag)
+    cache = caches["coverage"]
+    body_key = "body:" + _digest(etag, request.scheme, request.get_host()) if fmt == "json" else None
+    if body_key is not None:
+        kept = cache.get(body_key)
+        if kept is not None:
+            content_type, body = kept
+            return _tagged(HttpResponse(body, content_type=content_type), etag)
     computed_query = [(k, v) for k, v in query if k not in PRESENTATION_PARAMS]
-    cache_key = "cov:" + _digest(version, request.path, computed_query, scope_key)
+    cache_key = "cov:" + _digest(version, request.path, computed_query, scope_key, language)
 
     def cached(compute: Callable[[], Any]) -> Any:
-        cache = caches["coverage"]
         value = cache.get(cache_key)
         if value is None:
             value = compute()
@@ -115,10 +127,12 @@ def conditional(request: Request, *, scope: Scope, respond: Callable[[Callable],
     response = respond(cached)
     if conditional_format and response.status_code == 200:
         _tagged(response, etag)
+        if body_key is not None:
+            response.add_post_render_callback(lambda done: cache.set(body_key, (done["Content-Type"], done.content)))
     return response
 
 
-def _tagged(response: Response, etag: str) -> Response:
+def _tagged(response: HttpResponseBase, etag: str) -> HttpResponseBase:
     response["ETag"] = etag
     # Private: answers depend on who asks. no-cache: keep it, but ask (cheaply) before reuse.
     response["Cache-Control"] = "private, no-cache"

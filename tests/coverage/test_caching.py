@@ -164,6 +164,64 @@ def test_a_repeated_request_is_answered_from_the_cache(admin_client, workers):
     assert len(warm) <= 2 < len(cold)
 
 
+def test_a_json_answer_is_sent_again_as_it_was_until_the_data_changes(admin_client, workers, set_today):
+    set_today(D(2024, 6, 1))
+    worker = workers.register("15.01.01.2001")
+    workers.register("15.01.01.2002")
+    first = get(admin_client, level="village", parent="15.01", page_size=1)
+
+    with CaptureQueriesContext(connection) as warm:
+        again = get(admin_client, level="village", parent="15.01", page_size=1)
+    second_page = get(admin_client, level="village", parent="15.01", page_size=1, page=2)
+    workers.activate(worker, D(2024, 6, 1))
+    changed = get(admin_client, level="village", parent="15.01", page_size=1)
+
+    assert again.content == first.content
+    assert (again["ETag"], again["Content-Type"]) == (first["ETag"], first["Content-Type"])
+    assert again["Cache-Control"] == "private, no-cache"
+    assert "Accept" in again["Vary"]
+    assert len(warm) <= 2  # the data version and the rate-limit count
+    assert second_page.json()["results"][0]["code"] == "15.01.01.2002"
+    assert changed.content != first.content
+    assert changed.json()["results"][0]["protected"] == 1
+
+
+def test_a_kept_answer_names_the_host_it_was_asked_on(admin_client, workers):
+    for village in ("15.01.01.2001", "15.01.01.2002"):
+        workers.register(village)
+
+    testserver = get(admin_client, level="village", parent="15.01", page_size=1).json()["next"]
+    localhost = admin_client.get(
+        reverse("coverage-list"), {"level": "village", "parent": "15.01", "page_size": 1}, HTTP_HOST="localhost"
+    ).json()["next"]
+
+    assert testserver.startswith("http://testserver/")
+    assert localhost.startswith("http://localhost/")
+
+
+def test_etag_depends_on_the_language_asked_for(admin_client, workers):
+    workers.register("15.01.01.2001")
+    indonesian = admin_client.get(reverse("coverage-list"), PROVINCES, HTTP_ACCEPT_LANGUAGE="id")
+    english = admin_client.get(
+        reverse("coverage-list"), PROVINCES, HTTP_ACCEPT_LANGUAGE="en", HTTP_IF_NONE_MATCH=indonesian["ETag"]
+    )
+
+    assert english.status_code == 200
+    assert english["ETag"] != indonesian["ETag"]
+    assert english["Content-Language"] == "en"
+
+
+def test_a_kept_answer_is_not_served_as_a_file_or_to_the_browsable_api(admin_client, workers):
+    workers.register("15.01.01.2001")
+    get(admin_client, **PROVINCES)
+
+    csv = get(admin_client, level="province", format="csv")
+    browsable = admin_client.get(reverse("coverage-list"), PROVINCES, HTTP_ACCEPT="text/html")
+
+    assert csv["Content-Type"].startswith("text/csv")
+    assert browsable["Content-Type"].startswith("text/html")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_data_version_moves_on_after_the_write_commits():
     from enrollment.services import Actor, worker_register
