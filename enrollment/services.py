@@ -424,18 +424,7 @@ def _transition(
         worker.term_end = date
     worker.version += 1
     worker.save(update_fields=["serving", "enrollment_status", "term_end", "version", "updated_at"])
-    if "kpj_number" in diff:
-        # The unique index decides whether the KPJ number is free, also against a concurrent
-        # writer; the savepoint keeps the caller's transaction usable after a refusal.
-        try:
-            with transaction.atomic():
-                enrollment.save()
-        except IntegrityError as exc:
-            raise ConflictError(
-                _("The KPJ number is already recorded for another worker."), field="kpj_number", code="kpj_taken"
-            ) from exc
-    else:
-        enrollment.save()
+    enrollment.save()  # a KPJ number already recorded elsewhere: see `enrollment_activate`
     _record(
         worker,
         kind=kind,
@@ -524,7 +513,6 @@ def _validate_membership(*, kpj_number: str, scheme: str, programs: set[str], np
         raise ServiceError.many(problems)
 
 
-@transaction.atomic
 def enrollment_activate(
     *,
     actor: Actor,
@@ -545,28 +533,39 @@ def enrollment_activate(
     def validate(worker, enrollment, date):
         _validate_membership(kpj_number=kpj_number, scheme=scheme, programs=programs_set, npp=npp)
         _validate_period(coverage_start, paid_until, date)
-        # Whether the KPJ number is free is the unique index's answer (see `_transition`).
 
-    return _transition(
-        actor=actor,
-        worker_id=worker_id,
-        kind=EventKind.ACTIVATED,
-        allowed_from={EnrollmentStatus.NOT_REGISTERED, EnrollmentStatus.SUBMITTED},
-        to_status=EnrollmentStatus.ACTIVE,
-        expected_version=expected_version,
-        effective_date=effective_date,
-        enrollment_changes={
-            "kpj_number": kpj_number,
-            "scheme": scheme,
-            "npp": npp if scheme == Scheme.PU else "",
-            "program_jht": Program.JHT in programs_set,
-            "program_jp": Program.JP in programs_set,
-            "funding_source": funding_source,
-            "coverage_start": coverage_start,
-            "paid_until": paid_until,
-        },
-        validate=validate,
-    )
+    # Whether the KPJ number is free is the unique index's answer, also against a concurrent
+    # activation: asking first would cost a statement on every activation. The refusal comes
+    # out of the atomic block, so the transaction (or the caller's savepoint) is rolled back
+    # and the connection usable when it is named.
+    try:
+        with transaction.atomic():
+            return _transition(
+                actor=actor,
+                worker_id=worker_id,
+                kind=EventKind.ACTIVATED,
+                allowed_from={EnrollmentStatus.NOT_REGISTERED, EnrollmentStatus.SUBMITTED},
+                to_status=EnrollmentStatus.ACTIVE,
+                expected_version=expected_version,
+                effective_date=effective_date,
+                enrollment_changes={
+                    "kpj_number": kpj_number,
+                    "scheme": scheme,
+                    "npp": npp if scheme == Scheme.PU else "",
+                    "program_jht": Program.JHT in programs_set,
+                    "program_jp": Program.JP in programs_set,
+                    "funding_source": funding_source,
+                    "coverage_start": coverage_start,
+                    "paid_until": paid_until,
+                },
+                validate=validate,
+            )
+    except IntegrityError as exc:
+        if Enrollment.objects.filter(kpj_number=kpj_number).exclude(worker_id=worker_id).exists():
+            raise ConflictError(
+                _("The KPJ number is already recorded for another worker."), field="kpj_number", code="kpj_taken"
+            ) from exc
+        raise
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ event each writes, the coverage counters after each step, and the append-only hi
 import datetime
 
 import pytest
+from django.db import transaction
 
 from enrollment import services
 from enrollment.choices import POSITIONS_BY_INSTITUTION, EnrollmentStatus
@@ -417,6 +418,22 @@ def test_activate_conflict_when_kpj_recorded_for_another_worker(regions):
 
     assert (exc_info.value.code, exc_info.value.field) == ("kpj_taken", "kpj_number")
     assert db_state() == before
+
+
+def test_kpj_refusal_inside_a_callers_transaction_leaves_it_usable(regions):
+    activate(WorkerFactory(), kpj_number="12345678901")
+    worker = bring_to(WorkerFactory(), S.SUBMITTED)
+    other = bring_to(WorkerFactory(), S.SUBMITTED)
+
+    with transaction.atomic():
+        with pytest.raises(ConflictError) as exc_info:
+            activate(worker, kpj_number="12345678901")
+        activate(other, kpj_number="12345678902")  # the same transaction goes on
+
+    assert exc_info.value.code == "kpj_taken"
+    assert Enrollment.objects.get(pk=worker.pk).status == S.SUBMITTED
+    assert Enrollment.objects.get(pk=other.pk).kpj_number == "12345678902"
+    assert counter_rows() == recounted_rows()
 
 
 def test_transition_effective_date_beyond_horizon_rejected(regions, settings, today):
