@@ -38,7 +38,9 @@ PRESENTATION_PARAMS = {"page", "page_size", "format"}
 
 
 def data_version() -> int:
-    """The current data version."""
+    """The current data version (moved on first if this transaction wrote since it last asked)."""
+    if getattr(connection, "ucj_unread_write", False) and connection.in_atomic_block:
+        _bump()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"SELECT last_value + is_called::int FROM {SEQUENCE}")
@@ -49,6 +51,7 @@ def data_version() -> int:
 
 
 def _bump() -> None:
+    connection.ucj_unread_write = False
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"SELECT nextval('{SEQUENCE}')")
@@ -57,16 +60,18 @@ def _bump() -> None:
 
 
 def data_version_bump() -> None:
-    """Move the data version on now, and again once the current transaction commits.
+    """Move the data version on once the current transaction commits (at once outside one).
 
-    Called by every write that can change a coverage answer. The bump after the commit is the
-    one that matters: a reader that saw the first bump before the commit may have filed the old
-    figures under it, and the second one retires them. The first one keeps answers right
-    inside a transaction that reads what it wrote (and inside tests, which never commit).
+    Called by every write that can change a coverage answer. A reader that saw the version
+    before the commit may have filed the old figures under it; the bump after the commit
+    retires them. A read of the version later in the same transaction moves it on first
+    (`data_version`), so a transaction that reads what it wrote (tests do) never gets answers
+    filed before its write; a transaction that only writes pays nothing for that.
     """
-    _bump()
     if not connection.in_atomic_block:
+        _bump()
         return
+    connection.ucj_unread_write = True
     if not any(entry[1] is _bump for entry in connection.run_on_commit):
         transaction.on_commit(_bump)
 

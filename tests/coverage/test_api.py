@@ -630,6 +630,16 @@ def grow_tree(workers) -> None:
         workers.activate(worker, D(2024, 2, 1))
 
 
+def reads(context) -> list[str]:
+    """The statements of a request but for the data-version move that a request after a write
+    in the same (test) transaction makes first."""
+    return [
+        q["sql"]
+        for q in context.captured_queries
+        if "nextval('coverage_data_version_seq')" not in q["sql"] and "UPDATE coverage_dataversion" not in q["sql"]
+    ]
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -651,22 +661,24 @@ def test_coverage_rows_query_count_does_not_grow_with_regions(admin_client, day_
         large_rows = admin_client.get(url, params)
 
     assert ok_status == small_rows.status_code == large_rows.status_code == 200
-    assert len(large.captured_queries) == len(small.captured_queries)
+    assert len(reads(large)) == len(reads(small))
     assert len(large_rows.content) > len(small_rows.content)
 
 
 def test_unprotected_villages_query_count_does_not_grow_with_villages(admin_client, day_one, workers):
     url = reverse("coverage-unprotected-villages")
     admin_client.get(url)
+    caches["coverage"].clear()  # computed, not answered with the kept answer
     with CaptureQueriesContext(connection) as small:
         admin_client.get(url)
     grow_tree(workers)
     for n in range(2, 41, 3):
         workers.register(f"15.01.03.2{n:03d}")
+    caches["coverage"].clear()
     with CaptureQueriesContext(connection) as large:
         body = ok(admin_client.get(url))
 
-    assert len(large.captured_queries) == len(small.captured_queries)
+    assert len(reads(large)) == len(reads(small))
     assert body["count"] > 4
 
 
