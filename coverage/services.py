@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections import defaultdict
 from typing import NamedTuple
@@ -64,6 +65,19 @@ def _sql(name: str) -> str:
     return _SQL[name]
 
 
+def _together():
+    """Send the counter statements in one round trip where the driver can (psycopg's pipeline
+    mode): the server still runs them in the order sent, so the lock order below holds."""
+    stack = contextlib.ExitStack()
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        if psycopg.Pipeline.is_supported():
+            stack.enter_context(connection.wrap_database_errors)  # errors arrive at the sync, as Django's
+            stack.enter_context(connection.connection.pipeline())
+    return stack
+
+
 def _apply(deltas: dict[CounterKey, list[int]]) -> None:
     """Add {key: [serving, protected]} to the village rows and to their regencies' rows.
 
@@ -76,7 +90,7 @@ def _apply(deltas: dict[CounterKey, list[int]]) -> None:
     """
     regencies: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     provinces: dict[int, int] = {}
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _together():
         for key in sorted(deltas):
             serving, protected = deltas[key]
             regency = regencies[(key.regency_id, key.institution)]
