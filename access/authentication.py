@@ -26,7 +26,7 @@ PERSONAL_DATA_PERMISSION = ("enrollment", "view_personal_data")
 
 # Per database alias: the statement and each column's converters, made once per process from
 # the models' metadata.
-_plans: dict[str, tuple[str, list[tuple]]] = {}
+_plans: dict[str, tuple[str, list[tuple], tuple]] = {}
 
 
 def _converters(model, connection) -> list[tuple]:
@@ -38,7 +38,7 @@ def _converters(model, connection) -> list[tuple]:
     return result
 
 
-def _token_plan(alias: str) -> tuple[str, list[tuple]]:
+def _token_plan(alias: str) -> tuple[str, list[tuple], tuple]:
     """SELECT token, user, profile columns and the personal-data flag for one token key.
 
     Hand-written rather than compiled by the ORM on every request: compiling a three-table
@@ -95,7 +95,9 @@ def _token_plan(alias: str) -> tuple[str, list[tuple]]:
         *_converters(user_model, connection),
         *_converters(AccessProfile, connection),
     ]
-    plan = _plans[alias] = (statement, converters)
+    if not any(functions for _col, functions in converters):
+        converters = []  # PostgreSQL: every value arrives as the ORM would have it
+    plan = _plans[alias] = (statement, converters, (token_model, user_model))
     return plan
 
 
@@ -114,13 +116,14 @@ def _instance(model, alias: str, values: tuple):
 def tokens_with_key(token_key: str) -> list:
     """The tokens whose key is `token_key`, each with `.user` (and its `access_profile`, or the
     knowledge that it has none) loaded, and `user._ucj_personal_data` set."""
-    token_model, user_model = get_token_model(), get_user_model()
-    alias = router.db_for_read(token_model)
+    alias = router.db_for_read(AccessProfile)
     connection = connections[alias]
-    statement, converters = _token_plan(alias)
+    statement, converters, (token_model, user_model) = _token_plan(alias)
     with connection.cursor() as cursor:
         cursor.execute(statement, [PERSONAL_DATA_PERMISSION[1], PERSONAL_DATA_PERMISSION[0], token_key])
-        rows = [(*_converted(row[:-1], converters, connection), row[-1]) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    if converters:
+        rows = [(*_converted(row[:-1], converters, connection), row[-1]) for row in rows]
     n_token = len(token_model._meta.concrete_fields)
     n_user = len(user_model._meta.concrete_fields)
     n_profile = len(AccessProfile._meta.concrete_fields)

@@ -6,10 +6,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from ucj_project.api.health import healthz
 
+# The busiest first: each request walks the patterns in order until one matches.
 api_v1 = [
-    path("", include("villages.api.urls")),
-    path("", include("enrollment.api.urls")),
     path("", include("coverage.api.urls")),
+    path("", include("enrollment.api.urls")),
+    path("", include("villages.api.urls")),
     path("", include("access.api.urls")),
 ]
 
