@@ -188,8 +188,8 @@ def _period_append(worker: ApparatusWorker, *, status: str, effective_date: date
     """Close the worker's open period at `effective_date` and open one with its state from then.
 
     A second change on the same day replaces that day's state instead of adding an empty period.
-    Where the open period starts is known from `_lock_worker` (or is none, for a new worker);
-    otherwise it is found out by trying.
+    Where the open period starts (`enrollment.open_from`) was read by `_lock_worker`, or is none
+    for a new worker.
     """
     enrollment = worker.enrollment
     state = {
@@ -204,11 +204,10 @@ def _period_append(worker: ApparatusWorker, *, status: str, effective_date: date
         "paid_until": enrollment.paid_until,
     }
     open_period = WorkerPeriod.objects.filter(worker=worker, valid_to__isnull=True)
-    known = hasattr(enrollment, "open_from")
-    same_day = enrollment.open_from == effective_date if known else None
-    if same_day is not False and open_period.filter(valid_from=effective_date).update(**state):
+    if enrollment.open_from == effective_date:
+        open_period.update(**state)
         return
-    if not known or enrollment.open_from is not None:
+    if enrollment.open_from is not None:
         open_period.update(valid_to=effective_date)
     WorkerPeriod.objects.create(worker=worker, valid_from=effective_date, **state)
     enrollment.open_from = effective_date
@@ -251,11 +250,7 @@ def _effective(worker: ApparatusWorker | None, effective_date: datetime.date | N
             code="too_far_in_future",
         )
     if worker is not None:
-        enrollment = worker.enrollment
-        if hasattr(enrollment, "last_change"):  # read with the lock (`_lock_worker`)
-            last = enrollment.last_change
-        else:
-            last = worker.events.order_by("-effective_date").values_list("effective_date", flat=True).first()
+        last = worker.enrollment.last_change  # read with the lock (`_lock_worker`)
         if last is not None and date < last:
             raise ServiceError(
                 _("The effective date is before the worker's last recorded change (%(date)s).")

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from access.authentication import PERSONAL_DATA_PERMISSION
 from enrollment.choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
 from enrollment.nik import birth_date_mask, nik_compact, nik_mask, phone_mask
@@ -20,7 +21,8 @@ def can_see_personal_data(request) -> bool:
     """Whether the caller holds `enrollment.view_personal_data`, directly or through a group.
 
     One query, remembered on the request's user (Django's `has_perm` loads every permission of
-    the user and of its groups: two queries on each request that shows a worker)."""
+    the user and of its groups: two queries on each request that shows a worker). Token callers
+    arrive with it already read by `access.authentication.tokens_with_key`."""
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated and user.is_active):
         return False
@@ -29,7 +31,9 @@ def can_see_personal_data(request) -> bool:
     cached = getattr(user, "_ucj_personal_data", None)
     if cached is None:
         cached = (
-            Permission.objects.filter(codename="view_personal_data", content_type__app_label="enrollment")
+            Permission.objects.filter(
+                codename=PERSONAL_DATA_PERMISSION[1], content_type__app_label=PERSONAL_DATA_PERMISSION[0]
+            )
             .filter(Q(user=user) | Q(group__user=user))
             .exists()
         )
