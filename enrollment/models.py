@@ -43,11 +43,23 @@ class ApparatusWorker(models.Model):
     district = models.ForeignKey(
         District, on_delete=models.PROTECT, related_name="+", db_constraint=False, verbose_name=_("district")
     )
+    # Regency and province are indexed by the composite indexes of Meta (their first column),
+    # not by a foreign key index of their own: see there.
     regency = models.ForeignKey(
-        Regency, on_delete=models.PROTECT, related_name="+", db_constraint=False, verbose_name=_("regency/city")
+        Regency,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        verbose_name=_("regency/city"),
     )
     province = models.ForeignKey(
-        Province, on_delete=models.PROTECT, related_name="+", db_constraint=False, verbose_name=_("province")
+        Province,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        verbose_name=_("province"),
     )
     nik = models.CharField(_("NIK"), max_length=16)
     full_name = models.CharField(_("full name"), max_length=150)
@@ -87,8 +99,15 @@ class ApparatusWorker(models.Model):
             ),
             models.CheckConstraint(condition=Q(birth_date__lt=F("term_start")), name="worker_born_before_term"),
         ]
+        # A list of a regency's or province's workers walks (region, id) or, filtered by status,
+        # (region, status, id) in page order and stops after the page; a count by region and
+        # status is an index-only scan. A plain foreign key index on the region (sorted by row
+        # position, not id) made the planner walk a whole province's rows for one page, or
+        # filter every worker of a regency by status to count them.
         indexes = [
             models.Index(fields=["nik"], name="worker_nik_idx"),
+            models.Index(fields=["regency", "id"], name="worker_regency_idx"),
+            models.Index(fields=["province", "id"], name="worker_province_idx"),
             models.Index(fields=["regency", "enrollment_status", "id"], name="worker_regency_status_idx"),
             models.Index(fields=["province", "enrollment_status", "id"], name="worker_province_status_idx"),
             models.Index(fields=["full_name"], name="worker_name_idx"),

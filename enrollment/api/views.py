@@ -104,7 +104,8 @@ class WorkerViewSet(
 
     def get_queryset(self):
         # Workers outside the caller's regions do not exist for it (404, never 403).
-        return scope_for(self.request.user).filter(super().get_queryset())
+        queryset = selectors.worker_page() if self.action == "list" else super().get_queryset()
+        return scope_for(self.request.user).filter(queryset)
 
     def filter_queryset(self, queryset):
         # The list's filters and ordering: a worker addressed by id is found by id (and scope).
@@ -135,7 +136,7 @@ class WorkerViewSet(
         scope = scope_for(self.request.user)
         if not scope.can(Capability.EXPORT):
             raise PermissionDenied(_("You may not export lists."))
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)  # rows are read as values
         rows = spreadsheets.export_rows(queryset, personal_data=can_see_personal_data(self.request))
         access_log_write(request=self.request, kind=AccessKind.EXPORT, worker_ids=[], rows=queryset.count())
         if kind == "csv":

@@ -813,6 +813,71 @@ def test_list_ordering_by_term_start(admin_client, roster):
     assert response.json()["results"][0]["id"] == roster["ketua"]  # the only term from 2023
 
 
+# --- bounded count ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ordering", ["id", "-full_name"])
+def test_list_over_the_count_limit_has_no_count_but_pages_on(admin_client, roster, settings, ordering):
+    """Four workers match and the limit is 3: `count` is null, `count_exceeds` names the limit,
+    and the pages still cover every worker once, the last one without a next link."""
+    settings.UCJ_LIST_COUNT_LIMIT = 3
+    expected = [row["id"] for row in admin_client.get(LIST, {"ordering": ordering, "page_size": 10}).json()["results"]]
+    assert len(expected) == 4
+
+    seen, url, params = [], LIST, {"ordering": ordering, "page_size": 3}
+    pages = []
+    while url:
+        body = admin_client.get(url, params).json()
+        pages.append(body)
+        seen += [row["id"] for row in body["results"]]
+        url, params = body["next"], None
+
+    assert seen == expected
+    assert [len(page["results"]) for page in pages] == [3, 1]
+    assert all(page["count"] is None and page["count_exceeds"] == 3 for page in pages)
+    assert pages[1]["previous"] is not None
+
+
+def test_list_within_the_count_limit_counts_exactly(admin_client, roster, settings):
+    settings.UCJ_LIST_COUNT_LIMIT = 4
+
+    body = admin_client.get(LIST, {"page_size": 3}).json()
+
+    assert body["count"] == 4
+    assert "count_exceeds" not in body
+    assert admin_client.get(LIST, {"page_size": 3, "page": "last"}).json()["results"][0]["id"] == roster["rt"]
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ({"page": 3}, "Invalid page"),
+        ({"page": "last"}, "More than 3"),
+        ({"page": "0"}, "Invalid page"),
+        ({"page": "x"}, "Invalid page"),
+    ],
+)
+def test_list_over_the_count_limit_refuses_pages_it_cannot_give(admin_client, roster, settings, query, fragment):
+    settings.UCJ_LIST_COUNT_LIMIT = 3
+
+    response = admin_client.get(LIST, {"page_size": 2, **query})
+
+    assert response.status_code == 404
+    assert fragment in json.dumps(response.json())
+
+
+def test_list_count_stops_at_the_limit(admin_client, roster, settings):
+    """The count reads at most limit + 1 rows, in no particular order."""
+    settings.UCJ_LIST_COUNT_LIMIT = 2
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get(LIST, {"ordering": "full_name"})
+
+    counts = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
+    assert len(counts) == 1
+    assert "LIMIT 3" in counts[0]
+    assert "ORDER BY" not in counts[0]
+
+
 # --- masking of personal data -----------------------------------------------------------------
 
 

@@ -1,11 +1,137 @@
-"""Page-number pagination used by every list endpoint."""
+"""Page-number pagination used by every list endpoint, with a bounded count.
 
+Counting every row that matches is what a page of a national or provincial worker list would
+spend its time on (millions of rows, for 50 shown). So a list counts at most
+`UCJ_LIST_COUNT_LIMIT` rows: up to there `count` is exact; beyond it `count` is null and
+`count_exceeds` names the limit, pages are still numbered, and whether there is a next page is
+learnt by reading one row more than the page.
+"""
+
+from django.conf import settings
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+
+class OpenPage(Page):
+    """A page of a list whose length is unknown: it knows only whether a row follows it."""
+
+    def __init__(self, object_list, number, paginator, *, more: bool):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def start_index(self) -> int:
+        return (self.number - 1) * self.paginator.per_page + 1 if self.object_list else 0
+
+    def end_index(self) -> int:
+        return (self.number - 1) * self.paginator.per_page + len(self.object_list)
+
+
+class BoundedPaginator(Paginator):
+    """A paginator that counts a queryset up to `limit` rows; `count` is None beyond that."""
+
+    def __init__(self, object_list, per_page, *, limit: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.limit = limit
+
+    @cached_property
+    def count(self) -> int | None:
+        if not isinstance(self.object_list, QuerySet):
+            return len(self.object_list)
+        # COUNT(*) over a subquery with LIMIT: the database stops after limit + 1 rows, in
+        # whichever order is cheapest (which rows they are does not matter to the count).
+        counted = self.object_list.order_by()[: self.limit + 1].count()
+        return counted if counted <= self.limit else None
+
+    @cached_property
+    def num_pages(self) -> int | None:
+        return None if self.count is None else super().num_pages
+
+    def validate_number(self, number) -> int:
+        if self.count is not None:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger(_("That page number is not an integer")) from exc
+        if number < 1:
+            raise EmptyPage(_("That page number is less than 1"))
+        return number
+
+    def page(self, number) -> Page:
+        if self.count is not None:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage(_("That page contains no results"))
+        return OpenPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
 
 
 class StandardPagination(PageNumberPagination):
-    """Page-number pagination; `page_size` may be asked for, but never above `max_page_size`."""
+    """Page-number pagination; `page_size` may be asked for, but never above `max_page_size`;
+    the count is exact up to `UCJ_LIST_COUNT_LIMIT` rows and null beyond."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        page_size = self.get_page_size(request)
+        paginator = BoundedPaginator(queryset, page_size, limit=settings.UCJ_LIST_COUNT_LIMIT)
+        page_number = request.query_params.get(self.page_query_param) or 1
+        if page_number in self.last_page_strings:
+            if paginator.num_pages is None:
+                raise NotFound(
+                    _("More than %(limit)d rows match, so the last page is not known: narrow the filters.")
+                    % {"limit": paginator.limit}
+                )
+            page_number = paginator.num_pages
+        try:
+            self.page = paginator.page(page_number)
+        except (EmptyPage, PageNotAnInteger) as exc:
+            raise NotFound(self.invalid_page_message.format(page_number=page_number, message=str(exc))) from exc
+        if self.template is not None and (self.page.has_next() or self.page.has_previous()):
+            self.display_page_controls = True  # the browsable API's page links
+        return list(self.page)
+
+    def get_paginated_response(self, data) -> Response:
+        paginator = self.page.paginator
+        body = {"count": paginator.count}
+        if paginator.count is None:
+            body["count_exceeds"] = paginator.limit
+        body.update(next=self.get_next_link(), previous=self.get_previous_link(), results=data)
+        return Response(body)
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        properties = response["properties"]
+        properties["count"] = {
+            "type": "integer",
+            "nullable": True,
+            "example": 123,
+            "description": "Rows matching, or null when more than `count_exceeds` match.",
+        }
+        properties["count_exceeds"] = {
+            "type": "integer",
+            "example": 100000,
+            "description": "Present when `count` is null: more rows than this match.",
+        }
+        order = ("count", "count_exceeds", "next", "previous", "results")
+        response["properties"] = {key: properties[key] for key in order}
+        return response
+
+    def get_html_context(self):
+        context = super().get_html_context() if self.page.paginator.num_pages is not None else None
+        if context is None:
+            context = {"previous_url": self.get_previous_link(), "next_url": self.get_next_link(), "page_links": []}
+        return context

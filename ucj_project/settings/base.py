@@ -210,6 +210,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
+# A list counts its rows up to this many; beyond, `count` is null (see ucj_project.api.pagination).
+UCJ_LIST_COUNT_LIMIT = env.int("UCJ_LIST_COUNT_LIMIT", default=100_000)
+
 # Enrollment rules (days).
 UCJ_FUTURE_HORIZON_DAYS = env.int("UCJ_FUTURE_HORIZON_DAYS", default=31)
 UCJ_PAID_UNTIL_HORIZON_DAYS = env.int("UCJ_PAID_UNTIL_HORIZON_DAYS", default=400)
