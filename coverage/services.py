@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 from collections import defaultdict
 from typing import NamedTuple
@@ -11,6 +10,7 @@ from django.db import connection, transaction
 
 from enrollment.choices import EnrollmentStatus
 from ucj_project.bulk import bulk_insert, next_ids
+from ucj_project.db import pipelined
 
 from .caching import data_version_bump
 from .models import CoverageSnapshot, RegencyCoverage, VillageCoverage
@@ -65,19 +65,6 @@ def _sql(name: str) -> str:
     return _SQL[name]
 
 
-def _together():
-    """Send the counter statements in one round trip where the driver can (psycopg's pipeline
-    mode): the server still runs them in the order sent, so the lock order below holds."""
-    stack = contextlib.ExitStack()
-    if connection.vendor == "postgresql":
-        import psycopg
-
-        if psycopg.Pipeline.is_supported():
-            stack.enter_context(connection.wrap_database_errors)  # errors arrive at the sync, as Django's
-            stack.enter_context(connection.connection.pipeline())
-    return stack
-
-
 def _apply(deltas: dict[CounterKey, list[int]]) -> None:
     """Add {key: [serving, protected]} to the village rows and to their regencies' rows.
 
@@ -90,7 +77,9 @@ def _apply(deltas: dict[CounterKey, list[int]]) -> None:
     """
     regencies: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     provinces: dict[int, int] = {}
-    with connection.cursor() as cursor, _together():
+    # One round trip where the driver allows (see ucj_project.db): the server still runs the
+    # statements in the order sent, so the lock order below holds.
+    with connection.cursor() as cursor, pipelined():
         for key in sorted(deltas):
             serving, protected = deltas[key]
             regency = regencies[(key.regency_id, key.institution)]

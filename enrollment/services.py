@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from coverage.caching import data_version_bump
 from coverage.services import CounterKey, CounterState, counters_move
+from ucj_project.db import read_together
 from ucj_project.errors import ConflictError, FieldError, ServiceError, StaleVersionError
 from villages.models import Village
 
@@ -110,21 +111,31 @@ def _lock_worker(worker_id: int) -> ApparatusWorker:
     The enrollment comes with the date of the worker's last recorded change (`last_change`) and
     the start of its open period (`open_from`), which `_effective` and `_period_append` need.
     """
-    worker = ApparatusWorker.objects.select_for_update().get(pk=worker_id)
     # The enrollment is read after the lock, in its own statement. Joined into the locking query,
     # a writer that waited for the lock got the worker's new row but the enrollment's old one
     # (PostgreSQL re-reads only the locked rows), so two transitions could both pass the state
-    # check; the two dates would likewise come from before the wait.
-    worker.enrollment = Enrollment.objects.annotate(
-        last_change=Subquery(
-            EnrollmentEvent.objects.filter(worker_id=OuterRef("pk"))
-            .order_by("-effective_date")
-            .values("effective_date")[:1]
-        ),
-        open_from=Subquery(
-            WorkerPeriod.objects.filter(worker_id=OuterRef("pk"), valid_to__isnull=True).values("valid_from")[:1]
-        ),
-    ).get(pk=worker_id)
+    # check; the two dates would likewise come from before the wait. Both statements (and the
+    # transaction's BEGIN) still go to PostgreSQL in one round trip: the server starts the
+    # second once the first holds the lock.
+    workers, enrollments = read_together(
+        ApparatusWorker.objects.select_for_update().filter(pk=worker_id),
+        Enrollment.objects.annotate(
+            last_change=Subquery(
+                EnrollmentEvent.objects.filter(worker_id=OuterRef("pk"))
+                .order_by("-effective_date")
+                .values("effective_date")[:1]
+            ),
+            open_from=Subquery(
+                WorkerPeriod.objects.filter(worker_id=OuterRef("pk"), valid_to__isnull=True).values("valid_from")[:1]
+            ),
+        ).filter(pk=worker_id),
+    )
+    if not workers:
+        raise ApparatusWorker.DoesNotExist(f"No worker {worker_id}.")
+    if not enrollments:
+        raise Enrollment.DoesNotExist(f"No enrollment for worker {worker_id}.")
+    worker = workers[0]
+    worker.enrollment = enrollments[0]
     return worker
 
 
