@@ -307,23 +307,14 @@ def _membership_record(membership: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The worker's own fields (as `worker_register` takes them) with the village's parents.
 WORKER_COLUMNS = (
     "id",
     "village_id",
     "district_id",
     "regency_id",
     "province_id",
-    "nik",
-    "full_name",
-    "sex",
-    "birth_date",
-    "phone",
-    "institution",
-    "position",
-    "term_start",
-    "term_end",
-    "wage_basis",
-    "monthly_wage",
+    *COMPARED_FIELDS,
     "enrollment_status",
 )
 ENROLLMENT_COLUMNS = (

@@ -27,12 +27,6 @@ class OpenPage(Page):
     def has_next(self) -> bool:
         return self.more
 
-    def start_index(self) -> int:
-        return (self.number - 1) * self.paginator.per_page + 1 if self.object_list else 0
-
-    def end_index(self) -> int:
-        return (self.number - 1) * self.paginator.per_page + len(self.object_list)
-
 
 class BoundedPaginator(Paginator):
     """A paginator that counts a queryset up to `limit` rows; `count` is None beyond that."""
@@ -131,7 +125,6 @@ class StandardPagination(PageNumberPagination):
         return response
 
     def get_html_context(self):
-        context = super().get_html_context() if self.page.paginator.num_pages is not None else None
-        if context is None:
-            context = {"previous_url": self.get_previous_link(), "next_url": self.get_next_link(), "page_links": []}
-        return context
+        if self.page.paginator.num_pages is not None:
+            return super().get_html_context()
+        return {"previous_url": self.get_previous_link(), "next_url": self.get_next_link(), "page_links": []}
