@@ -296,6 +296,12 @@ def _plan(cursor, *, workers: int, seed: int) -> int:
         "$$ SELECT ((hashint8extended(n, seed::bigint * 64 + stream) >> 11) & 9007199254740991)::double precision "
         "/ 9007199254740992.0 $$"
     )
+    # Regions are drawn by their official code, not their row id: the same seed gives the same
+    # data in any database the region list was loaded into, whatever ids its rows got.
+    cursor.execute(
+        "CREATE OR REPLACE FUNCTION pg_temp.code_no(code text) RETURNS bigint "
+        "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT replace(code, '.', '')::bigint $$"
+    )
     low, high = VILLAGE_WEIGHT
     cov_low, cov_high = COVERAGE_RANGE
     cursor.execute(
@@ -303,10 +309,10 @@ def _plan(cursor, *, workers: int, seed: int) -> int:
         CREATE TEMP TABLE syn_village ON COMMIT DROP AS
         WITH desa AS (
             SELECT v.id AS village_id, v.district_id, v.regency_id, v.province_id, v.code,
-                   {low} + {high - low} * pg_temp.u(v.id, {S_WEIGHT}, %(seed)s) AS weight,
+                   {low} + {high - low} * pg_temp.u(pg_temp.code_no(v.code), {S_WEIGHT}, %(seed)s) AS weight,
                    {cov_low} + {cov_high - cov_low} * (
-                       0.6 * pg_temp.u(v.province_id, {S_PROVINCE}, %(seed)s)
-                       + 0.4 * pg_temp.u(v.regency_id, {S_REGENCY}, %(seed)s)
+                       0.6 * pg_temp.u(pg_temp.code_no(left(v.code, 2)), {S_PROVINCE}, %(seed)s)
+                       + 0.4 * pg_temp.u(pg_temp.code_no(left(v.code, 5)), {S_REGENCY}, %(seed)s)
                    ) AS regency_coverage
             FROM villages_village v WHERE v.kind = 'desa'
         ), cumulative AS (
@@ -317,7 +323,8 @@ def _plan(cursor, *, workers: int, seed: int) -> int:
                floor(%(workers)s * (upto - weight) / total)::bigint AS first,
                floor(%(workers)s * upto / total)::bigint AS last,
                -- villages of a regency scatter around its coverage: some have none, some all
-               least(0.97, regency_coverage * (0.3 + 1.4 * pg_temp.u(village_id, {S_VILLAGE}, %(seed)s))) AS coverage
+               least(0.97, regency_coverage * (0.3 + 1.4 * pg_temp.u(pg_temp.code_no(code), {S_VILLAGE}, %(seed)s)))
+                   AS coverage
         FROM cumulative
         """,
         {"seed": seed, "workers": workers},

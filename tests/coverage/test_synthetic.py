@@ -23,6 +23,7 @@ from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, Work
 from enrollment.nik import nik_problems
 from enrollment.services import _validate_worker
 from tests.enrollment.helpers import assert_statuses_mirrored, counter_rows
+from villages.models import District, Province, Regency, Village
 
 pytestmark = [pytest.mark.requires_postgres, pytest.mark.django_db(transaction=True)]
 
@@ -140,6 +141,34 @@ def test_generated_data_is_valid_counted_and_deterministic(some_provinces):
     first = digest()
     generate("--replace")
     assert digest() == first
+
+
+def test_same_seed_gives_the_same_data_whatever_ids_the_regions_got(some_provinces):
+    """The draws follow the regions' official codes: the same seed gives the same data in a
+    database where the region list was loaded into rows of other ids."""
+
+    def by_code() -> list[tuple]:
+        workers = ApparatusWorker.objects.order_by("id").values_list(
+            "id", "village__code", "nik", "full_name", "birth_date", "position", "term_start", "enrollment_status"
+        )
+        events = EnrollmentEvent.objects.order_by("worker_id", "id").values_list("worker_id", "kind", "effective_date")
+        counters = VillageCoverage.objects.order_by("village__code", "institution").values_list(
+            "village__code", "institution", "serving", "protected"
+        )
+        return [list(workers), list(events), list(counters)]
+
+    generate("--regions", str(some_provinces))
+    first = by_code()
+    first_ids = set(Village.objects.values_list("id", flat=True))
+    tables = [model._meta.db_table for model in (Province, Regency, District, Village)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+        for table in tables:
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 7919 + %s)", [max(first_ids)])
+    generate("--regions", str(some_provinces))
+
+    assert first_ids.isdisjoint(Village.objects.values_list("id", flat=True))
+    assert by_code() == first
 
 
 def test_generator_refuses_a_database_with_workers_unless_replacing(some_provinces):
