@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from enrollment.choices import EnrollmentStatus
 from ucj_project.bulk import bulk_insert, next_ids
-from ucj_project.db import pipelined
+from ucj_project.db import WriteBatch
 
 from .caching import data_version_bump
 from .models import CoverageSnapshot, RegencyCoverage, VillageCoverage
@@ -65,7 +65,7 @@ def _sql(name: str) -> str:
     return _SQL[name]
 
 
-def _apply(deltas: dict[CounterKey, list[int]]) -> None:
+def _apply(deltas: dict[CounterKey, list[int]], writes: WriteBatch | None = None) -> None:
     """Add {key: [serving, protected]} to the village rows and to their regencies' rows.
 
     Each delta is one relative `INSERT ... ON CONFLICT DO UPDATE` (or `UPDATE`), so concurrent
@@ -74,33 +74,36 @@ def _apply(deltas: dict[CounterKey, list[int]]) -> None:
     A delta with a positive serving count may create its row (the inserted values must meet
     the check constraint on their own); any other delta is for a worker who already counts
     there, so the row exists.
+
+    The statements join `writes` when given (the caller sends them with its own); otherwise
+    they are sent at once, in one round trip where the driver allows (see ucj_project.db).
+    The server still runs them in the order sent, so the lock order above holds.
     """
+    batch = WriteBatch() if writes is None else writes
     regencies: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     provinces: dict[int, int] = {}
-    # One round trip where the driver allows (see ucj_project.db): the server still runs the
-    # statements in the order sent, so the lock order below holds.
-    with connection.cursor() as cursor, pipelined():
-        for key in sorted(deltas):
-            serving, protected = deltas[key]
-            regency = regencies[(key.regency_id, key.institution)]
-            regency[0] += serving
-            regency[1] += protected
-            provinces[key.regency_id] = key.province_id
-            if serving > 0:
-                cursor.execute(_sql("village_upsert"), [*key, serving, protected])
-            elif serving or protected:
-                cursor.execute(_sql("village_add"), [serving, protected, key.village_id, key.institution])
-        for (regency_id, institution), (serving, protected) in sorted(regencies.items()):
-            if serving > 0:
-                cursor.execute(
-                    _sql("regency_upsert"), [regency_id, provinces[regency_id], institution, serving, protected]
-                )
-            elif serving or protected:
-                cursor.execute(_sql("regency_add"), [serving, protected, regency_id, institution])
+    for key in sorted(deltas):
+        serving, protected = deltas[key]
+        regency = regencies[(key.regency_id, key.institution)]
+        regency[0] += serving
+        regency[1] += protected
+        provinces[key.regency_id] = key.province_id
+        if serving > 0:
+            batch.execute(_sql("village_upsert"), [*key, serving, protected])
+        elif serving or protected:
+            batch.execute(_sql("village_add"), [serving, protected, key.village_id, key.institution])
+    for (regency_id, institution), (serving, protected) in sorted(regencies.items()):
+        if serving > 0:
+            batch.execute(_sql("regency_upsert"), [regency_id, provinces[regency_id], institution, serving, protected])
+        elif serving or protected:
+            batch.execute(_sql("regency_add"), [serving, protected, regency_id, institution])
+    if writes is None:
+        batch.send()
 
 
-def counters_move(*, before: CounterState | None, after: CounterState | None) -> None:
-    """Apply a worker's change from `before` to `after` to the counters."""
+def counters_move(*, before: CounterState | None, after: CounterState | None, writes: WriteBatch | None = None) -> None:
+    """Apply a worker's change from `before` to `after` to the counters (as part of `writes`,
+    when given)."""
     if before == after:
         return
     deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
@@ -110,7 +113,7 @@ def counters_move(*, before: CounterState | None, after: CounterState | None) ->
     if after is not None:
         deltas[after.key][0] += 1
         deltas[after.key][1] += int(after.protected)
-    _apply({key: delta for key, delta in deltas.items() if delta != [0, 0]})
+    _apply({key: delta for key, delta in deltas.items() if delta != [0, 0]}, writes)
 
 
 def counters_add(deltas: dict[CounterKey, list[int]]) -> None:

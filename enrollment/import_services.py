@@ -499,7 +499,7 @@ class _NewWorkers:
             insert_rows(Enrollment, ENROLLMENT_COLUMNS, enrollments())
             insert_rows(EnrollmentEvent, EVENT_COLUMNS, events(), json_text=True)
             insert_rows(WorkerPeriod, PERIOD_COLUMNS, periods())
-        _counters_add(deltas)
+        counters_add(deltas)  # one round trip on PostgreSQL: see coverage.services._apply
         if progress:
             progress("write", total, total)
         return total
@@ -517,18 +517,6 @@ def _json(value: Any) -> str:
     if kind is int:
         return str(value)
     return json.dumps(services._jsonable(value))
-
-
-def _counters_add(deltas: dict[CounterKey, list[int]]) -> None:
-    """`counters_add`, its few thousand statements sent without waiting for each answer
-    (psycopg's pipeline mode) on PostgreSQL: the same statements in the same order, errors
-    raised at the end of the pipeline at the latest."""
-    if connection.vendor != "postgresql" or not deltas:
-        counters_add(deltas)
-        return
-    connection.ensure_connection()
-    with connection.wrap_database_errors, connection.connection.pipeline():
-        counters_add(deltas)
 
 
 @contextmanager

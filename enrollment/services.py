@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from coverage.caching import data_version_bump
 from coverage.services import CounterKey, CounterState, counters_move
-from ucj_project.db import read_together
+from ucj_project.db import WriteBatch, read_together
 from ucj_project.errors import ConflictError, FieldError, ServiceError, StaleVersionError
 from villages.models import Village
 
@@ -195,7 +195,7 @@ def _check_nik_free(nik: str, *, exclude_worker_id: int | None = None) -> None:
         )
 
 
-def _period_append(worker: ApparatusWorker, *, status: str, effective_date: datetime.date) -> None:
+def _period_append(worker: ApparatusWorker, writes: WriteBatch, *, status: str, effective_date: datetime.date) -> None:
     """Close the worker's open period at `effective_date` and open one with its state from then.
 
     A second change on the same day replaces that day's state instead of adding an empty period.
@@ -214,18 +214,19 @@ def _period_append(worker: ApparatusWorker, *, status: str, effective_date: date
         "funding_source": enrollment.funding_source if status == EnrollmentStatus.ACTIVE else "",
         "paid_until": enrollment.paid_until,
     }
-    open_period = WorkerPeriod.objects.filter(worker=worker, valid_to__isnull=True)
+    open_period = WorkerPeriod.objects.filter(worker_id=worker.pk, valid_to__isnull=True)
     if enrollment.open_from == effective_date:
-        open_period.update(**state)
+        writes.update(open_period, rows=1, **state)
         return
     if enrollment.open_from is not None:
-        open_period.update(valid_to=effective_date)
-    WorkerPeriod.objects.create(worker=worker, valid_from=effective_date, **state)
+        writes.update(open_period, rows=1, valid_to=effective_date)
+    writes.insert(WorkerPeriod(worker_id=worker.pk, valid_from=effective_date, **state))
     enrollment.open_from = effective_date
 
 
 def _record(
     worker: ApparatusWorker,
+    writes: WriteBatch,
     *,
     kind: str,
     actor: Actor,
@@ -233,22 +234,29 @@ def _record(
     from_status: str,
     to_status: str,
     changes: dict[str, list[Any]],
-) -> EnrollmentEvent:
-    _period_append(worker, status=to_status, effective_date=effective_date)
+    counted_before: CounterState | None,
+) -> None:
+    """Add to `writes` what every recorded change writes after the worker's own rows (the
+    period, the event and the counters), and send them all: one round trip on PostgreSQL."""
+    _period_append(worker, writes, status=to_status, effective_date=effective_date)
     worker.enrollment.last_change = effective_date
-    data_version_bump()  # any recorded change may change a coverage answer (figures, wages, premium)
-    return EnrollmentEvent.objects.create(
-        worker=worker,
-        kind=kind,
-        effective_date=effective_date,
-        actor=actor.user if actor.user is not None and actor.user.is_authenticated else None,
-        actor_label=actor.label or (actor.user.get_username() if actor.user is not None else ""),
-        source=actor.source,
-        from_status=from_status,
-        to_status=to_status,
-        changes={field: [_jsonable(old), _jsonable(new)] for field, (old, new) in changes.items()},
-        import_batch_id=actor.import_id,
+    writes.insert(
+        EnrollmentEvent(
+            worker_id=worker.pk,
+            kind=kind,
+            effective_date=effective_date,
+            actor=actor.user if actor.user is not None and actor.user.is_authenticated else None,
+            actor_label=actor.label or (actor.user.get_username() if actor.user is not None else ""),
+            source=actor.source,
+            from_status=from_status,
+            to_status=to_status,
+            changes={field: [_jsonable(old), _jsonable(new)] for field, (old, new) in changes.items()},
+            import_batch_id=actor.import_id,
+        )
     )
+    counters_move(before=counted_before, after=_counter_state(worker, to_status), writes=writes)
+    writes.send()
+    data_version_bump()  # any recorded change may change a coverage answer (figures, wages, premium)
 
 
 def _effective(worker: ApparatusWorker | None, effective_date: datetime.date | None) -> datetime.date:
@@ -321,14 +329,15 @@ def worker_register(
     enrollment.open_from = enrollment.last_change = None  # a new worker has no period or history yet
     _record(
         worker,
+        WriteBatch(),
         kind=EventKind.REGISTERED,
         actor=actor,
         effective_date=date,
         from_status="",
         to_status=EnrollmentStatus.NOT_REGISTERED,
         changes={field: (None, value) for field, value in data.items() if value not in (None, "")},
+        counted_before=None,
     )
-    counters_move(before=None, after=_counter_state(worker, EnrollmentStatus.NOT_REGISTERED))
     return worker
 
 
@@ -370,18 +379,19 @@ def worker_update(
             village.province_id,
         )
     worker.version += 1
-    update_fields = [*diff, "district", "regency", "province", "version", "updated_at"]
-    worker.save(update_fields=update_fields)
+    writes = WriteBatch()
+    writes.save(worker, update_fields=[*diff, "district", "regency", "province", "version", "updated_at"])
     _record(
         worker,
+        writes,
         kind=EventKind.UPDATED,
         actor=actor,
         effective_date=date,
         from_status=status,
         to_status=status,
         changes=diff,
+        counted_before=before,
     )
-    counters_move(before=before, after=_counter_state(worker, status))
     return worker
 
 
@@ -429,18 +439,21 @@ def _transition(
         diff["term_end"] = (worker.term_end, date)
         worker.term_end = date
     worker.version += 1
-    worker.save(update_fields=["serving", "enrollment_status", "term_end", "version", "updated_at"])
-    enrollment.save()  # a KPJ number already recorded elsewhere: see `enrollment_activate`
+    writes = WriteBatch()
+    writes.save(worker, update_fields=["serving", "enrollment_status", "term_end", "version", "updated_at"])
+    # A KPJ number already recorded elsewhere fails here: see `enrollment_activate`.
+    writes.save(enrollment, update_fields=[*(field for field in diff if field != "term_end"), "updated_at"])
     _record(
         worker,
+        writes,
         kind=kind,
         actor=actor,
         effective_date=date,
         from_status=status,
         to_status=to_status,
         changes=diff,
+        counted_before=before,
     )
-    counters_move(before=before, after=_counter_state(worker, to_status))
     return worker
 
 

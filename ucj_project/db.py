@@ -1,5 +1,5 @@
 """Fewer round trips to the database: statements sent together (psycopg's pipeline mode on
-PostgreSQL), and querysets whose rows are read together.
+PostgreSQL), querysets whose rows are read together, and writes collected and sent together.
 
 The server still runs the statements one after the other, in the order sent, each in its own
 snapshot under READ COMMITTED, so sending them together changes how long the client waits,
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import Model, QuerySet
+from django.db.models.sql import InsertQuery, UpdateQuery
 
 
 def pipelined(using: str = "default") -> contextlib.ExitStack:
@@ -61,3 +62,73 @@ def read_together(*querysets: QuerySet) -> list[list[Model]]:
             instances.append(instance)
         found.append(instances)
     return found
+
+
+class WriteBatch:
+    """Writes collected, then sent together by `send()`: one round trip on PostgreSQL.
+
+    The statements are the ORM's own (its compilers convert the values as `save()` and
+    `update()` do), but the client does not wait for each one's row count before sending the
+    next, as `save()` must. A write whose row count is not the one expected (`rows`) is a
+    DatabaseError, raised once all have run: inside a transaction, it rolls every one back.
+    """
+
+    def __init__(self, using: str = "default") -> None:
+        self.using = using
+        self._statements: list[tuple[str, tuple | list, int | None]] = []
+
+    def __len__(self) -> int:
+        return len(self._statements)
+
+    def update(self, queryset: QuerySet, *, rows: int | None = None, **values) -> None:
+        """`queryset.update(**values)`, expected to change `rows` rows if given."""
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(values)
+        sql, params = query.get_compiler(self.using).as_sql()
+        self._statements.append((sql, params, rows))
+
+    def save(self, obj: Model, *, update_fields: list[str]) -> None:
+        """`obj.save(update_fields=...)` of a row that exists: the values as `save()` would write
+        them (an `auto_now` field named moves on, on `obj` too)."""
+        meta = obj._meta
+        values = {}
+        for name in update_fields:
+            field = meta.get_field(name)
+            values[field.attname] = field.pre_save(obj, add=False)
+        self.update(type(obj)._base_manager.filter(pk=obj.pk), rows=1, **values)
+
+    def insert(self, obj: Model) -> None:
+        """`obj` inserted as `obj.save()` would (defaults and auto_now_add included), without
+        reading back its primary key: `obj.pk` stays unset unless it was given."""
+        meta = obj._meta
+        fields = [f for f in meta.local_concrete_fields if not f.generated]
+        if obj.pk is None:
+            fields = [f for f in fields if f is not meta.auto_field]
+        query = InsertQuery(type(obj))
+        query.insert_values(fields, [obj])
+        for sql, params in query.get_compiler(self.using).as_sql():
+            self._statements.append((sql, params, 1))
+
+    def execute(self, sql: str, params: tuple | list, *, rows: int | None = None) -> None:
+        """A statement of our own, with its parameters."""
+        self._statements.append((sql, params, rows))
+
+    def send(self) -> None:
+        """Run the collected writes in the order added, and check their row counts."""
+        statements, self._statements = self._statements, []
+        if not statements:
+            return
+        connection = connections[self.using]
+        with contextlib.ExitStack() as cursors:
+            shared = cursors.enter_context(connection.cursor())  # for writes of any row count
+            opened = []
+            with pipelined(self.using):
+                for sql, params, rows in statements:
+                    cursor = shared if rows is None else cursors.enter_context(connection.cursor())
+                    cursor.execute(sql, params)
+                    if rows is not None:
+                        opened.append((cursor, sql, rows))
+            # Row counts are known once the pipeline has synced.
+            for cursor, sql, rows in opened:
+                if cursor.rowcount != rows:
+                    raise DatabaseError(f"{cursor.rowcount} rows written, {rows} expected: {sql[:200]}")

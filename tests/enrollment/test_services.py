@@ -866,3 +866,16 @@ def test_history_keeps_every_event_in_order(regions):
     ]
     dates = [e.effective_date for e in events]
     assert dates == sorted(dates)
+
+
+def test_a_change_moves_updated_at_of_the_rows_it_writes(regions, actor):
+    worker = WorkerFactory()
+    before = ApparatusWorker.objects.values_list("updated_at", "enrollment__updated_at").get(pk=worker.pk)
+
+    written = submit(worker, actor)
+
+    after = ApparatusWorker.objects.values_list("updated_at", "enrollment__updated_at").get(pk=worker.pk)
+    assert after[0] > before[0] and after[1] > before[1]
+    assert written.updated_at == after[0] and written.enrollment.updated_at == after[1]
+    services.worker_update(actor=actor, worker_id=worker.pk, changes={"phone": "0812999"}, expected_version=None)
+    assert ApparatusWorker.objects.values_list("updated_at", flat=True).get(pk=worker.pk) > after[0]

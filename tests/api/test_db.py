@@ -1,0 +1,64 @@
+"""ucj_project.db: writes collected and sent together keep the ORM's values, run in order,
+and are all or nothing within a transaction."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, IntegrityError, transaction
+
+from access.models import RateCount
+from ucj_project.db import WriteBatch
+
+pytestmark = pytest.mark.django_db
+
+
+def test_writes_run_in_the_order_added():
+    writes = WriteBatch()
+    writes.insert(RateCount(key="a", window_no=1, hits=1, expires=100))
+    writes.update(RateCount.objects.filter(key="a"), rows=1, hits=7)
+    writes.insert(RateCount(key="b", window_no=1, hits=2, expires=100))
+    writes.update(RateCount.objects.filter(hits__gt=1), rows=2, window_no=9)
+    assert len(writes) == 4
+
+    writes.send()
+
+    assert sorted(RateCount.objects.values_list("key", "hits", "window_no")) == [("a", 7, 9), ("b", 2, 9)]
+    assert len(writes) == 0  # sent once: a second send writes nothing again
+    writes.send()
+    assert RateCount.objects.count() == 2
+
+
+def test_an_unexpected_row_count_undoes_every_write_of_the_transaction():
+    writes = WriteBatch()
+    writes.insert(RateCount(key="a", window_no=1, hits=1, expires=100))
+    writes.update(RateCount.objects.filter(key="missing"), rows=1, hits=3)
+    writes.insert(RateCount(key="b", window_no=1, hits=1, expires=100))
+
+    with pytest.raises(DatabaseError, match="0 rows written, 1 expected"), transaction.atomic():
+        writes.send()
+
+    assert not RateCount.objects.exists()
+
+
+def test_a_refused_write_is_djangos_error_and_nothing_is_written():
+    RateCount.objects.create(key="a", window_no=1, hits=1, expires=100)
+    writes = WriteBatch()
+    writes.update(RateCount.objects.filter(key="a"), rows=1, hits=5)
+    writes.insert(RateCount(key="a", window_no=2, hits=1, expires=100))  # the primary key is taken
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        writes.send()
+
+    assert list(RateCount.objects.values_list("key", "hits")) == [("a", 1)]
+    # The connection is usable afterwards.
+    assert RateCount.objects.count() == 1
+
+
+def test_save_writes_the_named_fields_as_save_would():
+    row = RateCount.objects.create(key="a", window_no=1, hits=1, expires=100)
+    row.hits, row.expires = 4, 500
+    writes = WriteBatch()
+    writes.save(row, update_fields=["hits"])
+    writes.send()
+
+    assert RateCount.objects.values_list("hits", "expires").get() == (4, 100)
