@@ -7,4 +7,4 @@ class AccessConfig(AppConfig):
     verbose_name = _("Access and audit")
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401 - registers the OpenAPI description of our token scheme
+        from . import schema  # noqa: F401 - registers the OpenAPI description of our authentication classes

@@ -19,6 +19,9 @@ from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
+from ucj_project.api.throttling import AnonymousRateLimit, Counted, TokenRateThrottle, count_statement
+from ucj_project.db import pipelined
+
 from .models import AccessProfile
 
 # The permission that unmasks NIK, birth date and phone (see `can_see_personal_data`).
@@ -113,15 +116,21 @@ def _instance(model, alias: str, values: tuple):
     return model.from_db(alias, [f.attname for f in model._meta.concrete_fields], values)
 
 
-def tokens_with_key(token_key: str) -> list:
+def tokens_with_key(token_key: str, *, along: tuple[str, list] | None = None) -> tuple[list, tuple | None]:
     """The tokens whose key is `token_key`, each with `.user` (and its `access_profile`, or the
-    knowledge that it has none) loaded, and `user._ucj_personal_data` set."""
+    knowledge that it has none) loaded, and `user._ucj_personal_data` set.
+
+    The statement `along` (SQL and parameters) is sent with the lookup, in the same round trip
+    on PostgreSQL (see ucj_project.db); the row it returns comes back with the tokens."""
     alias = router.db_for_read(AccessProfile)
     connection = connections[alias]
     statement, converters, (token_model, user_model) = _token_plan(alias)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, connection.cursor() as other, pipelined(alias):
         cursor.execute(statement, [PERSONAL_DATA_PERMISSION[1], PERSONAL_DATA_PERMISSION[0], token_key])
+        if along is not None:
+            other.execute(*along)
         rows = cursor.fetchall()
+        returned = other.fetchone() if along is not None else None
     if converters:
         rows = [(*_converted(row[:-1], converters, connection), row[-1]) for row in rows]
     n_token = len(token_model._meta.concrete_fields)
@@ -140,18 +149,34 @@ def tokens_with_key(token_key: str) -> list:
         token_model._meta.get_field("user").set_cached_value(token, user)
         user._ucj_personal_data = bool(row[-1])
         tokens.append(token)
-    return tokens
+    return tokens, returned
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
     """Knox's check in one statement, without its per-request sweep of the user's other tokens
     (one more query on every request); expired tokens are still refused and deleted when
-    presented, and the sweep happens at login (`access.api.views.LoginView`)."""
+    presented, and the sweep happens at login (`access.api.views.LoginView`).
+
+    The request is counted for the token's rate limit in the same round trip as the lookup
+    (`auth_token.rate_counted`, read by `TokenRateThrottle`). A request whose token is refused
+    is counted by address, as anonymous requests are: guessing tokens uses up that rate.
+    """
+
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            AnonymousRateLimit().authenticate(request)  # 429 instead, beyond the anonymous rate
+            raise
 
     def authenticate_credentials(self, token: bytes):
         message = _("Invalid token.")
         token = token.decode("utf-8")
-        for auth_token in tokens_with_key(token[: CONSTANTS.TOKEN_KEY_LENGTH]):
+        token_key = token[: CONSTANTS.TOKEN_KEY_LENGTH]
+        throttle = TokenRateThrottle()
+        counting = None if throttle.rate is None else count_statement(throttle.token_key(token_key), *throttle.window())
+        tokens, counted = tokens_with_key(token_key, along=counting)
+        for auth_token in tokens:
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():
                 auth_token.delete()
                 continue
@@ -162,5 +187,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
             if compare_digest(digest, auth_token.digest):
                 if knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
+                if counted is not None:
+                    auth_token.rate_counted = Counted(hits=counted[0], now=throttle.now)
                 return self.validate_user(auth_token)
         raise exceptions.AuthenticationFailed(message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import time
 
 import pytest
 from django.conf import settings as django_settings
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from knox.crypto import hash_token
 from knox.models import AuthToken
+from knox.settings import CONSTANTS
 from rest_framework.throttling import SimpleRateThrottle
 
 from access.models import RateCount
@@ -477,15 +479,6 @@ def test_anonymous_requests_beyond_rate_get_429_with_retry_after(api_client, wor
     assert limited.json()["errors"][0]["code"] == "throttled"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DRF APIView.initial() checks permissions before throttles: an anonymous request to a "
-        "protected endpoint answers 401 before AnonymousRateThrottle counts it, and a bad token "
-        "fails in authentication even earlier, so 401s (and token guessing) are never rate-limited; "
-        "only public endpoints are. Needs a throttle check ahead of authentication/permissions."
-    ),
-)
 @pytest.mark.parametrize("header", [None, "Token not-a-real-token"])
 def test_anonymous_limit_counts_unauthorized_requests_too(api_client, world, rates, header):
     rates(anon="2/min")
@@ -545,6 +538,35 @@ def test_each_caller_has_one_count_row(officer, rates):
     assert counts == [3]
 
 
+def test_a_bad_token_is_counted_by_address_and_not_held_against_good_tokens(api_client, officer, rates):
+    rates(anon="2/min", token="2/min")
+    bad = {"HTTP_AUTHORIZATION": "Token " + "x" * 64}
+    refused = [api_client.get(reverse("auth-me"), **bad).status_code for _ in range(2)]
+    good = token_client(officer[1])
+
+    assert refused == [401, 401]
+    assert api_client.get(reverse("auth-me"), **bad).status_code == 429
+    assert [good.get(reverse("auth-me")).status_code for _ in range(2)] == [200, 200]
+    assert good.get(reverse("auth-me")).status_code == 429
+
+
+@pytest.mark.requires_postgres
+def test_counts_of_windows_long_gone_are_deleted_by_later_requests(officer, rates):
+    rates(token="100/min")
+    now = int(time.time())
+    RateCount.objects.create(key="throttle_anon_10.0.0.1", window_no=1, hits=5, expires=now - 2 * 3600)
+    RateCount.objects.create(key="throttle_anon_10.0.0.2", window_no=1, hits=5, expires=now - 60)
+
+    assert token_client(officer[1]).get(reverse("auth-me")).status_code == 200
+    assert (
+        set(RateCount.objects.values_list("key", flat=True))
+        == {
+            "throttle_anon_10.0.0.2",  # within the last hour: kept
+            f"throttle_token_t{officer[1][: CONSTANTS.TOKEN_KEY_LENGTH]}",
+        }
+    )
+
+
 def test_login_attempts_beyond_rate_get_429(api_client, officer, rates):
     rates(login="2/min")
     statuses = [login(api_client, f"user{n}", "wrong").status_code for n in range(2)]
@@ -562,8 +584,11 @@ def test_default_rates_are_configured():
     assert set(configured) >= {"token", "anon", "login"}
     assert django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == [
         "ucj_project.api.throttling.TokenRateThrottle",
-        "ucj_project.api.throttling.AnonymousRateThrottle",
     ]
+    # The anonymous limit is checked with authentication, after every real method failed.
+    assert django_settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"][-1] == (
+        "ucj_project.api.throttling.AnonymousRateLimit"
+    )
     assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
 
 

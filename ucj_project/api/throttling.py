@@ -6,42 +6,79 @@ enforces the same limit, and each request costs one atomic `INSERT ... ON CONFLI
 and store as DRF's default (cache-based, sliding-window) throttles do. A fixed window lets a
 caller spend up to twice the rate across a window boundary; that is the price of one
 statement per request. DRF answers 429 with Retry-After.
+
+Where a request is counted:
+- With an API token, its count travels with the token's lookup, in the same round trip
+  (`access.authentication.TokenAuthentication`), and `TokenRateThrottle` reads it.
+- Without one (or with one that fails), the caller's address is counted by the last
+  authentication class, `AnonymousRateLimit`, before any permission is checked: requests
+  refused with 401, token guessing included, use up the anonymous rate too. DRF itself would
+  check throttles only after authentication and permissions.
+- A session user (the browsable API) is counted by `TokenRateThrottle`, per user.
 """
 
 from __future__ import annotations
 
-import random
+from dataclasses import dataclass
 
 from django.db import connection
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import Throttled
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
 from access.models import RateCount
 
-# One request in this many also deletes the counts of windows long gone.
-CLEANUP_ONE_IN = 512
+# Counts of windows that ended this long ago are deleted along the way.
 CLEANUP_GRACE_SECONDS = 3600
+
+
+def count_statement(key: str, window: int, expires: int) -> tuple[str, list]:
+    """The statement that counts one request of `key` in `window` and returns the window's
+    count so far. On PostgreSQL it also deletes the counts of other keys whose windows ended
+    over an hour ago, so the table holds only recent callers. SQLite cannot delete in the same
+    statement, and a development server has few callers: it keeps them.
+    """
+    table = connection.ops.quote_name(RateCount._meta.db_table)
+    upsert = (
+        f"INSERT INTO {table} (key, window_no, hits, expires) VALUES (%s, %s, 1, %s) "
+        "ON CONFLICT (key) DO UPDATE SET "
+        f"hits = CASE WHEN {table}.window_no = excluded.window_no THEN {table}.hits + 1 ELSE 1 END, "
+        "window_no = excluded.window_no, expires = excluded.expires "
+        "RETURNING hits"
+    )
+    if connection.vendor != "postgresql":
+        return upsert, [key, window, expires]
+    # The key counted now is left alone: one statement must not both delete and update a row.
+    return (
+        f"WITH expired AS (DELETE FROM {table} WHERE expires < %s AND key <> %s) {upsert}",
+        [expires - CLEANUP_GRACE_SECONDS, key, key, window, expires],
+    )
 
 
 def _hit(key: str, window: int, expires: int) -> int:
     """Count one request of `key` in `window`; returns the window's count so far."""
-    table = connection.ops.quote_name(RateCount._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (key, window_no, hits, expires) VALUES (%s, %s, 1, %s) "
-            "ON CONFLICT (key) DO UPDATE SET "
-            f"hits = CASE WHEN {table}.window_no = excluded.window_no THEN {table}.hits + 1 ELSE 1 END, "
-            "window_no = excluded.window_no, expires = excluded.expires "
-            "RETURNING hits",
-            [key, window, expires],
-        )
-        hits = cursor.fetchone()[0]
-        if random.randrange(CLEANUP_ONE_IN) == 0:  # noqa: S311 - not security: spreads the cleanup
-            cursor.execute(f"DELETE FROM {table} WHERE expires < %s", [expires - CLEANUP_GRACE_SECONDS])
-    return hits
+        cursor.execute(*count_statement(key, window, expires))
+        return cursor.fetchone()[0]
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A request already counted (with the token's lookup): the count and when it was made."""
+
+    hits: int
+    now: float
 
 
 class WindowCountThrottle(SimpleRateThrottle):
     """DRF's rate parsing and keys, with database window counts instead of cached histories."""
+
+    def window(self) -> tuple[int, int]:
+        """The current window's number and the second it ends (also kept for `wait`)."""
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_end = (window + 1) * self.duration
+        return window, int(self.window_end)
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
@@ -49,12 +86,10 @@ class WindowCountThrottle(SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        self.now = self.timer()
-        window = int(self.now // self.duration)
-        self.window_end = (window + 1) * self.duration
-        if _hit(self.key, window, int(self.window_end)) > self.num_requests:
-            return self.throttle_failure()
-        return True
+        return self.allow_count(_hit(self.key, *self.window()))
+
+    def allow_count(self, hits: int) -> bool:
+        return self.throttle_failure() if hits > self.num_requests else True
 
     def wait(self) -> float:
         return max(1.0, self.window_end - self.now)
@@ -65,18 +100,44 @@ class TokenRateThrottle(WindowCountThrottle):
 
     scope = "token"
 
+    def token_key(self, token_key: str) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": f"t{token_key}"}
+
+    def allow_request(self, request, view) -> bool:
+        counted = getattr(request.auth, "rate_counted", None)
+        if counted is None or self.rate is None:
+            return super().allow_request(request, view)
+        self.now = counted.now
+        self.window_end = (int(counted.now // self.duration) + 1) * self.duration
+        return self.allow_count(counted.hits)
+
     def get_cache_key(self, request, view):
         if not request.user or not request.user.is_authenticated:
             return None
         token_key = getattr(request.auth, "token_key", None)
-        ident = f"t{token_key}" if token_key else f"u{request.user.pk}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        if token_key:
+            return self.token_key(token_key)
+        return self.cache_format % {"scope": self.scope, "ident": f"u{request.user.pk}"}
 
 
 class AnonymousRateThrottle(WindowCountThrottle):
     scope = "anon"
 
     get_cache_key = AnonRateThrottle.get_cache_key
+
+
+class AnonymousRateLimit(BaseAuthentication):
+    """The last authentication class: authenticates no one, but counts a caller that none of
+    the others recognised, by address, and refuses it with 429 beyond the anonymous rate. As an
+    authentication class it runs before the permissions, so refused requests count too."""
+
+    def authenticate(self, request) -> None:
+        """Nobody (the request goes on as anonymous), or 429 beyond the rate."""
+        throttle = AnonymousRateThrottle()
+        if throttle.rate is not None:
+            key = throttle.cache_format % {"scope": throttle.scope, "ident": throttle.get_ident(request)}
+            if not throttle.allow_count(_hit(key, *throttle.window())):
+                raise Throttled(throttle.wait())
 
 
 class LoginRateThrottle(AnonymousRateThrottle):

@@ -134,12 +134,13 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "access.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # Last: counts callers none of the above recognised, before permissions refuse them.
+        "ucj_project.api.throttling.AnonymousRateLimit",
     ],
     # Deny by default: every view declares what it needs (ucj_project.api.permissions).
     "DEFAULT_PERMISSION_CLASSES": ["ucj_project.api.permissions.DenyAll"],
     "DEFAULT_THROTTLE_CLASSES": [
         "ucj_project.api.throttling.TokenRateThrottle",
-        "ucj_project.api.throttling.AnonymousRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("UCJ_RATE_TOKEN", default="600/min"),
