@@ -14,14 +14,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, OuterRef, Subquery
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coverage.caching import data_version_bump
 from coverage.services import CounterKey, CounterState, counters_move
-from ucj_project.db import WriteBatch, read_together
+from ucj_project.db import PreparedRead, WriteBatch
 from ucj_project.errors import ConflictError, FieldError, ServiceError, StaleVersionError
 from villages.models import Village
 
@@ -105,19 +106,14 @@ def _check_version(worker: ApparatusWorker, expected_version: int | None) -> Non
         )
 
 
-def _lock_worker(worker_id: int) -> ApparatusWorker:
-    """The worker, locked, with its enrollment as committed by whoever held the lock before.
-
-    The enrollment comes with the date of the worker's last recorded change (`last_change`) and
-    the start of its open period (`open_from`), which `_effective` and `_period_append` need.
-    """
+def _lock_reads(worker_id: int) -> list:
     # The enrollment is read after the lock, in its own statement. Joined into the locking query,
     # a writer that waited for the lock got the worker's new row but the enrollment's old one
     # (PostgreSQL re-reads only the locked rows), so two transitions could both pass the state
     # check; the two dates would likewise come from before the wait. Both statements (and the
     # transaction's BEGIN) still go to PostgreSQL in one round trip: the server starts the
     # second once the first holds the lock.
-    workers, enrollments = read_together(
+    return [
         ApparatusWorker.objects.select_for_update().filter(pk=worker_id),
         Enrollment.objects.annotate(
             last_change=Subquery(
@@ -129,7 +125,21 @@ def _lock_worker(worker_id: int) -> ApparatusWorker:
                 WorkerPeriod.objects.filter(worker_id=OuterRef("pk"), valid_to__isnull=True).values("valid_from")[:1]
             ),
         ).filter(pk=worker_id),
-    )
+    ]
+
+
+_LOCK = PreparedRead(_lock_reads)  # compiled once: compiling cost more than the round trip
+
+
+def _lock_worker(worker_id: int) -> ApparatusWorker:
+    """The worker, locked, with its enrollment as committed by whoever held the lock before.
+
+    The enrollment comes with the date of the worker's last recorded change (`last_change`) and
+    the start of its open period (`open_from`), which `_effective` and `_period_append` need.
+    """
+    if connection.get_autocommit():  # the prepared statement skips the ORM's own check
+        raise TransactionManagementError("A worker can only be locked inside a transaction.")
+    workers, enrollments = _LOCK.read(worker_id)
     if not workers:
         raise ApparatusWorker.DoesNotExist(f"No worker {worker_id}.")
     if not enrollments:

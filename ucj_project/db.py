@@ -9,6 +9,8 @@ not what they see: a statement sent after a locking one runs once the lock is he
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 from django.db import DatabaseError, connections
 from django.db.models import Model, QuerySet
@@ -37,16 +39,59 @@ def read_together(*querysets: QuerySet) -> list[list[Model]]:
 
     For plain querysets of one model: no select_related, deferred fields or values()."""
     using = querysets[0].db
+    compiled = []
+    for queryset in querysets:
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        compiled.append((queryset, compiler, sql, params))
+    return _read(using, compiled)
+
+
+class PreparedRead:
+    """`read_together` of querysets that differ only in the value of one parameter (a worker's
+    id, say), compiled once per database instead of on every read.
+
+    Compiling a queryset with annotations and subqueries can cost more than running it (about
+    2 ms for the two statements that lock a worker, several round trips' worth). `build(value)`
+    returns the querysets for a value; they are compiled once with a stand-in value, which must
+    be their only parameter, and each read puts the value in its place.
+    """
+
+    STAND_IN = -73_190_427
+
+    def __init__(self, build: Callable[[Any], list[QuerySet]]) -> None:
+        self.build = build
+
+    def _plan(self, using: str) -> list[tuple[QuerySet, Any, str, int]]:
+        # Kept on the connection object, which is the thread's own: compilers are not shared.
+        plans = connections[using].__dict__.setdefault("ucj_prepared", {})
+        plan = plans.get(self)
+        if plan is None:
+            plan = []
+            for queryset in self.build(self.STAND_IN):
+                compiler = queryset.query.get_compiler(using=using)
+                sql, params = compiler.as_sql()
+                # The stand-in arrives as the field's type has it (a string for a text field).
+                if not params or any(str(param) != str(self.STAND_IN) for param in params):
+                    raise ValueError(f"A prepared read's only parameter must be its value, not {params!r}: {sql}")
+                plan.append((queryset, compiler, sql, len(params)))
+            plans[self] = plan
+        return plan
+
+    def read(self, value: Any, using: str = "default") -> list[list[Model]]:
+        compiled = [(queryset, compiler, sql, [value] * n) for queryset, compiler, sql, n in self._plan(using)]
+        return _read(using, compiled)
+
+
+def _read(using: str, compiled: list[tuple[QuerySet, Any, str, Any]]) -> list[list[Model]]:
     connection = connections[using]
-    compilers = [queryset.query.get_compiler(using=using) for queryset in querysets]
-    statements = [compiler.as_sql() for compiler in compilers]
     with pipelined(using), contextlib.ExitStack() as cursors:
-        opened = [cursors.enter_context(connection.cursor()) for _ in statements]
-        for cursor, (sql, params) in zip(opened, statements, strict=True):
+        opened = [cursors.enter_context(connection.cursor()) for _ in compiled]
+        for cursor, (_queryset, _compiler, sql, params) in zip(opened, compiled, strict=True):
             cursor.execute(sql, params)
         results = [cursor.fetchall() for cursor in opened]
     found = []
-    for queryset, compiler, rows in zip(querysets, compilers, results, strict=True):
+    for (queryset, compiler, _sql, _params), rows in zip(compiled, results, strict=True):
         model = queryset.model
         fields = [field.attname for field in model._meta.concrete_fields]
         annotations = list(queryset.query.annotation_select)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F
 
 from access.models import RateCount
-from ucj_project.db import WriteBatch
+from ucj_project.db import PreparedRead, WriteBatch
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +63,34 @@ def test_save_writes_the_named_fields_as_save_would():
     writes.send()
 
     assert RateCount.objects.values_list("hits", "expires").get() == (4, 100)
+
+
+def test_a_prepared_read_is_compiled_once_and_read_with_each_value(django_assert_num_queries):
+    RateCount.objects.bulk_create(
+        [RateCount(key=k, window_no=n, hits=n, expires=100) for n, k in enumerate(["a", "b", "c"], start=1)]
+    )
+    built = []
+
+    def build(key):
+        built.append(key)
+        return [
+            RateCount.objects.filter(key=key).annotate(total=F("hits") + F("window_no")),
+            RateCount.objects.filter(key__gt=key).order_by("key"),
+        ]
+
+    prepared = PreparedRead(build)
+    with django_assert_num_queries(2):
+        (a,), after_a = prepared.read("a")
+    (c,), after_c = prepared.read("c")
+
+    assert (a.key, a.hits, a.total) == ("a", 1, 2)
+    assert [row.key for row in after_a] == ["b", "c"]
+    assert (c.key, c.total, after_c) == ("c", 6, [])
+    assert built == [PreparedRead.STAND_IN]  # compiled once
+
+
+def test_a_prepared_read_refuses_querysets_with_other_parameters():
+    prepared = PreparedRead(lambda key: [RateCount.objects.filter(key=key, hits__gt=3)])
+
+    with pytest.raises(ValueError, match="only parameter"):
+        prepared.read("a")

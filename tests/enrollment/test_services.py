@@ -875,7 +875,19 @@ def test_a_change_moves_updated_at_of_the_rows_it_writes(regions, actor):
     written = submit(worker, actor)
 
     after = ApparatusWorker.objects.values_list("updated_at", "enrollment__updated_at").get(pk=worker.pk)
-    assert after[0] > before[0] and after[1] > before[1]
-    assert written.updated_at == after[0] and written.enrollment.updated_at == after[1]
+    assert after[0] > before[0]
+    assert after[1] > before[1]
+    assert written.updated_at == after[0]
+    assert written.enrollment.updated_at == after[1]
     services.worker_update(actor=actor, worker_id=worker.pk, changes={"phone": "0812999"}, expected_version=None)
     assert ApparatusWorker.objects.values_list("updated_at", flat=True).get(pk=worker.pk) > after[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_is_locked_only_inside_a_transaction(regions):
+    worker = WorkerFactory()
+
+    with pytest.raises(transaction.TransactionManagementError):
+        services._lock_worker(worker.pk)
+    with transaction.atomic():
+        assert services._lock_worker(worker.pk).enrollment.status == EnrollmentStatus.NOT_REGISTERED
