@@ -5,6 +5,7 @@ data: everything a request needs to know about its caller."""
 from __future__ import annotations
 
 import binascii
+import contextlib
 from hmac import compare_digest
 
 from django.contrib.auth import get_user_model
@@ -18,7 +19,9 @@ from knox.crypto import hash_token
 from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
+from rest_framework.permissions import SAFE_METHODS
 
+from coverage.caching import version_statement
 from ucj_project.api.throttling import AnonymousRateLimit, Counted, TokenRateThrottle, count_statement
 from ucj_project.db import pipelined
 
@@ -116,21 +119,24 @@ def _instance(model, alias: str, values: tuple):
     return model.from_db(alias, [f.attname for f in model._meta.concrete_fields], values)
 
 
-def tokens_with_key(token_key: str, *, along: tuple[str, list] | None = None) -> tuple[list, tuple | None]:
+def tokens_with_key(token_key: str, *, along: list[tuple[str, list]] = ()) -> tuple[list, list]:
     """The tokens whose key is `token_key`, each with `.user` (and its `access_profile`, or the
     knowledge that it has none) loaded, and `user._ucj_personal_data` set.
 
-    The statement `along` (SQL and parameters) is sent with the lookup, in the same round trip
-    on PostgreSQL (see ucj_project.db); the row it returns comes back with the tokens."""
+    The statements `along` (SQL and parameters, each returning one row) are sent with the
+    lookup, in the same round trip on PostgreSQL (see ucj_project.db); their rows come back
+    with the tokens."""
     alias = router.db_for_read(AccessProfile)
     connection = connections[alias]
     statement, converters, (token_model, user_model) = _token_plan(alias)
-    with connection.cursor() as cursor, connection.cursor() as other, pipelined(alias):
+    with contextlib.ExitStack() as cursors, pipelined(alias):
+        cursor = cursors.enter_context(connection.cursor())
+        others = [cursors.enter_context(connection.cursor()) for _ in along]
         cursor.execute(statement, [PERSONAL_DATA_PERMISSION[1], PERSONAL_DATA_PERMISSION[0], token_key])
-        if along is not None:
-            other.execute(*along)
+        for other, (sql, params) in zip(others, along, strict=True):
+            other.execute(sql, params)
         rows = cursor.fetchall()
-        returned = other.fetchone() if along is not None else None
+        returned = [other.fetchone() for other in others]
     if converters:
         rows = [(*_converted(row[:-1], converters, connection), row[-1]) for row in rows]
     n_token = len(token_model._meta.concrete_fields)
@@ -163,6 +169,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
     """
 
     def authenticate(self, request):
+        self.request_method = request.method
         try:
             return super().authenticate(request)
         except exceptions.AuthenticationFailed:
@@ -174,8 +181,13 @@ class TokenAuthentication(KnoxTokenAuthentication):
         token = token.decode("utf-8")
         token_key = token[: CONSTANTS.TOKEN_KEY_LENGTH]
         throttle = TokenRateThrottle()
-        counting = None if throttle.rate is None else count_statement(throttle.token_key(token_key), *throttle.window())
-        tokens, counted = tokens_with_key(token_key, along=counting)
+        along = {}
+        if throttle.rate is not None:
+            along["counted"] = count_statement(throttle.token_key(token_key), *throttle.window())
+        if self.request_method in SAFE_METHODS:  # coverage answers start with the data version
+            along["data_version"] = version_statement()
+        tokens, returned = tokens_with_key(token_key, along=list(along.values()))
+        read = dict(zip(along, returned, strict=True))
         for auth_token in tokens:
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():
                 auth_token.delete()
@@ -187,7 +199,9 @@ class TokenAuthentication(KnoxTokenAuthentication):
             if compare_digest(digest, auth_token.digest):
                 if knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
-                if counted is not None:
-                    auth_token.rate_counted = Counted(hits=counted[0], now=throttle.now)
+                if "counted" in read:
+                    auth_token.rate_counted = Counted(hits=read["counted"][0], now=throttle.now)
+                if read.get("data_version"):
+                    auth_token.data_version = read["data_version"][0]
                 return self.validate_user(auth_token)
         raise exceptions.AuthenticationFailed(message)

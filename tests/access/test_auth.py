@@ -200,8 +200,27 @@ def test_a_token_request_checks_the_caller_in_one_statement(shared, world):
     token_reads = [q["sql"] for q in queries if "knox_authtoken" in q["sql"]]
     assert response.status_code == 304
     assert len(token_reads) == 1
-    # The token, the rate-limit count and the data version: nothing else before the 304.
+    # The token, the rate-limit count and the data version (read along with the token): nothing
+    # else before the 304.
     assert len(queries) == 3
+
+
+@pytest.mark.parametrize(("method", "reads_version"), [("get", True), ("head", True), ("post", False)])
+def test_a_safe_token_request_reads_the_data_version_with_the_token(shared, world, method, reads_version):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from access.authentication import TokenAuthentication
+    from coverage.caching import data_version
+
+    _admin, token = shared.users[ADMIN]
+    raw = getattr(APIRequestFactory(), method)("/api/v1/coverage/", HTTP_AUTHORIZATION=f"Token {token}")
+
+    user, auth = TokenAuthentication().authenticate(Request(raw))
+
+    assert user.is_authenticated
+    assert getattr(auth, "data_version", None) == (data_version() if reads_version else None)
+    assert auth.rate_counted.hits == 1
 
 
 def test_personal_data_right_through_a_group_reaches_a_token_caller(shared, world):

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from access.models import AccessProfile
@@ -69,6 +70,24 @@ def test_a_transition_changes_the_etag_and_the_figures(admin_client, workers, se
     assert after.status_code == 200
     assert by_code(after)["15"] == (1, 1)
     assert after["ETag"] != before["ETag"]
+
+
+def test_a_token_request_reads_the_data_version_with_its_token(admin_user, workers, set_today):
+    """The version read along with the token (access.authentication) still moves with writes."""
+    set_today(D(2024, 6, 1))
+    worker = workers.register("15.01.01.2001")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(admin_user)[1]}")
+    before = get(client, **PROVINCES)
+
+    again = get(client, etag=before["ETag"], **PROVINCES)
+    workers.activate(worker, D(2024, 6, 1))
+    after = get(client, etag=before["ETag"], **PROVINCES)
+
+    assert again.status_code == 304
+    assert after.status_code == 200
+    assert by_code(before)["15"] == (1, 0)
+    assert by_code(after)["15"] == (1, 1)
 
 
 def test_every_kind_of_coverage_write_retires_cached_answers(admin_client, workers, set_today):
