@@ -73,9 +73,10 @@ class Counted:
 class WindowCountThrottle(SimpleRateThrottle):
     """DRF's rate parsing and keys, with database window counts instead of cached histories."""
 
-    def window(self) -> tuple[int, int]:
-        """The current window's number and the second it ends (also kept for `wait`)."""
-        self.now = self.timer()
+    def window(self, now: float | None = None) -> tuple[int, int]:
+        """The window's number at `now` (the current time if not given) and the second it ends
+        (both kept for `wait`)."""
+        self.now = self.timer() if now is None else now
         window = int(self.now // self.duration)
         self.window_end = (window + 1) * self.duration
         return window, int(self.window_end)
@@ -107,8 +108,7 @@ class TokenRateThrottle(WindowCountThrottle):
         counted = getattr(request.auth, "rate_counted", None)
         if counted is None or self.rate is None:
             return super().allow_request(request, view)
-        self.now = counted.now
-        self.window_end = (int(counted.now // self.duration) + 1) * self.duration
+        self.window(counted.now)
         return self.allow_count(counted.hits)
 
     def get_cache_key(self, request, view):
