@@ -26,9 +26,7 @@ from ucj_project.api.throttling import AnonymousRateLimit, Counted, TokenRateThr
 from ucj_project.db import pipelined
 
 from .models import AccessProfile
-
-# The permission that unmasks NIK, birth date and phone (see `can_see_personal_data`).
-PERSONAL_DATA_PERMISSION = ("enrollment", "view_personal_data")
+from .personal_data import PERSONAL_DATA_PERMISSION, role_sees_personal_data
 
 # Per database alias: the statement and each column's converters, made once per process from
 # the models' metadata.
@@ -153,7 +151,8 @@ def tokens_with_key(token_key: str, *, along: list[tuple[str, list]] = ()) -> tu
             AccessProfile._meta.get_field("user").set_cached_value(profile, user)
         profile_cache.set_cached_value(user, profile)  # None: "no profile", without a query
         token_model._meta.get_field("user").set_cached_value(token, user)
-        user._ucj_personal_data = bool(row[-1])
+        # As `access.personal_data.may_see_personal_data` decides it, without its query.
+        user._ucj_personal_data = bool(row[-1]) or role_sees_personal_data(profile.role if profile else None)
         tokens.append(token)
     return tokens, returned
 

@@ -26,6 +26,7 @@ class Capability(models.TextChoices):
 class AccessKind(models.TextChoices):
     PERSONAL_DATA = "personal_data", _("Personal data shown")
     EXPORT = "export", _("Export")
+    NIK_LOOKUP = "nik_lookup", _("Exact-NIK lookup without the personal-data right")
 
 
 _OFFICER_READ = {Capability.READ_WORKERS, Capability.EXPORT, Capability.READ_COVERAGE}

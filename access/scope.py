@@ -68,6 +68,8 @@ class Scope:
 
 
 NOTHING = Scope()
+# The system itself (commands run by an operator, scheduled jobs): every region, every capability.
+EVERYTHING = Scope(role=Role.ADMIN, everything=True, capabilities=ROLE_CAPABILITIES[Role.ADMIN])
 
 
 def _regions(province_ids: set[int], regency_ids: set[int]) -> dict:
@@ -118,4 +120,4 @@ def _compute(user) -> Scope:
     return Scope(role=role, capabilities=frozenset(capabilities), **_regions(province_ids, regency_ids))
 
 
-__all__ = ["Capability", "NOTHING", "Scope", "scope_for"]
+__all__ = ["Capability", "EVERYTHING", "NOTHING", "Scope", "scope_for"]

@@ -7,28 +7,66 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
+from ucj_project.api.throttling import NikLookupRate
 from ucj_project.errors import ConflictError, ServiceError
 from villages.models import Province, Regency
 
 from .choices import AccessKind, Role
 from .models import AccessLog, AccessProfile
+from .personal_data import may_see_personal_data
 
-MAX_LOGGED_IDS = 1000
 CLIENT_PREFIX = "client:"
 
 
+class NikLookupsThrottled(ServiceError):
+    """More exact-NIK lookups than `UCJ_RATE_NIK_LOOKUP` allows a caller without the
+    personal-data right (HTTP 429, with Retry-After)."""
+
+    status_code = 429
+    default_code = "nik_lookups_throttled"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
 def access_log_write(*, request: HttpRequest, kind: str, worker_ids: list[int], rows: int | None = None) -> AccessLog:
-    """Record that `request.user` was shown full personal data of `worker_ids` or exported a list."""
+    """Record that `request.user` was shown full personal data of `worker_ids`, exported them
+    (every id, so the log tells whose data left) or looked NIKs up."""
     return AccessLog.objects.create(
         user=request.user,
         kind=kind,
         path=request.path[:300],
         query=request.META.get("QUERY_STRING", "")[:1000],
-        worker_ids=worker_ids[:MAX_LOGGED_IDS],
+        worker_ids=list(worker_ids),
         rows=len(worker_ids) if rows is None else rows,
     )
+
+
+def nik_lookups_record(*, request: HttpRequest, lookups: int, field: str = "nik") -> None:
+    """Count and log `lookups` exact-NIK lookups of a caller without the personal-data right.
+
+    Whether a NIK is registered (a search, a registration's "NIK already serving" answer, an
+    import row matched or not) tells such a caller something it was not shown, so each NIK looked
+    up counts against `UCJ_RATE_NIK_LOOKUP` and is written to the access log. Beyond the rate
+    nothing is looked up: `NikLookupsThrottled` (429). Call it before the transaction that looks
+    the NIKs up, so a rolled-back write (a dry run, a refused registration) still counts.
+    """
+    user = request.user
+    if lookups <= 0 or may_see_personal_data(user):
+        return
+    rate = NikLookupRate()
+    if not rate.count(user.pk, lookups):
+        raise NikLookupsThrottled(
+            _("Too many NIK lookups: without the right to see personal data the limit is %(rate)s. Try again later.")
+            % {"rate": rate.rate},
+            retry_after=int(rate.wait()),
+            field=field,
+        )
+    access_log_write(request=request, kind=AccessKind.NIK_LOOKUP, worker_ids=[], rows=lookups)
 
 
 def access_log_export(*, request: HttpRequest, rows: int) -> AccessLog:

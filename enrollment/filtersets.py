@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import Q, QuerySet, Subquery
 
+from access.services import nik_lookups_record
+
 from .choices import EnrollmentStatus, Institution, Position
 from .models import ApparatusWorker
 from .nik import nik_compact
@@ -43,5 +45,7 @@ class WorkerFilterSet(django_filters.FilterSet):
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         compact = nik_compact(value)
         if compact.isdigit() and len(compact) == 16:
+            if self.request is not None:  # counted and logged for callers who may not see NIKs
+                nik_lookups_record(request=self.request, lookups=1, field="search")
             return queryset.filter(nik=compact)
         return queryset.filter(full_name__icontains=value.strip())

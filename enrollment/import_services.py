@@ -47,6 +47,8 @@ EXISTING_FIELDS = [
     "village_id",
     "village__code",
     "village__name",
+    "regency_id",
+    "province_id",
     "version",
     "enrollment__status",
     "enrollment__paid_until",
@@ -253,8 +255,14 @@ class _RowChecker:
                 RowError(
                     row.number,
                     "nik",
-                    _("This NIK already serves in village %(code)s %(name)s.")
-                    % {"code": worker.village__code, "name": worker.village__name},
+                    services.nik_serving_elsewhere(
+                        scope=scope,
+                        province_id=worker.province_id,
+                        regency_id=worker.regency_id,
+                        village_code=worker.village__code,
+                        village_name=worker.village__name,
+                        worker_id=None,
+                    ),
                 )
             )
             return None
@@ -598,13 +606,19 @@ def workers_import(
     dry_run: bool = False,
     all_or_nothing: bool = True,
     progress: ProgressCallback | None = None,
+    before_matching: Callable[[int], None] | None = None,
 ) -> tuple[WorkerImport, ImportSummary]:
     """Import a worker spreadsheet; returns the import record and its summary.
 
+    `before_matching` is called with the number of rows read, before any of them is matched on
+    NIK and before the import's transaction (the API counts them there as NIK lookups of a caller
+    without the personal-data right: whether a row matches a worker tells that NIK's holder).
     Raises `imports.ImportFileError` for a file refused as a whole (nothing is recorded then).
     """
     with _cyclic_gc_paused():
         rows = read_rows(name=file_name, data=data)
+    if before_matching is not None:
+        before_matching(len(rows))
     summary = ImportSummary(rows=len(rows), dry_run=dry_run)
     record = WorkerImport.objects.create(
         created_by=actor.user if actor.user is not None and actor.user.is_authenticated else None,
@@ -650,6 +664,10 @@ def workers_import(
 def _apply_changes(actor: services.Actor, plan: _Plan) -> None:
     worker_id = plan.existing.pk
     changes = _worker_changes(plan)
+    if {"nik", "birth_date"} & changes.keys():
+        # The row's NIK and birth date were both given (and agree): say so to the service, which
+        # otherwise refuses one changed alone by a caller who may not see them.
+        changes.update(nik=plan.data["nik"], birth_date=plan.data["birth_date"])
     if changes:
         services.worker_update(
             actor=actor, worker_id=worker_id, changes=changes, expected_version=plan.existing.version

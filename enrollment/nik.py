@@ -80,11 +80,21 @@ def nik_problems(nik: str, *, birth_date: datetime.date | None = None, sex: str 
     return problems
 
 
+# What a caller without the personal-data right is shown of a NIK: the first four digits (the
+# regency or city of first registration, which the worker's own village mostly gives away
+# anyway). The birth date (digits 7-12) and the serial (13-16) stay hidden, and so does the
+# birth date itself: shown the serial and the birth year (the earlier mask), day and month were
+# at most 372 guesses of an exact-NIK lookup. Hidden as here, a guess must cover a district of
+# the regency, a birth date over some sixty years and a serial: well over 100,000 candidates
+# even when the serial is assumed to be below 10 (README, "Personal data").
+NIK_MASK_SHOWN = 4
+
+
 def nik_mask(nik: str) -> str:
-    """`150101******0001`: region and serial kept, birth date hidden."""
+    """`1501************`: the regency of first registration only."""
     if len(nik) != NIK_LENGTH:
         return "*" * len(nik)
-    return nik[:6] + "*" * 6 + nik[12:]
+    return nik[:NIK_MASK_SHOWN] + "*" * (NIK_LENGTH - NIK_MASK_SHOWN)
 
 
 def phone_mask(phone: str) -> str:
@@ -92,6 +102,5 @@ def phone_mask(phone: str) -> str:
     return "*" * len(phone)
 
 
-def birth_date_mask(birth_date) -> str:
-    """Only the birth year."""
-    return str(birth_date.year)
+def birth_date_mask(birth_date) -> None:
+    """Nothing of it: even the year narrows a NIK's birth-date digits sixtyfold."""

@@ -20,6 +20,8 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access.personal_data import may_see_personal_data
+from access.scope import EVERYTHING, Scope, scope_for
 from coverage.caching import data_version_bump
 from coverage.services import CounterKey, CounterState, counters_move
 from ucj_project.db import PreparedRead, WriteBatch
@@ -191,15 +193,66 @@ def _validate_worker(data: dict[str, Any], *, now: datetime.date | None = None) 
         raise ServiceError.many(problems)
 
 
-def _check_nik_free(nik: str, *, exclude_worker_id: int | None = None) -> None:
+def _check_nik_and_birth_date_together(actor: Actor, changes: dict[str, Any]) -> None:
+    """A caller who may not see personal data changes NIK and birth date together or not at all.
+
+    Each is checked against the other (digits 7-12 of the NIK are the birth date): a new birth
+    date alone would be accepted or refused according to the stored NIK it cannot see, and a few
+    thousand tries would read the birth date off the answers (and a new NIK alone the same way)."""
+    sent = {"nik", "birth_date"} & changes.keys()
+    if len(sent) == 1 and actor.user is not None and not may_see_personal_data(actor.user):
+        missing = ({"nik", "birth_date"} - sent).pop()
+        raise ServiceError(
+            _(
+                "Send the NIK and the birth date together: without the right to see personal data, "
+                "one cannot be changed alone."
+            ),
+            field=missing,
+            code="nik_and_birth_date_together",
+        )
+
+
+def actor_scope(actor: Actor) -> Scope:
+    """The regions an actor covers: its user's, or everything for the system itself."""
+    return scope_for(actor.user) if actor.user is not None else EVERYTHING
+
+
+def nik_serving_elsewhere(
+    *, scope: Scope, province_id: int, regency_id: int, village_code: str, village_name: str, worker_id: int | None
+) -> str:
+    """The answer to "this NIK already serves": where, only if the caller covers that village.
+
+    Uniqueness is national, so a registration anywhere meets every serving NIK; naming another
+    region's village and worker would let a regency list NIKs of the whole country."""
+    if scope.contains(province_id=province_id, regency_id=regency_id):
+        if worker_id is None:  # an import row: the worker is found by the NIK the row holds
+            return _("This NIK already serves in village %(code)s %(name)s.") % {
+                "code": village_code,
+                "name": village_name,
+            }
+        return _("This NIK already serves in village %(code)s %(name)s (worker %(id)d).") % {
+            "code": village_code,
+            "name": village_name,
+            "id": worker_id,
+        }
+    return _("This NIK is already registered as serving in a village outside your region.")
+
+
+def _check_nik_free(nik: str, *, actor: Actor, exclude_worker_id: int | None = None) -> None:
     serving = ApparatusWorker.objects.filter(nik=nik, serving=True).select_related("village")
     if exclude_worker_id is not None:
         serving = serving.exclude(pk=exclude_worker_id)
     other = serving.first()
     if other is not None:
         raise ConflictError(
-            _("This NIK already serves in village %(code)s %(name)s (worker %(id)d).")
-            % {"code": other.village.code, "name": other.village.name, "id": other.pk},
+            nik_serving_elsewhere(
+                scope=actor_scope(actor),
+                province_id=other.province_id,
+                regency_id=other.regency_id,
+                village_code=other.village.code,
+                village_name=other.village.name,
+                worker_id=other.pk,
+            ),
             field="nik",
             code="nik_serving_elsewhere",
         )
@@ -325,7 +378,7 @@ def worker_register(
     }
     _validate_worker(data)
     date = _effective(None, effective_date or min(term_start, today()))
-    _check_nik_free(nik)
+    _check_nik_free(nik, actor=actor)
     worker = ApparatusWorker(
         **data, district_id=village.district_id, regency_id=village.regency_id, province_id=village.province_id
     )
@@ -333,7 +386,7 @@ def worker_register(
         with transaction.atomic():
             worker.save()
     except IntegrityError:
-        _check_nik_free(nik)  # a concurrent registration won the race: name where it serves
+        _check_nik_free(nik, actor=actor)  # a concurrent registration won the race: name where it serves
         raise
     enrollment = Enrollment.objects.create(worker=worker)
     enrollment.open_from = enrollment.last_change = None  # a new worker has no period or history yet
@@ -364,6 +417,7 @@ def worker_update(
     unknown = set(changes) - set(WORKER_FIELDS)
     if unknown:
         raise ServiceError(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
+    _check_nik_and_birth_date_together(actor, changes)
     worker = _lock_worker(worker_id)
     _check_version(worker, expected_version)
     if not worker.serving:
@@ -378,7 +432,7 @@ def worker_update(
     _validate_worker(data)
     date = _effective(worker, effective_date)
     if "nik" in diff:
-        _check_nik_free(data["nik"], exclude_worker_id=worker.pk)
+        _check_nik_free(data["nik"], actor=actor, exclude_worker_id=worker.pk)
     for field, (_old, new) in diff.items():
         setattr(worker, field, new)
     if "village" in diff:

@@ -164,10 +164,21 @@ EXPORT_VALUES = [
 ]
 
 
-def export_rows(queryset: QuerySet, *, personal_data: bool) -> Iterator[list[Any]]:
-    """Worker rows for an export, read in chunks (never the whole list in memory), masked as
-    the caller's rights require."""
-    for row in queryset.values_list(*EXPORT_VALUES).iterator(chunk_size=2000):
+EXPORT_CHUNK = 2000
+
+
+def _export_values(queryset: QuerySet, ids: list[int]) -> Iterator[tuple]:
+    # Chunks of consecutive ids in the list's order, each read in that order: the rows come out
+    # in the order of `ids`, and never all in memory at once.
+    for start in range(0, len(ids), EXPORT_CHUNK):
+        yield from queryset.filter(pk__in=ids[start : start + EXPORT_CHUNK]).values_list(*EXPORT_VALUES)
+
+
+def export_rows(queryset: QuerySet, *, ids: list[int], personal_data: bool) -> Iterator[list[Any]]:
+    """The rows of the workers `ids` (of `queryset`, in its order) for an export, masked as the
+    caller's rights require. The ids are read first so that the access log names exactly the
+    workers an export holds before any of it is sent."""
+    for row in _export_values(queryset, ids):
         record = dict(zip(EXPORT_VALUES, row, strict=True))
         nik, birth, phone = record["nik"], record["birth_date"], record["phone"]
         yield [
@@ -179,7 +190,7 @@ def export_rows(queryset: QuerySet, *, personal_data: bool) -> Iterator[list[Any
             nik if personal_data else nik_mask(nik),
             record["full_name"],
             record["sex"],
-            (birth.isoformat() if personal_data else birth_date_mask(birth)) if birth else "",
+            (birth.isoformat() if personal_data else birth_date_mask(birth) or "") if birth else "",
             phone if personal_data else phone_mask(phone),
             record["institution"],
             record["position"],

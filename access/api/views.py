@@ -99,7 +99,7 @@ class MeView(GenericAPIView):
                 if not scope.everything
                 else ["*"],
                 "regencies": sorted(Regency.objects.filter(pk__in=scope.regency_ids).values_list("code", flat=True)),
-                "view_personal_data": request.user.has_perm("enrollment.view_personal_data"),
+                "view_personal_data": can_see_personal_data(request),
             }
         )
 

@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,6 +20,7 @@ from access.services import access_log_export
 from coverage import selectors
 from coverage.caching import conditional
 from coverage.models import Target, VillageCoverage, WorkforceFigure
+from ucj_project.api.browsable import BrowsableAPIRendererWithoutStoredData
 from ucj_project.api.permissions import CapabilityRequired
 from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
 from ucj_project.errors import ServiceError
@@ -52,7 +53,7 @@ def query(serializer_class, request: Request) -> dict[str, Any]:
 class ExportMixin:
     """`?format=csv|xlsx` returns every row (no pagination) as a file; JSON is paginated."""
 
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, XLSXRenderer]
+    renderer_classes = [JSONRenderer, BrowsableAPIRendererWithoutStoredData, CSVRenderer, XLSXRenderer]
     export_name = "export"
 
     def is_export(self) -> bool:

@@ -17,8 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.choices import AccessKind, Capability
+from access.personal_data import may_see_personal_data
 from access.scope import scope_for
-from access.services import access_log_write
+from access.services import access_log_write, nik_lookups_record
 from enrollment import import_services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.imports import ImportFileError
@@ -90,6 +91,7 @@ class WorkerImportUploadView(GenericAPIView):
                 data=upload.read(),
                 dry_run=serializer.validated_data["dry_run"],
                 all_or_nothing=serializer.validated_data["all_or_nothing"],
+                before_matching=lambda rows: nik_lookups_record(request=request, lookups=rows, field="file"),
             )
         except ImportFileError as exc:
             raise ServiceError(exc.message, field="file", code=exc.code) from exc
@@ -153,7 +155,7 @@ class WorkerImportViewSet(viewsets.ReadOnlyModelViewSet):
     def file(self, request: Request, pk=None) -> HttpResponse:
         """The original file, as uploaded."""
         record = self.get_object()
-        if record.created_by_id != request.user.pk and not request.user.has_perm("enrollment.view_personal_data"):
+        if record.created_by_id != request.user.pk and not may_see_personal_data(request.user):
             # The file holds full NIKs, birth dates and phones: for its uploader, or those who may see them.
             raise PermissionDenied(_("The original file holds personal data you may not see."))
         data = WorkerImport.objects.filter(pk=record.pk).values_list("data", flat=True).get()

@@ -1,12 +1,10 @@
 """Worker and enrollment representations. Writes are validated here for shape and types;
 business rules live in `enrollment.services`."""
 
-from django.contrib.auth.models import Permission
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from access.authentication import PERSONAL_DATA_PERMISSION
+from access.personal_data import may_see_personal_data
 from enrollment.choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
 from enrollment.nik import birth_date_mask, nik_compact, nik_mask, phone_mask
@@ -18,27 +16,8 @@ MAX_WAGE = 1_000_000_000
 
 
 def can_see_personal_data(request) -> bool:
-    """Whether the caller holds `enrollment.view_personal_data`, directly or through a group.
-
-    One query, remembered on the request's user (Django's `has_perm` loads every permission of
-    the user and of its groups: two queries on each request that shows a worker). Token callers
-    arrive with it already read by `access.authentication.tokens_with_key`."""
-    user = getattr(request, "user", None)
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if user.is_superuser:
-        return True
-    cached = getattr(user, "_ucj_personal_data", None)
-    if cached is None:
-        cached = (
-            Permission.objects.filter(
-                codename=PERSONAL_DATA_PERMISSION[1], content_type__app_label=PERSONAL_DATA_PERMISSION[0]
-            )
-            .filter(Q(user=user) | Q(group__user=user))
-            .exists()
-        )
-        user._ucj_personal_data = cached
-    return cached
+    """Whether the caller of `request` sees full personal data (`access.personal_data`)."""
+    return may_see_personal_data(getattr(request, "user", None))
 
 
 class EnrollmentSerializer(serializers.ModelSerializer):
@@ -98,8 +77,8 @@ class WorkerSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_birth_date(self, worker: ApparatusWorker) -> str:
-        """Full date (YYYY-MM-DD) for those who may see personal data, else the year only."""
+    def get_birth_date(self, worker: ApparatusWorker) -> str | None:
+        """Full date (YYYY-MM-DD) for those who may see personal data, else null."""
         if self._full:
             return worker.birth_date.isoformat()
         return birth_date_mask(worker.birth_date)

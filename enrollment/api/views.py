@@ -9,16 +9,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.choices import AccessKind, Capability
 from access.scope import scope_for
-from access.services import access_log_write
+from access.services import access_log_write, nik_lookups_record
 from enrollment import selectors, services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
+from ucj_project.api.browsable import BrowsableAPIRendererWithoutStoredData
 from ucj_project.api.permissions import CapabilityRequired
 from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
 from ucj_project.errors import ServiceError
@@ -100,7 +101,7 @@ class WorkerViewSet(
     ordering_fields = ["id", "full_name", "term_start", "created_at", "updated_at"]
     ordering = ["id"]
     search_fields: list[str] = []  # `search` is the filterset's (name or full NIK)
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, XLSXRenderer]
+    renderer_classes = [JSONRenderer, BrowsableAPIRendererWithoutStoredData, CSVRenderer, XLSXRenderer]
 
     def get_queryset(self):
         # Workers outside the caller's regions do not exist for it (404, never 403).
@@ -137,8 +138,9 @@ class WorkerViewSet(
         if not scope.can(Capability.EXPORT):
             raise PermissionDenied(_("You may not export lists."))
         queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)  # rows are read as values
-        rows = spreadsheets.export_rows(queryset, personal_data=can_see_personal_data(self.request))
-        access_log_write(request=self.request, kind=AccessKind.EXPORT, worker_ids=[], rows=queryset.count())
+        ids = list(queryset.values_list("pk", flat=True))
+        access_log_write(request=self.request, kind=AccessKind.EXPORT, worker_ids=ids)
+        rows = spreadsheets.export_rows(queryset, ids=ids, personal_data=can_see_personal_data(self.request))
         if kind == "csv":
             response = StreamingHttpResponse(
                 spreadsheets.stream_csv(spreadsheets.EXPORT_COLUMNS, rows), content_type="text/csv; charset=utf-8"
@@ -174,6 +176,7 @@ class WorkerViewSet(
         data = dict(serializer.validated_data)
         data.pop("version", None)
         self._check_village_in_scope(data["village"])
+        nik_lookups_record(request=request, lookups=1)
         worker = services.worker_register(actor=actor_for(request), **data)
         return self._respond(worker, status.HTTP_201_CREATED)
 
@@ -195,6 +198,8 @@ class WorkerViewSet(
             changes = {
                 f: changes[f] if f in changes else serializer.fields[f].get_default() for f in services.WORKER_FIELDS
             }
+        if "nik" in changes:
+            nik_lookups_record(request=request, lookups=1)
         written = services.worker_update(
             actor=actor_for(request), worker_id=worker.pk, changes=changes, expected_version=version
         )

@@ -33,7 +33,9 @@ class UcjExceptionHandler(ExceptionHandler):
         if isinstance(exc, ServiceError):
             error_type = "validation_error" if exc.status_code == 400 else "client_error"
             errors = [{"code": e.code, "detail": e.message, "attr": e.field} for e in exc.errors]
-            return Response({"type": error_type, "errors": errors}, status=exc.status_code)
+            retry_after = getattr(exc, "retry_after", None)
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+            return Response({"type": error_type, "errors": errors}, status=exc.status_code, headers=headers)
         if isinstance(exc, RequestDataTooBig):
             detail = _("The request body is larger than %(size)d bytes.") % {
                 "size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE

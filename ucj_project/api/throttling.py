@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import F
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
@@ -32,33 +33,34 @@ from access.models import RateCount
 CLEANUP_GRACE_SECONDS = 3600
 
 
-def count_statement(key: str, window: int, expires: int) -> tuple[str, list]:
-    """The statement that counts one request of `key` in `window` and returns the window's
-    count so far. On PostgreSQL it also deletes the counts of other keys whose windows ended
-    over an hour ago, so the table holds only recent callers. SQLite cannot delete in the same
-    statement, and a development server has few callers: it keeps them.
+def count_statement(key: str, window: int, expires: int, amount: int = 1) -> tuple[str, list]:
+    """The statement that counts `amount` requests (or lookups) of `key` in `window` and returns
+    the window's count so far. On PostgreSQL it also deletes the counts of other keys whose
+    windows ended over an hour ago, so the table holds only recent callers. SQLite cannot delete
+    in the same statement, and a development server has few callers: it keeps them.
     """
     table = connection.ops.quote_name(RateCount._meta.db_table)
     upsert = (
-        f"INSERT INTO {table} (key, window_no, hits, expires) VALUES (%s, %s, 1, %s) "
+        f"INSERT INTO {table} (key, window_no, hits, expires) VALUES (%s, %s, %s, %s) "
         "ON CONFLICT (key) DO UPDATE SET "
-        f"hits = CASE WHEN {table}.window_no = excluded.window_no THEN {table}.hits + 1 ELSE 1 END, "
+        f"hits = CASE WHEN {table}.window_no = excluded.window_no THEN {table}.hits + excluded.hits "
+        "ELSE excluded.hits END, "
         "window_no = excluded.window_no, expires = excluded.expires "
         "RETURNING hits"
     )
     if connection.vendor != "postgresql":
-        return upsert, [key, window, expires]
+        return upsert, [key, window, amount, expires]
     # The key counted now is left alone: one statement must not both delete and update a row.
     return (
         f"WITH expired AS (DELETE FROM {table} WHERE expires < %s AND key <> %s) {upsert}",
-        [expires - CLEANUP_GRACE_SECONDS, key, key, window, expires],
+        [expires - CLEANUP_GRACE_SECONDS, key, key, window, amount, expires],
     )
 
 
-def _hit(key: str, window: int, expires: int) -> int:
-    """Count one request of `key` in `window`; returns the window's count so far."""
+def hit(key: str, window: int, expires: int, amount: int = 1) -> int:
+    """Count `amount` requests of `key` in `window`; returns the window's count so far."""
     with connection.cursor() as cursor:
-        cursor.execute(*count_statement(key, window, expires))
+        cursor.execute(*count_statement(key, window, expires, amount))
         return cursor.fetchone()[0]
 
 
@@ -87,7 +89,7 @@ class WindowCountThrottle(SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        return self.allow_count(_hit(self.key, *self.window()))
+        return self.allow_count(hit(self.key, *self.window()))
 
     def allow_count(self, hits: int) -> bool:
         return self.throttle_failure() if hits > self.num_requests else True
@@ -136,7 +138,7 @@ class AnonymousRateLimit(BaseAuthentication):
         throttle = AnonymousRateThrottle()
         if throttle.rate is not None:
             key = throttle.cache_format % {"scope": throttle.scope, "ident": throttle.get_ident(request)}
-            if not throttle.allow_count(_hit(key, *throttle.window())):
+            if not throttle.allow_count(hit(key, *throttle.window())):
                 raise Throttled(throttle.wait())
 
 
@@ -144,3 +146,23 @@ class LoginRateThrottle(AnonymousRateThrottle):
     """Login attempts per IP, whatever the username."""
 
     scope = "login"
+
+
+class NikLookupRate(WindowCountThrottle):
+    """Exact-NIK lookups of a caller who may not see personal data (`UCJ_RATE_NIK_LOOKUP`):
+    searches by full NIK, NIKs sent in a registration or edit, rows of an import. Counted per
+    NIK rather than per request, since one import can look up thousands of them."""
+
+    scope = "nik_lookup"
+
+    def count(self, user_pk: int, lookups: int) -> bool:
+        """Count `lookups` for the user; False (and nothing counted) beyond the rate."""
+        if self.rate is None:
+            return True
+        key = self.cache_format % {"scope": self.scope, "ident": f"u{user_pk}"}
+        window, expires = self.window()
+        if hit(key, window, expires, lookups) <= self.num_requests:
+            return True
+        # A refused batch does not use up the rate.
+        RateCount.objects.filter(key=key, window_no=window).update(hits=F("hits") - lookups)
+        return False

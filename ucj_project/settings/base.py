@@ -146,6 +146,8 @@ REST_FRAMEWORK = {
         "token": env.str("UCJ_RATE_TOKEN", default="600/min"),
         "anon": env.str("UCJ_RATE_ANON", default="60/min"),
         "login": env.str("UCJ_RATE_LOGIN", default="10/min"),
+        # Per caller without the personal-data right, per NIK looked up (see README).
+        "nik_lookup": env.str("UCJ_RATE_NIK_LOOKUP", default="5000/day"),
     },
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -158,7 +160,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "ucj_project.api.browsable.BrowsableAPIRendererWithoutStoredData",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
