@@ -664,11 +664,11 @@ def workers_import(
 def _apply_changes(actor: services.Actor, plan: _Plan) -> None:
     worker_id = plan.existing.pk
     changes = _worker_changes(plan)
-    if {"nik", "birth_date"} & changes.keys():
-        # The row's NIK and birth date were both given (and agree): say so to the service, which
-        # otherwise refuses one changed alone by a caller who may not see them.
-        changes.update(nik=plan.data["nik"], birth_date=plan.data["birth_date"])
     if changes:
+        # The row gave the NIK (it matched this worker's) and the birth date, which agree: say so
+        # to the service, which checks an edit by a caller who may not see them against nothing
+        # else it was not given.
+        changes.update(nik=plan.data["nik"], birth_date=plan.data["birth_date"])
         services.worker_update(
             actor=actor, worker_id=worker_id, changes=changes, expected_version=plan.existing.version
         )

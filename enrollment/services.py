@@ -193,22 +193,34 @@ def _validate_worker(data: dict[str, Any], *, now: datetime.date | None = None) 
         raise ServiceError.many(problems)
 
 
-def _check_nik_and_birth_date_together(actor: Actor, changes: dict[str, Any]) -> None:
-    """A caller who may not see personal data changes NIK and birth date together or not at all.
-
-    Each is checked against the other (digits 7-12 of the NIK are the birth date): a new birth
-    date alone would be accepted or refused according to the stored NIK it cannot see, and a few
-    thousand tries would read the birth date off the answers (and a new NIK alone the same way)."""
+def _check_hidden_fields_sent(actor: Actor, worker: ApparatusWorker, changes: dict[str, Any]) -> None:
+    """An edit by a caller who may not see personal data must not be checked against a stored
+    value it cannot see: accepted or refused, the answer would tell that value, one guess at a
+    time. So such a caller changes NIK and birth date together (each is checked against the
+    other: digits 7-12 of the NIK are the birth date), and moves a term start earlier only with
+    them (the term must start after the birth date: a few binary-search edits would read it).
+    A later term start is always after the birth date, and needs nothing more."""
+    if actor.user is None or may_see_personal_data(actor.user):
+        return
     sent = {"nik", "birth_date"} & changes.keys()
-    if len(sent) == 1 and actor.user is not None and not may_see_personal_data(actor.user):
-        missing = ({"nik", "birth_date"} - sent).pop()
+    if len(sent) == 1:
         raise ServiceError(
             _(
                 "Send the NIK and the birth date together: without the right to see personal data, "
                 "one cannot be changed alone."
             ),
-            field=missing,
+            field=({"nik", "birth_date"} - sent).pop(),
             code="nik_and_birth_date_together",
+        )
+    term_start = changes.get("term_start")
+    if not sent and term_start is not None and term_start < worker.term_start:
+        raise ServiceError(
+            _(
+                "A term start moved earlier is checked against the birth date: without the right to see "
+                "personal data, send the NIK and the birth date with it."
+            ),
+            field="birth_date",
+            code="earlier_term_start_needs_birth_date",
         )
 
 
@@ -417,9 +429,9 @@ def worker_update(
     unknown = set(changes) - set(WORKER_FIELDS)
     if unknown:
         raise ServiceError(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
-    _check_nik_and_birth_date_together(actor, changes)
     worker = _lock_worker(worker_id)
     _check_version(worker, expected_version)
+    _check_hidden_fields_sent(actor, worker, changes)
     if not worker.serving:
         raise ConflictError(_("This worker's service has ended; ended records cannot be edited."), code="service_ended")
     status = worker.enrollment.status

@@ -289,6 +289,40 @@ def test_birth_date_cannot_be_guessed_through_edits_without_the_right(client_for
     assert EnrollmentEvent.objects.filter(worker=worker, kind="updated").count() == 0
 
 
+def test_birth_date_cannot_be_read_by_moving_the_term_start_without_the_right(client_for, world):
+    client = client_for(CLIENT_RW)
+    worker = world.new[OWN]  # born 1980-05-17, term from 2024-01-01
+    url = reverse("worker-detail", args=[worker.pk])
+
+    # Before the birth date or after it, an earlier term start gets one answer: a binary search
+    # over the dates would otherwise read the birth date in some fifteen edits.
+    earlier = [
+        client.patch(url, {"term_start": date, "version": worker.version}, format="json")
+        for date in ("1980-05-16", "1980-05-18", "2023-12-31")
+    ]
+    later = client.patch(url, {"term_start": "2024-02-01", "version": worker.version}, format="json")
+
+    assert [r.status_code for r in earlier] == [400, 400, 400]
+    assert earlier[0].json() == earlier[1].json() == earlier[2].json()
+    assert earlier[0].json()["errors"][0]["code"] == "earlier_term_start_needs_birth_date"
+    assert later.status_code == 200
+    assert ApparatusWorker.objects.get(pk=worker.pk).term_start == datetime.date(2024, 2, 1)
+
+
+def test_earlier_term_start_with_nik_and_birth_date_is_accepted_without_the_right(client_for, world):
+    client = client_for(CLIENT_RW)
+    worker = world.new[OWN]
+
+    response = client.patch(
+        reverse("worker-detail", args=[worker.pk]),
+        {"term_start": "2023-06-01", "nik": worker.nik, "birth_date": BIRTH, "version": worker.version},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert ApparatusWorker.objects.get(pk=worker.pk).term_start == datetime.date(2023, 6, 1)
+
+
 def test_nik_and_birth_date_sent_together_are_changed_without_the_right(client_for, world):
     client = client_for(CLIENT_RW)
     worker = world.new[OWN]
