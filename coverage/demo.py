@@ -465,7 +465,7 @@ DEMO_PASSWORD = "ucj-demo-2024"
 DEMO_USERS = [
     ("pmd.jambi", Role.PROVINCE_OFFICER, "15", True),
     ("pmd.bungo", Role.REGENCY_OFFICER, "15.08", True),
-    ("bpjs.muarabungo", Role.BRANCH_OFFICER, "muara-bungo", False),
+    ("bpjs.muarabungo", Role.BRANCH_OFFICER, "muara-bungo", False),  # sees it by role (access.personal_data)
     ("viewer.jambi", Role.VIEWER, "15", False),
 ]
 DEMO_CLIENT = ("sipd-bungo", "15.08")
