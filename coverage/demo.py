@@ -461,7 +461,7 @@ def _analyze_loaded_tables() -> None:
 
 
 DEMO_PASSWORD = "ucj-demo-2024"
-# username, role, region or branch code, may see personal data
+# username, role, region or branch code, given the personal-data permission
 DEMO_USERS = [
     ("pmd.jambi", Role.PROVINCE_OFFICER, "15", True),
     ("pmd.bungo", Role.REGENCY_OFFICER, "15.08", True),

@@ -402,3 +402,25 @@ def test_branch_officer_signed_in_by_session_sees_personal_data_too(shared, worl
     data = client.get(reverse("worker-detail", args=[world.new[OWN].pk])).json()
 
     assert data["nik"] == world.new[OWN].nik
+
+
+def test_access_log_masks_searched_niks_for_an_admin_without_the_right(client_for, world):
+    from django.contrib.auth import get_user_model
+    from knox.models import AuthToken
+
+    from access.models import AccessProfile
+
+    from .conftest import token_client
+
+    profile_admin = get_user_model().objects.create_user("kepala-dinas", password="x-Passw0rd!")
+    AccessProfile.objects.create(user=profile_admin, role="admin")
+    worker = world.new[OWN]
+    client_for(CLIENT_RW).get(reverse("worker-list"), {"search": worker.nik, "ordering": "id"})
+
+    full = client_for(ADMIN).get(reverse("access-log-list")).json()["results"]
+    masked = token_client(AuthToken.objects.create(profile_admin)[1]).get(reverse("access-log-list"))
+
+    assert [e["query"] for e in full] == [f"search={worker.nik}&ordering=id"]
+    assert masked.status_code == 200
+    assert [e["query"] for e in masked.json()["results"]] == ["search=1501************&ordering=id"]
+    assert worker.nik not in masked.content.decode()
