@@ -164,21 +164,16 @@ EXPORT_VALUES = [
 ]
 
 
-EXPORT_CHUNK = 2000
-
-
-def _export_values(queryset: QuerySet, ids: list[int]) -> Iterator[tuple]:
-    # Chunks of consecutive ids in the list's order, each read in that order: the rows come out
-    # in the order of `ids`, and never all in memory at once.
-    for start in range(0, len(ids), EXPORT_CHUNK):
-        yield from queryset.filter(pk__in=ids[start : start + EXPORT_CHUNK]).values_list(*EXPORT_VALUES)
-
-
 def export_rows(queryset: QuerySet, *, ids: list[int], personal_data: bool) -> Iterator[list[Any]]:
-    """The rows of the workers `ids` (of `queryset`, in its order) for an export, masked as the
-    caller's rights require. The ids are read first so that the access log names exactly the
-    workers an export holds before any of it is sent."""
-    for row in _export_values(queryset, ids):
+    """The rows of `queryset` for an export, read in chunks (never the whole list in memory),
+    masked as the caller's rights require, and only those of the workers `ids`: the ids were
+    read (and written to the access log) before the export started, so a worker that came into
+    the list meanwhile is left out rather than exported unlogged. (Reading the rows by those ids
+    instead, in chunks, took twice as long as this one streamed query.)"""
+    logged = set(ids)
+    for row in queryset.values_list(*EXPORT_VALUES).iterator(chunk_size=2000):
+        if row[0] not in logged:
+            continue
         record = dict(zip(EXPORT_VALUES, row, strict=True))
         nik, birth, phone = record["nik"], record["birth_date"], record["phone"]
         yield [
