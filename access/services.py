@@ -46,7 +46,7 @@ def access_log_write(*, request: HttpRequest, kind: str, worker_ids: list[int], 
     )
 
 
-def nik_lookups_record(*, request: HttpRequest, lookups: int, field: str = "nik") -> None:
+def nik_lookups_record(*, request: HttpRequest, lookups: int, field: str = "nik", looked_up: str = "") -> None:
     """Count and log `lookups` exact-NIK lookups of a caller without the personal-data right.
 
     Whether a NIK is registered (a search, a registration's "NIK already serving" answer, an
@@ -54,6 +54,8 @@ def nik_lookups_record(*, request: HttpRequest, lookups: int, field: str = "nik"
     up counts against `UCJ_RATE_NIK_LOOKUP` and is written to the access log. Beyond the rate
     nothing is looked up: `NikLookupsThrottled` (429). Call it before the transaction that looks
     the NIKs up, so a rolled-back write (a dry run, a refused registration) still counts.
+    `looked_up` says what was looked up where the request's query does not (`nik=…`, or the
+    checksum of an import's file, which is kept with the import).
     """
     user = request.user
     if lookups <= 0 or may_see_personal_data(user):
@@ -66,7 +68,10 @@ def nik_lookups_record(*, request: HttpRequest, lookups: int, field: str = "nik"
             retry_after=int(rate.wait()),
             field=field,
         )
-    access_log_write(request=request, kind=AccessKind.NIK_LOOKUP, worker_ids=[], rows=lookups)
+    query = "&".join(part for part in (request.META.get("QUERY_STRING", ""), looked_up) if part)
+    AccessLog.objects.create(
+        user=user, kind=AccessKind.NIK_LOOKUP, path=request.path[:300], query=query[:1000], rows=lookups
+    )
 
 
 def access_log_export(*, request: HttpRequest, rows: int) -> AccessLog:

@@ -606,26 +606,27 @@ def workers_import(
     dry_run: bool = False,
     all_or_nothing: bool = True,
     progress: ProgressCallback | None = None,
-    before_matching: Callable[[int], None] | None = None,
+    before_matching: Callable[[int, str], None] | None = None,
 ) -> tuple[WorkerImport, ImportSummary]:
     """Import a worker spreadsheet; returns the import record and its summary.
 
-    `before_matching` is called with the number of rows read, before any of them is matched on
-    NIK and before the import's transaction (the API counts them there as NIK lookups of a caller
+    `before_matching` is called with the number of rows read and the file's SHA-256, before any
+    row is matched on NIK and before the import's transaction (the API counts them there as NIK lookups of a caller
     without the personal-data right: whether a row matches a worker tells that NIK's holder).
     Raises `imports.ImportFileError` for a file refused as a whole (nothing is recorded then).
     """
     with _cyclic_gc_paused():
         rows = read_rows(name=file_name, data=data)
+    checksum = hashlib.sha256(data).hexdigest()
     if before_matching is not None:
-        before_matching(len(rows))
+        before_matching(len(rows), checksum)
     summary = ImportSummary(rows=len(rows), dry_run=dry_run)
     record = WorkerImport.objects.create(
         created_by=actor.user if actor.user is not None and actor.user.is_authenticated else None,
         source=EventSource.IMPORT if actor.source == EventSource.API else actor.source,
         file_name=file_name[:255],
         size=len(data),
-        checksum=hashlib.sha256(data).hexdigest(),
+        checksum=checksum,
         data=data,
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,

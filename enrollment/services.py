@@ -438,6 +438,10 @@ def worker_update(
     before = _counter_state(worker, status)
     data = {field: getattr(worker, field) for field in WORKER_FIELDS}
     diff = {field: (data[field], value) for field, value in changes.items() if data[field] != value}
+    if actor.user is not None and not may_see_personal_data(actor.user):
+        # Personal fields sent by a caller who may not see them are written even when equal, so
+        # that the answer (a new version, or an error) never tells a right guess from a wrong one.
+        diff.update({field: (data[field], changes[field]) for field in PERSONAL_FIELDS if field in changes})
     if not diff:
         return worker
     data.update({field: new for field, (_old, new) in diff.items()})

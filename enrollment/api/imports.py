@@ -91,7 +91,9 @@ class WorkerImportUploadView(GenericAPIView):
                 data=upload.read(),
                 dry_run=serializer.validated_data["dry_run"],
                 all_or_nothing=serializer.validated_data["all_or_nothing"],
-                before_matching=lambda rows: nik_lookups_record(request=request, lookups=rows, field="file"),
+                before_matching=lambda rows, checksum: nik_lookups_record(
+                    request=request, lookups=rows, field="file", looked_up=f"file_sha256={checksum}"
+                ),
             )
         except ImportFileError as exc:
             raise ServiceError(exc.message, field="file", code=exc.code) from exc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -176,7 +178,7 @@ class WorkerViewSet(
         data = dict(serializer.validated_data)
         data.pop("version", None)
         self._check_village_in_scope(data["village"])
-        nik_lookups_record(request=request, lookups=1)
+        nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": data["nik"]}))
         worker = services.worker_register(actor=actor_for(request), **data)
         return self._respond(worker, status.HTTP_201_CREATED)
 
@@ -199,7 +201,7 @@ class WorkerViewSet(
                 f: changes[f] if f in changes else serializer.fields[f].get_default() for f in services.WORKER_FIELDS
             }
         if "nik" in changes:
-            nik_lookups_record(request=request, lookups=1)
+            nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": changes["nik"]}))
         written = services.worker_update(
             actor=actor_for(request), worker_id=worker.pk, changes=changes, expected_version=version
         )

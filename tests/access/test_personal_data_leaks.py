@@ -340,6 +340,51 @@ def test_nik_and_birth_date_sent_together_are_changed_without_the_right(client_f
     assert response.json()["birth_date"] is None
 
 
+@pytest.mark.parametrize("guess", [PHONE, "081299990000"])
+def test_a_phone_guess_gets_the_same_answer_right_or_wrong_without_the_right(client_for, world, guess):
+    client = client_for(CLIENT_RW)
+    worker = world.new[OWN]
+
+    response = client.patch(
+        reverse("worker-detail", args=[worker.pk]), {"phone": guess, "version": worker.version}, format="json"
+    )
+
+    # Written either way: an unchanged version would have said "that was the number".
+    assert response.status_code == 200
+    assert response.json()["version"] == worker.version + 1
+    assert EnrollmentEvent.objects.filter(worker=worker, kind="updated").count() == 1
+
+
+def test_an_unchanged_phone_is_not_written_for_a_caller_with_the_right(client_for, world):
+    client = client_for(REGENCY_OFFICER, personal_data=True)
+    worker = world.new[OWN]
+
+    response = client.patch(
+        reverse("worker-detail", args=[worker.pk]), {"phone": PHONE, "version": worker.version}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["version"] == worker.version
+
+
+def test_registration_and_import_lookups_say_what_was_looked_up(client_for, world):
+    import hashlib
+
+    client = client_for(CLIENT_RW)
+    payload = worker_payload(VILLAGE[OWN])
+    data = import_file(VILLAGE[OWN])
+
+    assert client.post(reverse("worker-list"), payload, format="json").status_code == 201
+    assert upload(client, data, dry_run="true").status_code == 200
+
+    logged = lookups()
+    assert [(e.path, e.query, e.rows) for e in logged] == [
+        (reverse("worker-list"), f"nik={payload['nik']}", 1),
+        (reverse("import-workers"), f"file_sha256={hashlib.sha256(data).hexdigest()}", 1),
+    ]
+    assert WorkerImport.objects.filter(checksum=hashlib.sha256(data).hexdigest()).count() == 1
+
+
 def test_birth_date_alone_is_checked_against_the_nik_for_a_caller_with_the_right(client_for, world):
     client = client_for(REGENCY_OFFICER, personal_data=True)
     worker = world.new[OWN]

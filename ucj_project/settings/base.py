@@ -147,7 +147,7 @@ REST_FRAMEWORK = {
         "anon": env.str("UCJ_RATE_ANON", default="60/min"),
         "login": env.str("UCJ_RATE_LOGIN", default="10/min"),
         # Per caller without the personal-data right, per NIK looked up (see README).
-        "nik_lookup": env.str("UCJ_RATE_NIK_LOOKUP", default="5000/day"),
+        "nik_lookup": env.str("UCJ_RATE_NIK_LOOKUP", default="1000/day"),
     },
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
