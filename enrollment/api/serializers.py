@@ -1,13 +1,13 @@
 """Worker and enrollment representations. Writes are validated here for shape and types;
 business rules live in `enrollment.services`."""
 
-from django.contrib.auth.models import Permission
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from access.authentication import PERSONAL_DATA_PERMISSION
+# `can_see_personal_data` lives in access (the admin asks it too); the API imports it from here.
+from access.personal_data import can_see_personal_data
 from enrollment.choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
+from enrollment.masking import changes_masked
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
 from enrollment.nik import birth_date_mask, nik_compact, nik_mask, phone_mask
 from ucj_project.api.fields import RejectUnknownFieldsMixin, StrictCharField, StrictIntegerField
@@ -15,30 +15,6 @@ from villages.models import Village
 
 PHONE_REGEX = r"^\+?[0-9][0-9 -]{5,18}$"
 MAX_WAGE = 1_000_000_000
-
-
-def can_see_personal_data(request) -> bool:
-    """Whether the caller holds `enrollment.view_personal_data`, directly or through a group.
-
-    One query, remembered on the request's user (Django's `has_perm` loads every permission of
-    the user and of its groups: two queries on each request that shows a worker). Token callers
-    arrive with it already read by `access.authentication.tokens_with_key`."""
-    user = getattr(request, "user", None)
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if user.is_superuser:
-        return True
-    cached = getattr(user, "_ucj_personal_data", None)
-    if cached is None:
-        cached = (
-            Permission.objects.filter(
-                codename=PERSONAL_DATA_PERMISSION[1], content_type__app_label=PERSONAL_DATA_PERMISSION[0]
-            )
-            .filter(Q(user=user) | Q(group__user=user))
-            .exists()
-        )
-        user._ucj_personal_data = cached
-    return cached
 
 
 class EnrollmentSerializer(serializers.ModelSerializer):
@@ -240,7 +216,5 @@ class EnrollmentEventSerializer(serializers.ModelSerializer):
     def to_representation(self, event):
         data = super().to_representation(event)
         if not can_see_personal_data(self.context.get("request")):
-            for field in ("nik", "birth_date", "phone"):
-                if field in data["changes"]:
-                    data["changes"][field] = ["***" if value else value for value in data["changes"][field]]
+            data["changes"] = changes_masked(data["changes"])
         return data
