@@ -115,6 +115,7 @@ def test_admin_change_moves_counters_and_records_update(admin_web, make_worker):
         term_start=worker.term_start.isoformat(),
         wage_basis=worker.wage_basis,
         monthly_wage=str(worker.monthly_wage),
+        version=str(worker.version),
     )
     data.update({"enrollment-TOTAL_FORMS": "1", "enrollment-INITIAL_FORMS": "1", "enrollment-0-worker": worker.pk})
     response = admin_web.post(reverse("admin:enrollment_apparatusworker_change", args=[worker.pk]), data)
@@ -127,3 +128,63 @@ def test_admin_change_moves_counters_and_records_update(admin_web, make_worker):
     assert update.changes == {"village": ["15.01.01.2001", "15.08.01.2001"]}
     counts = dict(VillageCoverage.objects.values_list("village__code", "serving"))
     assert counts == {"15.01.01.2001": 0, "15.08.01.2001": 1}
+
+
+# -- the demo's officers ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_users(regions):
+    from coverage.demo import DEMO_PASSWORD, demo_users_load
+    from villages.models import BranchOffice, Regency
+
+    BranchOffice.objects.create(code="muara-bungo", name="Muara Bungo").regencies.set(
+        Regency.objects.filter(code="15.08")
+    )
+    demo_users_load()
+    return DEMO_PASSWORD
+
+
+def test_demo_regency_officer_history_pages_hold_his_regency_only(client, demo_users, make_worker):
+    mine = make_worker(village="15.08.01.2001")
+    other = make_worker(village="15.01.01.2001")
+    assert client.login(username="pmd.bungo", password=demo_users)
+    events_url = reverse("admin:enrollment_enrollmentevent_changelist")
+
+    listed = client.get(events_url)
+    by_nik = client.get(events_url, {"q": other.nik})
+    other_event = other.events.get()
+
+    assert {event.worker_id for event in listed.context["cl"].result_list} == {mine.pk}
+    assert list(by_nik.context["cl"].result_list) == []
+    assert client.get(reverse("admin:enrollment_enrollmentevent_change", args=[other_event.pk])).status_code == 404
+    assert client.get(reverse("admin:enrollment_apparatusworker_change", args=[other.pk])).status_code == 404
+
+
+def test_demo_regency_officer_neither_sees_nor_runs_membership_actions(client, demo_users, make_worker):
+    worker = make_worker(village="15.08.01.2001")
+    assert client.login(username="pmd.bungo", password=demo_users)
+    url = reverse("admin:enrollment_apparatusworker_changelist")
+
+    page = client.get(url)
+    offered = {name for name, _label in page.context["action_form"].fields["action"].choices if name}
+    response = client.post(
+        url,
+        {
+            "action": "activate_action",
+            ACTION_CHECKBOX_NAME: [worker.pk],
+            "apply": "1",
+            "kpj_number": "98765432101",
+            "scheme": "bpu",
+            "programs": ["jkk", "jkm"],
+            "funding_source": "apbdes",
+            "coverage_start": "2024-06-01",
+            "paid_until": "2026-12-31",
+        },
+    )
+
+    assert offered == {"submit_action", "end_service_action"}
+    assert response.status_code == 403
+    worker.refresh_from_db()
+    assert worker.enrollment.status == "not_registered"
+    assert list(worker.events.values_list("kind", flat=True)) == ["registered"]
