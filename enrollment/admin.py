@@ -20,6 +20,7 @@ from access.personal_data import can_see_personal_data
 from access.scope import scope_for
 from access.services import access_log_write
 from ucj_project.errors import ServiceError
+from villages.models import Village
 
 from . import services
 from .choices import EventSource, FundingSource, Program, Scheme
@@ -191,6 +192,13 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
         return response
 
     # -- writes --------------------------------------------------------------------------------
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # The village picker and the form offer the villages of the caller's regions only; its
+        # autocomplete (villages.admin.VillageAdmin) asks this method for them.
+        if db_field.name == "village":
+            kwargs["queryset"] = scope_for(request.user).filter(Village.objects.all())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # The form is validated by the service itself: run it in a savepoint during validation,
     # so rule violations appear as form errors and a valid form is saved exactly once.

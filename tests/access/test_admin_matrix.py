@@ -179,6 +179,8 @@ def _event(world: World, regency: str) -> int:
     return EnrollmentEvent.objects.filter(worker_id=world.new[regency].pk).order_by("id").first().pk
 
 
+AUTOCOMPLETE = "app_label=enrollment&model_name=apparatusworker&field_name=village&term="
+
 PAGES = [
     Page("worker-changelist", lambda w, r: reverse(CHANGELIST), frozenset({READ}), out=None),
     Page(
@@ -208,6 +210,12 @@ PAGES = [
         body=_worker_form,
         target=_new,
         wrote=("updated",),
+    ),
+    Page(
+        "village-autocomplete",
+        lambda w, r: f"{reverse('admin:autocomplete')}?{AUTOCOMPLETE}",
+        frozenset({WRITE}),
+        out=None,
     ),
     Page(
         "event-changelist",
@@ -417,6 +425,17 @@ def test_nik_search_needs_the_personal_data_right(web_for, world, role, url_name
     assert found == {worker.pk}
 
 
+@pytest.mark.parametrize("role", [r for r in WEB_ROLES if WRITE in CAPABILITIES[r]])
+def test_village_picker_offers_only_covered_villages(web_for, world, role):
+    response = web_for(role).get(f"{reverse('admin:autocomplete')}?{AUTOCOMPLETE}")
+
+    assert response.status_code == 200
+    codes = set(
+        Village.objects.filter(pk__in=[int(r["id"]) for r in response.json()["results"]]).values_list("code", flat=True)
+    )
+    assert codes == {VILLAGE[r] for r in COVERS[role]}
+
+
 @pytest.mark.parametrize("role", READERS)
 def test_changelist_offers_only_the_actions_of_the_role(web_for, world, role):
     response = web_for(role).get(reverse(CHANGELIST))
@@ -452,6 +471,7 @@ def test_staff_without_a_role_sees_no_worker_page(world, db):
 
     assert client.get(reverse(CHANGELIST)).status_code == 403
     assert client.get(reverse("admin:enrollment_enrollmentevent_changelist")).status_code == 403
+    assert client.get(f"{reverse('admin:autocomplete')}?{AUTOCOMPLETE}").status_code == 403
     assert "enrollment" not in page(client.get(reverse("admin:index")))
 
 

@@ -145,6 +145,29 @@ def demo_users(regions):
     return DEMO_PASSWORD
 
 
+def test_demo_regency_officer_picks_villages_of_his_regency_only(client, demo_users):
+    assert client.login(username="pmd.bungo", password=demo_users)
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "enrollment", "model_name": "apparatusworker", "field_name": "village", "term": ""},
+    )
+
+    assert response.status_code == 200
+    assert [row["text"] for row in response.json()["results"]] == ["15.08.01.2001 Rantau Keloyang"]
+
+
+def test_demo_regency_officer_registers_a_worker_in_the_admin(client, demo_users):
+    assert client.login(username="pmd.bungo", password=demo_users)
+    village = Village.objects.get(code="15.08.01.2001")
+    response = client.post(reverse("admin:enrollment_apparatusworker_add"), form_data(village))
+
+    assert response.status_code == 302
+    worker = ApparatusWorker.objects.get()
+    assert list(worker.events.values_list("kind", "source", "actor__username")) == [
+        ("registered", "admin", "pmd.bungo")
+    ]
+
+
 def test_demo_regency_officer_history_pages_hold_his_regency_only(client, demo_users, make_worker):
     mine = make_worker(village="15.08.01.2001")
     other = make_worker(village="15.01.01.2001")
@@ -188,3 +211,33 @@ def test_demo_regency_officer_neither_sees_nor_runs_membership_actions(client, d
     worker.refresh_from_db()
     assert worker.enrollment.status == "not_registered"
     assert list(worker.events.values_list("kind", flat=True)) == ["registered"]
+
+
+def test_demo_branch_officer_activates_memberships_in_the_admin(client, demo_users, make_worker):
+    from enrollment import services
+
+    worker = make_worker(village="15.08.01.2001")
+    services.enrollment_submit(actor=services.Actor(label="seed"), worker_id=worker.pk)
+    assert client.login(username="bpjs.muarabungo", password=demo_users)
+
+    response = client.post(
+        reverse("admin:enrollment_apparatusworker_changelist"),
+        {
+            "action": "activate_action",
+            ACTION_CHECKBOX_NAME: [worker.pk],
+            "apply": "1",
+            "kpj_number": "98765432101",
+            "scheme": "bpu",
+            "programs": ["jkk", "jkm"],
+            "funding_source": "apbdes",
+            "coverage_start": "2024-06-01",
+            "paid_until": "2026-12-31",
+        },
+    )
+
+    assert response.status_code == 302
+    assert list(worker.events.values_list("kind", "actor__username")) == [
+        ("registered", "admin"),
+        ("submitted", None),
+        ("activated", "bpjs.muarabungo"),
+    ]
