@@ -19,7 +19,7 @@ from access.choices import AccessKind, Capability
 from access.personal_data import can_see_personal_data
 from access.scope import scope_for
 from access.services import access_log_write
-from ucj_project.errors import ServiceError
+from ucj_project.errors import ServiceError, StaleVersionError
 from villages.models import Village
 
 from . import services
@@ -31,6 +31,11 @@ from .nik import birth_date_mask, nik_mask, phone_mask
 # A worker's personal fields and the read-only masked columns shown instead to a caller without
 # the personal-data right.
 MASKED = {"nik": "masked_nik", "birth_date": "masked_birth_date", "phone": "masked_phone"}
+STALE_FORM = _(
+    "Someone else changed this worker after you opened this page, so nothing was saved. "
+    "Reload the page to see their change, then make yours again."
+)
+OUTDATED_FORM = _("This page is out of date, so nothing was saved. Reload it and make your changes again.")
 # Worker scope columns of tables that hang off a worker.
 WORKER_SCOPE = {"province": "worker__province_id", "regency": "worker__regency_id"}
 
@@ -40,6 +45,10 @@ def admin_actor(request) -> services.Actor:
 
 
 class WorkerAdminForm(forms.ModelForm):
+    # The version the change form was opened at: the service refuses the save if the worker has
+    # changed since (optimistic concurrency, as the API's If-Match).
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
     class Meta:
         model = ApparatusWorker
         fields = list(services.WORKER_FIELDS)
@@ -164,7 +173,7 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
     def get_fields(self, request, obj=None):
         if obj is None:  # a new worker: the caller types the personal data in
             return list(services.WORKER_FIELDS)
-        return _shown(services.WORKER_FIELDS, request)
+        return [*_shown(services.WORKER_FIELDS, request), "version"]
 
     def get_readonly_fields(self, request, obj=None):
         fields = self.get_fields(request, obj)
@@ -216,7 +225,7 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
                 actor=admin_actor(request),
                 worker_id=form.instance.pk,
                 changes=data,
-                expected_version=None,
+                expected_version=form.cleaned_data["version"],
             )
         return services.worker_register(actor=admin_actor(request), **data)
 
@@ -227,16 +236,21 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
         class ServiceForm(form_class):
             def _post_clean(self):
                 # The service validates and writes; the model's own full_clean is not repeated.
+                if change and "version" in self.fields and self.cleaned_data.get("version") is None:
+                    self.errors.pop("version", None)
+                    self.add_error(None, ValidationError(OUTDATED_FORM, code="version_required"))
                 if self.errors:
                     return
                 try:
                     with transaction.atomic():
                         self._saved = model_admin._save_through_service(request, self, change)
                         transaction.set_rollback(True)
+                except StaleVersionError:
+                    self.add_error(None, ValidationError(STALE_FORM, code="stale_version"))
                 except ServiceError as exc:
                     for error in exc.errors:
-                        field = error.field if error.field in self.fields else None
-                        self.add_error(field, ValidationError(error.message, code=error.code))
+                        shown = error.field in self.fields and not self.fields[error.field].widget.is_hidden
+                        self.add_error(error.field if shown else None, ValidationError(error.message, code=error.code))
 
         return ServiceForm
 

@@ -130,6 +130,73 @@ def test_admin_change_moves_counters_and_records_update(admin_web, make_worker):
     assert counts == {"15.01.01.2001": 0, "15.08.01.2001": 1}
 
 
+# -- optimistic concurrency -------------------------------------------------------------------
+
+
+def change_form(worker, **overrides):
+    data = form_data(
+        worker.village,
+        nik=worker.nik,
+        full_name=worker.full_name,
+        sex=worker.sex,
+        birth_date=worker.birth_date.isoformat(),
+        institution=worker.institution,
+        position=worker.position,
+        term_start=worker.term_start.isoformat(),
+        wage_basis=worker.wage_basis,
+        monthly_wage=str(worker.monthly_wage),
+        version=str(worker.version),
+        **{"enrollment-TOTAL_FORMS": "1", "enrollment-INITIAL_FORMS": "1", "enrollment-0-worker": worker.pk},
+    )
+    data.update(overrides)
+    return data
+
+
+def test_admin_change_form_carries_the_version_it_was_opened_at(admin_web, make_worker):
+    worker = make_worker()
+    response = admin_web.get(reverse("admin:enrollment_apparatusworker_change", args=[worker.pk]))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form["version"].value() == 1
+    assert '<input type="hidden" name="version" value="1"' in response.content.decode()
+
+
+def test_admin_stale_save_is_refused_with_a_form_error_and_overwrites_nothing(admin_web, make_worker, actor):
+    from enrollment import services
+
+    worker = make_worker()
+    data = change_form(worker, full_name="Nama Dari Admin")  # opened at version 1
+    services.worker_update(actor=actor, worker_id=worker.pk, changes={"full_name": "Nama Lain"}, expected_version=1)
+
+    response = admin_web.post(reverse("admin:enrollment_apparatusworker_change", args=[worker.pk]), data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert errors == [
+        "Data aparatur ini sudah diubah oleh orang lain setelah halaman ini Anda buka, jadi tidak ada yang "
+        "disimpan. Muat ulang halaman untuk melihat perubahannya, lalu ulangi perubahan Anda."
+    ]
+    assert "Muat ulang halaman" in response.content.decode()
+    worker.refresh_from_db()
+    assert (worker.full_name, worker.version) == ("Nama Lain", 2)
+    assert list(worker.events.values_list("kind", flat=True)) == ["registered", "updated"]
+
+
+def test_admin_save_without_a_version_is_refused(admin_web, make_worker):
+    worker = make_worker()
+    data = change_form(worker, full_name="Nama Baru")
+    del data["version"]
+
+    response = admin_web.post(reverse("admin:enrollment_apparatusworker_change", args=[worker.pk]), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "Halaman ini sudah kedaluwarsa, jadi tidak ada yang disimpan. Muat ulang, lalu ulangi perubahan Anda."
+    ]
+    worker.refresh_from_db()
+    assert (worker.full_name, worker.version) == ("Budi Santoso", 1)
+
+
 # -- the demo's officers ------------------------------------------------------------------------
 
 
