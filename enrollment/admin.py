@@ -294,10 +294,11 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
         scope = scope_for(request.user)
         if not scope.can(ACTION_CAPABILITIES[action]):
             raise PermissionDenied
+        workers = list(queryset)
+        if not all(scope.contains(province_id=w.province_id, regency_id=w.regency_id) for w in workers):
+            raise Http404(_("Not found."))  # before anything is written
         done = 0
-        for worker in queryset:
-            if not scope.contains(province_id=worker.province_id, regency_id=worker.regency_id):
-                raise Http404(_("Not found."))
+        for worker in workers:
             try:
                 service(actor=admin_actor(request), worker_id=worker.pk, **kwargs)
                 done += 1

@@ -493,3 +493,54 @@ def test_coverage_counters_page_holds_only_covered_villages(web_for, world, role
     assert response.status_code == 200
     codes = {row.village.code for row in response.context["cl"].result_list}
     assert codes == {VILLAGE[r] for r in COVERS[role]}
+
+
+ACTION_FORMS = {
+    "activate_action": _activation,
+    "renew_action": lambda: {"paid_until": (today() + datetime.timedelta(days=90)).isoformat()},
+}
+ACTION_NEEDS = {
+    "submit_action": (REGENCY_OFFICER, "new"),
+    "end_service_action": (REGENCY_OFFICER, "new"),
+    "activate_action": (BRANCH_OFFICER, "new"),
+    "renew_action": (BRANCH_OFFICER, "active"),
+    "lapse_action": (BRANCH_OFFICER, "active"),
+}
+
+
+def _call_action(rf, user, name: str, worker_ids: list[int]):
+    """The action method itself, as any caller would run it (not through the changelist)."""
+    from django.contrib import admin as django_admin
+
+    model_admin = django_admin.site.get_model_admin(ApparatusWorker)
+    data = {"apply": "1", **ACTION_FORMS.get(name, dict)()}
+    request = rf.post(reverse(CHANGELIST), data)
+    request.user = user
+    return getattr(model_admin, name)(request, ApparatusWorker.objects.filter(pk__in=worker_ids))
+
+
+@pytest.mark.parametrize("name", sorted(ACTION_NEEDS))
+def test_each_action_checks_its_capability_itself(rf, web_for, world, name):
+    from django.core.exceptions import PermissionDenied
+
+    role, kind = ACTION_NEEDS[name]
+    lacking = BRANCH_OFFICER if role == REGENCY_OFFICER else REGENCY_OFFICER
+    worker = getattr(world, kind)[OWN].pk
+    before = events(worker)
+
+    with pytest.raises(PermissionDenied):
+        _call_action(rf, web_for(lacking).user, name, [worker])
+    assert events(worker) == before
+
+
+@pytest.mark.parametrize("name", sorted(ACTION_NEEDS))
+def test_each_action_checks_every_workers_region_before_writing(rf, web_for, world, name):
+    from django.http import Http404
+
+    role, kind = ACTION_NEEDS[name]
+    mine, other = getattr(world, kind)[OWN].pk, getattr(world, kind)[OTHER].pk
+    before = events(mine), events(other)
+
+    with pytest.raises(Http404):
+        _call_action(rf, web_for(role).user, name, [mine, other])
+    assert (events(mine), events(other)) == before
