@@ -4,9 +4,13 @@ regions covered), not from Django's model permissions."""
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
+
+from villages.models import Province
 
 from .scope import scope_for
 
@@ -61,3 +65,19 @@ class ScopedAdminMixin:
         if obj is None:
             raise Http404(_("Not found."))
         return obj
+
+
+class RegionInScopeFilter(admin.RelatedFieldListFilter):
+    """A list filter on a province or regency that offers only the caller's regions (Django's
+    offers every region of the country)."""
+
+    def field_choices(self, field, request, model_admin):
+        scope = scope_for(request.user)
+        if scope.everything:
+            limit = Q()
+        elif field.related_model is Province:
+            limit = Q(pk__in=scope.province_ids | scope.parent_province_ids)
+        else:
+            limit = scope.q(province="province_id", regency="id")
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=limit)

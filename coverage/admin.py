@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from access.admin_scope import ScopedAdminMixin
+from access.admin_scope import RegionInScopeFilter, ScopedAdminMixin
 from access.choices import Capability
 
 from .models import VillageCoverage
@@ -14,7 +14,7 @@ class VillageCoverageAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     view_capability = Capability.READ_COVERAGE
     list_display = ["village", "institution", "serving", "protected"]
-    list_filter = ["institution", "province"]
+    list_filter = ["institution", ("province", RegionInScopeFilter)]
     search_fields = ["village__code", "village__name"]
     list_select_related = ["village"]
     show_full_result_count = False

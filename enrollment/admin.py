@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from access.admin_scope import ScopedAdminMixin
+from access.admin_scope import RegionInScopeFilter, ScopedAdminMixin
 from access.choices import AccessKind, Capability
 from access.personal_data import can_see_personal_data
 from access.scope import scope_for
@@ -151,7 +151,7 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
     view_capability = Capability.READ_WORKERS
     write_capability = Capability.WRITE_WORKERS
     list_display = ["full_name", "nik", "village", "institution", "position", "enrollment_status", "serving"]
-    list_filter = ["regency", "institution", "enrollment_status", "serving"]
+    list_filter = [("regency", RegionInScopeFilter), "institution", "enrollment_status", "serving"]
     search_fields = ["full_name", "=nik"]
     list_select_related = ["village"]
     autocomplete_fields = ["village"]
