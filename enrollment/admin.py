@@ -170,16 +170,18 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
             return self.search_fields
         return [field for field in self.search_fields if field.lstrip("=^@") != "nik"]
 
+    def has_change_permission(self, request, obj=None):
+        # An ended service is history: its page is read-only (the service refuses edits of it).
+        return super().has_change_permission(request, obj) and (obj is None or obj.serving)
+
     def get_fields(self, request, obj=None):
         if obj is None:  # a new worker: the caller types the personal data in
             return list(services.WORKER_FIELDS)
-        return [*_shown(services.WORKER_FIELDS, request), "version"]
+        fields = _shown(services.WORKER_FIELDS, request)
+        return [*fields, "version"] if self.has_change_permission(request, obj) else fields
 
     def get_readonly_fields(self, request, obj=None):
-        fields = self.get_fields(request, obj)
-        if obj is not None and not obj.serving:
-            return fields
-        return [field for field in fields if field in MASKED.values()]
+        return [field for field in self.get_fields(request, obj) if field in MASKED.values()]
 
     def _log_personal_data(self, request, worker_ids) -> None:
         """Full personal data shown: written to the access log, as the API does."""

@@ -308,3 +308,21 @@ def test_demo_branch_officer_activates_memberships_in_the_admin(client, demo_use
         ("submitted", None),
         ("activated", "bpjs.muarabungo"),
     ]
+
+
+def test_admin_page_of_an_ended_service_is_read_only(admin_web, make_worker, actor):
+    from enrollment import services
+
+    worker = make_worker()
+    services.worker_end_service(actor=actor, worker_id=worker.pk)
+    url = reverse("admin:enrollment_apparatusworker_change", args=[worker.pk])
+
+    page = admin_web.get(url)
+    response = admin_web.post(url, change_form(worker, full_name="Nama Baru", version="2"))
+
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert 'name="version"' not in page.content.decode()
+    assert response.status_code == 403
+    worker.refresh_from_db()
+    assert worker.full_name == "Budi Santoso"
