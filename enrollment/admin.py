@@ -174,6 +174,13 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
         # An ended service is history: its page is read-only (the service refuses edits of it).
         return super().has_change_permission(request, obj) and (obj is None or obj.serving)
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # The changelist takes any field lookup from its URL (?birth_date=..., ?nik__startswith=...):
+        # without the right, none on personal data, or rows would tell what the mask hides.
+        if lookup.split("__")[0] in services.PERSONAL_FIELDS and not can_see_personal_data(request):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_fields(self, request, obj=None):
         if obj is None:  # a new worker: the caller types the personal data in
             return list(services.WORKER_FIELDS)
@@ -402,6 +409,12 @@ class EnrollmentEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if can_see_personal_data(request):
             return self.search_fields
         return [field for field in self.search_fields if field.lstrip("=^@") != "worker__nik"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # ?changes__nik__startswith=... would find what the masks hide.
+        if lookup.split("__")[0] == "changes" and not can_see_personal_data(request):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def get_fields(self, request, obj=None):
         if can_see_personal_data(request):

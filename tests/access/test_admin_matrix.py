@@ -554,3 +554,22 @@ def test_regency_filter_offers_only_covered_regencies(web_for, world, role):
     ids = [pk for f in filters for pk, _name in f.lookup_choices]
     offered = set(Regency.objects.filter(pk__in=ids).values_list("code", flat=True))
     assert offered == (COVERS[role] if len(COVERS[role]) > 1 else set())  # one choice: Django hides the filter
+
+
+LEAKY_LOOKUPS = [
+    (CHANGELIST, "birth_date", "1980-05-17"),
+    (CHANGELIST, "nik__startswith", "150101170580"),
+    (CHANGELIST, "phone__contains", "0812"),
+    ("admin:enrollment_enrollmentevent_changelist", "changes__nik__0__startswith", "1501"),
+    ("admin:enrollment_enrollmentevent_changelist", "changes__birth_date__1", "1980-05-17"),
+]
+
+
+@pytest.mark.parametrize("role", MASKED_READERS)
+@pytest.mark.parametrize(("url_name", "lookup", "value"), LEAKY_LOOKUPS)
+def test_lookups_on_personal_data_need_the_right(web_for, world, role, url_name, lookup, value):
+    without = web_for(role).get(reverse(url_name), {lookup: value})
+    with_right = web_for(role, personal_data=True).get(reverse(url_name), {lookup: value})
+
+    assert without.status_code == 400
+    assert with_right.status_code == 200
