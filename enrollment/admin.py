@@ -263,6 +263,18 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
 
         return ServiceForm
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The form was checked by a trial run of the service; if the real run is refused all the
+        # same (someone changed or registered the worker in between), nothing was written: say
+        # so above the page instead of an error page.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except StaleVersionError:
+            self.message_user(request, STALE_FORM, messages.ERROR)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        return redirect(request.get_full_path())
+
     def save_model(self, request, obj, form, change):
         worker = self._save_through_service(request, form, change)
         for field in ApparatusWorker._meta.concrete_fields:

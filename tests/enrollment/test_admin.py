@@ -326,3 +326,36 @@ def test_admin_page_of_an_ended_service_is_read_only(admin_web, make_worker, act
     assert response.status_code == 403
     worker.refresh_from_db()
     assert worker.full_name == "Budi Santoso"
+
+
+def test_admin_change_made_between_check_and_save_is_not_overwritten(admin_web, make_worker, actor, monkeypatch):
+    from enrollment import services
+    from enrollment.admin import ApparatusWorkerAdmin
+
+    worker = make_worker()
+    check_and_save = ApparatusWorkerAdmin._save_through_service
+    runs = []
+
+    def racing(model_admin, request, form, change):
+        runs.append(1)
+        if len(runs) == 2:  # after the form's trial run, before the real one: someone else saves
+            changes = {"full_name": "Nama Lain"}
+            services.worker_update(actor=actor, worker_id=worker.pk, changes=changes, expected_version=1)
+        return check_and_save(model_admin, request, form, change)
+
+    monkeypatch.setattr(ApparatusWorkerAdmin, "_save_through_service", racing)
+    url = reverse("admin:enrollment_apparatusworker_change", args=[worker.pk])
+    response = admin_web.post(url, change_form(worker, full_name="Nama Dari Admin"))
+
+    assert response.status_code == 302
+    assert response["Location"] == url
+    shown = [str(m) for m in admin_web.get(url).context["messages"]]
+    assert shown == [
+        "Data aparatur ini sudah diubah oleh orang lain setelah halaman ini Anda buka, jadi tidak ada yang "
+        "disimpan. Muat ulang halaman untuk melihat perubahannya, lalu ulangi perubahan Anda."
+    ]
+    # The other save ran in the request's own transaction here (a test has one connection), so it
+    # was rolled back with it; what matters is that the admin's change was not written over it.
+    worker.refresh_from_db()
+    assert worker.full_name != "Nama Dari Admin"
+    assert not worker.events.filter(source="admin").exists()
