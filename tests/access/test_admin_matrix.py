@@ -573,3 +573,24 @@ def test_lookups_on_personal_data_need_the_right(web_for, world, role, url_name,
 
     assert without.status_code == 400
     assert with_right.status_code == 200
+
+
+def test_admin_by_profile_without_the_right_sees_every_worker_masked(world, db):
+    from django.contrib.auth import get_user_model
+
+    from access.models import AccessProfile
+
+    user = get_user_model().objects.create_user("kepala-dinas", password="x-Passw0rd!", is_staff=True)
+    AccessProfile.objects.create(user=user, role="admin")
+    client = Client()
+    client.force_login(user)
+
+    response = client.get(reverse(CHANGELIST))
+    by_nik = client.get(reverse(CHANGELIST), {"q": world.new[OTHER].nik})
+
+    assert response.status_code == 200
+    assert {w.pk for w in response.context["cl"].result_list} == world.worker_ids({OWN, SIBLING, OTHER})
+    html = page(response)
+    assert all(w.nik not in html and nik_mask(w.nik) in html for ws in world.workers.values() for w in ws)
+    assert list(by_nik.context["cl"].result_list) == []
+    assert client.get(reverse("admin:enrollment_apparatusworker_change", args=[world.new[OTHER].pk])).status_code == 200
