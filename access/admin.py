@@ -2,8 +2,11 @@
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 
+from .admin_scope import ScopedAdminMixin
+from .choices import Capability
 from .models import AccessLog, AccessProfile
 
 User = get_user_model()
@@ -17,26 +20,50 @@ class AccessProfileInline(admin.StackedInline):
     autocomplete_fields = ["province", "regency"]
 
 
+class AdminRoleRequired:
+    """Users, groups and roles are managed by the admin role (as in the API): Django's model
+    permissions alone do not let an officer grant himself a role or the personal-data right."""
+
+    def _admin_role(self, request) -> bool:
+        return ScopedAdminMixin.capable(request, Capability.ADMIN)
+
+    def has_module_permission(self, request):
+        return self._admin_role(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._admin_role(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._admin_role(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._admin_role(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._admin_role(request) and super().has_delete_permission(request, obj)
+
+
 admin.site.unregister(User)
+admin.site.unregister(Group)
 
 
 @admin.register(User)
-class UcjUserAdmin(UserAdmin):
+class UcjUserAdmin(AdminRoleRequired, UserAdmin):
     inlines = [*UserAdmin.inlines, AccessProfileInline]
 
 
+@admin.register(Group)
+class UcjGroupAdmin(AdminRoleRequired, GroupAdmin):
+    pass
+
+
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only; for admins, as `/api/v1/audit/access-log/`."""
+
+    view_capability = Capability.ADMIN
+    scope_columns = None  # admins cover everything
     list_display = ["at", "user", "kind", "path", "rows"]
     list_filter = ["kind"]
     search_fields = ["user__username", "path"]
     list_select_related = ["user"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

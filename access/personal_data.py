@@ -45,3 +45,8 @@ def may_see_personal_data(user) -> bool:
         )
         user._ucj_personal_data = cached
     return cached
+
+
+def can_see_personal_data(request) -> bool:
+    """The same for the caller of a request: an API request or a plain Django one (the admin)."""
+    return may_see_personal_data(getattr(request, "user", None))

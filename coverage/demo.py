@@ -476,15 +476,13 @@ def demo_users_load() -> list[str]:
     """One user of each role for Jambi, and an integration client with a fresh token."""
     user_model = get_user_model()
     personal = Permission.objects.get(codename="view_personal_data")
-    staff_perms = Permission.objects.filter(
-        content_type__app_label="enrollment",
-        codename__in=["view_apparatusworker", "add_apparatusworker", "change_apparatusworker", "view_enrollmentevent"],
-    )
     lines = ["Demo users (password " + DEMO_PASSWORD + "):"]
     for username, role, code, sees_personal in DEMO_USERS:
         user, _ = user_model.objects.get_or_create(username=username)
         user.set_password(DEMO_PASSWORD)
-        user.is_staff = role in (Role.PROVINCE_OFFICER, Role.REGENCY_OFFICER)
+        # Officers use the admin; what they may open and do there follows their role and region
+        # (access.admin_scope), not Django's model permissions. Viewers read coverage in the API.
+        user.is_staff = role in (Role.PROVINCE_OFFICER, Role.REGENCY_OFFICER, Role.BRANCH_OFFICER)
         user.save()
         if role == Role.REGENCY_OFFICER:
             region = {"regency": Regency.objects.get(code=code)}
@@ -494,7 +492,7 @@ def demo_users_load() -> list[str]:
             region = {"province": Province.objects.get(code=code)}
         defaults = {"role": role, "province": None, "regency": None, "branch": None, **region}
         AccessProfile.objects.update_or_create(user=user, defaults=defaults)
-        user.user_permissions.set([personal, *staff_perms] if sees_personal else [])
+        user.user_permissions.set([personal] if sees_personal else [])
         lines.append(f"  {username:18} {Role(role).label} ({code})")
     name, region_code = DEMO_CLIENT
     if get_user_model().objects.filter(username=f"{CLIENT_PREFIX}{name}").exists():

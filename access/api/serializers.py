@@ -5,10 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from access.models import AccessLog
-from enrollment.api.serializers import can_see_personal_data
+from access.personal_data import can_see_personal_data
+from enrollment.masking import changes_masked
 from enrollment.models import EnrollmentEvent
 from enrollment.nik import NIK_LENGTH, nik_compact, nik_mask
-from enrollment.services import PERSONAL_FIELDS
 from ucj_project.api.fields import RejectUnknownFieldsMixin, StrictCharField
 
 
@@ -57,9 +57,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
         # profile does not by itself carry the `view_personal_data` right.
         data = super().to_representation(event)
         if not can_see_personal_data(self.context.get("request")):
-            for field in PERSONAL_FIELDS:
-                if field in data["changes"]:
-                    data["changes"][field] = ["***" if value else value for value in data["changes"][field]]
+            data["changes"] = changes_masked(data["changes"])
         return data
 
 

@@ -16,9 +16,9 @@ from access.backends import login_locked
 from access.choices import AccessKind, Capability
 from access.filtersets import AccessLogFilterSet, AuditEventFilterSet
 from access.models import AccessLog
+from access.personal_data import can_see_personal_data
 from access.scope import scope_for
 from access.services import access_log_write
-from enrollment.api.serializers import can_see_personal_data
 from enrollment.models import EnrollmentEvent
 from enrollment.services import PERSONAL_FIELDS
 from ucj_project.api.permissions import PUBLIC, CapabilityRequired

@@ -4,8 +4,10 @@ business rules live in `enrollment.services`."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from access.personal_data import may_see_personal_data
+# `can_see_personal_data` lives in access (the admin asks it too); the API imports it from here.
+from access.personal_data import can_see_personal_data
 from enrollment.choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
+from enrollment.masking import changes_masked
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
 from enrollment.nik import birth_date_mask, nik_compact, nik_mask, phone_mask
 from ucj_project.api.fields import RejectUnknownFieldsMixin, StrictCharField, StrictIntegerField
@@ -13,11 +15,6 @@ from villages.models import Village
 
 PHONE_REGEX = r"^\+?[0-9][0-9 -]{5,18}$"
 MAX_WAGE = 1_000_000_000
-
-
-def can_see_personal_data(request) -> bool:
-    """Whether the caller of `request` sees full personal data (`access.personal_data`)."""
-    return may_see_personal_data(getattr(request, "user", None))
 
 
 class EnrollmentSerializer(serializers.ModelSerializer):
@@ -219,7 +216,5 @@ class EnrollmentEventSerializer(serializers.ModelSerializer):
     def to_representation(self, event):
         data = super().to_representation(event)
         if not can_see_personal_data(self.context.get("request")):
-            for field in ("nik", "birth_date", "phone"):
-                if field in data["changes"]:
-                    data["changes"][field] = ["***" if value else value for value in data["changes"][field]]
+            data["changes"] = changes_masked(data["changes"])
         return data
