@@ -239,3 +239,71 @@ def test_recount_of_nothing_leaves_no_rows(regions):
 
     assert VillageCoverage.objects.count() == 0
     assert recounted_rows() == set()
+
+
+# --- recount_coverage --check ----------------------------------------------------------------
+
+
+def check(*args: str) -> tuple[int, str]:
+    """Run `recount_coverage --check` as cron does (through run_from_argv): exit status, output."""
+    from coverage.management.commands.recount_coverage import Command
+
+    out, err = StringIO(), StringIO()
+    command = Command(stdout=out, stderr=err)
+    try:
+        command.run_from_argv(["manage.py", "recount_coverage", "--check", *args])
+    except SystemExit as exit_:
+        return exit_.code, out.getvalue() + err.getvalue()
+    return 0, out.getvalue() + err.getvalue()
+
+
+def test_recount_check_reports_differing_counters_writes_nothing_and_exits_1(regions):
+    from coverage.models import RegencyCoverage
+
+    _mixed_history()
+    VillageCoverage.objects.filter(institution="bpd").update(serving=9, protected=5)
+    VillageCoverage.objects.filter(institution="linmas").delete()
+    corrupted = counter_rows()
+
+    status, output = check()
+
+    assert status == 1
+    lines = output.splitlines()
+    assert (
+        "village 15.01.01.2001 Lempur Tengah, bpd: counted serving 9, protected 5; recount serving 1, protected 1"
+        in lines
+    )
+    assert (
+        "village 15.08.01.2001 Rantau Keloyang, linmas: counted serving 0, protected 0; recount serving 1, protected 0"
+        in lines
+    )
+    assert "2 counter rows differ from a recount" in output
+    assert counter_rows() == corrupted  # nothing written
+    assert RegencyCoverage.objects.count() > 0
+
+
+def test_recount_check_names_a_differing_regency_counter(regions):
+    from coverage.models import RegencyCoverage
+
+    _mixed_history()
+    RegencyCoverage.objects.filter(institution="posyandu").update(serving=7)
+
+    with pytest.raises(CommandError) as error:
+        call_command("recount_coverage", "--check", stdout=(out := StringIO()))
+
+    assert error.value.returncode == 1
+    assert out.getvalue().splitlines() == [
+        "regency 15.08 Kabupaten Bungo, posyandu: counted serving 7, protected 1; recount serving 1, protected 1"
+    ]
+    assert RegencyCoverage.objects.get(institution="posyandu").serving == 7
+
+
+def test_recount_check_exits_0_with_a_clean_report_when_counters_agree(regions):
+    _mixed_history()
+    before = counter_rows()
+
+    status, output = check()
+
+    assert status == 0
+    assert output.strip() == "Counters agree with a recount."
+    assert counter_rows() == before
