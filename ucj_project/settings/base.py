@@ -147,6 +147,12 @@ REST_FRAMEWORK = {
         "anon": env.str("UCJ_RATE_ANON", default="60/min"),
         "login": env.str("UCJ_RATE_LOGIN", default="10/min"),
     },
+    # JSON bodies with a bounded nesting depth (ucj_project.api.parsers): too deep is a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "ucj_project.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
