@@ -144,7 +144,7 @@ def counters_recount() -> int:
             f"INSERT INTO {village} ({_VILLAGE_COLUMNS}) "
             "SELECT w.village_id, w.district_id, w.regency_id, w.province_id, w.institution, COUNT(*), "
             "SUM(CASE WHEN e.status = %s THEN 1 ELSE 0 END) "
-            f"FROM {worker} w JOIN {enrollment} e ON e.worker_id = w.id WHERE w.serving "
+            f"FROM {worker} w JOIN {enrollment} e ON e.worker_id = w.id WHERE w.serving AND w.term_started "
             "GROUP BY w.village_id, w.district_id, w.regency_id, w.province_id, w.institution",
             [EnrollmentStatus.ACTIVE],
         )
@@ -179,7 +179,9 @@ def counters_differences() -> list[CounterDifference]:
     from enrollment.models import ApparatusWorker
     from villages.models import Regency, Village
 
-    recounted = ApparatusWorker.objects.filter(serving=True).values_list("village_id", "regency_id", "institution")
+    recounted = ApparatusWorker.objects.filter(serving=True, term_started=True).values_list(
+        "village_id", "regency_id", "institution"
+    )
     recounted = recounted.annotate(
         serving_sum=Count("id"), protected_sum=Count("id", filter=Q(enrollment__status=EnrollmentStatus.ACTIVE))
     )

@@ -182,6 +182,23 @@ def today():
     return services.today()
 
 
+def test_expire_starts_terms_whose_start_has_come_and_counts_them(regions, today):
+    start = today + 5 * DAY
+    waiting = WorkerFactory(term_start=start)
+    activate(waiting, coverage_start=today, paid_until=today + 60 * DAY, effective_date=today)
+    assert counters() == {}
+
+    assert "0 terms started" in expire("--as-of", (start - DAY).isoformat())
+    assert counters() == {}
+
+    output = expire("--as-of", start.isoformat())
+
+    assert "1 terms started; 0 memberships lapsed" in output
+    assert counters() == {KEY: (1, 1)}
+    assert counter_rows() == recounted_rows()
+    assert "0 terms started" in expire("--as-of", start.isoformat())
+
+
 # --- recount_coverage -------------------------------------------------------------------------
 
 
