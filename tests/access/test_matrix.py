@@ -34,6 +34,7 @@ from .conftest import (
     SERVING,
     SIBLING,
     TARGETS,
+    VIEWER,
     VILLAGE,
     WRITE,
     World,
@@ -582,6 +583,26 @@ def test_target_list_holds_only_covered_regions(client_for, world, role):
     assert response.status_code == 200
     assert {row["region_code"] for row in rows(response)} == COVERS[role]
     assert response.json()["count"] == len(COVERS[role])
+
+
+@pytest.mark.parametrize(
+    ("url_name", "query"),
+    [
+        ("coverage-unprotected-villages", {"branch": "baturaja"}),
+        ("coverage-unprotected-villages", {"regency": "99.99"}),
+        ("coverage-list", {"level": "district", "parent": "16.01"}),
+    ],
+)
+@pytest.mark.parametrize("export_format", ["csv", "xlsx"])
+def test_export_without_the_right_is_forbidden_before_the_region_is_looked_up(
+    client_for, world, url_name, query, export_format
+):
+    response = client_for(VIEWER).get(reverse(url_name), {**query, "format": export_format})
+
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["type"] == "client_error"
+    assert [e["code"] for e in response.json()["errors"]] == ["permission_denied"]
 
 
 @pytest.mark.parametrize("role", [r for r in COVERAGE_READERS if r != ADMIN])
