@@ -115,6 +115,8 @@ class ApparatusWorker(models.Model):
             models.Index(fields=["regency", "enrollment_status", "id"], name="worker_regency_status_idx"),
             models.Index(fields=["province", "enrollment_status", "id"], name="worker_province_status_idx"),
             models.Index(fields=["full_name"], name="worker_name_idx"),
+            # The few workers whose term has not started yet, for the daily `terms_start`.
+            models.Index(fields=["term_start"], condition=Q(term_started=False), name="worker_term_waiting_idx"),
         ]
 
     def __str__(self) -> str:
