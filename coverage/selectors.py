@@ -244,7 +244,10 @@ def rank_among(rows: list[CoverageFigures], code: str) -> int | None:
 
 def _funding_breakdown(region: Region, as_of: datetime.date) -> dict[str, int]:
     if as_of >= today():
-        workers = ApparatusWorker.objects.filter(serving=True, enrollment_status=EnrollmentStatus.ACTIVE)
+        # Counted as the counters count: serving, term started.
+        workers = ApparatusWorker.objects.filter(
+            serving=True, term_started=True, enrollment_status=EnrollmentStatus.ACTIVE
+        )
         rows = workers.filter(**region.scope).values_list("enrollment__funding_source").annotate(n=Count("pk"))
     else:
         periods = _states_on(as_of).filter(_protected_on(as_of), **region.scope)
@@ -266,7 +269,7 @@ def premium_estimate(region: Region, *, as_of: datetime.date) -> dict[str, Any]:
     """
     if as_of >= today():
         workers = (
-            ApparatusWorker.objects.filter(serving=True, **region.scope)
+            ApparatusWorker.objects.filter(serving=True, term_started=True, **region.scope)
             .exclude(enrollment_status=EnrollmentStatus.ACTIVE)
             .values_list("wage_basis", "monthly_wage")
         )

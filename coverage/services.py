@@ -144,7 +144,7 @@ def counters_recount() -> int:
             f"INSERT INTO {village} ({_VILLAGE_COLUMNS}) "
             "SELECT w.village_id, w.district_id, w.regency_id, w.province_id, w.institution, COUNT(*), "
             "SUM(CASE WHEN e.status = %s THEN 1 ELSE 0 END) "
-            f"FROM {worker} w JOIN {enrollment} e ON e.worker_id = w.id WHERE w.serving "
+            f"FROM {worker} w JOIN {enrollment} e ON e.worker_id = w.id WHERE w.serving AND w.term_started "
             "GROUP BY w.village_id, w.district_id, w.regency_id, w.province_id, w.institution",
             [EnrollmentStatus.ACTIVE],
         )
@@ -155,6 +155,67 @@ def counters_recount() -> int:
             "GROUP BY regency_id, province_id, institution"
         )
     return rows
+
+
+class CounterDifference(NamedTuple):
+    """One counter row that differs from a recount: where, and both pairs of figures."""
+
+    level: str  # "village" or "regency"
+    code: str
+    name: str
+    institution: str
+    counted: tuple[int, int]  # (serving, protected) as maintained
+    recounted: tuple[int, int]  # (serving, protected) from the worker rows
+
+
+def counters_differences() -> list[CounterDifference]:
+    """Every village and regency counter row that differs from a full recount, reading only.
+
+    A missing row and a row at zero mean the same (a worker who leaves a village leaves a zero
+    row behind, which a recount does not create). Ordered by level, then region code.
+    """
+    from django.db.models import Count, Q
+
+    from enrollment.models import ApparatusWorker
+    from villages.models import Regency, Village
+
+    recounted = ApparatusWorker.objects.filter(serving=True, term_started=True).values_list(
+        "village_id", "regency_id", "institution"
+    )
+    recounted = recounted.annotate(
+        serving_sum=Count("id"), protected_sum=Count("id", filter=Q(enrollment__status=EnrollmentStatus.ACTIVE))
+    )
+    villages: dict[tuple[int, str], list[list[int]]] = defaultdict(lambda: [[0, 0], [0, 0]])
+    regencies: dict[tuple[int, str], list[list[int]]] = defaultdict(lambda: [[0, 0], [0, 0]])
+    for village_id, regency_id, institution, serving, protected in recounted.order_by():
+        villages[(village_id, institution)][1] = [serving, protected]
+        regency = regencies[(regency_id, institution)][1]
+        regency[0] += serving
+        regency[1] += protected
+    for village_id, institution, serving, protected in VillageCoverage.objects.values_list(
+        "village_id", "institution", "serving", "protected"
+    ):
+        villages[(village_id, institution)][0] = [serving, protected]
+    for regency_id, institution, serving, protected in RegencyCoverage.objects.values_list(
+        "regency_id", "institution", "serving", "protected"
+    ):
+        regencies[(regency_id, institution)][0] = [serving, protected]
+
+    differences: list[CounterDifference] = []
+    for level, rows, model in (("village", villages, Village), ("regency", regencies, Regency)):
+        differing = {key: pair for key, pair in rows.items() if pair[0] != pair[1]}
+        names = dict(
+            (pk, (code, name))
+            for pk, code, name in model.objects.filter(pk__in={key[0] for key in differing}).values_list(
+                "pk", "code", "name"
+            )
+        )
+        found = [
+            CounterDifference(level, *names.get(pk, (f"#{pk}", "")), institution, tuple(counted), tuple(recount))
+            for (pk, institution), (counted, recount) in differing.items()
+        ]
+        differences.extend(sorted(found, key=lambda d: (d.code, d.institution)))
+    return differences
 
 
 @transaction.atomic

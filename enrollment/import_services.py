@@ -324,6 +324,7 @@ WORKER_COLUMNS = (
     "province_id",
     *COMPARED_FIELDS,
     "enrollment_status",
+    "term_started",
 )
 ENROLLMENT_COLUMNS = (
     "worker_id",
@@ -384,6 +385,7 @@ class _NewWorkers:
     def __init__(self, actor: services.Actor, count: int):
         """`count`: at least as many workers as will be added (their ids are drawn now)."""
         self.actor = actor
+        self.now = services.today()
         self.ids = iter(next_ids(ApparatusWorker, count))
         self.plans: list[_Plan] = []
         self.worker_ids: list[int] = []
@@ -422,12 +424,13 @@ class _NewWorkers:
                 data["wage_basis"],
                 data["monthly_wage"],
                 ACTIVE if plan.membership else NOT_REGISTERED,
+                data["term_start"] <= self.now,  # see `worker_register`: a future term counts from its start
             )
         )
 
     def finish(self, progress: ProgressCallback | None) -> int:
         """Write the rest for the workers added; returns their number."""
-        now = services.today()
+        now = self.now
         actor, plans, worker_ids = self.actor, self.plans, self.worker_ids
         total = len(plans)
         actor_id = actor.user.pk if actor.user is not None and actor.user.is_authenticated else None
@@ -477,6 +480,16 @@ class _NewWorkers:
                 regions = (village.pk, village.district_id, village.regency_id, village.province_id)
                 where = (*regions, data["institution"], True)
                 registered = _registration_date(data, now)
+                if data["term_start"] > now:
+                    # As `worker_register`: one period from the term start, in the state the
+                    # worker has then (whatever the file recorded before it replaces nothing).
+                    status, funding, paid = (
+                        (ACTIVE, membership["funding_source"], membership["paid_until"])
+                        if membership
+                        else (NOT_REGISTERED, "", None)
+                    )
+                    yield (worker_id, data["term_start"], None, *where, status, funding, paid)
+                    continue
                 if not membership:
                     yield (worker_id, registered, None, *where, NOT_REGISTERED, "", None)
                     continue
@@ -495,6 +508,8 @@ class _NewWorkers:
 
         deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
         for plan in plans:
+            if plan.data["term_start"] > now:
+                continue  # counted by `terms_start` once the term has started
             village = plan.village
             key = CounterKey(
                 village.pk, village.district_id, village.regency_id, village.province_id, plan.data["institution"]

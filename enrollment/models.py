@@ -73,6 +73,10 @@ class ApparatusWorker(models.Model):
     wage_basis = models.CharField(_("wage basis"), max_length=10, choices=WageBasis.choices)
     monthly_wage = models.PositiveBigIntegerField(_("monthly wage (Rp)"), null=True, blank=True)
     serving = models.BooleanField(_("serving"), default=True)
+    # False only for a worker registered before its term start, until the day that start has come
+    # and `terms_start` (run daily by `expire_enrollments`) counts it: the coverage counters count
+    # serving workers whose term has started, and the state periods begin at the term start.
+    term_started = models.BooleanField(_("term started"), default=True, db_default=True)
     # The enrollment's status, copied by the services with every transition, so that lists
     # filter and count by region and status on one index instead of joining the enrollments.
     enrollment_status = models.CharField(
@@ -111,6 +115,8 @@ class ApparatusWorker(models.Model):
             models.Index(fields=["regency", "enrollment_status", "id"], name="worker_regency_status_idx"),
             models.Index(fields=["province", "enrollment_status", "id"], name="worker_province_status_idx"),
             models.Index(fields=["full_name"], name="worker_name_idx"),
+            # The few workers whose term has not started yet, for the daily `terms_start`.
+            models.Index(fields=["term_start"], condition=Q(term_started=False), name="worker_term_waiting_idx"),
         ]
 
     def __str__(self) -> str:

@@ -93,7 +93,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _counter_state(worker: ApparatusWorker, status: str) -> CounterState | None:
-    if not worker.serving:
+    # A worker registered ahead of its term start counts once `terms_start` has started the term.
+    if not (worker.serving and worker.term_started):
         return None
     key = CounterKey(worker.village_id, worker.district_id, worker.regency_id, worker.province_id, worker.institution)
     return CounterState(key, status == EnrollmentStatus.ACTIVE)
@@ -273,9 +274,11 @@ def _check_nik_free(nik: str, *, actor: Actor, exclude_worker_id: int | None = N
 def _period_append(worker: ApparatusWorker, writes: WriteBatch, *, status: str, effective_date: datetime.date) -> None:
     """Close the worker's open period at `effective_date` and open one with its state from then.
 
-    A second change on the same day replaces that day's state instead of adding an empty period.
-    Where the open period starts (`enrollment.open_from`) was read by `_lock_worker`, or is none
-    for a new worker.
+    A second change on the same day replaces that day's state instead of adding an empty period,
+    and so does a change before the open period starts: a worker registered ahead of its term
+    start has one period from that start, whose state any change before then replaces (before it,
+    the worker serves nowhere, so no date before it has a state to keep). Where the open period
+    starts (`enrollment.open_from`) was read by `_lock_worker`, or is none for a new worker.
     """
     enrollment = worker.enrollment
     state = {
@@ -290,7 +293,7 @@ def _period_append(worker: ApparatusWorker, writes: WriteBatch, *, status: str, 
         "paid_until": enrollment.paid_until,
     }
     open_period = WorkerPeriod.objects.filter(worker_id=worker.pk, valid_to__isnull=True)
-    if enrollment.open_from == effective_date:
+    if enrollment.open_from is not None and enrollment.open_from >= effective_date:
         writes.update(open_period, rows=1, **state)
         return
     if enrollment.open_from is not None:
@@ -310,10 +313,14 @@ def _record(
     to_status: str,
     changes: dict[str, list[Any]],
     counted_before: CounterState | None,
+    period_from: datetime.date | None = None,
 ) -> None:
     """Add to `writes` what every recorded change writes after the worker's own rows (the
-    period, the event and the counters), and send them all: one round trip on PostgreSQL."""
-    _period_append(worker, writes, status=to_status, effective_date=effective_date)
+    period, the event and the counters), and send them all: one round trip on PostgreSQL.
+
+    The state period starts at `period_from` when given (a registration ahead of the term start),
+    otherwise at the effective date."""
+    _period_append(worker, writes, status=to_status, effective_date=period_from or effective_date)
     worker.enrollment.last_change = effective_date
     writes.insert(
         EnrollmentEvent(
@@ -373,7 +380,12 @@ def worker_register(
     monthly_wage: int | None = None,
     effective_date: datetime.date | None = None,
 ) -> ApparatusWorker:
-    """Register a person serving `village`; its enrollment starts as `not_registered`."""
+    """Register a person serving `village`; its enrollment starts as `not_registered`.
+
+    A term start ahead of today (up to the horizon) registers the worker now (event, NIK taken)
+    but it serves from the term start: its state period begins there, and the counters count it
+    once `terms_start` (the daily `expire_enrollments`) has seen that day come.
+    """
     data = {
         "village": village,
         "nik": nik,
@@ -391,8 +403,13 @@ def worker_register(
     _validate_worker(data)
     date = _effective(None, effective_date or min(term_start, today()))
     _check_nik_free(nik, actor=actor)
+    started = term_start <= today()
     worker = ApparatusWorker(
-        **data, district_id=village.district_id, regency_id=village.regency_id, province_id=village.province_id
+        **data,
+        district_id=village.district_id,
+        regency_id=village.regency_id,
+        province_id=village.province_id,
+        term_started=started,
     )
     try:
         with transaction.atomic():
@@ -412,6 +429,7 @@ def worker_register(
         to_status=EnrollmentStatus.NOT_REGISTERED,
         changes={field: (None, value) for field, value in data.items() if value not in (None, "")},
         counted_before=None,
+        period_from=None if started else term_start,
     )
     return worker
 
@@ -461,6 +479,18 @@ def worker_update(
     worker.version += 1
     writes = WriteBatch()
     writes.save(worker, update_fields=[*diff, "district", "regency", "province", "version", "updated_at"])
+    period_from = None
+    open_from = worker.enrollment.open_from
+    if not worker.term_started and "term_start" in diff and open_from is not None and open_from > date:
+        # A term that has not started yet moves: its one period moves with it, and a start that
+        # is today or past starts the term now (the worker counts from this change on).
+        period_from = worker.term_start
+        worker.term_started = period_from <= today()
+        writes.save(worker, update_fields=["term_started"])
+        writes.update(
+            WorkerPeriod.objects.filter(worker_id=worker.pk, valid_to__isnull=True), rows=1, valid_from=period_from
+        )
+        worker.enrollment.open_from = period_from
     _record(
         worker,
         writes,
@@ -471,6 +501,7 @@ def worker_update(
         to_status=status,
         changes=diff,
         counted_before=before,
+        period_from=period_from,
     )
     return worker
 
@@ -796,3 +827,31 @@ def terms_expire(*, as_of: datetime.date | None = None) -> int:
             continue  # changed meanwhile
         ended += 1
     return ended
+
+
+def terms_start(*, as_of: datetime.date | None = None) -> int:
+    """Count the workers whose term start has come since they were registered ahead of it.
+
+    Their state periods already begin at the term start (written at registration), so coverage
+    on any past date is exact without this; today's counters count a worker only once this has
+    run on or after its term start (the daily `expire_enrollments` runs it first), so counters
+    always equal a recount, which counts the same flag. Each start is its own transaction; no
+    history event is written (nothing about the worker changed: its term simply began).
+    Returns how many terms were started.
+    """
+    as_of = as_of or today()
+    due = ApparatusWorker.objects.filter(serving=True, term_started=False, term_start__lte=as_of)
+    started = 0
+    for worker_id in due.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            worker = _lock_worker(worker_id)
+            if not worker.serving or worker.term_started or worker.term_start > as_of:
+                continue  # changed meanwhile
+            worker.term_started = True
+            writes = WriteBatch()
+            writes.save(worker, update_fields=["term_started"])
+            counters_move(before=None, after=_counter_state(worker, worker.enrollment.status), writes=writes)
+            writes.send()
+            data_version_bump()
+        started += 1
+    return started

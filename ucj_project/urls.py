@@ -22,3 +22,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Unmatched URLs under /api/ answer the API's JSON error shape (404), not an HTML page.
+handler404 = "ucj_project.api.errors.page_not_found"

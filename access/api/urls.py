@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from ucj_project.api.routers import Router
 
 from .views import AccessLogViewSet, AuditEventViewSet, LoginView, LogoutView, MeView
 
-router = SimpleRouter(trailing_slash=True)
+router = Router(trailing_slash=True)
 router.register("audit/events", AuditEventViewSet, basename="audit-event")
 router.register("audit/access-log", AccessLogViewSet, basename="access-log")
 

@@ -1,5 +1,6 @@
 from django.urls import path, re_path
-from rest_framework.routers import SimpleRouter
+
+from ucj_project.api.routers import Router
 
 from .views import (
     CoverageDetailView,
@@ -10,7 +11,7 @@ from .views import (
     WorkforceViewSet,
 )
 
-router = SimpleRouter(trailing_slash=True)
+router = Router(trailing_slash=True)
 router.register("targets", TargetViewSet, basename="target")
 router.register("workforce", WorkforceViewSet, basename="workforce")
 

@@ -1,10 +1,11 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from ucj_project.api.routers import Router
 
 from .imports import WorkerImportTemplateView, WorkerImportUploadView, WorkerImportViewSet
 from .views import WorkerViewSet
 
-router = SimpleRouter(trailing_slash=True)
+router = Router(trailing_slash=True)
 router.register("workers", WorkerViewSet, basename="worker")
 router.register("imports", WorkerImportViewSet, basename="import")
 

@@ -19,9 +19,7 @@ from .conftest import (
     ADMIN,
     ADMINISTER,
     ANONYMOUS,
-    BRANCH_OFFICER,
     CAPABILITIES,
-    CLIENT_RO,
     CLIENT_RW,
     COVERAGE,
     COVERS,
@@ -30,7 +28,6 @@ from .conftest import (
     OTHER,
     OWN,
     PROTECTED,
-    PROVINCE_OFFICER,
     READ,
     REGENCY_OFFICER,
     ROLES,
@@ -407,33 +404,11 @@ def expected_status(endpoint: Endpoint, role: str, where: str) -> int:
     return endpoint.ok
 
 
-# Known bugs outside access/ (reported, not fixed here): the matrix cells they break.
-TARGETS_NOT_SCOPED = (
-    "coverage/api/views.py TargetViewSet.queryset is Target.objects.all() with no scope filter: "
-    "targets of regions outside the caller's scope are listed and retrievable (200 instead of 404)"
-)
-EXPORT_CHECKED_AFTER_REGION = (
-    "coverage/api/views.py ExportMixin.list_response checks the export capability only after the "
-    "region lookup (parent_get/region_get) ran: a caller without `export` gets 404 for an uncovered "
-    "region instead of 403 (a missing capability must answer 403 whatever the object)"
-)
-SCOPED_ROLES = (PROVINCE_OFFICER, REGENCY_OFFICER, BRANCH_OFFICER, VIEWER, CLIENT_RO, CLIENT_RW)
-XFAIL = {
-    **{("targets", role, "out"): TARGETS_NOT_SCOPED for role in SCOPED_ROLES},
-    **{("target", role, "out"): TARGETS_NOT_SCOPED for role in SCOPED_ROLES},
-    ("target-patch", PROVINCE_OFFICER, "out"): TARGETS_NOT_SCOPED + " (PATCH of another province's target: 400)",
-    ("coverage-csv", VIEWER, "out"): EXPORT_CHECKED_AFTER_REGION,
-    ("unprotected-villages-csv", VIEWER, "out"): EXPORT_CHECKED_AFTER_REGION,
-}
-
-
 def _cells():
     for endpoint in ENDPOINTS:
         for role in ROLES:
             for where in ("in", "out"):
-                reason = XFAIL.get((endpoint.name, role, where))
-                marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-                yield pytest.param(endpoint.name, role, where, id=f"{endpoint.name}-{role}-{where}", marks=marks)
+                yield pytest.param(endpoint.name, role, where, id=f"{endpoint.name}-{role}-{where}")
 
 
 @pytest.mark.parametrize(("endpoint_name", "role", "where"), list(_cells()))
@@ -601,19 +576,33 @@ def test_workforce_list_holds_only_covered_regions(client_for, world, role):
     assert response.json()["count"] == len(expected)
 
 
-@pytest.mark.parametrize(
-    "role",
-    [
-        pytest.param(r, marks=pytest.mark.xfail(strict=True, reason=TARGETS_NOT_SCOPED)) if r != ADMIN else r
-        for r in COVERAGE_READERS
-    ],
-)
+@pytest.mark.parametrize("role", COVERAGE_READERS)
 def test_target_list_holds_only_covered_regions(client_for, world, role):
     response = client_for(role).get(reverse("target-list"))
 
     assert response.status_code == 200
     assert {row["region_code"] for row in rows(response)} == COVERS[role]
     assert response.json()["count"] == len(COVERS[role])
+
+
+@pytest.mark.parametrize(
+    ("url_name", "query"),
+    [
+        ("coverage-unprotected-villages", {"branch": "baturaja"}),
+        ("coverage-unprotected-villages", {"regency": "99.99"}),
+        ("coverage-list", {"level": "district", "parent": "16.01"}),
+    ],
+)
+@pytest.mark.parametrize("export_format", ["csv", "xlsx"])
+def test_export_without_the_right_is_forbidden_before_the_region_is_looked_up(
+    client_for, world, url_name, query, export_format
+):
+    response = client_for(VIEWER).get(reverse(url_name), {**query, "format": export_format})
+
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["type"] == "client_error"
+    assert [e["code"] for e in response.json()["errors"]] == ["permission_denied"]
 
 
 @pytest.mark.parametrize("role", [r for r in COVERAGE_READERS if r != ADMIN])
@@ -663,12 +652,6 @@ def test_user_without_profile_may_do_nothing(world):
 
 # -- deny by default: every API view declares what each of its actions needs -------------------
 
-API_ROOT_DENIED = (
-    "villages/api/urls.py uses DefaultRouter, whose APIRootView at /api/v1/ declares no "
-    "permission_classes (falls back to DenyAll: 401/403 for everyone) and no required_capabilities; "
-    "use SimpleRouter like the other apps, or give the root view explicit permissions"
-)
-
 
 def _api_views():
     """(route, view class, actions) for every URL pattern under /api/v1/."""
@@ -691,8 +674,7 @@ def _api_views():
 def _view_params():
     for route, view_class, actions in _api_views():
         name = getattr(view_class, "__name__", "function")
-        marks = [pytest.mark.xfail(strict=True, reason=API_ROOT_DENIED)] if name == "APIRootView" else []
-        yield pytest.param(view_class, actions, id=f"{name}:{route}", marks=marks)
+        yield pytest.param(view_class, actions, id=f"{name}:{route}")
 
 
 def test_api_has_the_expected_views():

@@ -260,11 +260,6 @@ def test_expiry_makes_today_counters_agree_with_history(workers, set_today, monk
     assert Enrollment.objects.get(pk=expiring.pk).status == "lapsed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in enrollment.services.worker_register: a worker registered before a future term_start counts "
-    "as serving from the registration day (counters and state period), not from term_start",
-)
 def test_worker_with_future_term_start_is_not_serving_before_it(workers, set_today):
     set_today(D(2024, 6, 30))
     workers.register("15.01.01.2001", start=D(2024, 7, 20))
@@ -276,6 +271,75 @@ def test_worker_with_future_term_start_is_not_serving_before_it(workers, set_tod
     set_today(D(2024, 8, 30))
 
     assert (on_registration, serving_on(D(2024, 7, 19)), serving_on(D(2024, 7, 20))) == (0, 0, 1)
+
+
+def _province(day):
+    """(serving, protected) of Jambi on `day` (counters when `day` is today, periods before)."""
+    return figures_by_code(selectors.coverage_rows(level="province", parent=None, as_of=day))["15"]
+
+
+def test_future_term_counts_today_once_terms_start_has_run_on_its_start(workers, set_today):
+    from coverage.services import counters_differences
+    from enrollment.models import WorkerPeriod
+    from enrollment.services import terms_start
+
+    set_today(D(2024, 6, 30))
+    worker = workers.register("15.01.01.2001", start=D(2024, 7, 20))
+    workers.activate(worker, D(2024, 7, 1), paid_until=D(2024, 12, 31))  # a membership before the term
+    assert list(WorkerPeriod.objects.filter(worker=worker).values_list("valid_from", "valid_to", "status")) == [
+        (D(2024, 7, 20), None, "active")
+    ]
+
+    set_today(D(2024, 7, 19))
+    assert terms_start() == 0
+    assert _province(D(2024, 7, 19)) == (0, 0)
+
+    set_today(D(2024, 7, 20))
+    assert terms_start() == 1
+    assert terms_start() == 0  # once
+    assert _province(D(2024, 7, 20)) == (1, 1)
+    assert counters_differences() == []
+
+    set_today(D(2024, 8, 30))
+    assert (_province(D(2024, 7, 1)), _province(D(2024, 7, 19)), _province(D(2024, 7, 20))) == ((0, 0), (0, 0), (1, 1))
+
+
+def test_counters_equal_a_recount_while_a_future_term_waits(workers, set_today):
+    from coverage.services import counters_differences
+
+    set_today(D(2024, 6, 30))
+    waiting = workers.register("15.01.01.2001", start=D(2024, 7, 20))
+    workers.register("15.01.01.2001", start=D(2024, 6, 1))
+    workers.submit(waiting, D(2024, 7, 2))
+
+    assert _province(D(2024, 6, 30)) == (1, 0)
+    assert counters_differences() == []
+    set_today(D(2024, 7, 25))  # term start passed, terms_start not run yet: both still agree
+    assert counters_differences() == []
+
+
+def test_moving_a_future_term_start_moves_its_period_and_an_earlier_start_counts_at_once(workers, set_today):
+    from coverage.services import counters_differences
+    from enrollment.models import ApparatusWorker, WorkerPeriod
+    from enrollment.services import Actor, worker_update
+
+    set_today(D(2024, 6, 30))
+    worker = workers.register("15.01.01.2001", start=D(2024, 7, 20))
+
+    def move_start(day):
+        current = ApparatusWorker.objects.get(pk=worker.pk)
+        worker_update(actor=Actor(), worker_id=worker.pk, changes={"term_start": day}, expected_version=current.version)
+        return list(WorkerPeriod.objects.filter(worker=worker).values_list("valid_from", "valid_to"))
+
+    assert move_start(D(2024, 7, 25)) == [(D(2024, 7, 25), None)]
+    assert _province(D(2024, 6, 30)) == (0, 0)
+    assert move_start(D(2024, 6, 15)) == [(D(2024, 6, 15), None)]
+    assert ApparatusWorker.objects.get(pk=worker.pk).term_started is True
+    assert _province(D(2024, 6, 30)) == (1, 0)
+    assert counters_differences() == []
+    set_today(D(2024, 7, 1))
+    assert _province(D(2024, 6, 15)) == (1, 0)
+    assert _province(D(2024, 6, 14)) == (0, 0)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -182,6 +182,23 @@ def today():
     return services.today()
 
 
+def test_expire_starts_terms_whose_start_has_come_and_counts_them(regions, today):
+    start = today + 5 * DAY
+    waiting = WorkerFactory(term_start=start)
+    activate(waiting, coverage_start=today, paid_until=today + 60 * DAY, effective_date=today)
+    assert counters() == {}
+
+    assert "0 terms started" in expire("--as-of", (start - DAY).isoformat())
+    assert counters() == {}
+
+    output = expire("--as-of", start.isoformat())
+
+    assert "1 terms started; 0 memberships lapsed" in output
+    assert counters() == {KEY: (1, 1)}
+    assert counter_rows() == recounted_rows()
+    assert "0 terms started" in expire("--as-of", start.isoformat())
+
+
 # --- recount_coverage -------------------------------------------------------------------------
 
 
@@ -239,3 +256,69 @@ def test_recount_of_nothing_leaves_no_rows(regions):
 
     assert VillageCoverage.objects.count() == 0
     assert recounted_rows() == set()
+
+
+# --- recount_coverage --check ----------------------------------------------------------------
+
+
+def check(*args: str) -> tuple[int, str]:
+    """Run `recount_coverage --check`: the exit status cron sees (manage.py exits with a
+    CommandError's returncode) and the output."""
+    out = StringIO()
+    try:
+        call_command("recount_coverage", "--check", *args, stdout=out)
+    except CommandError as error:
+        return error.returncode, f"{out.getvalue()}{error}"
+    return 0, out.getvalue()
+
+
+def test_recount_check_reports_differing_counters_writes_nothing_and_exits_1(regions):
+    from coverage.models import RegencyCoverage
+
+    _mixed_history()
+    VillageCoverage.objects.filter(institution="bpd").update(serving=9, protected=5)
+    VillageCoverage.objects.filter(institution="linmas").delete()
+    corrupted = counter_rows()
+
+    status, output = check()
+
+    assert status == 1
+    lines = output.splitlines()
+    assert (
+        "village 15.01.01.2001 Lempur Tengah, bpd: counted serving 9, protected 5; recount serving 1, protected 1"
+        in lines
+    )
+    assert (
+        "village 15.08.01.2001 Rantau Keloyang, linmas: counted serving 0, protected 0; recount serving 1, protected 0"
+        in lines
+    )
+    assert "2 counter rows differ from a recount" in output
+    assert counter_rows() == corrupted  # nothing written
+    assert RegencyCoverage.objects.count() > 0
+
+
+def test_recount_check_names_a_differing_regency_counter(regions):
+    from coverage.models import RegencyCoverage
+
+    _mixed_history()
+    RegencyCoverage.objects.filter(institution="posyandu").update(serving=7)
+
+    with pytest.raises(CommandError) as error:
+        call_command("recount_coverage", "--check", stdout=(out := StringIO()))
+
+    assert error.value.returncode == 1
+    assert out.getvalue().splitlines() == [
+        "regency 15.08 Kabupaten Bungo, posyandu: counted serving 7, protected 1; recount serving 1, protected 1"
+    ]
+    assert RegencyCoverage.objects.get(institution="posyandu").serving == 7
+
+
+def test_recount_check_exits_0_with_a_clean_report_when_counters_agree(regions):
+    _mixed_history()
+    before = counter_rows()
+
+    status, output = check()
+
+    assert status == 0
+    assert output.strip() == "Counters agree with a recount."
+    assert counter_rows() == before

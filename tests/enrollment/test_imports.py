@@ -638,3 +638,59 @@ def test_import_workers_command_bad_arguments_are_command_errors(regions, worker
 def test_import_workers_command_missing_file_is_a_command_error(regions, tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         _command(str(tmp_path / "absent.csv"), "--region", "15.01")
+
+
+# --- a term start ahead of today: the import agrees with worker_register --------------------------
+
+
+def test_import_of_future_term_counts_from_its_start_like_worker_register(run_import, admin_user):
+    from coverage.services import counters_differences
+    from enrollment.models import Enrollment
+    from villages.models import Village
+
+    start = services.today() + datetime.timedelta(days=10)
+    later = {"term_start": start.isoformat()}
+    data = csv_file([worker_row(1, **later), worker_row(2, **later, **membership(2))])
+
+    _record, summary = run_import(data)
+
+    assert summary.created == 2
+    imported = {w.nik: w for w in ApparatusWorker.objects.all()}
+    assert [imported[nik(n)].term_started for n in (1, 2)] == [False, False]
+    periods = {
+        nik_: list(WorkerPeriod.objects.filter(worker__nik=nik_).values_list("valid_from", "valid_to", "status"))
+        for nik_ in (nik(1), nik(2))
+    }
+    assert periods == {nik(1): [(start, None, "not_registered")], nik(2): [(start, None, "active")]}
+    assert counter_rows() == set()
+    assert counters_differences() == []
+
+    # The same worker registered through the service is written the same way.
+    registered = services.worker_register(
+        actor=services.Actor(user=admin_user),
+        village=Village.objects.get(code=VILLAGE),
+        nik=nik(3),
+        full_name="Pekerja 3",
+        sex="male",
+        birth_date=BIRTH,
+        institution="pemerintah_desa",
+        position="staf",
+        term_start=start,
+        wage_basis="siltap",
+    )
+    assert registered.term_started is False
+    assert list(WorkerPeriod.objects.filter(worker=registered).values_list("valid_from", "valid_to", "status")) == [
+        (start, None, "not_registered")
+    ]
+
+    assert services.terms_start(as_of=start) == 3
+    assert counter_rows() == {(VILLAGE, *_regions_of(VILLAGE), "pemerintah_desa", 3, 1)}
+    assert Enrollment.objects.filter(status="active").count() == 1
+    assert_counters_match_recount()
+
+
+def _regions_of(code: str) -> tuple[int, int, int]:
+    from villages.models import Village
+
+    village = Village.objects.get(code=code)
+    return village.district_id, village.regency_id, village.province_id

@@ -36,6 +36,7 @@ VILLAGES = [VILLAGE, OTHER_VILLAGE_SAME_DISTRICT, OTHER_REGENCY_VILLAGE]
 INSTITUTIONS = ["pemerintah_desa", "bpd", "posyandu", "linmas"]
 NIKS = 6  # few NIKs, so registrations also meet "already serving elsewhere"
 BORN = datetime.date(1980, 5, 17)
+DAY = datetime.timedelta(days=1)
 
 worker_index = st.integers(min_value=0, max_value=9)
 operations = st.one_of(
@@ -44,7 +45,11 @@ operations = st.one_of(
         st.integers(0, NIKS - 1),
         st.sampled_from(VILLAGES),
         st.sampled_from(INSTITUTIONS),
+        st.sampled_from([None, None, 10]),  # days until the term starts (None: long started)
     ),
+    # The daily start of terms registered ahead, run as if that many days had passed.
+    st.tuples(st.just("start_terms"), st.integers(0, 20)),
+    st.tuples(st.just("move_term_start"), worker_index, st.sampled_from([-30, 0, 5, 15])),
     st.tuples(st.just("move_village"), worker_index, st.sampled_from(VILLAGES)),
     st.tuples(st.just("move_institution"), worker_index, st.sampled_from(INSTITUTIONS)),
     st.tuples(st.sampled_from(["submit", "activate", "renew", "lapse", "end_service"]), worker_index),
@@ -54,20 +59,32 @@ operations = st.one_of(
 def _apply(operation: tuple, workers: list[ApparatusWorker]) -> None:
     name, *args = operation
     if name == "register":
-        nik, code, institution = args
+        nik, code, institution, days_ahead = args
+        term_start = datetime.date(2024, 1, 1) if days_ahead is None else services.today() + DAY * days_ahead
         workers.append(
             WorkerFactory(
                 nik=nik_for(BORN, "male", 100 + nik),
                 village=village(code),
                 institution=institution,
                 position=position_for(institution),
+                term_start=term_start,
             )
         )
+        return
+    if name == "start_terms":
+        services.terms_start(as_of=services.today() + DAY * args[0])
         return
     if not workers:
         return
     worker = workers[args[0] % len(workers)]
-    if name == "move_village":
+    if name == "move_term_start":
+        services.worker_update(
+            actor=services.Actor(),
+            worker_id=worker.pk,
+            changes={"term_start": services.today() + DAY * args[1]},
+            expected_version=None,
+        )
+    elif name == "move_village":
         services.worker_update(
             actor=services.Actor(), worker_id=worker.pk, changes={"village": village(args[1])}, expected_version=None
         )

@@ -9,8 +9,11 @@ library still documents every error response in the OpenAPI schema.
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from drf_standardized_errors.handler import ExceptionHandler
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -44,3 +47,13 @@ class UcjExceptionHandler(ExceptionHandler):
         if isinstance(exc, SuspiciousOperation):
             return _client_error(400, "bad_request", str(exc))
         return super().run()
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: a URL under /api/ that matches no route (`workers/abc/`, a region code with odd
+    characters, a path that does not exist) answers the API's error shape, like a 404 raised by a
+    view; other paths get Django's page."""
+    if request.path.startswith("/api/"):
+        error = {"code": NotFound.default_code, "detail": str(NotFound.default_detail), "attr": None}
+        return JsonResponse({"type": "client_error", "errors": [error]}, status=404)
+    return defaults.page_not_found(request, exception)

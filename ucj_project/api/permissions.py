@@ -1,8 +1,13 @@
 """Deny by default: every view names the capability each of its actions needs."""
 
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
+from access.choices import Capability
 from access.scope import scope_for
+
+EXPORT_FORMATS = ("csv", "xlsx")
 
 PUBLIC = "public"
 
@@ -16,9 +21,22 @@ class DenyAll(BasePermission):
 
 class CapabilityRequired(BasePermission):
     """`view.required_capabilities` maps an action (viewsets) or method (views) to a capability;
-    an action missing from the map is denied."""
+    an action missing from the map is denied. An answer as a file (`?format=csv|xlsx`) also needs
+    the `export` capability, checked here, before the view looks anything up: a caller who may not
+    export gets 403 whatever it asked for, never a 404 that depends on the object."""
 
     def has_permission(self, request, view) -> bool:
+        allowed = self._action_allowed(request, view)
+        if allowed and self._is_export(request) and not scope_for(request.user).can(Capability.EXPORT):
+            raise PermissionDenied(_("You may not export lists."))
+        return allowed
+
+    @staticmethod
+    def _is_export(request) -> bool:
+        return getattr(getattr(request, "accepted_renderer", None), "format", None) in EXPORT_FORMATS
+
+    @staticmethod
+    def _action_allowed(request, view) -> bool:
         required = getattr(view, "required_capabilities", {})
         key = getattr(view, "action", None) or request.method.lower()
         capability = required.get(key)

@@ -149,6 +149,12 @@ REST_FRAMEWORK = {
         # Per caller without the personal-data right, per NIK looked up (see README).
         "nik_lookup": env.str("UCJ_RATE_NIK_LOOKUP", default="1000/day"),
     },
+    # JSON bodies with a bounded nesting depth (ucj_project.api.parsers): too deep is a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "ucj_project.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",

@@ -1,8 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from ucj_project.api.routers import Router
 
 from .views import BranchOfficeViewSet, DistrictViewSet, ProvinceViewSet, RegencyViewSet, VillageViewSet
 
-router = DefaultRouter(trailing_slash=True)
+router = Router(trailing_slash=True)
 router.register("provinces", ProvinceViewSet, basename="province")
 router.register("regencies", RegencyViewSet, basename="regency")
 router.register("districts", DistrictViewSet, basename="district")

@@ -66,6 +66,7 @@ class BranchOfficeViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [CapabilityRequired]
     required_capabilities = {"list": PUBLIC, "retrieve": PUBLIC}
     lookup_field = "code"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"  # a slug (BranchOffice.code): anything else is a JSON 404
     search_fields = ["name", "code"]
     ordering_fields = ["code", "name"]
     ordering = ["code"]

@@ -1,0 +1,176 @@
+"""Bad input never costs a 500 or an HTML page: deeply nested JSON bodies, malformed ids on every
+router detail route, unknown URLs under /api/ all answer a 4xx in the one error shape."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+pytestmark = pytest.mark.django_db
+
+NOT_FOUND = {"type": "client_error", "errors": [{"code": "not_found", "detail": "Not found.", "attr": None}]}
+MALFORMED_IDS = [
+    "abc",
+    "99999999999999999999999",  # beyond any database integer
+    "9223372036854775808",  # 2**63
+    "-1",
+    "1.5",
+    "0x1F",
+    "1e3",
+    "%20",
+    "1%00",
+    "%C3%A9",  # é
+    "15..01",
+    "15.01%2F01",
+    "999999999",  # well formed, no such row
+]
+
+
+@pytest.fixture
+def admin_client(api_client):
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.id", "pw-admin-123")
+    api_client.force_authenticate(admin)
+    api_client.credentials(HTTP_ACCEPT_LANGUAGE="en")
+    return api_client
+
+
+def _router_detail_routes() -> list[tuple[str, str, str]]:
+    """(route regex, viewset name, HTTP method) of every viewset route that addresses one object."""
+    found = []
+
+    def walk(patterns, prefix):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern).lstrip("^")
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern) and route.startswith("api/v1/"):
+                actions = getattr(pattern.callback, "actions", None)
+                if actions and "(?P<" in route:
+                    method = "get" if "get" in actions else sorted(actions)[0]
+                    found.append((route, pattern.callback.cls.__name__, method))
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+ROUTES = _router_detail_routes()
+
+
+def assert_not_found_shape(response, *, exact: bool = False) -> None:
+    """A 404 in the one error shape; `exact`: the generic "Not found." of an unmatched URL (a view
+    that looked the object up may say what it did not find, and name the field)."""
+    assert response.status_code == 404, (response.status_code, response.content[:300])
+    assert response["Content-Type"].startswith("application/json")
+    data = response.json()
+    if exact:
+        assert data == NOT_FOUND
+    assert data["type"] == "client_error"
+    assert [set(error) for error in data["errors"]] == [{"code", "detail", "attr"}]
+    assert data["errors"][0]["code"] == "not_found"
+    assert data["errors"][0]["detail"]
+
+
+def test_every_viewset_has_detail_routes_in_the_walk():
+    viewsets = {name for _route, name, _method in ROUTES}
+    assert {
+        "ProvinceViewSet",
+        "RegencyViewSet",
+        "DistrictViewSet",
+        "VillageViewSet",
+        "BranchOfficeViewSet",
+        "WorkerViewSet",
+        "WorkerImportViewSet",
+        "TargetViewSet",
+        "WorkforceViewSet",
+        "AuditEventViewSet",
+        "AccessLogViewSet",
+    } <= viewsets
+
+
+@pytest.mark.parametrize("bad_id", MALFORMED_IDS)
+@pytest.mark.parametrize(("route", "viewset", "method"), ROUTES, ids=[f"{m}:{r}" for r, _v, m in ROUTES])
+def test_malformed_id_on_every_detail_route_is_a_json_404(admin_client, route, viewset, method, bad_id):
+    url = "/" + re.sub(r"\(\?P<\w+>[^)]*\)", bad_id, route).rstrip("$")
+    body = {} if method in ("post", "put", "patch") else None
+
+    response = getattr(admin_client, method)(url, body, format="json") if body is not None else admin_client.get(url)
+
+    assert_not_found_shape(response)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/",
+        "/api/v1/no-such-endpoint/",
+        "/api/v1/workers/abc/",
+        "/api/v1/workers/99999999999999999999999/",
+        "/api/v1/workers/1/no-such-action/",
+        "/api/v1/coverage/15.01%2A/",
+        "/api/v1/coverage/15.01.01.2001.1/trend/",
+        "/api/v1/coverage/ab/",
+        "/api/v1/villages/15.01.01.2001x/",
+        "/api/nothing/",
+    ],
+)
+def test_unmatched_api_url_is_a_json_404(admin_client, path):
+    assert_not_found_shape(admin_client.get(path), exact=True)
+
+
+def test_unmatched_api_url_is_a_json_404_for_anonymous_callers_too(api_client):
+    response = api_client.get("/api/v1/workers/abc/", HTTP_ACCEPT_LANGUAGE="id")
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "type": "client_error",
+        "errors": [{"code": "not_found", "detail": "Data tidak ditemukan.", "attr": None}],
+    }
+
+
+def test_unmatched_url_outside_the_api_keeps_the_html_page(api_client):
+    response = api_client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [33, 5_000, 100_000])
+def test_deeply_nested_json_on_the_login_endpoint_is_a_400(api_client, depth):
+    body = '{"username": ' + nested(depth) + ', "password": "x"}'
+
+    response = api_client.post(reverse("auth-login"), body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "client_error",
+        "errors": [
+            {"code": "parse_error", "detail": "Isi JSON bersarang lebih dari 32 tingkat.", "attr": None},
+        ],
+    }
+
+
+def test_deeply_nested_json_on_an_authenticated_write_is_a_400(admin_client):
+    body = '{"full_name": ' + nested(50_000) + "}"
+
+    response = admin_client.post(reverse("worker-list"), body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"code": "parse_error", "detail": "The JSON body is nested more than 32 levels deep.", "attr": None}
+    ]
+
+
+def test_json_nested_within_the_bound_still_parses(api_client):
+    body = '{"username": "nobody", "password": ' + nested(31) + "}"
+
+    response = api_client.post(reverse("auth-login"), body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert [e["attr"] for e in response.json()["errors"]] == ["password"]
