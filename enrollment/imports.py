@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import pyexpat
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -75,6 +77,31 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
 XLSX_MAGIC = b"PK\x03\x04"
 PROGRAM_VALUES = frozenset(Program.values)
 MAX_COMPRESSION_RATIO = 100
+# A workbook is checked part by part before any reader opens it (`_inspect_workbook`).
+MAX_PARTS = 1000
+UNPACK_CHUNK = 1 << 20
+DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+# The quick scan of a sheet (see `_PartScan`): references as the usual writers put them.
+FAST_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"')
+FAST_ROW = re.compile(rb'<row r="([0-9]+)"')
+CELL_TAG = re.compile(rb"<c[\s/>]")
+ROW_TAG = re.compile(rb"<row[\s/>]")
+FORMULA_TAG = re.compile(rb"<f[\s/>]")
+DIMENSION = re.compile(rb"""<dimension\s(?:[^>]*?\s)?ref\s*=\s*["']([^"']*)["']""")
+PREFIXED_TAG = re.compile(rb"<[A-Za-z_][\w.-]*:(?:c|row|f|sheetData|dimension)[\s/>]")
+MAX_COLUMN = 16384
+CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]{1,7})")
+# How far a sheet may reach: the data rows, the header and this many blank rows; the template's
+# 19 columns and a few more (column Z). Readers build a grid of every cell up to the last one
+# (32 bytes a cell in python-calamine), so these bound the memory a sheet can take.
+BLANK_ROWS_ALLOWED = 1000
+MAX_SHEET_COLUMNS = 26
+# Different texts (shared strings) a workbook may hold, per row allowed: NIK, name, phone, KPJ
+# number and a few more are different on every row.
+SHARED_STRINGS_PER_ROW = 8
+# Cell text quoted in a message is cut to this length.
+QUOTE_LENGTH = 60
 FORMULA_START = ("=",)
 # Columns whose cells repeat from row to row, so that their cleaned values are worth remembering
 # (see `_RowReader`); NIK, KPJ number, name and phone are unique to a person.
@@ -136,12 +163,317 @@ def detect_format(name: str, head: bytes) -> str:
     raise ImportFileError(_("Upload a .csv or .xlsx file."), code="unsupported_type")
 
 
-def _check_zip(data: bytes) -> None:
-    """Refuse a workbook whose parts would unpack to far more than the upload (zip bomb)."""
+def _refused_part(message: str, *, code: str = "bad_xlsx") -> ImportFileError:
+    return ImportFileError(message, code=code)
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+class _SlowScan(Exception):
+    """A sheet not in the shape the quick scan reads: scan it again with expat."""
+
+
+def _column_number_bytes(letters: bytes) -> int:
+    return _column_number(letters.decode()) if len(letters) <= 3 else MAX_COLUMN + 1
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+class _PartScan:
+    """One part of a workbook, fed as it is unpacked and never kept whole.
+
+    Every part is searched for a DTD (refused: entity expansion). XML parts are parsed with expat
+    (which is told never to read external entities), and wherever a sheet's cells are
+    (`sheetData`, whatever the part's name) their rows and columns are followed, with the
+    `<dimension ref>`, so that a sheet reaching past the rows or columns an import reads is
+    refused here, before a reader builds its grid of cells. Formulas (`<f>`) are noted.
+
+    A sheet written as Excel, LibreOffice and openpyxl write them (every row and cell with its
+    reference first, `<c r="A1"`, no namespace prefix) is read with regular expressions instead,
+    four times quicker than expat; any other shape (`_SlowScan`) is read again with expat.
+    """
+
+    def __init__(self, name: str, limits: _SheetLimits, *, fast: bool = True):
+        self.name = name
+        self.limits = limits
+        self.fast = fast
+        self.parser: Any = None
+        self.sheet = False
+        self.pending = b""
+        self.is_xml = name.lower().endswith((".xml", ".rels", ".vml"))
+        self.started = False
+        self.tail = b""
+        self.in_data = False
+        self.row = 0
+        self.col = 0
+        self.formulas = False
+        self.shared_strings = 0
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.started:
+            self.started = True
+            self._first(chunk)
+        block = self.tail + chunk
+        if any(marker in block for marker in DTD_MARKERS):
+            raise _refused_part(
+                _("The workbook contains a document type declaration (DTD), which is not allowed."), code="xml_dtd"
+            )
+        if self.parser is None and b"sheetData" in block:
+            raise _refused_part(_("The workbook is damaged: a sheet is not valid XML."))
+        self.tail = block[-16:]
+        if self.sheet:
+            self._scan(chunk)
+        elif self.parser is not None:
+            self._parse(chunk, False)
+
+    def close(self) -> None:
+        if self.sheet:
+            if self.pending.strip():
+                raise _SlowScan  # text after the last tag: let expat judge it
+        elif self.parser is not None:
+            self._parse(b"", True)
+
+    def _scan(self, chunk: bytes) -> None:
+        """Rows, cells, the dimension and formulas of a chunk of a sheet, without a parser."""
+        block = self.pending + chunk
+        cut = block.rfind(b">") + 1
+        block, self.pending = block[:cut], block[cut:]
+        if len(self.pending) > UNPACK_CHUNK or PREFIXED_TAG.search(block):
+            raise _SlowScan
+        cells = FAST_CELL.findall(block)
+        rows = FAST_ROW.findall(block)
+        if len(cells) != len(CELL_TAG.findall(block)) or len(rows) != len(ROW_TAG.findall(block)):
+            raise _SlowScan  # a cell or row without its reference first
+        if FORMULA_TAG.search(block):
+            self.formulas = True
+        for ref in DIMENSION.findall(block):
+            last = ref.decode("ascii", "replace").rpartition(":")[2]
+            if last:
+                self._reach(*self._cell(last))
+        limits = self.limits
+        if cells:
+            letters, numbers = zip(*cells, strict=True)
+            if max(len(n) for n in set(numbers)) > 7 or max(map(int, set(numbers))) > limits.rows:
+                for letter, number in cells:
+                    if len(number) > 7 or int(number) > limits.rows:
+                        self._reach(int(number[:8]), _column_number(letter[:3].decode()))
+            if max(map(_column_number_bytes, set(letters))) > limits.columns:
+                for letter, number in cells:
+                    if _column_number_bytes(letter) > limits.columns:
+                        self._reach(int(number[:7]), _column_number(letter[:3].decode()))
+        for number in rows:  # after the cells, so that a message names the cell rather than its row
+            if len(number) > 7 or int(number) > limits.rows:
+                self._reach(int(number[:8]), 1)
+
+    def _first(self, chunk: bytes) -> None:
+        head = chunk[:200]
+        if head.startswith((b"\xfe\xff", b"\xff\xfe")) or head[:2] in (b"<\x00", b"\x00<"):
+            raise _refused_part(_("The workbook is damaged: its XML is not UTF-8."))
+        declared = XML_ENCODING.match(head)
+        if declared and declared[1].lower().replace(b"-", b"").replace(b"_", b"") != b"utf8":
+            raise _refused_part(_("The workbook is damaged: its XML is not UTF-8."))
+        if self.is_xml or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            parser = pyexpat.ParserCreate()
+            parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+            parser.StartDoctypeDeclHandler = self._doctype
+            parser.EntityDeclHandler = self._doctype
+            parser.StartElementHandler = self._start
+            parser.EndElementHandler = self._end
+            self.parser = parser
+            self.sheet = self.fast and b"<worksheet" in chunk
+
+    def _parse(self, chunk: bytes, final: bool) -> None:
+        try:
+            self.parser.Parse(chunk, final)
+        except pyexpat.ExpatError as exc:
+            raise _refused_part(_("The workbook is damaged: a part is not valid XML.")) from exc
+
+    def _doctype(self, *args: Any) -> None:
+        raise _refused_part(
+            _("The workbook contains a document type declaration (DTD), which is not allowed."), code="xml_dtd"
+        )
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        if self.in_data:
+            if name == "c" or name[-2:] == ":c":
+                ref = attrs.get("r")
+                if ref is None:
+                    self.col += 1
+                    self._reach(self.row, self.col)
+                else:
+                    row, col = self._cell(ref)
+                    self.col = col
+                    self._reach(row, col)
+            elif name == "row" or name[-4:] == ":row":
+                number = attrs.get("r")
+                if number is None:
+                    self.row += 1
+                elif number.isdigit() and len(number) < 8:
+                    self.row = int(number)
+                else:
+                    raise _refused_part(_("The workbook is damaged: a row number is not valid."))
+                self.col = 0
+            elif name == "f" or name[-2:] == ":f":
+                self.formulas = True
+        elif name == "sheetData" or name[-10:] == ":sheetData":
+            self.in_data = True
+        elif name == "dimension" or name[-10:] == ":dimension":
+            last = attrs.get("ref", "").rpartition(":")[2]
+            if last:
+                self._reach(*self._cell(last))
+        elif name == "si" or name[-3:] == ":si":
+            self.shared_strings += 1
+            if self.shared_strings > self.limits.shared_strings:
+                raise _refused_part(
+                    _("The workbook holds more than %(max)d different texts: more than an import reads.")
+                    % {"max": self.limits.shared_strings},
+                    code="sheet_too_large",
+                )
+
+    def _end(self, name: str) -> None:
+        if name == "row" or name[-4:] == ":row":
+            self._reach(self.row, 1)  # at its end, so that a message names a cell of the row first
+        elif name == "sheetData" or name[-10:] == ":sheetData":
+            self.in_data = False
+
+    def _cell(self, ref: str) -> tuple[int, int]:
+        match = CELL_REF.fullmatch(ref)
+        if match is None:
+            raise _refused_part(_("The workbook is damaged: a cell reference is not valid."))
+        return int(match[2]), _column_number(match[1])
+
+    def _reach(self, row: int, col: int) -> None:
+        limits = self.limits
+        if row > limits.rows:
+            raise _refused_part(
+                _(
+                    "The sheet has a cell at %(cell)s, below row %(max)d: a file may have at most %(rows)d rows. "
+                    "Delete the cells below the table, or split the file."
+                )
+                % {"cell": f"{_column_letters(col)}{row}", "max": limits.rows, "rows": limits.data_rows},
+                code="too_many_rows",
+            )
+        if col > limits.columns:
+            raise _refused_part(
+                _(
+                    "The sheet has a cell at %(cell)s, right of column %(max)s: an import reads no further. "
+                    "Delete the cells right of the table."
+                )
+                % {"cell": f"{_column_letters(col)}{row}", "max": _column_letters(limits.columns)},
+                code="too_many_columns",
+            )
+
+
+@dataclass(frozen=True)
+class _SheetLimits:
+    """How far a sheet's cells may reach: rows for the data rows, the header and some blank rows;
+    columns for the template's and a few more; and how many different texts a workbook may hold."""
+
+    data_rows: int
+    rows: int
+    columns: int
+    shared_strings: int
+
+    @classmethod
+    def from_settings(cls) -> _SheetLimits:
+        data_rows = settings.UCJ_IMPORT_MAX_ROWS
+        return cls(
+            data_rows=data_rows,
+            rows=data_rows + 1 + BLANK_ROWS_ALLOWED,
+            columns=MAX_SHEET_COLUMNS,
+            shared_strings=(data_rows + 1) * SHARED_STRINGS_PER_ROW,
+        )
+
+
+def _unpacked(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The content of one archive member, unpacked here from its raw bytes in chunks, and refused
+    unless it unpacks to exactly the size its entry declares, with the declared checksum. (zipfile
+    would stop at the declared size; other readers read on, so a part declaring 1 KB could unpack
+    to gigabytes in them.)"""
+    offset = info.header_offset
+    header = data[offset : offset + 30]
+    if len(header) < 30 or header[:4] != XLSX_MAGIC:
+        raise _refused_part(_("The workbook is damaged (not a valid zip archive)."))
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    start = offset + 30 + name_length + extra_length
+    raw = memoryview(data)[start : start + info.compress_size]
+    declared, checksum, produced = info.file_size, 0, 0
+    part = info.filename[:100]
+    if len(raw) != info.compress_size:
+        raise _refused_part(_("The workbook is damaged (not a valid zip archive)."))
+    if info.compress_type == zipfile.ZIP_STORED:
+        for position in range(0, len(raw), UNPACK_CHUNK):
+            chunk = bytes(raw[position : position + UNPACK_CHUNK])
+            produced += len(chunk)
+            checksum = zlib.crc32(chunk, checksum)
+            yield chunk
+    else:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        position = 0
+        try:
+            while not inflater.eof:
+                if inflater.unconsumed_tail:
+                    source = inflater.unconsumed_tail
+                elif position < len(raw):
+                    source = raw[position : position + UNPACK_CHUNK]
+                    position += len(source)
+                else:
+                    break
+                chunk = inflater.decompress(source, UNPACK_CHUNK)
+                produced += len(chunk)
+                if produced > declared:
+                    break
+                checksum = zlib.crc32(chunk, checksum)
+                yield chunk
+        except zlib.error as exc:
+            raise _refused_part(_("The workbook is damaged (not a valid zip archive).")) from exc
+        if produced > declared or not inflater.eof:
+            raise _refused_part(
+                _("The workbook is damaged: its part %(part)s does not hold the size its archive entry declares.")
+                % {"part": part}
+            )
+    if produced != declared:
+        raise _refused_part(
+            _("The workbook is damaged: its part %(part)s does not hold the size its archive entry declares.")
+            % {"part": part}
+        )
+    if checksum != info.CRC:
+        raise _refused_part(
+            _("The workbook is damaged: its part %(part)s does not match its checksum (CRC).") % {"part": part}
+        )
+
+
+def _scan_part(data: bytes, info: zipfile.ZipInfo, limits: _SheetLimits, *, fast: bool) -> _PartScan:
+    scan = _PartScan(info.filename, limits, fast=fast)
+    for chunk in _unpacked(data, info):
+        scan.feed(chunk)
+    scan.close()
+    return scan
+
+
+def _inspect_workbook(data: bytes) -> bool:
+    """Check a workbook before any reader opens it; returns whether it has formulas.
+
+    Refused: a damaged archive (wrong checksum, sizes other than declared, encryption, unusual
+    compression, repeated names), one that would unpack to far more than the upload (zip bomb),
+    one that is not a workbook, any DTD, and sheets reaching past the rows or columns an import
+    reads. Every part is unpacked once, in chunks, so memory stays small whatever the file says.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         raise ImportFileError(_("The workbook is damaged (not a valid zip archive)."), code="bad_xlsx") from exc
     total = sum(info.file_size for info in infos)
     limit = settings.UCJ_IMPORT_MAX_UNPACKED_BYTES
@@ -151,25 +483,22 @@ def _check_zip(data: bytes) -> None:
             % {"size": total},
             code="zip_bomb",
         )
-    names = {info.filename for info in infos}
+    names = [info.filename for info in infos]
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/worksheets/") for n in names):
         raise ImportFileError(_("The zip archive is not an Excel workbook."), code="not_xlsx")
-
-
-def _has_formulas(data: bytes) -> bool:
-    """Whether any worksheet contains a formula (`<f>` element). Every sheet is scanned: the
-    first sheet in the workbook's order need not be stored as `sheet1.xml`."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-        for sheet in sheets:
-            with archive.open(sheet) as handle:
-                tail = b""
-                while chunk := handle.read(1 << 20):
-                    block = tail + chunk
-                    if b"<f>" in block or b"<f " in block or b"<x:f" in block:
-                        return True
-                    tail = block[-8:]
-    return False
+    if len(set(names)) != len(names) or len(names) > MAX_PARTS:
+        raise _refused_part(_("The workbook is damaged (not a valid zip archive)."))
+    limits = _SheetLimits.from_settings()
+    formulas = False
+    for info in infos:
+        if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _refused_part(_("The workbook is encrypted or compressed in an unusual way; save it again in Excel."))
+        try:
+            scan = _scan_part(data, info, limits, fast=True)
+        except _SlowScan:
+            scan = _scan_part(data, info, limits, fast=False)
+        formulas = formulas or scan.formulas
+    return formulas
 
 
 def _calamine_rows(data: bytes) -> tuple[Iterator[list[Any]] | None, Exception | None]:
@@ -183,35 +512,44 @@ def _calamine_rows(data: bytes) -> tuple[Iterator[list[Any]] | None, Exception |
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    """Rows of the first sheet. python-calamine reads fast but gives formula results, so a sheet
-    with formulas is read with openpyxl, which shows them (and they are refused per cell)."""
-    _check_zip(data)
-    # The formula scan unzips every sheet and calamine parses the first one; both let other
-    # threads run meanwhile, so they run side by side, and calamine's reading is thrown away
-    # when the scan finds formulas.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        scan = pool.submit(_has_formulas, data)
-        rows, error = _calamine_rows(data)
-        formulas = scan.result()
+    """Rows of the first sheet, once `_inspect_workbook` has let the file through. python-calamine
+    reads fast but gives formula results, so a sheet with formulas is read with openpyxl, which
+    shows them (and they are refused per cell)."""
+    formulas = _inspect_workbook(data)
     if not formulas:
+        rows, error = _calamine_rows(data)
         if error is not None:
-            raise ImportFileError(
-                _("The workbook cannot be read: %(error)s") % {"error": error}, code="bad_xlsx"
-            ) from error
+            raise _unreadable(error) from error
         for number, row in enumerate(rows, start=1):
             yield number, [None if cell == "" else cell for cell in row]
         return
-    del rows  # calamine's reading, before openpyxl reads the workbook again
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        sheet = workbook.worksheets[0]
+        rows = enumerate(sheet.iter_rows(values_only=True), start=1)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise ImportFileError(_("The workbook cannot be read: %(error)s") % {"error": exc}, code="bad_xlsx") from exc
-    sheet = workbook.worksheets[0]
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        raise _unreadable(exc) from exc
+    while True:
+        try:
+            number, row = next(rows)
+        except StopIteration:
+            break
+        except Exception as exc:  # a sheet openpyxl cannot read to its end
+            raise _unreadable(exc) from exc
         yield number, list(row)
     workbook.close()
+
+
+def _unreadable(error: Exception) -> ImportFileError:
+    return ImportFileError(_("The workbook cannot be read: %(error)s") % {"error": quoted(str(error))}, code="bad_xlsx")
+
+
+def quoted(text: str, limit: int = QUOTE_LENGTH) -> str:
+    """`text` as a message may quote it: cut to `limit` characters (a cell can hold 32,767, and
+    a message holding them would be stored and sent back whole)."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
@@ -279,13 +617,14 @@ def _header(cells: list[Any]) -> list[str]:
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         raise ImportFileError(
-            _("Unknown columns: %(columns)s. Use the template's headers.") % {"columns": ", ".join(unknown)},
+            _("Unknown columns: %(columns)s. Use the template's headers.") % {"columns": quoted(", ".join(unknown))},
             code="unknown_columns",
         )
     duplicated = sorted({h for h in header if header.count(h) > 1})
     if duplicated:
         raise ImportFileError(
-            _("Columns appear twice: %(columns)s.") % {"columns": ", ".join(duplicated)}, code="duplicate_columns"
+            _("Columns appear twice: %(columns)s.") % {"columns": quoted(", ".join(duplicated))},
+            code="duplicate_columns",
         )
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
@@ -400,7 +739,7 @@ def _clean(column: str, raw: Any) -> Any:
         programs = sorted({p.strip() for p in re.split(r"[,;/ ]+", text) if p.strip()})
         unknown = [p for p in programs if p not in PROGRAM_VALUES]
         if unknown:
-            raise ValueError(_("Unknown programs: %(p)s (use jkk, jkm, jht, jp).") % {"p": ", ".join(unknown)})
+            raise ValueError(_("Unknown programs: %(p)s (use jkk, jkm, jht, jp).") % {"p": quoted(", ".join(unknown))})
         return programs
     if column in CHOICES:
         text = _text(raw)
@@ -439,7 +778,9 @@ def _choice(column: str, text: str) -> str:
     value = _choice_map(column).get(text.strip().lower())
     if value is None:
         allowed = ", ".join(CHOICES[column].values)
-        raise ValueError(_("Unknown value %(value)r; allowed: %(allowed)s.") % {"value": text, "allowed": allowed})
+        raise ValueError(
+            _("Unknown value %(value)r; allowed: %(allowed)s.") % {"value": quoted(text), "allowed": allowed}
+        )
     return value
 
 
