@@ -16,6 +16,7 @@ import re
 import struct
 import zipfile
 import zlib
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -89,6 +90,9 @@ CELL_TAG = re.compile(rb"<c[\s/>]")
 ROW_TAG = re.compile(rb"<row[\s/>]")
 FORMULA_TAG = re.compile(rb"<f[\s/>]")
 DIMENSION = re.compile(rb"""<dimension\s(?:[^>]*?\s)?ref\s*=\s*["']([^"']*)["']""")
+FAST_SHARED_CELL = re.compile(rb' t="s"[^>]*><v>([0-9]{1,9})</v>')
+TEXT_NODE = re.compile(rb">\s*([^<\s][^<]*)<")
+SHARED_STRINGS_PART = "xl/sharedstrings.xml"
 PREFIXED_TAG = re.compile(rb"<[A-Za-z_][\w.-]*:(?:c|row|f|sheetData|dimension)[\s/>]")
 MAX_COLUMN = 16384
 CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]{1,7})")
@@ -100,6 +104,9 @@ MAX_SHEET_COLUMNS = 26
 # Different texts (shared strings) a workbook may hold, per row allowed: NIK, name, phone, KPJ
 # number and a few more are different on every row.
 SHARED_STRINGS_PER_ROW = 8
+# Bytes of text a workbook's sheets may show, per row allowed (a full row of the template with
+# long names and labels holds about 250).
+TEXT_PER_ROW = 400
 # Cell text quoted in a message is cut to this length.
 QUOTE_LENGTH = 60
 FORMULA_START = ("=",)
@@ -204,9 +211,15 @@ class _PartScan:
     four times quicker than expat; any other shape (`_SlowScan`) is read again with expat.
     """
 
-    def __init__(self, name: str, limits: _SheetLimits, *, fast: bool = True):
+    def __init__(self, name: str, tally: _Tally, *, fast: bool = True):
         self.name = name
-        self.limits = limits
+        self.tally = tally
+        self.limits = tally.limits
+        # calamine reads the shared strings from this part only (whatever the case of its name)
+        self.is_sst = name.lower() == SHARED_STRINGS_PART
+        self.text_length = -1  # of the shared string being read, -1 outside one
+        self.shared_cell = False
+        self.digits: str | None = None  # of a shared string's index, inside its <v>
         self.fast = fast
         self.parser: Any = None
         self.sheet = False
@@ -239,7 +252,7 @@ class _PartScan:
 
     def close(self) -> None:
         if self.sheet:
-            if self.pending.strip():
+            if self.pending[1:].strip():
                 raise _SlowScan  # text after the last tag: let expat judge it
         elif self.parser is not None:
             self._parse(b"", True)
@@ -247,8 +260,10 @@ class _PartScan:
     def _scan(self, chunk: bytes) -> None:
         """Rows, cells, the dimension and formulas of a chunk of a sheet, without a parser."""
         block = self.pending + chunk
-        cut = block.rfind(b">") + 1
-        block, self.pending = block[:cut], block[cut:]
+        # The block ends with its last ">", and the next one starts with it: text after it is
+        # counted there, between that ">" and the next "<".
+        cut = block.rfind(b">")
+        block, self.pending = block[: cut + 1], block[max(cut, 0) :]
         if len(self.pending) > UNPACK_CHUNK or PREFIXED_TAG.search(block):
             raise _SlowScan
         cells = FAST_CELL.findall(block)
@@ -257,6 +272,12 @@ class _PartScan:
             raise _SlowScan  # a cell or row without its reference first
         if FORMULA_TAG.search(block):
             self.formulas = True
+        shared = FAST_SHARED_CELL.findall(block)
+        if len(shared) != block.count(b' t="s"'):
+            raise _SlowScan  # a shared string cell written otherwise
+        self.tally.add_text(sum(map(len, TEXT_NODE.findall(block))))
+        if shared:
+            self.tally.add_shared(shared)
         for ref in DIMENSION.findall(block):
             last = ref.decode("ascii", "replace").rpartition(":")[2]
             if last:
@@ -290,6 +311,8 @@ class _PartScan:
             parser.EntityDeclHandler = self._doctype
             parser.StartElementHandler = self._start
             parser.EndElementHandler = self._end
+            parser.CharacterDataHandler = self._text
+            parser.buffer_text = True
             self.parser = parser
             self.sheet = self.fast and b"<worksheet" in chunk
 
@@ -304,9 +327,21 @@ class _PartScan:
             _("The workbook contains a document type declaration (DTD), which is not allowed."), code="xml_dtd"
         )
 
+    def _text(self, text: str) -> None:
+        if self.digits is not None:
+            self.digits += text
+        elif self.text_length >= 0:
+            self.text_length += len(text.encode())
+        elif self.in_data and not text.isspace():
+            self.tally.add_text(len(text.encode()))
+
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         if self.in_data:
-            if name == "c" or name[-2:] == ":c":
+            if name == "v" or name[-2:] == ":v":
+                if self.shared_cell:
+                    self.digits = ""
+            elif name == "c" or name[-2:] == ":c":
+                self.shared_cell = attrs.get("t") == "s"
                 ref = attrs.get("r")
                 if ref is None:
                     self.col += 1
@@ -333,6 +368,7 @@ class _PartScan:
             if last:
                 self._reach(*self._cell(last))
         elif name == "si" or name[-3:] == ":si":
+            self.text_length = 0
             self.shared_strings += 1
             if self.shared_strings > self.limits.shared_strings:
                 raise _refused_part(
@@ -342,7 +378,14 @@ class _PartScan:
                 )
 
     def _end(self, name: str) -> None:
-        if name == "row" or name[-4:] == ":row":
+        if self.digits is not None and (name == "v" or name[-2:] == ":v"):
+            self.tally.add_shared([self.digits.strip()])
+            self.digits = None
+        elif self.text_length >= 0 and (name == "si" or name[-3:] == ":si"):
+            if self.is_sst:
+                self.tally.shared_lengths.append(self.text_length)
+            self.text_length = -1
+        elif name == "row" or name[-4:] == ":row":
             self._reach(self.row, 1)  # at its end, so that a message names a cell of the row first
         elif name == "sheetData" or name[-10:] == ":sheetData":
             self.in_data = False
@@ -378,12 +421,14 @@ class _PartScan:
 @dataclass(frozen=True)
 class _SheetLimits:
     """How far a sheet's cells may reach: rows for the data rows, the header and some blank rows;
-    columns for the template's and a few more; and how many different texts a workbook may hold."""
+    columns for the template's and a few more; how many different texts a workbook may hold, and
+    how many bytes of text its sheets may show."""
 
     data_rows: int
     rows: int
     columns: int
     shared_strings: int
+    text: int
 
     @classmethod
     def from_settings(cls) -> _SheetLimits:
@@ -393,7 +438,35 @@ class _SheetLimits:
             rows=data_rows + 1 + BLANK_ROWS_ALLOWED,
             columns=MAX_SHEET_COLUMNS,
             shared_strings=(data_rows + 1) * SHARED_STRINGS_PER_ROW,
+            text=(data_rows + 1) * TEXT_PER_ROW,
         )
+
+
+class _Tally:
+    """What a workbook's sheets would put in a reader's memory, counted as its parts are scanned:
+    their text, with each shared string counted for every cell that shows it (python-calamine
+    copies it into each: a 700 KB file of 380,000 cells showing one 10 KB string took 3.7 GB)."""
+
+    def __init__(self, limits: _SheetLimits):
+        self.limits = limits
+        self.text = 0
+        self.shared_lengths = array("Q")
+
+    def add_text(self, length: int) -> None:
+        self.text += length
+        if self.text > self.limits.text:
+            raise _refused_part(
+                _("The workbook's sheets hold more than %(max)d bytes of text: more than an import reads.")
+                % {"max": self.limits.text},
+                code="sheet_too_large",
+            )
+
+    def add_shared(self, indexes: list[bytes] | list[str]) -> None:
+        lengths = self.shared_lengths
+        try:
+            self.add_text(sum(lengths[int(index)] for index in indexes))
+        except (IndexError, ValueError) as exc:
+            raise _refused_part(_("The workbook is damaged: a cell refers to a text it does not hold.")) from exc
 
 
 def _unpacked(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -454,11 +527,20 @@ def _unpacked(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
         )
 
 
-def _scan_part(data: bytes, info: zipfile.ZipInfo, limits: _SheetLimits, *, fast: bool) -> _PartScan:
-    scan = _PartScan(info.filename, limits, fast=fast)
-    for chunk in _unpacked(data, info):
-        scan.feed(chunk)
-    scan.close()
+def _scan_part(data: bytes, info: zipfile.ZipInfo, tally: _Tally) -> _PartScan:
+    """Scan one part: quickly if it is a sheet in the usual shape, else with expat."""
+    counted = tally.text
+    try:
+        scan = _PartScan(info.filename, tally, fast=True)
+        for chunk in _unpacked(data, info):
+            scan.feed(chunk)
+        scan.close()
+    except _SlowScan:
+        tally.text = counted
+        scan = _PartScan(info.filename, tally, fast=False)
+        for chunk in _unpacked(data, info):
+            scan.feed(chunk)
+        scan.close()
     return scan
 
 
@@ -486,18 +568,17 @@ def _inspect_workbook(data: bytes) -> bool:
     names = [info.filename for info in infos]
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/worksheets/") for n in names):
         raise ImportFileError(_("The zip archive is not an Excel workbook."), code="not_xlsx")
-    if len(set(names)) != len(names) or len(names) > MAX_PARTS:
+    # Readers find some parts whatever the case of their names: two names that differ only in case
+    # could have us check one part and a reader read the other.
+    if len({n.lower() for n in names}) != len(names) or len(names) > MAX_PARTS:
         raise _refused_part(_("The workbook is damaged (not a valid zip archive)."))
-    limits = _SheetLimits.from_settings()
+    tally = _Tally(_SheetLimits.from_settings())
     formulas = False
-    for info in infos:
+    # The shared strings first: a sheet's cells are counted with the length of the text they show.
+    for info in sorted(infos, key=lambda info: info.filename.lower() != SHARED_STRINGS_PART):
         if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _refused_part(_("The workbook is encrypted or compressed in an unusual way; save it again in Excel."))
-        try:
-            scan = _scan_part(data, info, limits, fast=True)
-        except _SlowScan:
-            scan = _scan_part(data, info, limits, fast=False)
-        formulas = formulas or scan.formulas
+        formulas = _scan_part(data, info, tally).formulas or formulas
     return formulas
 
 

@@ -191,6 +191,41 @@ def test_workbook_as_excel_writes_it_still_imports(admin_client):
     assert ApparatusWorker.objects.count() == 2
 
 
+@pytest.mark.parametrize("cell", ['<c r="{ref}" t="s"><v>0</v></c>', '<c t="s" r="{ref}"><v>0</v></c>'])
+def test_hostile_shared_string_shown_by_every_cell_is_refused(admin_client, cell):
+    """One 10 KB shared string shown by 380,000 cells: python-calamine copies it into each (3.7 GB
+    from a 700 KB file). Counted as the reader would hold it, whichever way the cells are written."""
+    rows = "".join(
+        f'<row r="{row}">' + "".join(cell.format(ref=f"{chr(ord('A') + col)}{row}") for col in range(19)) + "</row>"
+        for row in range(2, 20_002)
+    )
+    shared = f'<?xml version="1.0"?><sst xmlns="{MAIN}"><si><t>{"y" * 10_000}</t></si></sst>'
+    data = workbook(header_row() + rows, shared=shared)
+    assert len(data) < 1_000_000
+
+    response = post(admin_client, data, "aparatur.xlsx", language="en")
+
+    assert_refused(response, 400, "sheet_too_large", "more than 80000400 bytes of text")
+
+
+def test_hostile_long_texts_beyond_what_the_rows_allowed_hold_are_refused(admin_client, settings):
+    settings.UCJ_IMPORT_MAX_ROWS = 3  # 4 rows of 400 bytes of text
+    data = xlsx_file([worker_row(1, full_name="y" * 1_600)])
+
+    response = post(admin_client, data, "aparatur.xlsx", language="en")
+
+    assert_refused(response, 400, "sheet_too_large", "more than 1600 bytes of text")
+
+
+def test_hostile_cell_showing_a_missing_shared_string_is_refused(admin_client):
+    cells = header_row() + '<row r="2"><c r="A2" t="s"><v>7</v></c></row>'
+    data = workbook(cells, shared=f'<sst xmlns="{MAIN}"><si><t>a</t></si></sst>')
+
+    response = post(admin_client, data, "aparatur.xlsx", language="en")
+
+    assert_refused(response, 400, "bad_xlsx", "refers to a text it does not hold")
+
+
 # --- a damaged archive ---------------------------------------------------------------------------
 
 
