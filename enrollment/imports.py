@@ -109,7 +109,9 @@ SHARED_STRINGS_PER_ROW = 8
 TEXT_PER_ROW = 400
 # Cell text quoted in a message is cut to this length.
 QUOTE_LENGTH = 60
-FORMULA_START = ("=",)
+# Text a spreadsheet reads as a formula (OWASP's list): refused in any cell of either format,
+# after leading spaces too, except a phone number (which may start with +).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Columns whose cells repeat from row to row, so that their cleaned values are worth remembering
 # (see `_RowReader`); NIK, KPJ number, name and phone are unique to a person.
 REPEATED_COLUMNS = frozenset(COLUMNS) - {"nik", "kpj_number", "full_name", "phone"}
@@ -727,7 +729,6 @@ class _RowReader:
 
     def __init__(self, header: list[str], kind: str):
         self.width = len(header)
-        self.formulas = kind == "xlsx"
         self.columns = [(index, column, {}, column in REPEATED_COLUMNS) for index, column in enumerate(header)]
 
     def row(self, number: int, cells: list[Any]) -> ParsedRow:
@@ -748,7 +749,7 @@ class _RowReader:
                 # PostgreSQL cannot store NUL in text (the write would fail with a server error)
                 errors.append(RowError(number, column, _("The cell contains a NUL character, which is not allowed.")))
                 continue
-            if self.formulas and isinstance(raw, str) and raw.startswith(FORMULA_START):
+            if isinstance(raw, str) and _formula_like(column, raw):
                 errors.append(RowError(number, column, _("Formulas are not accepted; enter the value itself.")))
                 continue
             try:
@@ -768,6 +769,14 @@ class _RowReader:
                 if values.get(column) in (None, "", []):
                     errors.append(RowError(number, column, _("Fill in every membership column, or none of them.")))
         return row
+
+
+def _formula_like(column: str, raw: str) -> bool:
+    """Whether a text cell would be a formula in a spreadsheet (once exported, or as typed). A
+    phone number is the one value that may start with + (and "+62 812-..." is not a formula)."""
+    if not (raw.startswith(FORMULA_START) or raw.lstrip().startswith(FORMULA_START)):
+        return False
+    return not (column == "phone" and PHONE.fullmatch(raw.strip()))
 
 
 def _text(raw: Any) -> str:
