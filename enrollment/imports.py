@@ -27,7 +27,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
-from .nik import nik_compact
+from .nik import nik_compact, nik_digits_error
 
 WORKER_COLUMNS = [
     "village_code",
@@ -804,8 +804,14 @@ def _clean(column: str, raw: Any) -> Any:
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             raise ValueError(_("Enter this number as text: a spreadsheet rounds long numbers."))
         value = _text(raw)
-        if column == "nik" and not value.isdigit():
-            value = nik_compact(value)
+        if column == "nik":
+            # The rule every path follows (enrollment.nik): separators dropped, ASCII digits only.
+            if not DIGITS.fullmatch(value):
+                value = nik_compact(value)
+                error = nik_digits_error(value) if value else None
+                if error is not None:
+                    raise ValueError(error.message)
+            return value
         if value and not DIGITS.fullmatch(value):
             raise ValueError(_("Only digits are allowed."))
         return value
