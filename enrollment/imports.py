@@ -557,7 +557,8 @@ def _inspect_workbook(data: bytes) -> bool:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+    # zipfile raises these for a broken archive (NotImplementedError: "zip file version 19.1").
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, NotImplementedError, OSError) as exc:
         raise ImportFileError(_("The workbook is damaged (not a valid zip archive)."), code="bad_xlsx") from exc
     total = sum(info.file_size for info in infos)
     limit = settings.UCJ_IMPORT_MAX_UNPACKED_BYTES

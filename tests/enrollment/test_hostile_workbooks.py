@@ -285,6 +285,18 @@ def test_hostile_workbook_whose_part_holds_less_than_declared_is_400(admin_clien
     assert_refused(response, 400, "bad_xlsx", "damaged", name, "size")
 
 
+def test_hostile_workbook_needing_a_newer_zip_version_is_400(admin_client):
+    """zipfile raises NotImplementedError ("zip file version 19.1") for it."""
+    data = xlsx_file([worker_row(1)])
+    _local, central = _entries(data, "xl/worksheets/sheet1.xml")
+    patched = bytearray(data)
+    struct.pack_into("<H", patched, central + 6, 191)
+
+    response = post(admin_client, bytes(patched), "aparatur.xlsx", language="en")
+
+    assert_refused(response, 400, "bad_xlsx", "damaged")
+
+
 def test_hostile_workbook_with_a_wrong_checksum_is_refused_by_the_command(tmp_path):
     data = xlsx_file([worker_row(1)])
     info = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml")
