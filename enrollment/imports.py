@@ -232,6 +232,8 @@ class _PartScan:
         self.in_data = False
         self.row = 0
         self.col = 0
+        self.last_row = 0
+        self.last_column = 0
         self.formulas = False
         self.shared_strings = 0
 
@@ -287,17 +289,23 @@ class _PartScan:
         limits = self.limits
         if cells:
             letters, numbers = zip(*cells, strict=True)
-            if max(len(n) for n in set(numbers)) > 7 or max(map(int, set(numbers))) > limits.rows:
+            distinct = set(numbers)
+            last_row = max(map(int, distinct)) if max(map(len, distinct)) <= 7 else limits.rows + 1
+            if last_row > limits.rows:
                 for letter, number in cells:
                     if len(number) > 7 or int(number) > limits.rows:
                         self._reach(int(number[:8]), _column_number(letter[:3].decode()))
-            if max(map(_column_number_bytes, set(letters))) > limits.columns:
+            last_column = max(map(_column_number_bytes, set(letters)))
+            if last_column > limits.columns:
                 for letter, number in cells:
                     if _column_number_bytes(letter) > limits.columns:
                         self._reach(int(number[:7]), _column_number(letter[:3].decode()))
+            self._reach(last_row, last_column)
         for number in rows:  # after the cells, so that a message names the cell rather than its row
             if len(number) > 7 or int(number) > limits.rows:
                 self._reach(int(number[:8]), 1)
+        if rows:
+            self._reach(max(map(int, rows)), 1)
 
     def _first(self, chunk: bytes) -> None:
         head = chunk[:200]
@@ -418,17 +426,30 @@ class _PartScan:
                 % {"cell": f"{_column_letters(col)}{row}", "max": _column_letters(limits.columns)},
                 code="too_many_columns",
             )
+        # Readers build a grid from the first cell to the last row and the last column.
+        self.last_row, self.last_column = max(self.last_row, row), max(self.last_column, col)
+        if self.last_row * self.last_column > limits.cells:
+            raise _refused_part(
+                _(
+                    "The sheet's cells reach row %(row)d and column %(column)s: more than an import reads "
+                    "(%(cells)d cells at most). Delete the cells outside the table, or split the file."
+                )
+                % {"row": self.last_row, "column": _column_letters(self.last_column), "cells": limits.cells},
+                code="sheet_too_large",
+            )
 
 
 @dataclass(frozen=True)
 class _SheetLimits:
     """How far a sheet's cells may reach: rows for the data rows, the header and some blank rows;
-    columns for the template's and a few more; how many different texts a workbook may hold, and
+    columns for the template's and a few more; cells (rows by columns) as many as a full sheet of
+    the template's columns has; how many different texts a workbook may hold, and
     how many bytes of text its sheets may show."""
 
     data_rows: int
     rows: int
     columns: int
+    cells: int
     shared_strings: int
     text: int
 
@@ -439,6 +460,7 @@ class _SheetLimits:
             data_rows=data_rows,
             rows=data_rows + 1 + BLANK_ROWS_ALLOWED,
             columns=MAX_SHEET_COLUMNS,
+            cells=(data_rows + 1 + BLANK_ROWS_ALLOWED) * len(COLUMNS),
             shared_strings=(data_rows + 1) * SHARED_STRINGS_PER_ROW,
             text=(data_rows + 1) * TEXT_PER_ROW,
         )

@@ -150,6 +150,18 @@ def test_hostile_dimension_claiming_the_whole_sheet_is_refused(admin_client):
     assert_refused(response, 400, "too_many_rows", "cell at XFD1048576")
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["usual-shape", "other-shape"])
+def test_hostile_sheet_wider_than_the_template_all_the_way_down_is_refused(admin_client, settings, fast):
+    """Columns up to Z, and rows up to the limit, but not both: the reader's grid would hold far
+    more cells than a full sheet of the template's 19 columns."""
+    settings.UCJ_IMPORT_MAX_ROWS = 3  # 1,004 rows of 19 columns: 19,076 cells
+    cell = '<c r="Z800"/>' if fast else '<c s="0" r="Z800"/>'
+
+    response = post(admin_client, workbook(header_row() + f'<row r="800">{cell}</row>'), "aparatur.xlsx", language="en")
+
+    assert_refused(response, 400, "sheet_too_large", "reach row 800 and column Z", "19076 cells at most")
+
+
 @pytest.mark.parametrize(
     ("sheet_data", "code", "cell"),
     [
