@@ -136,7 +136,7 @@ class ImportFileError(Exception):
         self.status = status
 
 
-@dataclass
+@dataclass(slots=True)  # a refused file can make millions of them
 class RowError:
     row: int
     column: str | None
@@ -700,7 +700,10 @@ def read_rows(*, name: str, data: bytes) -> list[ParsedRow]:
             raise ImportFileError(
                 _("The file has more than %(max)d rows; split it.") % {"max": max_rows}, code="too_many_rows"
             )
-        parsed.append(reader.row(number, cells))
+        row = reader.row(number, cells)
+        if row.errors:
+            row.values = {}  # a refused row is reported, never written: only its errors are kept
+        parsed.append(row)
     if header is None:
         raise ImportFileError(_("The file is empty."), code="empty")
     if not parsed:

@@ -13,11 +13,12 @@ import zlib
 import pytest
 from django.core.management import CommandError, call_command
 
+from enrollment.import_services import MAX_ERRORS
 from enrollment.imports import COLUMNS, QUOTE_LENGTH
 from enrollment.models import ApparatusWorker, WorkerImport
 
 from .test_import_api import assert_refused, post
-from .test_imports import worker_row, xlsx_file
+from .test_imports import csv_file, worker_row, xlsx_file
 
 pytestmark = pytest.mark.usefixtures("regions")
 
@@ -401,4 +402,29 @@ def test_hostile_long_cell_value_is_quoted_short_in_row_errors_and_record(admin_
     assert error["message"].startswith("Unknown value '" + "y" * QUOTE_LENGTH + "\u2026'")
     assert len(response.content) < 2_000
     assert len(str(WorkerImport.objects.get().summary)) < 2_000
+    assert ApparatusWorker.objects.count() == 0
+
+
+EMPTY = dict.fromkeys(
+    ["nik", "full_name", "sex", "birth_date", "institution", "position", "term_start", "wage_basis"], ""
+)
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_hostile_file_of_refused_rows_keeps_the_first_errors_and_counts_the_rest(admin_client, dry_run):
+    """130 rows with 8 empty required columns each: 1,040 errors, of which the answer and the
+    record keep the first 1,000 (a file of 200,000 such rows took 1.5 GB to answer)."""
+    data = csv_file([worker_row(n, **EMPTY) for n in range(1, 131)])
+
+    response = post(admin_client, data, dry_run=dry_run, language="en")
+
+    body = response.json()
+    assert response.status_code == (200 if dry_run else 400)
+    assert (body["rejected"], len(body["errors"]), body["errors_omitted"]) == (130, MAX_ERRORS, 40)
+    column = "column" if dry_run else "attr"  # a summary's errors, or the error shape's
+    first, last = body["errors"][0], body["errors"][-1]
+    assert (first["row"], first[column]) == (2, "nik")
+    assert (last["row"], last[column]) == (126, "wage_basis")
+    summary = WorkerImport.objects.get().summary
+    assert (len(summary["errors"]), summary["errors_omitted"]) == (MAX_ERRORS, 40)
     assert ApparatusWorker.objects.count() == 0
