@@ -6,8 +6,10 @@
 
 `--hostile` instead imports (dry run) the worst workbooks within the upload limit that we know
 of: one far cell (CV1000000, XFD1048576), a <dimension> claiming the whole sheet, entity
-expansion, a zip bomb, a part holding 300 MB while declaring 1 KB, and long texts up to the
-unpacked limit; each must be refused (or read) with a peak under 300 MB.
+expansion, a zip bomb, a part holding 300 MB while declaring 1 KB, one shared string shown by
+3.8 million cells, the largest sheet that is read rather than refused, 200,000 ordinary rows and
+long texts up to the unpacked limit (`--only TEXT` runs those whose label contains TEXT).
+Results: bench/results/import_hostile.md; figures in the README's Spreadsheets section.
 
 Needs the Jambi demo (`manage.py load_demo`) for its villages. Each file gets NIKs of its own,
 so every run creates workers; then the CSV is imported again, which must report every row
@@ -243,6 +245,8 @@ def hostile_files(tmp: Path) -> list[tuple[str, Path]]:
     import zlib
 
     files = []
+    rng = random.Random(1)
+    words = [b"desa", b"kerinci", b"jambi", b"pekerja"]  # few words: the text packs 25:1
     for ref in ("CV1000000", "XFD1048576"):
         row = "".join(ch for ch in ref if ch.isdigit()).encode()
         cell = b'<row r="%s"><c r="%s" t="inlineStr"><is><t>x</t></is></c></row>' % (row, ref.encode())
@@ -298,8 +302,6 @@ def hostile_files(tmp: Path) -> list[tuple[str, Path]]:
     files.append(("part declaring 1 KB, holding 300 MB", path))
     # Long texts: every cell of 2,600 rows filled with 8,000 characters (395 MB unpacked, just
     # under UCJ_IMPORT_MAX_UNPACKED_BYTES, and under 30 MB packed).
-    rng = random.Random(1)
-    words = [b"desa", b"kerinci", b"jambi", b"pekerja"]  # few words: the text packs 25:1
     rows = []
     for number in range(2, 2602):
         cells = b"".join(
@@ -308,6 +310,29 @@ def hostile_files(tmp: Path) -> list[tuple[str, Path]]:
             for i in range(len(COLUMNS))
         )
         rows.append(b'<row r="%d">%s</row>' % (number, cells))
+    # One 32 KB shared string shown by every cell of 200,000 rows (python-calamine copies it into
+    # each cell: 124 GB).
+    shared_cells = b"".join(b'<c r="%s{row}" t="s"><v>0</v></c>' % chr(65 + i).encode() for i in range(len(COLUMNS)))
+    sheet_rows = b"".join(
+        b'<row r="%d">' % n + shared_cells.replace(b"{row}", b"%d" % n) + b"</row>" for n in range(2, 200_002)
+    )
+    shared = b'<sst xmlns="' + MAIN.encode() + b'"><si><t>' + b"y" * 32_000 + b"</t></si></sst>"
+    path = zipped(workbook_parts(sheet_xml(sheet_rows), shared), tmp / "shared.xlsx")
+    files.append(("one 32 KB shared string in 3.8 million cells", path))
+    # The worst file that is read rather than refused: its grid as large as allowed (19 columns
+    # to row 201001) and its text up to the limit (400 bytes a row).
+    sheet_rows = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>'
+        % (n, n, b" ".join(rng.choices(words, k=80))[:396])
+        for n in range(2, 200_001)
+    )
+    sheet_rows += b'<row r="201001"><c r="S201001" t="inlineStr"><is><t>x</t></is></c></row>'
+    path = zipped(workbook_parts(sheet_xml(sheet_rows)), tmp / "widest.xlsx")
+    files.append(("grid to S201001, 80 MB of text (read, rows rejected)", path))
+    # An ordinary file at the row limit.
+    path = tmp / "limit.xlsx"
+    write_xlsx(path, make_rows(200_000, 3000, seed=3))
+    files.append(("200,000 ordinary rows (the row limit)", path))
     files.append(
         (
             "long texts (19 x 2,600 cells of 8,000 characters)",
@@ -317,10 +342,12 @@ def hostile_files(tmp: Path) -> list[tuple[str, Path]]:
     return files
 
 
-def run_hostile() -> None:
+def run_hostile(only: str | None) -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, path in hostile_files(Path(tmp)):
+            if only and only not in label:
+                continue
             run = run_import(path, "--dry-run")
             run["run"] = label
             run["size"] = path.stat().st_size
@@ -338,9 +365,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--hostile", action="store_true", help="the worst workbooks within the limits instead")
+    parser.add_argument("--only", help="with --hostile: only the files whose label contains this")
     args = parser.parse_args()
     if args.hostile:
-        run_hostile()
+        run_hostile(args.only)
         return
     from django.db import connection
 
