@@ -246,13 +246,13 @@ class _PartScan:
             raise _refused_part(
                 _("The workbook contains a document type declaration (DTD), which is not allowed."), code="xml_dtd"
             )
-        if self.parser is None and b"sheetData" in block:
-            raise _refused_part(_("The workbook is damaged: a sheet is not valid XML."))
         self.tail = block[-16:]
         if self.sheet:
             self._scan(chunk)
         elif self.parser is not None:
             self._parse(chunk, False)
+        if self.parser is None and b"sheetData" in block:  # cells in a part not parsed as XML
+            raise _refused_part(_("The workbook is damaged: a sheet is not valid XML."))
 
     def close(self) -> None:
         if self.sheet:
@@ -330,7 +330,11 @@ class _PartScan:
         try:
             self.parser.Parse(chunk, final)
         except pyexpat.ExpatError as exc:
-            raise _refused_part(_("The workbook is damaged: a part is not valid XML.")) from exc
+            if self.is_sst or self.in_data or self.last_row or self.shared_strings:
+                raise _refused_part(_("The workbook is damaged: a part is not valid XML.")) from exc
+            # Not a sheet or the shared strings so far (Excel's own VML drawings are not always
+            # well-formed): no longer parsed, and refused should a sheet's cells follow.
+            self.parser = None
 
     def _doctype(self, *args: Any) -> None:
         raise _refused_part(

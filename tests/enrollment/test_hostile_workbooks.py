@@ -239,6 +239,53 @@ def test_hostile_cell_showing_a_missing_shared_string_is_refused(admin_client):
     assert_refused(response, 400, "bad_xlsx", "refers to a text it does not hold")
 
 
+def _with_part(data: bytes, name: str, content: bytes) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.namelist():
+            archive.writestr(member, content if member == name else source.read(member))
+        if name not in source.namelist():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_workbook_with_a_vml_drawing_that_is_not_well_formed_still_imports(admin_client):
+    """Excel's legacy drawings (comments) are VML with unclosed <br> tags."""
+    vml = b'<xml xmlns:v="urn:schemas-microsoft-com:vml"><v:shape><div>note<br></div></v:shape></xml>'
+    data = _with_part(xlsx_file([worker_row(1)]), "xl/drawings/vmlDrawing1.vml", vml)
+
+    response = post(admin_client, data, "aparatur.xlsx")
+
+    assert response.status_code == 201
+    assert ApparatusWorker.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("sheet", "message"),
+    [
+        # Broken before its cells: refused when the cells come.
+        (
+            b'<sheetViews><br></sheetViews><sheetData><row r="2"><c r="A2"/></row></sheetData>',
+            "The workbook is damaged: a sheet is not valid XML.",
+        ),
+        # Broken among its cells.
+        (
+            b'<sheetData><row r="1"><c r="A1"><br></c></row></sheetData>',
+            "The workbook is damaged: a part is not valid XML.",
+        ),
+    ],
+    ids=["before-cells", "among-cells"],
+)
+def test_hostile_sheet_that_is_not_well_formed_is_refused(admin_client, sheet, message):
+    content = b"<x:worksheet xmlns:x='" + MAIN.encode() + b"'>" + sheet.replace(b"<", b"<x:").replace(b"<x:/", b"</x:")
+    data = _with_part(far_cell("A2"), "xl/worksheets/sheet1.xml", content + b"</x:worksheet>")
+
+    response = post(admin_client, data, "aparatur.xlsx", language="en")
+
+    assert_refused(response, 400, "bad_xlsx", message)
+
+
 # --- a damaged archive ---------------------------------------------------------------------------
 
 
