@@ -611,14 +611,22 @@ def _inspect_workbook(data: bytes) -> bool:
     return formulas
 
 
-def _calamine_rows(data: bytes) -> tuple[Iterator[list[Any]] | None, Exception | None]:
+def _calamine_rows(data: bytes) -> tuple[Iterator[list[Any]] | None, BaseException | None]:
     """The first sheet's rows as python-calamine reads them, or the error it raised."""
     from python_calamine import CalamineWorkbook
 
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).iter_rows(), None
-    except Exception as exc:  # calamine raises its own error types for a broken workbook
-        return None, exc
+    except BaseException as exc:  # calamine raises its own error types for a broken workbook
+        return None, _reader_failure(exc)
+
+
+def _reader_failure(exc: BaseException) -> BaseException:
+    """`exc` if a reader failed on the file. python-calamine panics (pyo3's PanicException, a
+    BaseException) on some values, e.g. a date cell holding -1e300; interruptions go on."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        raise exc
+    return exc
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
@@ -630,9 +638,16 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
         rows, error = _calamine_rows(data)
         if error is not None:
             raise _unreadable(error) from error
-        for number, row in enumerate(rows, start=1):
+        number = 0
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except BaseException as exc:  # a value calamine cannot convert: see _reader_failure
+                raise _unreadable(_reader_failure(exc)) from exc
+            number += 1
             yield number, [None if cell == "" else cell for cell in row]
-        return
     from openpyxl import load_workbook
 
     try:
@@ -652,7 +667,7 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     workbook.close()
 
 
-def _unreadable(error: Exception) -> ImportFileError:
+def _unreadable(error: BaseException) -> ImportFileError:
     return ImportFileError(_("The workbook cannot be read: %(error)s") % {"error": quoted(str(error))}, code="bad_xlsx")
 
 

@@ -18,7 +18,7 @@ from enrollment.imports import COLUMNS, QUOTE_LENGTH
 from enrollment.models import ApparatusWorker, WorkerImport
 
 from .test_import_api import assert_refused, post
-from .test_imports import csv_file, worker_row, xlsx_file
+from .test_imports import csv_file, typed, worker_row, xlsx_file
 
 pytestmark = pytest.mark.usefixtures("regions")
 
@@ -284,6 +284,20 @@ def test_hostile_sheet_that_is_not_well_formed_is_refused(admin_client, sheet, m
     response = post(admin_client, data, "aparatur.xlsx", language="en")
 
     assert_refused(response, 400, "bad_xlsx", message)
+
+
+def test_hostile_date_cell_calamine_cannot_convert_is_400(admin_client):
+    """python-calamine panics (a BaseException) converting a date cell holding -1e300."""
+    data = xlsx_file([typed(worker_row(1))])
+    name = "xl/worksheets/sheet1.xml"
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read(name)
+    start = sheet.index(b'<c r="E2"')
+    value = sheet.index(b"<v>", start) + 3
+    sheet = sheet[:value] + b"-1e300" + sheet[sheet.index(b"</v>", value) :]
+
+    response = post(admin_client, _with_part(data, name, sheet), "aparatur.xlsx", language="en")
+
+    assert_refused(response, 400, "bad_xlsx", "The workbook cannot be read")
 
 
 # --- a damaged archive ---------------------------------------------------------------------------
