@@ -107,6 +107,8 @@ SHARED_STRINGS_PER_ROW = 8
 # Bytes of text a workbook's sheets may show, per row allowed (a full row of the template with
 # long names and labels holds about 250).
 TEXT_PER_ROW = 400
+# The largest monthly wage, as the API takes it (enrollment.api.serializers.MAX_WAGE).
+MAX_WAGE = 1_000_000_000
 # Cell text quoted in a message is cut to this length.
 QUOTE_LENGTH = 60
 # Text a spreadsheet reads as a formula (OWASP's list): refused in any cell of either format,
@@ -870,8 +872,12 @@ def _clean(column: str, raw: Any) -> Any:
             number = Decimal(str(text))
         except InvalidOperation as exc:
             raise ValueError(_("Enter a whole number of rupiah.")) from exc
+        if not number.is_finite():  # "Infinity", or 1e309 in a workbook: int() of it is an OverflowError
+            raise ValueError(_("Enter a whole number of rupiah."))
         if number != number.to_integral_value() or number < 0:
             raise ValueError(_("Enter a whole, non-negative number of rupiah."))
+        if number > MAX_WAGE:  # the API's limit; beyond it the database cannot store the number
+            raise ValueError(_("The monthly wage cannot exceed %(max)d rupiah.") % {"max": MAX_WAGE})
         return int(number)
     if column == "programs":
         text = _text(raw).lower()

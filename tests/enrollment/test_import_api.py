@@ -760,6 +760,30 @@ def test_hostile_formula_like_text_is_refused_in_any_column_of_a_csv(admin_clien
     assert ApparatusWorker.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("wage", "message"),
+    [
+        ("Infinity", "Enter a whole number of rupiah."),
+        ("1e30", "The monthly wage cannot exceed 1000000000 rupiah."),
+        ("1000000001", "The monthly wage cannot exceed 1000000000 rupiah."),
+    ],
+)
+def test_hostile_wage_beyond_what_can_be_stored_is_a_row_error(admin_client, wage, message):
+    """Infinity made int() fail, 1e30 overflowed the database column: both were server errors."""
+    response = post(admin_client, csv_file([worker_row(1, monthly_wage=wage)]), language="en")
+
+    assert response.status_code == 400
+    assert row_errors(response) == [(2, "monthly_wage", message)]
+    assert ApparatusWorker.objects.count() == 0
+
+
+def test_wage_at_the_limit_is_accepted(admin_client):
+    response = post(admin_client, csv_file([worker_row(1, monthly_wage="1000000000")]))
+
+    assert response.status_code == 201
+    assert ApparatusWorker.objects.get().monthly_wage == 1_000_000_000
+
+
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 @pytest.mark.parametrize("phone", ["+62 812-3456-7890", "+6281234567890"])
 def test_phone_starting_with_plus_is_accepted(admin_client, kind, phone):
