@@ -11,10 +11,13 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import pyexpat
 import re
+import struct
 import zipfile
+import zlib
+from array import array
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -24,7 +27,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
-from .nik import nik_compact
+from .nik import nik_compact, nik_digits_error
 
 WORKER_COLUMNS = [
     "village_code",
@@ -75,7 +78,42 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
 XLSX_MAGIC = b"PK\x03\x04"
 PROGRAM_VALUES = frozenset(Program.values)
 MAX_COMPRESSION_RATIO = 100
-FORMULA_START = ("=",)
+# A workbook is checked part by part before any reader opens it (`_inspect_workbook`).
+MAX_PARTS = 1000
+UNPACK_CHUNK = 1 << 20
+DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+# The quick scan of a sheet (see `_PartScan`): references as the usual writers put them.
+FAST_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"')
+FAST_ROW = re.compile(rb'<row r="([0-9]+)"')
+CELL_TAG = re.compile(rb"<c[\s/>]")
+ROW_TAG = re.compile(rb"<row[\s/>]")
+FORMULA_TAG = re.compile(rb"<f[\s/>]")
+DIMENSION = re.compile(rb"""<dimension\s(?:[^>]*?\s)?ref\s*=\s*["']([^"']*)["']""")
+FAST_SHARED_CELL = re.compile(rb' t="s"[^>]*><v>([0-9]{1,9})</v>')
+TEXT_NODE = re.compile(rb">\s*([^<\s][^<]*)<")
+SHARED_STRINGS_PART = "xl/sharedstrings.xml"
+PREFIXED_TAG = re.compile(rb"<[A-Za-z_][\w.-]*:(?:c|row|f|sheetData|dimension)[\s/>]")
+MAX_COLUMN = 16384
+CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]{1,7})")
+# How far a sheet may reach: the data rows, the header and this many blank rows; the template's
+# 19 columns and a few more (column Z). Readers build a grid of every cell up to the last one
+# (32 bytes a cell in python-calamine), so these bound the memory a sheet can take.
+BLANK_ROWS_ALLOWED = 1000
+MAX_SHEET_COLUMNS = 26
+# Different texts (shared strings) a workbook may hold, per row allowed: NIK, name, phone, KPJ
+# number and a few more are different on every row.
+SHARED_STRINGS_PER_ROW = 8
+# Bytes of text a workbook's sheets may show, per row allowed (a full row of the template with
+# long names and labels holds about 250).
+TEXT_PER_ROW = 400
+# The largest monthly wage, as the API takes it (enrollment.api.serializers.MAX_WAGE).
+MAX_WAGE = 1_000_000_000
+# Cell text quoted in a message is cut to this length.
+QUOTE_LENGTH = 60
+# Text a spreadsheet reads as a formula (OWASP's list): refused in any cell of either format,
+# after leading spaces too, except a phone number (which may start with +).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Columns whose cells repeat from row to row, so that their cleaned values are worth remembering
 # (see `_RowReader`); NIK, KPJ number, name and phone are unique to a person.
 REPEATED_COLUMNS = frozenset(COLUMNS) - {"nik", "kpj_number", "full_name", "phone"}
@@ -100,7 +138,7 @@ class ImportFileError(Exception):
         self.status = status
 
 
-@dataclass
+@dataclass(slots=True)  # a refused file can make millions of them
 class RowError:
     row: int
     column: str | None
@@ -136,12 +174,419 @@ def detect_format(name: str, head: bytes) -> str:
     raise ImportFileError(_("Upload a .csv or .xlsx file."), code="unsupported_type")
 
 
-def _check_zip(data: bytes) -> None:
-    """Refuse a workbook whose parts would unpack to far more than the upload (zip bomb)."""
+def _refused_part(message: str, *, code: str = "bad_xlsx") -> ImportFileError:
+    return ImportFileError(message, code=code)
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+class _SlowScan(Exception):
+    """A sheet not in the shape the quick scan reads: scan it again with expat."""
+
+
+def _column_number_bytes(letters: bytes) -> int:
+    return _column_number(letters.decode()) if len(letters) <= 3 else MAX_COLUMN + 1
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+class _PartScan:
+    """One part of a workbook, fed as it is unpacked and never kept whole.
+
+    Every part is searched for a DTD (refused: entity expansion). XML parts are parsed with expat
+    (which is told never to read external entities), and wherever a sheet's cells are
+    (`sheetData`, whatever the part's name) their rows and columns are followed, with the
+    `<dimension ref>`, so that a sheet reaching past the rows or columns an import reads is
+    refused here, before a reader builds its grid of cells. Formulas (`<f>`) are noted.
+
+    A sheet written as Excel, LibreOffice and openpyxl write them (every row and cell with its
+    reference first, `<c r="A1"`, no namespace prefix) is read with regular expressions instead,
+    four times quicker than expat; any other shape (`_SlowScan`) is read again with expat.
+    """
+
+    def __init__(self, name: str, tally: _Tally, *, fast: bool = True):
+        self.name = name
+        self.tally = tally
+        self.limits = tally.limits
+        # calamine reads the shared strings from this part only (whatever the case of its name)
+        self.is_sst = name.lower() == SHARED_STRINGS_PART
+        self.text_length = -1  # of the shared string being read, -1 outside one
+        self.shared_cell = False
+        self.digits: str | None = None  # of a shared string's index, inside its <v>
+        self.fast = fast
+        self.parser: Any = None
+        self.sheet = False
+        self.pending = b""
+        self.is_xml = name.lower().endswith((".xml", ".rels", ".vml"))
+        self.started = False
+        self.tail = b""
+        self.in_data = False
+        self.row = 0
+        self.col = 0
+        self.last_row = 0
+        self.last_column = 0
+        self.formulas = False
+        self.shared_strings = 0
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.started:
+            self.started = True
+            self._first(chunk)
+        block = self.tail + chunk
+        if any(marker in block for marker in DTD_MARKERS):
+            raise _refused_part(
+                _("The workbook contains a document type declaration (DTD), which is not allowed."), code="xml_dtd"
+            )
+        self.tail = block[-16:]
+        if self.sheet:
+            self._scan(chunk)
+        elif self.parser is not None:
+            self._parse(chunk, False)
+        if self.parser is None and b"sheetData" in block:  # cells in a part not parsed as XML
+            raise _refused_part(_("The workbook is damaged: a sheet is not valid XML."))
+
+    def close(self) -> None:
+        if self.sheet:
+            if self.pending[1:].strip():
+                raise _SlowScan  # text after the last tag: let expat judge it
+        elif self.parser is not None:
+            self._parse(b"", True)
+
+    def _scan(self, chunk: bytes) -> None:
+        """Rows, cells, the dimension and formulas of a chunk of a sheet, without a parser."""
+        block = self.pending + chunk
+        # The block ends with its last ">", and the next one starts with it: text after it is
+        # counted there, between that ">" and the next "<".
+        cut = block.rfind(b">")
+        block, self.pending = block[: cut + 1], block[max(cut, 0) :]
+        if len(self.pending) > UNPACK_CHUNK or PREFIXED_TAG.search(block):
+            raise _SlowScan
+        cells = FAST_CELL.findall(block)
+        rows = FAST_ROW.findall(block)
+        if len(cells) != len(CELL_TAG.findall(block)) or len(rows) != len(ROW_TAG.findall(block)):
+            raise _SlowScan  # a cell or row without its reference first
+        if FORMULA_TAG.search(block):
+            self.formulas = True
+        shared = FAST_SHARED_CELL.findall(block)
+        if len(shared) != block.count(b' t="s"'):
+            raise _SlowScan  # a shared string cell written otherwise
+        self.tally.add_text(sum(map(len, TEXT_NODE.findall(block))))
+        if shared:
+            self.tally.add_shared(shared)
+        for ref in DIMENSION.findall(block):
+            last = ref.decode("ascii", "replace").rpartition(":")[2]
+            if last:
+                self._reach(*self._cell(last))
+        limits = self.limits
+        if cells:
+            letters, numbers = zip(*cells, strict=True)
+            distinct = set(numbers)
+            last_row = max(map(int, distinct)) if max(map(len, distinct)) <= 7 else limits.rows + 1
+            if last_row > limits.rows:
+                for letter, number in cells:
+                    if len(number) > 7 or int(number) > limits.rows:
+                        self._reach(int(number[:8]), _column_number(letter[:3].decode()))
+            last_column = max(map(_column_number_bytes, set(letters)))
+            if last_column > limits.columns:
+                for letter, number in cells:
+                    if _column_number_bytes(letter) > limits.columns:
+                        self._reach(int(number[:7]), _column_number(letter[:3].decode()))
+            self._reach(last_row, last_column)
+        for number in rows:  # after the cells, so that a message names the cell rather than its row
+            if len(number) > 7 or int(number) > limits.rows:
+                self._reach(int(number[:8]), 1)
+        if rows:
+            self._reach(max(map(int, rows)), 1)
+
+    def _first(self, chunk: bytes) -> None:
+        head = chunk[:200]
+        if head.startswith((b"\xfe\xff", b"\xff\xfe")) or head[:2] in (b"<\x00", b"\x00<"):
+            raise _refused_part(_("The workbook is damaged: its XML is not UTF-8."))
+        declared = XML_ENCODING.match(head)
+        if declared and declared[1].lower().replace(b"-", b"").replace(b"_", b"") != b"utf8":
+            raise _refused_part(_("The workbook is damaged: its XML is not UTF-8."))
+        if self.is_xml or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            parser = pyexpat.ParserCreate()
+            parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+            parser.StartDoctypeDeclHandler = self._doctype
+            parser.EntityDeclHandler = self._doctype
+            parser.StartElementHandler = self._start
+            parser.EndElementHandler = self._end
+            parser.CharacterDataHandler = self._text
+            parser.buffer_text = True
+            self.parser = parser
+            self.sheet = self.fast and b"<worksheet" in chunk
+
+    def _parse(self, chunk: bytes, final: bool) -> None:
+        try:
+            self.parser.Parse(chunk, final)
+        except pyexpat.ExpatError as exc:
+            if self.is_sst or self.in_data or self.last_row or self.shared_strings:
+                raise _refused_part(_("The workbook is damaged: a part is not valid XML.")) from exc
+            # Not a sheet or the shared strings so far (Excel's own VML drawings are not always
+            # well-formed): no longer parsed, and refused should a sheet's cells follow.
+            self.parser = None
+
+    def _doctype(self, *args: Any) -> None:
+        raise _refused_part(
+            _("The workbook contains a document type declaration (DTD), which is not allowed."), code="xml_dtd"
+        )
+
+    def _text(self, text: str) -> None:
+        if self.digits is not None:
+            self.digits += text
+        elif self.text_length >= 0:
+            self.text_length += len(text.encode())
+        elif self.in_data and not text.isspace():
+            self.tally.add_text(len(text.encode()))
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        if self.in_data:
+            if name == "v" or name[-2:] == ":v":
+                if self.shared_cell:
+                    self.digits = ""
+            elif name == "c" or name[-2:] == ":c":
+                self.shared_cell = attrs.get("t") == "s"
+                ref = attrs.get("r")
+                if ref is None:
+                    self.col += 1
+                    self._reach(self.row, self.col)
+                else:
+                    row, col = self._cell(ref)
+                    self.col = col
+                    self._reach(row, col)
+            elif name == "row" or name[-4:] == ":row":
+                number = attrs.get("r")
+                if number is None:
+                    self.row += 1
+                elif number.isdigit() and len(number) < 8:
+                    self.row = int(number)
+                else:
+                    raise _refused_part(_("The workbook is damaged: a row number is not valid."))
+                self.col = 0
+            elif name == "f" or name[-2:] == ":f":
+                self.formulas = True
+        elif name == "sheetData" or name[-10:] == ":sheetData":
+            self.in_data = True
+        elif name == "dimension" or name[-10:] == ":dimension":
+            last = attrs.get("ref", "").rpartition(":")[2]
+            if last:
+                self._reach(*self._cell(last))
+        elif name == "si" or name[-3:] == ":si":
+            self.text_length = 0
+            self.shared_strings += 1
+            if self.shared_strings > self.limits.shared_strings:
+                raise _refused_part(
+                    _("The workbook holds more than %(max)d different texts: more than an import reads.")
+                    % {"max": self.limits.shared_strings},
+                    code="sheet_too_large",
+                )
+
+    def _end(self, name: str) -> None:
+        if self.digits is not None and (name == "v" or name[-2:] == ":v"):
+            self.tally.add_shared([self.digits.strip()])
+            self.digits = None
+        elif self.text_length >= 0 and (name == "si" or name[-3:] == ":si"):
+            if self.is_sst:
+                self.tally.shared_lengths.append(self.text_length)
+            self.text_length = -1
+        elif name == "row" or name[-4:] == ":row":
+            self._reach(self.row, 1)  # at its end, so that a message names a cell of the row first
+        elif name == "sheetData" or name[-10:] == ":sheetData":
+            self.in_data = False
+
+    def _cell(self, ref: str) -> tuple[int, int]:
+        match = CELL_REF.fullmatch(ref)
+        if match is None:
+            raise _refused_part(_("The workbook is damaged: a cell reference is not valid."))
+        return int(match[2]), _column_number(match[1])
+
+    def _reach(self, row: int, col: int) -> None:
+        limits = self.limits
+        if row > limits.rows:
+            raise _refused_part(
+                _(
+                    "The sheet has a cell at %(cell)s, below row %(max)d: a file may have at most %(rows)d rows. "
+                    "Delete the cells below the table, or split the file."
+                )
+                % {"cell": f"{_column_letters(col)}{row}", "max": limits.rows, "rows": limits.data_rows},
+                code="too_many_rows",
+            )
+        if col > limits.columns:
+            raise _refused_part(
+                _(
+                    "The sheet has a cell at %(cell)s, right of column %(max)s: an import reads no further. "
+                    "Delete the cells right of the table."
+                )
+                % {"cell": f"{_column_letters(col)}{row}", "max": _column_letters(limits.columns)},
+                code="too_many_columns",
+            )
+        # Readers build a grid from the first cell to the last row and the last column.
+        self.last_row, self.last_column = max(self.last_row, row), max(self.last_column, col)
+        if self.last_row * self.last_column > limits.cells:
+            raise _refused_part(
+                _(
+                    "The sheet's cells reach row %(row)d and column %(column)s: more than an import reads "
+                    "(%(cells)d cells at most). Delete the cells outside the table, or split the file."
+                )
+                % {"row": self.last_row, "column": _column_letters(self.last_column), "cells": limits.cells},
+                code="sheet_too_large",
+            )
+
+
+@dataclass(frozen=True)
+class _SheetLimits:
+    """How far a sheet's cells may reach: rows for the data rows, the header and some blank rows;
+    columns for the template's and a few more; cells (rows by columns) as many as a full sheet of
+    the template's columns has; how many different texts a workbook may hold, and
+    how many bytes of text its sheets may show."""
+
+    data_rows: int
+    rows: int
+    columns: int
+    cells: int
+    shared_strings: int
+    text: int
+
+    @classmethod
+    def from_settings(cls) -> _SheetLimits:
+        data_rows = settings.UCJ_IMPORT_MAX_ROWS
+        return cls(
+            data_rows=data_rows,
+            rows=data_rows + 1 + BLANK_ROWS_ALLOWED,
+            columns=MAX_SHEET_COLUMNS,
+            cells=(data_rows + 1 + BLANK_ROWS_ALLOWED) * len(COLUMNS),
+            shared_strings=(data_rows + 1) * SHARED_STRINGS_PER_ROW,
+            text=(data_rows + 1) * TEXT_PER_ROW,
+        )
+
+
+class _Tally:
+    """What a workbook's sheets would put in a reader's memory, counted as its parts are scanned:
+    their text, with each shared string counted for every cell that shows it (python-calamine
+    copies it into each: a 700 KB file of 380,000 cells showing one 10 KB string took 3.7 GB)."""
+
+    def __init__(self, limits: _SheetLimits):
+        self.limits = limits
+        self.text = 0
+        self.shared_lengths = array("Q")
+
+    def add_text(self, length: int) -> None:
+        self.text += length
+        if self.text > self.limits.text:
+            raise _refused_part(
+                _("The workbook's sheets hold more than %(max)d bytes of text: more than an import reads.")
+                % {"max": self.limits.text},
+                code="sheet_too_large",
+            )
+
+    def add_shared(self, indexes: list[bytes] | list[str]) -> None:
+        lengths = self.shared_lengths
+        try:
+            self.add_text(sum(lengths[int(index)] for index in indexes))
+        except (IndexError, ValueError) as exc:
+            raise _refused_part(_("The workbook is damaged: a cell refers to a text it does not hold.")) from exc
+
+
+def _unpacked(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The content of one archive member, unpacked here from its raw bytes in chunks, and refused
+    unless it unpacks to exactly the size its entry declares, with the declared checksum. (zipfile
+    would stop at the declared size; other readers read on, so a part declaring 1 KB could unpack
+    to gigabytes in them.)"""
+    offset = info.header_offset
+    header = data[offset : offset + 30]
+    if len(header) < 30 or header[:4] != XLSX_MAGIC:
+        raise _refused_part(_("The workbook is damaged (not a valid zip archive)."))
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    start = offset + 30 + name_length + extra_length
+    raw = memoryview(data)[start : start + info.compress_size]
+    declared, checksum, produced = info.file_size, 0, 0
+    part = info.filename[:100]
+    if len(raw) != info.compress_size:
+        raise _refused_part(_("The workbook is damaged (not a valid zip archive)."))
+    if info.compress_type == zipfile.ZIP_STORED:
+        for position in range(0, len(raw), UNPACK_CHUNK):
+            chunk = bytes(raw[position : position + UNPACK_CHUNK])
+            produced += len(chunk)
+            checksum = zlib.crc32(chunk, checksum)
+            yield chunk
+    else:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        position = 0
+        try:
+            while not inflater.eof:
+                if inflater.unconsumed_tail:
+                    source = inflater.unconsumed_tail
+                elif position < len(raw):
+                    source = raw[position : position + UNPACK_CHUNK]
+                    position += len(source)
+                else:
+                    break
+                chunk = inflater.decompress(source, UNPACK_CHUNK)
+                produced += len(chunk)
+                if produced > declared:
+                    break
+                checksum = zlib.crc32(chunk, checksum)
+                yield chunk
+        except zlib.error as exc:
+            raise _refused_part(_("The workbook is damaged (not a valid zip archive).")) from exc
+        if produced > declared or not inflater.eof:
+            raise _refused_part(
+                _("The workbook is damaged: its part %(part)s does not hold the size its archive entry declares.")
+                % {"part": part}
+            )
+    if produced != declared:
+        raise _refused_part(
+            _("The workbook is damaged: its part %(part)s does not hold the size its archive entry declares.")
+            % {"part": part}
+        )
+    if checksum != info.CRC:
+        raise _refused_part(
+            _("The workbook is damaged: its part %(part)s does not match its checksum (CRC).") % {"part": part}
+        )
+
+
+def _scan_part(data: bytes, info: zipfile.ZipInfo, tally: _Tally) -> _PartScan:
+    """Scan one part: quickly if it is a sheet in the usual shape, else with expat."""
+    counted = tally.text
+    try:
+        scan = _PartScan(info.filename, tally, fast=True)
+        for chunk in _unpacked(data, info):
+            scan.feed(chunk)
+        scan.close()
+    except _SlowScan:
+        tally.text = counted
+        scan = _PartScan(info.filename, tally, fast=False)
+        for chunk in _unpacked(data, info):
+            scan.feed(chunk)
+        scan.close()
+    return scan
+
+
+def _inspect_workbook(data: bytes) -> bool:
+    """Check a workbook before any reader opens it; returns whether it has formulas.
+
+    Refused: a damaged archive (wrong checksum, sizes other than declared, encryption, unusual
+    compression, repeated names), one that would unpack to far more than the upload (zip bomb),
+    one that is not a workbook, any DTD, and sheets reaching past the rows or columns an import
+    reads. Every part is unpacked once, in chunks, so memory stays small whatever the file says.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except zipfile.BadZipFile as exc:
+    # zipfile raises these for a broken archive (NotImplementedError: "zip file version 19.1").
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, NotImplementedError, OSError) as exc:
         raise ImportFileError(_("The workbook is damaged (not a valid zip archive)."), code="bad_xlsx") from exc
     total = sum(info.file_size for info in infos)
     limit = settings.UCJ_IMPORT_MAX_UNPACKED_BYTES
@@ -151,67 +596,87 @@ def _check_zip(data: bytes) -> None:
             % {"size": total},
             code="zip_bomb",
         )
-    names = {info.filename for info in infos}
+    names = [info.filename for info in infos]
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/worksheets/") for n in names):
         raise ImportFileError(_("The zip archive is not an Excel workbook."), code="not_xlsx")
+    # Readers find some parts whatever the case of their names: two names that differ only in case
+    # could have us check one part and a reader read the other.
+    if len({n.lower() for n in names}) != len(names) or len(names) > MAX_PARTS:
+        raise _refused_part(_("The workbook is damaged (not a valid zip archive)."))
+    tally = _Tally(_SheetLimits.from_settings())
+    formulas = False
+    # The shared strings first: a sheet's cells are counted with the length of the text they show.
+    for info in sorted(infos, key=lambda info: info.filename.lower() != SHARED_STRINGS_PART):
+        if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _refused_part(_("The workbook is encrypted or compressed in an unusual way; save it again in Excel."))
+        formulas = _scan_part(data, info, tally).formulas or formulas
+    return formulas
 
 
-def _has_formulas(data: bytes) -> bool:
-    """Whether any worksheet contains a formula (`<f>` element). Every sheet is scanned: the
-    first sheet in the workbook's order need not be stored as `sheet1.xml`."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-        for sheet in sheets:
-            with archive.open(sheet) as handle:
-                tail = b""
-                while chunk := handle.read(1 << 20):
-                    block = tail + chunk
-                    if b"<f>" in block or b"<f " in block or b"<x:f" in block:
-                        return True
-                    tail = block[-8:]
-    return False
-
-
-def _calamine_rows(data: bytes) -> tuple[Iterator[list[Any]] | None, Exception | None]:
+def _calamine_rows(data: bytes) -> tuple[Iterator[list[Any]] | None, BaseException | None]:
     """The first sheet's rows as python-calamine reads them, or the error it raised."""
     from python_calamine import CalamineWorkbook
 
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).iter_rows(), None
-    except Exception as exc:  # calamine raises its own error types for a broken workbook
-        return None, exc
+    except BaseException as exc:  # calamine raises its own error types for a broken workbook
+        return None, _reader_failure(exc)
+
+
+def _reader_failure(exc: BaseException) -> BaseException:
+    """`exc` if a reader failed on the file. python-calamine panics (pyo3's PanicException, a
+    BaseException) on some values, e.g. a date cell holding -1e300; interruptions go on."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        raise exc
+    return exc
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    """Rows of the first sheet. python-calamine reads fast but gives formula results, so a sheet
-    with formulas is read with openpyxl, which shows them (and they are refused per cell)."""
-    _check_zip(data)
-    # The formula scan unzips every sheet and calamine parses the first one; both let other
-    # threads run meanwhile, so they run side by side, and calamine's reading is thrown away
-    # when the scan finds formulas.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        scan = pool.submit(_has_formulas, data)
-        rows, error = _calamine_rows(data)
-        formulas = scan.result()
+    """Rows of the first sheet, once `_inspect_workbook` has let the file through. python-calamine
+    reads fast but gives formula results, so a sheet with formulas is read with openpyxl, which
+    shows them (and they are refused per cell)."""
+    formulas = _inspect_workbook(data)
     if not formulas:
+        rows, error = _calamine_rows(data)
         if error is not None:
-            raise ImportFileError(
-                _("The workbook cannot be read: %(error)s") % {"error": error}, code="bad_xlsx"
-            ) from error
-        for number, row in enumerate(rows, start=1):
+            raise _unreadable(error) from error
+        number = 0
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except BaseException as exc:  # a value calamine cannot convert: see _reader_failure
+                raise _unreadable(_reader_failure(exc)) from exc
+            number += 1
             yield number, [None if cell == "" else cell for cell in row]
-        return
-    del rows  # calamine's reading, before openpyxl reads the workbook again
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        sheet = workbook.worksheets[0]
+        rows = enumerate(sheet.iter_rows(values_only=True), start=1)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise ImportFileError(_("The workbook cannot be read: %(error)s") % {"error": exc}, code="bad_xlsx") from exc
-    sheet = workbook.worksheets[0]
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        raise _unreadable(exc) from exc
+    while True:
+        try:
+            number, row = next(rows)
+        except StopIteration:
+            break
+        except Exception as exc:  # a sheet openpyxl cannot read to its end
+            raise _unreadable(exc) from exc
         yield number, list(row)
     workbook.close()
+
+
+def _unreadable(error: BaseException) -> ImportFileError:
+    return ImportFileError(_("The workbook cannot be read: %(error)s") % {"error": quoted(str(error))}, code="bad_xlsx")
+
+
+def quoted(text: str, limit: int = QUOTE_LENGTH) -> str:
+    """`text` as a message may quote it: cut to `limit` characters (a cell can hold 32,767, and
+    a message holding them would be stored and sent back whole)."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
@@ -256,7 +721,10 @@ def read_rows(*, name: str, data: bytes) -> list[ParsedRow]:
             raise ImportFileError(
                 _("The file has more than %(max)d rows; split it.") % {"max": max_rows}, code="too_many_rows"
             )
-        parsed.append(reader.row(number, cells))
+        row = reader.row(number, cells)
+        if row.errors:
+            row.values = {}  # a refused row is reported, never written: only its errors are kept
+        parsed.append(row)
     if header is None:
         raise ImportFileError(_("The file is empty."), code="empty")
     if not parsed:
@@ -279,13 +747,14 @@ def _header(cells: list[Any]) -> list[str]:
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         raise ImportFileError(
-            _("Unknown columns: %(columns)s. Use the template's headers.") % {"columns": ", ".join(unknown)},
+            _("Unknown columns: %(columns)s. Use the template's headers.") % {"columns": quoted(", ".join(unknown))},
             code="unknown_columns",
         )
     duplicated = sorted({h for h in header if header.count(h) > 1})
     if duplicated:
         raise ImportFileError(
-            _("Columns appear twice: %(columns)s.") % {"columns": ", ".join(duplicated)}, code="duplicate_columns"
+            _("Columns appear twice: %(columns)s.") % {"columns": quoted(", ".join(duplicated))},
+            code="duplicate_columns",
         )
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
@@ -307,7 +776,6 @@ class _RowReader:
 
     def __init__(self, header: list[str], kind: str):
         self.width = len(header)
-        self.formulas = kind == "xlsx"
         self.columns = [(index, column, {}, column in REPEATED_COLUMNS) for index, column in enumerate(header)]
 
     def row(self, number: int, cells: list[Any]) -> ParsedRow:
@@ -328,7 +796,7 @@ class _RowReader:
                 # PostgreSQL cannot store NUL in text (the write would fail with a server error)
                 errors.append(RowError(number, column, _("The cell contains a NUL character, which is not allowed.")))
                 continue
-            if self.formulas and isinstance(raw, str) and raw.startswith(FORMULA_START):
+            if isinstance(raw, str) and _formula_like(column, raw):
                 errors.append(RowError(number, column, _("Formulas are not accepted; enter the value itself.")))
                 continue
             try:
@@ -348,6 +816,14 @@ class _RowReader:
                 if values.get(column) in (None, "", []):
                     errors.append(RowError(number, column, _("Fill in every membership column, or none of them.")))
         return row
+
+
+def _formula_like(column: str, raw: str) -> bool:
+    """Whether a text cell would be a formula in a spreadsheet (once exported, or as typed). A
+    phone number is the one value that may start with + (and "+62 812-..." is not a formula)."""
+    if not (raw.startswith(FORMULA_START) or raw.lstrip().startswith(FORMULA_START)):
+        return False
+    return not (column == "phone" and PHONE.fullmatch(raw.strip()))
 
 
 def _text(raw: Any) -> str:
@@ -375,8 +851,14 @@ def _clean(column: str, raw: Any) -> Any:
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             raise ValueError(_("Enter this number as text: a spreadsheet rounds long numbers."))
         value = _text(raw)
-        if column == "nik" and not value.isdigit():
-            value = nik_compact(value)
+        if column == "nik":
+            # The rule every path follows (enrollment.nik): separators dropped, ASCII digits only.
+            if not DIGITS.fullmatch(value):
+                value = nik_compact(value)
+                error = nik_digits_error(value) if value else None
+                if error is not None:
+                    raise ValueError(error.message)
+            return value
         if value and not DIGITS.fullmatch(value):
             raise ValueError(_("Only digits are allowed."))
         return value
@@ -390,8 +872,12 @@ def _clean(column: str, raw: Any) -> Any:
             number = Decimal(str(text))
         except InvalidOperation as exc:
             raise ValueError(_("Enter a whole number of rupiah.")) from exc
+        if not number.is_finite():  # "Infinity", or 1e309 in a workbook: int() of it is an OverflowError
+            raise ValueError(_("Enter a whole number of rupiah."))
         if number != number.to_integral_value() or number < 0:
             raise ValueError(_("Enter a whole, non-negative number of rupiah."))
+        if number > MAX_WAGE:  # the API's limit; beyond it the database cannot store the number
+            raise ValueError(_("The monthly wage cannot exceed %(max)d rupiah.") % {"max": MAX_WAGE})
         return int(number)
     if column == "programs":
         text = _text(raw).lower()
@@ -400,7 +886,7 @@ def _clean(column: str, raw: Any) -> Any:
         programs = sorted({p.strip() for p in re.split(r"[,;/ ]+", text) if p.strip()})
         unknown = [p for p in programs if p not in PROGRAM_VALUES]
         if unknown:
-            raise ValueError(_("Unknown programs: %(p)s (use jkk, jkm, jht, jp).") % {"p": ", ".join(unknown)})
+            raise ValueError(_("Unknown programs: %(p)s (use jkk, jkm, jht, jp).") % {"p": quoted(", ".join(unknown))})
         return programs
     if column in CHOICES:
         text = _text(raw)
@@ -439,7 +925,9 @@ def _choice(column: str, text: str) -> str:
     value = _choice_map(column).get(text.strip().lower())
     if value is None:
         allowed = ", ".join(CHOICES[column].values)
-        raise ValueError(_("Unknown value %(value)r; allowed: %(allowed)s.") % {"value": text, "allowed": allowed})
+        raise ValueError(
+            _("Unknown value %(value)r; allowed: %(allowed)s.") % {"value": quoted(text), "allowed": allowed}
+        )
     return value
 
 

@@ -1,16 +1,19 @@
-"""NIK (Nomor Induk Kependudukan) rules: python-stdnum's Indonesian NIK module for the number
-itself (its separators, and its birth-date rule, applied here directly), plus ours: serial not
-0000, day 01-31 (men) or 41-71 (women), and agreement with the worker's birth date and sex. The
-region prefix is deliberately not checked against any list: people move, and old codes stay
-valid on old cards."""
+"""NIK (Nomor Induk Kependudukan) rules: python-stdnum's Indonesian NIK birth-date rule (applied
+here directly), plus ours: ASCII digits only, serial not 0000, day 01-31 (men) or 41-71 (women),
+and agreement with the worker's birth date and sex. The region prefix is deliberately not checked
+against any list: people move, and old codes stay valid on old cards.
+
+Every path that takes a NIK (API create and update, spreadsheet import, admin form) compacts it
+with `nik_compact` and judges it with `nik_problems` (or `nik_digits_error`, its first rule), so
+each refuses the same NIKs with the same message."""
 
 from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 
 from django.utils.translation import gettext as _
-from stdnum.id import nik as stdnum_nik
 
 from ucj_project.errors import FieldError
 
@@ -24,8 +27,23 @@ FEMALE_DAY_OFFSET = 40
 
 
 def nik_compact(value: str) -> str:
-    """The NIK without spaces, dots or dashes."""
-    return stdnum_nik.compact(value)
+    """The NIK without spaces, dots or dashes (of any kind), and nothing else changed.
+
+    Not stdnum's `compact`, which also turns full-width and other Unicode digits into ASCII ones:
+    a NIK is written with 0-9 only, and any other digit is refused (`nik_digits_error`) on every
+    path, rather than stored as ASCII by some and refused by others."""
+    return "".join(ch for ch in value if not _is_separator(ch))
+
+
+def _is_separator(ch: str) -> bool:
+    return ch in ".-" or ch.isspace() or unicodedata.category(ch) == "Pd"
+
+
+def nik_digits_error(nik: str) -> FieldError | None:
+    """The error for a NIK holding anything but the ASCII digits 0-9 (None when it holds only those)."""
+    if _DIGITS.fullmatch(nik):
+        return None
+    return FieldError("nik", "nik_not_digits", _("NIK must contain digits only."))
 
 
 def _encodes_a_date(digits: str) -> bool:
@@ -44,8 +62,9 @@ def _encodes_a_date(digits: str) -> bool:
 
 def nik_problems(nik: str, *, birth_date: datetime.date | None = None, sex: str | None = None) -> list[FieldError]:
     """Every problem with `nik` (empty when it is valid and agrees with birth date and sex)."""
-    if not _DIGITS.fullmatch(nik):
-        return [FieldError("nik", "nik_not_digits", _("NIK must contain digits only."))]
+    digits_error = nik_digits_error(nik)
+    if digits_error is not None:
+        return [digits_error]
     if len(nik) != NIK_LENGTH:
         return [FieldError("nik", "nik_length", _("NIK must have 16 digits, not %(count)d.") % {"count": len(nik)})]
     if nik[12:] == "0000":

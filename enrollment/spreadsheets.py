@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from ucj_project.api.renderers import neutralise
+from ucj_project.api.renderers import neutralise, neutralise_cell
 
 from .choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
 from .imports import COLUMNS, REQUIRED_COLUMNS
@@ -224,7 +224,7 @@ def stream_xlsx(header: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]
     sheet = workbook.create_sheet("data")
     sheet.append(header)
     for row in rows:
-        sheet.append([neutralise(value) for value in row])
+        sheet.append([neutralise_cell(value) for value in row])
     with tempfile.TemporaryFile() as handle:
         workbook.save(handle)
         handle.seek(0)

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from access.models import AccessLog, AccessProfile
 from enrollment import services
 from enrollment.spreadsheets import EXPORT_COLUMNS
+from ucj_project.api.renderers import neutralise
 from villages.models import Province, Regency
 
 WORKERS = reverse("worker-list")
@@ -141,6 +142,57 @@ def test_export_neutralises_formula_like_text(admin_client, make_worker, kind):
     assert sorted(row["full_name"] for row in rows_of(response)) == sorted(
         ['\'=HYPERLINK("http://evil.example","klik")', "'+1", "'-2", "'@x", "Budi =Santoso"]
     )
+
+
+SEPARATED = {
+    "Budi;=cmd|' /C calc'!A0": "Budi;'=cmd|' /C calc'!A0",
+    "Budi,=1+1": "Budi,'=1+1",
+    "Budi; +1": "Budi; '+1",
+    "Budi;-2;@x": "Budi;'-2;'@x",
+    "Budi =Santoso": "Budi =Santoso",
+}
+
+
+def test_export_csv_neutralises_formulas_after_any_list_separator(admin_client, make_worker):
+    """Excel opens a CSV with the reader's list separator (";" in an Indonesian locale): no
+    fragment of a line, split on any separator, may start a formula."""
+    for name in SEPARATED:
+        make_worker(full_name=name)
+
+    response = export(admin_client, "csv")
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+
+    for line in content.splitlines()[1:]:
+        for separator in (",", ";", "\t"):
+            for fragment in line.split(separator):
+                assert not fragment.lstrip(' "').startswith(("=", "+", "-", "@")), (separator, line)
+    names = [row["full_name"] for row in csv.DictReader(io.StringIO(content))]
+    assert sorted(names) == sorted(SEPARATED.values())
+
+
+def test_export_xlsx_keeps_separators_inside_a_cell(admin_client, make_worker):
+    """A cell is never split: only its start matters."""
+    for name in SEPARATED:
+        make_worker(full_name=name)
+
+    names = [row["full_name"] for row in rows_of(export(admin_client, "xlsx"))]
+
+    assert sorted(names) == sorted(SEPARATED)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("  @x", "  '@x"),
+        ("a\t\t=x", "a\t'\t'=x"),
+        ("a\r\n-1", "a\r\n'-1"),
+        ("Siti-Aminah, S.Pd", "Siti-Aminah, S.Pd"),
+        (12, 12),
+    ],
+)
+def test_neutralise_csv_field(value, expected):
+    assert neutralise(value) == expected
 
 
 def test_export_xlsx_formula_like_text_is_a_text_cell(admin_client, make_worker):

@@ -729,12 +729,80 @@ def test_hostile_escaped_nul_in_xlsx_never_reaches_the_database(admin_client):
     assert all("\x00" not in name for name in ApparatusWorker.objects.values_list("full_name", flat=True))
 
 
-def test_hostile_csv_formula_text_is_kept_as_text(admin_client):
-    """CSV has no formulas: a name starting with '=' is just text (exports neutralise it)."""
-    response = post(admin_client, csv_file([worker_row(1, full_name="=1+1")]))
+FORMULA_LIKE = ["=1+1", "+1+1", "-1+1", "@SUM(A1:A9)", "\t=1+1", "\r=1+1", "  =1+1"]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+@pytest.mark.parametrize("text", FORMULA_LIKE, ids=["=", "+", "-", "@", "tab", "cr", "spaces"])
+def test_hostile_formula_like_text_is_refused_in_csv_and_xlsx_alike(admin_client, kind, text):
+    """A spreadsheet opening the file, or a later export, would run it: refused in both formats
+    with the same message, whatever starts it."""
+    rows = [worker_row(1, full_name=text), worker_row(2)]
+    data = csv_file(rows) if kind == "csv" else xlsx_file(rows)
+
+    response = post(admin_client, data, f"aparatur.{kind}", language="en")
+
+    assert response.status_code == 400
+    # A CSV record holding a line break is numbered by the line it ends on.
+    row = 3 if kind == "csv" and "\r" in text else 2
+    assert row_errors(response) == [(row, "full_name", "Formulas are not accepted; enter the value itself.")]
+    assert ApparatusWorker.objects.count() == 0
+
+
+@pytest.mark.parametrize("column", ["npp", "village_code", "monthly_wage"])
+def test_hostile_formula_like_text_is_refused_in_any_column_of_a_csv(admin_client, column):
+    row = {**worker_row(1), **membership(1, scheme="pu", npp="12345678"), column: "=cmd|' /C calc'!A0"}
+
+    response = post(admin_client, csv_file([row]), language="en")
+
+    assert response.status_code == 400
+    assert row_errors(response) == [(2, column, "Formulas are not accepted; enter the value itself.")]
+    assert ApparatusWorker.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("wage", "message"),
+    [
+        ("Infinity", "Enter a whole number of rupiah."),
+        ("1e30", "The monthly wage cannot exceed 1000000000 rupiah."),
+        ("1000000001", "The monthly wage cannot exceed 1000000000 rupiah."),
+    ],
+)
+def test_hostile_wage_beyond_what_can_be_stored_is_a_row_error(admin_client, wage, message):
+    """Infinity made int() fail, 1e30 overflowed the database column: both were server errors."""
+    response = post(admin_client, csv_file([worker_row(1, monthly_wage=wage)]), language="en")
+
+    assert response.status_code == 400
+    assert row_errors(response) == [(2, "monthly_wage", message)]
+    assert ApparatusWorker.objects.count() == 0
+
+
+def test_wage_at_the_limit_is_accepted(admin_client):
+    response = post(admin_client, csv_file([worker_row(1, monthly_wage="1000000000")]))
 
     assert response.status_code == 201
-    assert ApparatusWorker.objects.get().full_name == "=1+1"
+    assert ApparatusWorker.objects.get().monthly_wage == 1_000_000_000
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+@pytest.mark.parametrize("phone", ["+62 812-3456-7890", "+6281234567890"])
+def test_phone_starting_with_plus_is_accepted(admin_client, kind, phone):
+    """A phone number may start with + (the one formula-like start allowed, for a phone only)."""
+    data = csv_file([worker_row(1, phone=phone)]) if kind == "csv" else xlsx_file([worker_row(1, phone=phone)])
+
+    response = post(admin_client, data, f"aparatur.{kind}")
+
+    assert response.status_code == 201
+    assert ApparatusWorker.objects.get().phone == phone
+
+
+@pytest.mark.parametrize("phone", ["+1+cmd|' /C calc'!A0", "=6281234567890", "-62812345678"])
+def test_hostile_formula_like_phone_is_refused(admin_client, phone):
+    response = post(admin_client, csv_file([worker_row(1, phone=phone)]), language="en")
+
+    assert response.status_code == 400
+    assert row_errors(response) == [(2, "phone", "Formulas are not accepted; enter the value itself.")]
+    assert ApparatusWorker.objects.count() == 0
 
 
 # --- idempotency and matching on NIK --------------------------------------------------------------

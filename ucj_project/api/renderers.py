@@ -1,14 +1,16 @@
 """CSV and XLSX renderers for list exports (`?format=csv|xlsx`).
 
 The view hands them a list of flat dicts (the rows), whose keys are the columns. Text that a
-spreadsheet would read as a formula (=, +, -, @, tab, CR at the start) is prefixed with an
-apostrophe so an export can never run anything in the reader's spreadsheet.
+spreadsheet would read as a formula (=, +, -, @, tab, CR at the start, and in a CSV also after
+any list separator inside the value) is prefixed with an apostrophe so an export can never run
+anything in the reader's spreadsheet.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -16,11 +18,25 @@ from openpyxl import Workbook
 from rest_framework.renderers import BaseRenderer
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# In a CSV, a formula may also start after any list separator inside a value: Excel opens a
+# comma-separated file with the reader's own separator (";" in an Indonesian locale), so
+# "Budi;=cmd|..." becomes two cells there, the second a formula. An apostrophe goes before
+# formula-like text at the start and after every separator or line break (spaces between are
+# kept: a spreadsheet may trim them).
+_CSV_FORMULA = re.compile(r"(^|[,;\t\r\n])( *)(?=[=+\-@\t\r])")
 
 
 def neutralise(value: Any) -> Any:
-    """Cell value safe for a spreadsheet: formula-like text gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """A CSV field safe for a spreadsheet, whatever its list separator: see `_CSV_FORMULA`."""
+    if isinstance(value, str):
+        return _CSV_FORMULA.sub(r"\1\2'", value)
+    return value
+
+
+def neutralise_cell(value: Any) -> Any:
+    """An XLSX cell safe for a spreadsheet: formula-like text (after any spaces) gets a leading
+    apostrophe. A cell is never split, so separators inside it are harmless."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
@@ -73,4 +89,4 @@ def _cell(value: Any) -> Any:
         return float(value)
     if isinstance(value, (list, dict)):
         return str(value)
-    return neutralise(value)
+    return neutralise_cell(value)
