@@ -155,7 +155,9 @@ def run_import(path: Path, *options: str) -> dict:
             stdout=out,
             stderr=err,
             text=True,
-            env=os.environ,
+            # DEBUG off, as in production: with it on, Django keeps every statement with its
+            # parameters (the stored file among them) in memory.
+            env={**os.environ, "DEBUG": "0"},
             check=False,
         )
         elapsed = time.monotonic() - started
@@ -244,6 +246,10 @@ def hostile_files(tmp: Path) -> list[tuple[str, Path]]:
     import struct
     import zlib
 
+    from django.conf import settings
+
+    limit = settings.UCJ_IMPORT_MAX_ROWS  # the files at the limit follow it
+    last = limit + 1001  # the last row a sheet may reach (header and 1,000 blank rows)
     files = []
     rng = random.Random(1)
     words = [b"desa", b"kerinci", b"jambi", b"pekerja"]  # few words: the text packs 25:1
@@ -311,7 +317,7 @@ def hostile_files(tmp: Path) -> list[tuple[str, Path]]:
         )
         rows.append(b'<row r="%d">%s</row>' % (number, cells))
     # One 32 KB shared string shown by every cell of 200,000 rows (python-calamine copies it into
-    # each cell: 124 GB).
+    # each cell: 124 GB at 200,000 rows).
     shared_cells = b"".join(b'<c r="%s{row}" t="s"><v>0</v></c>' % chr(65 + i).encode() for i in range(len(COLUMNS)))
     sheet_rows = b"".join(
         b'<row r="%d">' % n + shared_cells.replace(b"{row}", b"%d" % n) + b"</row>" for n in range(2, 200_002)
@@ -320,19 +326,22 @@ def hostile_files(tmp: Path) -> list[tuple[str, Path]]:
     path = zipped(workbook_parts(sheet_xml(sheet_rows), shared), tmp / "shared.xlsx")
     files.append(("one 32 KB shared string in 3.8 million cells", path))
     # The worst file that is read rather than refused: its grid as large as allowed (19 columns
-    # to row 201001) and its text up to the limit (400 bytes a row).
+    # to the last row allowed) and its text up to the limit (400 bytes a row).
     sheet_rows = b"".join(
         b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>'
         % (n, n, b" ".join(rng.choices(words, k=80))[:396])
-        for n in range(2, 200_001)
+        for n in range(2, limit + 1)
     )
-    sheet_rows += b'<row r="201001"><c r="S201001" t="inlineStr"><is><t>x</t></is></c></row>'
+    sheet_rows += b'<row r="%d"><c r="S%d" t="inlineStr"><is><t>x</t></is></c></row>' % (last, last)
     path = zipped(workbook_parts(sheet_xml(sheet_rows)), tmp / "widest.xlsx")
-    files.append(("grid to S201001, 80 MB of text (read, rows rejected)", path))
-    # An ordinary file at the row limit.
+    files.append((f"grid to S{last}, {limit * 400 // 10**6} MB of text (read, rows rejected)", path))
+    # Ordinary files at the row limit.
     path = tmp / "limit.xlsx"
-    write_xlsx(path, make_rows(200_000, 3000, seed=3))
-    files.append(("200,000 ordinary rows (the row limit)", path))
+    write_xlsx(path, make_rows(limit, 3000, seed=3))
+    files.append((f"{limit:,} ordinary rows (the row limit), XLSX", path))
+    path = tmp / "limit.csv"
+    write_csv(path, make_rows(limit, 3000, seed=3))
+    files.append((f"{limit:,} ordinary rows (the row limit), CSV", path))
     files.append(
         (
             "long texts (19 x 2,600 cells of 8,000 characters)",

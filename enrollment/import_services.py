@@ -18,7 +18,7 @@ import gc
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
@@ -37,14 +37,13 @@ from villages.models import Village
 
 from . import services
 from .choices import EnrollmentStatus, EventKind, EventSource, Program, Scheme
-from .imports import ParsedRow, RowError, read_rows
+from .imports import MAX_ERRORS, NO_VALUES, ParsedRow, RowError, Values, read_rows
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerImport, WorkerPeriod
 
 CHUNK = 5000
 # Row errors kept in an import's summary (its answer and its record): the first ones, in row
 # order, and the number left out. A file whose 200,000 rows are all refused makes 1.6 million
 # errors: kept whole, they took 1.5 GB to answer and store.
-MAX_ERRORS = 1000
 COMPARED_FIELDS = [f for f in services.WORKER_FIELDS if f != "village"]
 EXISTING_FIELDS = [
     "pk",
@@ -74,10 +73,10 @@ class ImportSummary:
     errors: list[RowError] = field(default_factory=list)
     errors_omitted: int = 0
 
-    def add_errors(self, errors: list[RowError]) -> None:
+    def add_errors(self, row: ParsedRow) -> None:
         room = max(MAX_ERRORS - len(self.errors), 0)
-        self.errors.extend(errors[:room])
-        self.errors_omitted += max(len(errors) - room, 0)
+        self.errors.extend(row.errors[:room])
+        self.errors_omitted += max(len(row.errors) - room, 0) + row.errors_omitted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -93,12 +92,12 @@ class ImportSummary:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class _Plan:
     row: ParsedRow
     village: Village
-    data: dict[str, Any]
-    membership: dict[str, Any] | None
+    data: Mapping[str, Any]
+    membership: Mapping[str, Any] | None
     existing: Any = None  # the serving worker with this NIK: a row of EXISTING_FIELDS
 
 
@@ -172,9 +171,9 @@ class _RowChecker:
     """
 
     def __init__(self, rows: list[ParsedRow], scope: Scope):
-        codes = {row.values.get("village_code") for row in rows if not row.errors}
+        codes = {row.values.get("village_code") for row in rows if not row.rejected}
         self.villages = {v.code: v for v in Village.objects.filter(code__in=[c for c in codes if c])}
-        niks = [row.values["nik"] for row in rows if not row.errors]
+        niks = [row.values["nik"] for row in rows if not row.rejected]
         # Named tuples rather than dicts: a re-imported file holds 100,000 of them at once.
         self.existing: dict[str, Any] = {}
         for chunk in _chunks(niks):
@@ -184,7 +183,7 @@ class _RowChecker:
                 .iterator(chunk_size=CHUNK)
             ):
                 self.existing[worker.nik] = worker
-        kpjs = [row.values.get("kpj_number") for row in rows if not row.errors and row.values.get("kpj_number")]
+        kpjs = [row.values.get("kpj_number") for row in rows if not row.rejected and row.values.get("kpj_number")]
         self.kpj_owner: dict[str, int] = {}
         for chunk in _chunks(kpjs):
             self.kpj_owner.update(
@@ -197,6 +196,7 @@ class _RowChecker:
         self.seen_kpj: dict[str, int] = {}
         self.now = services.today()
         self.may_enroll = scope.can(Capability.MANAGE_ENROLLMENT)
+        self.indexes: dict[tuple[str, ...], dict[str, int]] = {}  # see imports.Values.of
 
     def check(self, row: ParsedRow) -> _Plan | None:
         """The plan for a row read without errors, or None when the row is refused."""
@@ -283,7 +283,12 @@ class _RowChecker:
                 RowError(row.number, "kpj_number", _("The KPJ number is already recorded for another worker."))
             )
             return None
-        plan = _Plan(row, village, data, membership, worker)
+        # The plan keeps what the row's values became, as compactly (Values): a file's plans are
+        # all held until its new workers are written, and the row's own values are let go.
+        plan = _Plan(
+            row, village, Values.of(data, self.indexes), membership and Values.of(membership, self.indexes), worker
+        )
+        row.values = NO_VALUES
         if worker is not None and _membership_action(plan):
             # enrollment_activate / enrollment_renew take effect today (not on the activation date
             # checked above): refuse the row now rather than fail the whole import while writing.
@@ -585,28 +590,29 @@ def _check_and_write_new(
     dry_run: bool,
     all_or_nothing: bool,
     progress: ProgressCallback | None,
-) -> tuple[list[_Plan], list[_Plan], bool]:
+) -> tuple[int, list[_Plan], bool]:
     """Check every row, counting the unchanged ones, and write the new workers if the import
-    writes; returns the new and the changed rows' plans and whether the import writes."""
+    writes; returns the number of new rows, the changed rows' plans and whether the import writes."""
     checker = _RowChecker(rows, scope)
     # New workers are written as soon as their row is checked, unless nothing will be written
     # anyway (a dry run, or rows already refused in an all-or-nothing import).
-    stream = not dry_run and not (all_or_nothing and any(row.errors for row in rows))
+    stream = not dry_run and not (all_or_nothing and any(row.rejected for row in rows))
     new_workers = _NewWorkers(actor, checker.new_at_most if stream else 0)
-    # Only new and changed rows keep their plan: a re-imported file is mostly unchanged.
-    new: list[_Plan] = []
+    # Only changed rows, and new ones being written, keep their plan: a re-imported file is
+    # mostly unchanged, and a dry run of 200,000 new rows held 200,000 plans just to count them.
+    new = 0
     changed: list[_Plan] = []
     try:
         with new_workers.writing() if stream and checker.new_at_most else nullcontext():
             for row in rows:
-                if row.errors:
+                if row.rejected:
                     continue
                 plan = checker.check(row)
                 if plan is None:
                     # All or nothing: this import will write nothing, stop writing now.
                     stream = stream and not all_or_nothing
                 elif plan.existing is None:
-                    new.append(plan)
+                    new += 1
                     if stream:
                         new_workers.add(plan)
                 elif _worker_changes(plan) or _membership_action(plan):
@@ -615,7 +621,7 @@ def _check_and_write_new(
                     summary.unchanged += 1
         if progress:
             progress("check", len(rows), len(rows))
-        write = not dry_run and not (all_or_nothing and any(row.errors for row in rows))
+        write = not dry_run and not (all_or_nothing and any(row.rejected for row in rows))
         if write:
             new_workers.finish(progress)
     except IntegrityError as exc:
@@ -653,7 +659,7 @@ def workers_import(
         file_name=file_name[:255],
         size=len(data),
         checksum=checksum,
-        data=data,
+        data=b"",  # stored at the end, once the rows are let go: see below
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
     )
@@ -670,21 +676,25 @@ def workers_import(
                     all_or_nothing=all_or_nothing,
                     progress=progress,
                 )
-            rejected = [row for row in rows if row.errors]
+            rejected = [row for row in rows if row.rejected]
             if write:
                 for plan in changed:
                     _apply_changes(import_actor, plan)
-            summary.created, summary.updated = len(new), len(changed)
+            summary.created, summary.updated = new, len(changed)
             for row in rejected:
-                summary.add_errors(row.errors)
+                summary.add_errors(row)
             summary.rejected = len(rejected)
             summary.committed = write
             if not write:
                 transaction.set_rollback(True)
     finally:
         record.summary = summary.as_dict()
-    record.committed = summary.committed
-    record.save(update_fields=["committed", "summary"])
+        # Sending the file to the database takes about three copies of it on the way (30 MB at
+        # most, so some 90 MB): not while the rows are held as well.
+        rows = changed = rejected = None
+        record.data = data
+        record.committed = summary.committed
+        record.save(update_fields=["committed", "summary", "data"])
     return record, summary
 
 

@@ -11,10 +11,10 @@ import zipfile
 import zlib
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from enrollment.import_services import MAX_ERRORS
-from enrollment.imports import COLUMNS, QUOTE_LENGTH
+from enrollment.imports import COLUMNS, MAX_ERRORS, QUOTE_LENGTH, TEXT_PER_ROW
 from enrollment.models import ApparatusWorker, WorkerImport
 
 from .test_import_api import assert_refused, post
@@ -113,7 +113,8 @@ def test_hostile_far_cell_is_refused_before_reading(admin_client, ref):
 
     response = post(admin_client, data, "aparatur.xlsx", language="en")
 
-    assert_refused(response, 400, "too_many_rows", f"cell at {ref}", "at most 200000 rows")
+    limit = settings.UCJ_IMPORT_MAX_ROWS
+    assert_refused(response, 400, "too_many_rows", f"cell at {ref}", f"at most {limit} rows")
 
 
 def test_hostile_cell_just_past_the_row_limit_is_refused(admin_client, settings):
@@ -218,7 +219,8 @@ def test_hostile_shared_string_shown_by_every_cell_is_refused(admin_client, cell
 
     response = post(admin_client, data, "aparatur.xlsx", language="en")
 
-    assert_refused(response, 400, "sheet_too_large", "more than 80000400 bytes of text")
+    allowed = (settings.UCJ_IMPORT_MAX_ROWS + 1) * TEXT_PER_ROW
+    assert_refused(response, 400, "sheet_too_large", f"more than {allowed} bytes of text")
 
 
 def test_hostile_long_texts_beyond_what_the_rows_allowed_hold_are_refused(admin_client, settings):
@@ -489,3 +491,15 @@ def test_hostile_file_of_refused_rows_keeps_the_first_errors_and_counts_the_rest
     summary = WorkerImport.objects.get().summary
     assert (len(summary["errors"]), summary["errors_omitted"]) == (MAX_ERRORS, 40)
     assert ApparatusWorker.objects.count() == 0
+
+
+def test_hostile_rows_past_the_reported_errors_keep_only_their_count():
+    """A file with an error in every cell held every error until the end (330 MB for 100,000
+    rows of 19): past the errors reported, a row keeps how many it had, not the errors."""
+    from enrollment.imports import read_rows
+
+    rows = read_rows(name="aparatur.csv", data=csv_file([worker_row(n, **EMPTY) for n in range(1, 131)]))
+
+    assert sum(len(row.errors) for row in rows) == MAX_ERRORS
+    assert [(row.errors, row.errors_omitted) for row in rows[125:]] == [([], 8)] * 5
+    assert all(row.rejected for row in rows)
