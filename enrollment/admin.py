@@ -253,9 +253,6 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
                 if self.errors:
                     return
                 try:
-                    if "nik" in self.cleaned_data:  # counted and logged for callers who may not see NIKs
-                        nik = self.cleaned_data["nik"]
-                        nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": nik}))
                     with transaction.atomic():
                         self._saved = model_admin._save_through_service(request, self, change)
                         transaction.set_rollback(True)
@@ -273,6 +270,10 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
         # same (someone changed or registered the worker in between), nothing was written: say
         # so above the page instead of an error page.
         try:
+            nik = request.POST.get("nik") if request.method == "POST" else None
+            if nik:  # counted and logged (for callers who may not see NIKs) outside the page's
+                # transaction, which a refused save rolls back
+                nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": nik}))
             return super().changeform_view(request, object_id, form_url, extra_context)
         except StaleVersionError:
             self.message_user(request, STALE_FORM, messages.ERROR)
@@ -311,7 +312,9 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
         selected = set(request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME))
         if request.POST.get("select_across") == "1" or not selected:
             return
-        found = self.get_queryset(request).filter(pk__in=selected).count() if all(map(str.isdigit, selected)) else -1
+        # Ids as the database can take them: "²" is a digit to isdigit(), and 23 digits overflow.
+        ids_valid = all(v.isascii() and v.isdigit() and len(v) <= 18 for v in selected)
+        found = self.get_queryset(request).filter(pk__in=selected).count() if ids_valid else -1
         if found != len(selected):
             raise Http404(_("Not found."))
 

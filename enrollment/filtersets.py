@@ -7,7 +7,7 @@ from access.services import nik_lookups_record
 
 from .choices import EnrollmentStatus, Institution, Position
 from .models import ApparatusWorker
-from .nik import nik_compact
+from .nik import is_full_nik, nik_compact
 
 
 class WorkerFilterSet(django_filters.FilterSet):
@@ -43,9 +43,8 @@ class WorkerFilterSet(django_filters.FilterSet):
         return queryset.filter(protected) if value else queryset.exclude(protected)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        compact = nik_compact(value)
-        if compact.isdigit() and len(compact) == 16:
+        if is_full_nik(value):
             if self.request is not None:  # counted and logged for callers who may not see NIKs
                 nik_lookups_record(request=self.request, lookups=1, field="search")
-            return queryset.filter(nik=compact)
+            return queryset.filter(nik=nik_compact(value))
         return queryset.filter(full_name__icontains=value.strip())

@@ -41,9 +41,6 @@ from .imports import MAX_ERRORS, NO_VALUES, ParsedRow, RowError, Values, read_ro
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerImport, WorkerPeriod
 
 CHUNK = 5000
-# Row errors kept in an import's summary (its answer and its record): the first ones, in row
-# order, and the number left out. A file whose 200,000 rows are all refused makes 1.6 million
-# errors: kept whole, they took 1.5 GB to answer and store.
 COMPARED_FIELDS = [f for f in services.WORKER_FIELDS if f != "village"]
 EXISTING_FIELDS = [
     "pk",

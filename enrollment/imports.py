@@ -25,6 +25,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from ucj_project.api.renderers import FORMULA_PREFIXES
+
 from .choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
 from .nik import nik_compact, nik_digits_error
 
@@ -106,15 +108,16 @@ SHARED_STRINGS_PER_ROW = 8
 # Bytes of text a workbook's sheets may show, per row allowed (a full row of the template with
 # long names and labels holds about 250).
 TEXT_PER_ROW = 400
-# Row errors an import reports (and keeps) in full; beyond them it counts.
+# Row errors an import reports and keeps with its record, the first ones in row order; beyond
+# them it counts (a file of 200,000 refused rows once took 1.5 GB to answer and store).
 MAX_ERRORS = 1000
-# The largest monthly wage, as the API takes it (enrollment.api.serializers.MAX_WAGE).
+# The largest monthly wage, for the API and imports alike: beyond it the database cannot store it.
 MAX_WAGE = 1_000_000_000
 # Cell text quoted in a message is cut to this length.
 QUOTE_LENGTH = 60
 # Text a spreadsheet reads as a formula (OWASP's list): refused in any cell of either format,
 # after leading spaces too, except a phone number (which may start with +).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = FORMULA_PREFIXES
 # Columns whose cells repeat from row to row, so that their cleaned values are worth remembering
 # (see `_RowReader`); NIK, KPJ number, name and phone are unique to a person.
 REPEATED_COLUMNS = frozenset(COLUMNS) - {"nik", "kpj_number", "full_name", "phone"}

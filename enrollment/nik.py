@@ -26,6 +26,13 @@ _DIGITS = re.compile(r"[0-9]+")
 FEMALE_DAY_OFFSET = 40
 
 
+def is_full_nik(value: str) -> bool:
+    """Whether `value` is a whole NIK (16 ASCII digits once separators are dropped): what makes
+    a search, or a logged query, an exact-NIK lookup."""
+    compact = nik_compact(value)
+    return len(compact) == NIK_LENGTH and compact.isascii() and compact.isdigit()
+
+
 def nik_compact(value: str) -> str:
     """The NIK without spaces, dots or dashes (of any kind), and nothing else changed.
 
@@ -103,9 +110,10 @@ def nik_problems(nik: str, *, birth_date: datetime.date | None = None, sex: str 
 # regency or city of first registration, which the worker's own village mostly gives away
 # anyway). The birth date (digits 7-12) and the serial (13-16) stay hidden, and so does the
 # birth date itself: shown the serial and the birth year (the earlier mask), day and month were
-# at most 372 guesses of an exact-NIK lookup. Hidden as here, a guess must cover a district of
-# the regency, a birth date over some sixty years and a serial: well over 100,000 candidates
-# even when the serial is assumed to be below 10 (README, "Personal data").
+# at most 372 guesses of an exact-NIK lookup. Hidden as here, a guess must cover the birth date
+# over some sixty years (21,184 days) even for an attacker who takes the district from the
+# village and the commonest serial, 0001; exact-NIK lookups by such callers are counted and
+# logged (`access.services.nik_lookups_record`; README, "Personal data").
 NIK_MASK_SHOWN = 4
 
 

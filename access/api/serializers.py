@@ -1,14 +1,12 @@
 """Login, the caller's own profile, and the audit trail."""
 
-from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from access.models import AccessLog
 from access.personal_data import can_see_personal_data
-from enrollment.masking import changes_masked
+from enrollment.masking import changes_masked, query_with_niks_masked
 from enrollment.models import EnrollmentEvent
-from enrollment.nik import NIK_LENGTH, nik_compact, nik_mask
 from ucj_project.api.fields import RejectUnknownFieldsMixin, StrictCharField
 
 
@@ -74,16 +72,3 @@ class AccessLogSerializer(serializers.ModelSerializer):
         if not can_see_personal_data(self.context.get("request")):
             data["query"] = query_with_niks_masked(data["query"])
         return data
-
-
-def query_with_niks_masked(query: str) -> str:
-    """`query` (a URL's query string) with every value that is a full NIK masked."""
-    params = QueryDict(query, mutable=True)
-    for key, values in params.lists():
-        params.setlist(key, [nik_mask(nik_compact(v)) if _is_nik(v) else v for v in values])
-    return params.urlencode(safe="*")
-
-
-def _is_nik(value: str) -> bool:
-    compact = nik_compact(value)
-    return len(compact) == NIK_LENGTH and compact.isascii() and compact.isdigit()

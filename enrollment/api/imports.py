@@ -132,7 +132,8 @@ class WorkerImportTemplateView(GenericAPIView):
 
 
 class WorkerImportViewSet(viewsets.ReadOnlyModelViewSet):
-    """Past imports: who, when, file, checksum, summary. Admins see all, others their own."""
+    """Past imports: who, when, file, checksum, summary. Admins who may see personal data see
+    all, others their own."""
 
     serializer_class = WorkerImportSerializer
     queryset = WorkerImport.objects.none()  # see get_queryset
@@ -148,7 +149,9 @@ class WorkerImportViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         # select_related: created_by (its username is shown); the file itself is deferred.
         queryset = WorkerImport.objects.select_related("created_by").defer("data")
-        if scope_for(self.request.user).everything:
+        # Others' summaries quote their rows (a NIK's birth-date digits among them): all imports
+        # for an admin who may see personal data, one's own for everyone else.
+        if scope_for(self.request.user).everything and may_see_personal_data(self.request.user):
             return queryset
         return queryset.filter(created_by=self.request.user)
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 # `can_see_personal_data` lives in access (the admin asks it too); the API imports it from here.
 from access.personal_data import can_see_personal_data
 from enrollment.choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
+from enrollment.imports import MAX_WAGE
 from enrollment.masking import changes_masked
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
 from enrollment.nik import birth_date_mask, nik_compact, nik_mask, phone_mask
@@ -14,7 +15,6 @@ from ucj_project.api.fields import RejectUnknownFieldsMixin, StrictCharField, St
 from villages.models import Village
 
 PHONE_REGEX = r"^\+?[0-9][0-9 -]{5,18}$"
-MAX_WAGE = 1_000_000_000
 
 
 class EnrollmentSerializer(serializers.ModelSerializer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -56,7 +57,7 @@ def expected_version(request: Request, body_version: int | None) -> int | None:
     if not header:
         return body_version
     value = header.removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):  # "²" is a digit to isdigit()
         raise ServiceError(_('If-Match must be the worker\'s version, e.g. "3".'), field="If-Match")
     return int(value)
 
@@ -137,7 +138,16 @@ class WorkerViewSet(
         """Every matching worker as CSV or XLSX, streamed; masked as the caller's rights require."""
         # The `export` capability was checked before anything else (CapabilityRequired).
         queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)  # rows are read as values
-        ids = list(queryset.values_list("pk", flat=True))
+        # Every exported worker is named in the access log before a row is sent, so an export is
+        # bounded like a list's count: a national one would be millions of ids held and logged.
+        limit = settings.UCJ_LIST_COUNT_LIMIT
+        ids = list(queryset.values_list("pk", flat=True)[: limit + 1])
+        if len(ids) > limit:
+            raise ServiceError(
+                _("An export holds at most %(limit)d workers; narrow it with filters (a province, a regency).")
+                % {"limit": limit},
+                code="export_too_large",
+            )
         access_log_write(request=self.request, kind=AccessKind.EXPORT, worker_ids=ids)
         rows = spreadsheets.export_rows(queryset, ids=ids, personal_data=can_see_personal_data(self.request))
         if kind == "csv":

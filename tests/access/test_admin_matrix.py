@@ -610,12 +610,22 @@ def test_admin_registration_without_the_right_is_a_counted_nik_lookup(web_for, s
     before = ApparatusWorker.objects.count()
 
     saved = client.post(url, first)
-    refused = client.post(url, second)
+    refused = client.post(url, second, follow=True)
 
     assert saved.status_code == 302
-    assert refused.status_code == 200  # the form again, with the limit's message
+    assert refused.redirect_chain == [(url, 302)]  # back to the form, with the limit's message
     assert "Terlalu banyak pencarian NIK" in page(refused)
     assert ApparatusWorker.objects.count() == before + 1
     logged = AccessLog.objects.filter(kind="nik_lookup")
     officer = shared.users[REGENCY_OFFICER][0]
     assert [(e.user_id, e.query) for e in logged] == [(officer.pk, f"nik={first['nik']}")]
+
+
+@pytest.mark.parametrize("selected", ["²", "99999999999999999999999"])
+def test_admin_action_on_an_id_that_is_no_id_is_a_404(web_for, world, selected):
+    client = web_for(REGENCY_OFFICER)
+    body = {"action": "submit_action", "index": "0", "select_across": "0", ACTION_CHECKBOX_NAME: [selected]}
+
+    response = client.post(reverse(CHANGELIST), body)
+
+    assert response.status_code == 404

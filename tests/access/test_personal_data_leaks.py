@@ -469,3 +469,80 @@ def test_access_log_masks_searched_niks_for_an_admin_without_the_right(client_fo
     assert masked.status_code == 200
     assert [e["query"] for e in masked.json()["results"]] == ["search=1501************&ordering=id"]
     assert worker.nik not in masked.content.decode()
+
+
+def test_admin_access_log_pages_mask_looked_up_niks_without_the_right(client_for, world):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from access.models import AccessProfile
+
+    profile_admin = get_user_model().objects.create_user("kepala-dinas", password="x-Passw0rd!", is_staff=True)
+    AccessProfile.objects.create(user=profile_admin, role="admin")
+    worker = world.new[OWN]
+    client_for(CLIENT_RW).get(reverse("worker-list"), {"search": worker.nik})
+    entry = AccessLog.objects.get(kind="nik_lookup")
+    web = Client()
+    web.force_login(profile_admin)
+
+    page = web.get(reverse("admin:access_accesslog_change", args=[entry.pk]))
+    filtered = web.get(reverse("admin:access_accesslog_changelist"), {"query__contains": worker.nik[6:12]})
+
+    assert page.status_code == 200
+    assert worker.nik not in page.content.decode()
+    assert "search=1501************" in page.content.decode()
+    assert filtered.status_code == 400
+
+
+# -- odd input on paths this change touched ----------------------------------------------------
+
+
+@pytest.mark.parametrize("header", ['"²"', '"99999999999999999999999"'])
+def test_if_match_that_is_no_version_is_a_400(client_for, world, header):
+    worker = world.new[OWN]
+
+    response = client_for(CLIENT_RW).patch(
+        reverse("worker-detail", args=[worker.pk]), {"full_name": "Nama"}, format="json", HTTP_IF_MATCH=header
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "If-Match"
+
+
+def test_a_page_beyond_any_offset_of_an_uncounted_list_is_a_404(client_for, world, settings):
+    settings.UCJ_LIST_COUNT_LIMIT = 1  # the list is no longer counted: its pages are open-ended
+
+    response = client_for(ADMIN).get(reverse("worker-list"), {"page": "99999999999999999999999"})
+
+    assert response.status_code == 404
+    assert response.json()["type"] == "client_error"
+
+
+def test_an_export_larger_than_the_list_limit_is_refused_before_anything_is_logged(client_for, world, settings):
+    settings.UCJ_LIST_COUNT_LIMIT = 1
+
+    response = client_for(ADMIN).get(reverse("worker-list"), {"format": "csv"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "export_too_large"
+    assert not AccessLog.objects.exists()
+
+
+def test_an_admin_by_role_without_the_right_lists_only_its_own_imports(world):
+    from django.contrib.auth import get_user_model
+    from knox.models import AuthToken
+
+    from access.models import AccessProfile
+
+    from .conftest import token_client
+
+    profile_admin = get_user_model().objects.create_user("kepala-dinas", password="x-Passw0rd!")
+    AccessProfile.objects.create(user=profile_admin, role="admin")
+    client = token_client(AuthToken.objects.create(profile_admin)[1])
+
+    listed = client.get(reverse("import-list"))
+    other = client.get(reverse("import-detail", args=[world.imports["stranger"].pk]))
+
+    assert listed.status_code == 200
+    assert listed.json()["results"] == []
+    assert other.status_code == 404

@@ -387,3 +387,26 @@ def test_rank_ties_share_the_better_place(workers, set_today):
 
     ranks = [selectors.rank_among(villages, code) for code in ("15.01.01.2001", "15.01.01.2002", "15.01.02.2001")]
     assert ranks == [1, 1, 3]
+
+
+def test_migration_marks_workers_registered_before_it_with_a_term_ahead(workers, set_today):
+    """Registered by an earlier version, a worker with a term ahead was counted at once."""
+    import importlib
+
+    from coverage.services import counters_differences, counters_recount
+    from enrollment.models import ApparatusWorker
+
+    migration = importlib.import_module("enrollment.migrations.0009_workers_waiting_for_their_term")
+    set_today(D(2024, 6, 30))
+    waiting = workers.register("15.01.01.2001", start=D(2024, 7, 20))
+    workers.register("15.01.01.2001", start=D(2024, 6, 1))
+    ApparatusWorker.objects.filter(pk=waiting.pk).update(term_started=True)  # as the earlier version left it
+    counters_recount()
+    assert _province(D(2024, 6, 30)) == (2, 0)
+
+    assert migration.workers_waiting_marked(ApparatusWorker, D(2024, 6, 30)) == 1
+
+    assert ApparatusWorker.objects.get(pk=waiting.pk).term_started is False
+    assert _province(D(2024, 6, 30)) == (1, 0)
+    assert counters_differences() == []
+    assert migration.workers_waiting_marked(ApparatusWorker, D(2024, 6, 30)) == 0  # once only

@@ -16,6 +16,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+# Past this many rows no list has a page: a larger offset is beyond a 64-bit integer.
+MAX_OFFSET = 2**62
+
 
 class OpenPage(Page):
     """A page of a list whose length is unknown: it knows only whether a row follows it."""
@@ -57,6 +60,8 @@ class BoundedPaginator(Paginator):
             raise PageNotAnInteger(_("That page number is not an integer")) from exc
         if number < 1:
             raise EmptyPage(_("That page number is less than 1"))
+        if (number - 1) * self.per_page >= MAX_OFFSET:  # no database takes an offset that large
+            raise EmptyPage(_("That page contains no results"))
         return number
 
     def page(self, number) -> Page:
