@@ -28,7 +28,7 @@ from . import services
 from .choices import EventSource, FundingSource, Program, Scheme
 from .masking import changes_masked
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent
-from .nik import birth_date_mask, nik_mask, phone_mask
+from .nik import birth_date_mask, nik_compact, nik_mask, phone_mask
 
 # A worker's personal fields and the read-only masked columns shown instead to a caller without
 # the personal-data right.
@@ -213,6 +213,13 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
 
     # -- writes --------------------------------------------------------------------------------
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # A NIK may be typed with spaces, dots or dashes, as the API and imports take it: the
+        # field takes them, and the service is given the digits (enrollment.nik).
+        if db_field.name == "nik":
+            kwargs["max_length"] = 32
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # The village picker and the form offer the villages of the caller's regions only; its
         # autocomplete (villages.admin.VillageAdmin) asks this method for them.
@@ -226,6 +233,8 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
         data = {field: form.cleaned_data.get(field) for field in services.WORKER_FIELDS if field in form.fields}
         if "phone" in data:
             data["phone"] = data["phone"] or ""
+        if data.get("nik"):
+            data["nik"] = nik_compact(data["nik"])
         village = data.get("village")
         if village is not None and not scope_for(request.user).contains(
             province_id=village.province_id, regency_id=village.regency_id

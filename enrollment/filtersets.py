@@ -39,7 +39,8 @@ class WorkerFilterSet(django_filters.FilterSet):
         return queryset.filter(**{f"{name}_id": Subquery(model.objects.filter(code=value).values("pk")[:1])})
 
     def filter_protected(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        protected = Q(serving=True, enrollment_status=EnrollmentStatus.ACTIVE)
+        # As coverage counts it: a term that has not started yet protects no one yet.
+        protected = Q(serving=True, term_started=True, enrollment_status=EnrollmentStatus.ACTIVE)
         return queryset.filter(protected) if value else queryset.exclude(protected)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

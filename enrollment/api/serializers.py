@@ -81,7 +81,7 @@ class WorkerSerializer(serializers.ModelSerializer):
         return birth_date_mask(worker.birth_date)
 
     def get_protected(self, worker: ApparatusWorker) -> bool:
-        return worker.serving and worker.enrollment_status == "active"
+        return worker.serving and worker.term_started and worker.enrollment_status == "active"
 
     @property
     def _full(self) -> bool:

@@ -410,3 +410,26 @@ def test_migration_marks_workers_registered_before_it_with_a_term_ahead(workers,
     assert _province(D(2024, 6, 30)) == (1, 0)
     assert counters_differences() == []
     assert migration.workers_waiting_marked(ApparatusWorker, D(2024, 6, 30)) == 0  # once only
+
+
+def test_worker_list_calls_a_worker_protected_as_coverage_does_once_the_term_starts(workers, set_today):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from enrollment.services import terms_start
+
+    set_today(D(2024, 6, 30))
+    worker = workers.register("15.01.01.2001", start=D(2024, 7, 20))
+    workers.activate(worker, D(2024, 7, 1), paid_until=D(2024, 12, 31))
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.create_superuser("root", "root@example.id", "pw-root-123"))
+
+    def shown():
+        listed = client.get(reverse("worker-list"), {"protected": "true"}).json()["results"]
+        return [row["id"] for row in listed], client.get(reverse("worker-detail", args=[worker.pk])).json()["protected"]
+
+    assert shown() == ([], False)  # active, but its term has not started: coverage counts it not
+    set_today(D(2024, 7, 20))
+    terms_start()
+    assert shown() == ([worker.pk], True)

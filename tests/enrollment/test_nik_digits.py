@@ -106,3 +106,16 @@ def test_admin_form_refuses_nik_with_other_digits_with_the_same_message(client, 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["nik"] == [MESSAGE]
     assert ApparatusWorker.objects.count() == 0
+
+
+def test_admin_form_drops_separators_like_the_api(client, admin_user, regions):
+    client.force_login(admin_user)
+    village = Village.objects.get(code="15.01.01.2001")
+
+    response = client.post(
+        reverse("admin:enrollment_apparatusworker_add"),
+        form_data(village, nik="1501 0117-0580.0001", sex="male", birth_date="1980-05-17"),
+    )
+
+    assert response.status_code == 302
+    assert ApparatusWorker.objects.get().nik == NIK
