@@ -8,10 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.masking import query_with_niks_masked
 
-from .admin_scope import ScopedAdminMixin
+from .admin_scope import MaskedFieldsMixin, ScopedAdminMixin
 from .choices import Capability
 from .models import AccessLog, AccessProfile
-from .personal_data import can_see_personal_data
 
 User = get_user_model()
 
@@ -62,7 +61,7 @@ class UcjGroupAdmin(AdminRoleRequired, GroupAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class AccessLogAdmin(ScopedAdminMixin, MaskedFieldsMixin, admin.ModelAdmin):
     """Read-only; for admins, as `/api/v1/audit/access-log/`."""
 
     view_capability = Capability.ADMIN
@@ -72,22 +71,10 @@ class AccessLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["user__username", "path"]
     list_select_related = ["user"]
     fields = ["user", "at", "kind", "path", "query", "worker_ids", "rows"]
-
     # A logged query can hold a NIK (a search, a NIK looked up): masked, as in the API, for an
     # admin by role without the personal-data right, who may not filter on it either.
-    def get_fields(self, request, obj=None):
-        if can_see_personal_data(request):
-            return self.fields
-        return ["masked_query" if field == "query" else field for field in self.fields]
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.get_fields(request, obj)
+    masked_fields = {"query": "masked_query"}
 
     @admin.display(description=_("query"))
     def masked_query(self, entry: AccessLog) -> str:
         return query_with_niks_masked(entry.query)
-
-    def lookup_allowed(self, lookup, value, request=None):
-        if lookup.split("__")[0] == "query" and not can_see_personal_data(request):
-            return False
-        return super().lookup_allowed(lookup, value, request)

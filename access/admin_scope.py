@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from villages.models import Province
 
+from .personal_data import can_see_personal_data
 from .scope import scope_for
 
 
@@ -65,6 +66,28 @@ class ScopedAdminMixin:
         if obj is None:
             raise Http404(_("Not found."))
         return obj
+
+
+class MaskedFieldsMixin:
+    """Read-only pages whose personal fields a caller without the personal-data right sees
+    through a masking method instead: `masked_fields` maps each field to that method's name."""
+
+    fields: list[str]
+    masked_fields: dict[str, str] = {}
+
+    def get_fields(self, request, obj=None):
+        if can_see_personal_data(request):
+            return self.fields
+        return [self.masked_fields.get(field, field) for field in self.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Filtering on a masked field (?changes__nik__startswith=...) would find what it hides.
+        if lookup.split("__")[0] in self.masked_fields and not can_see_personal_data(request):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
 
 class RegionInScopeFilter(admin.RelatedFieldListFilter):
