@@ -1,9 +1,10 @@
 """Top-level URL map: admin, the v1 API of every app, the OpenAPI schema and docs, health."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from ucj_project.api.errors import page_not_found
 from ucj_project.api.health import healthz
 
 # The busiest first: each request walks the patterns in order until one matches.
@@ -21,7 +22,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("healthz", healthz, name="healthz"),
+    # Any other API address (a malformed id, a region code with odd characters) is the API's
+    # JSON 404 here, not Django's page: a resolver 404 would be its debug page with DEBUG on,
+    # which `make run` has. Only paths ending in "/": one without it is first redirected to
+    # its "/" form, as Django does for every address.
+    re_path(r"^api/.*/$", page_not_found),
 ]
 
-# Unmatched URLs under /api/ answer the API's JSON error shape (404), not an HTML page.
+# Unmatched URLs elsewhere: Django's page; under /api/ (without a "/" at the end) the JSON shape.
 handler404 = "ucj_project.api.errors.page_not_found"

@@ -130,6 +130,19 @@ def test_unmatched_api_url_is_a_json_404_for_anonymous_callers_too(api_client):
     }
 
 
+def test_unmatched_api_url_is_a_json_404_with_debug_on_too(api_client, settings):
+    """`make run` serves with DEBUG on, where a resolver 404 is Django's HTML debug page."""
+    settings.DEBUG = True
+
+    response = api_client.get("/api/v1/workers/abc/", HTTP_ACCEPT_LANGUAGE="en")
+    unslashed = api_client.get("/api/v1/workers")
+
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+    assert unslashed.status_code == 301  # to "/api/v1/workers/", as before
+    assert unslashed["Location"] == "/api/v1/workers/"
+
+
 def test_unmatched_url_outside_the_api_keeps_the_html_page(api_client):
     response = api_client.get("/no-such-page/")
 
