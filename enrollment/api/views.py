@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from enrollment.filtersets import WorkerFilterSet
 from ucj_project.api.browsable import BrowsableAPIRendererWithoutStoredData
 from ucj_project.api.permissions import CapabilityRequired
 from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
-from ucj_project.errors import ServiceError
+from ucj_project.errors import ServiceError, StaleVersionError
 
 from .serializers import (
     ActivateSerializer,
@@ -45,6 +46,24 @@ IF_MATCH = OpenApiParameter(
 class PreconditionRequired(ServiceError):
     status_code = 428
     default_code = "version_required"
+
+
+class PreconditionFailed(ServiceError):
+    """A stale If-Match (HTTP's own precondition): 412. A stale `version` in the body stays a 409."""
+
+    status_code = 412
+    default_code = "stale_version"
+
+
+@contextmanager
+def stale_if_match_is_412(request: Request):
+    """Run a write; if the version it was given came from If-Match and is stale, answer 412."""
+    try:
+        yield
+    except StaleVersionError as exc:
+        if not request.headers.get("If-Match", "").strip():
+            raise
+        raise PreconditionFailed(exc.message, field="If-Match") from exc
 
 
 def actor_for(request: Request) -> services.Actor:
@@ -209,9 +228,10 @@ class WorkerViewSet(
             }
         if "nik" in changes:
             nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": changes["nik"]}))
-        written = services.worker_update(
-            actor=actor_for(request), worker_id=worker.pk, changes=changes, expected_version=version
-        )
+        with stale_if_match_is_412(request):
+            written = services.worker_update(
+                actor=actor_for(request), worker_id=worker.pk, changes=changes, expected_version=version
+            )
         return self._respond(written, before=worker)
 
     def _transition(self, request: Request, service, serializer_class=TransitionSerializer) -> Response:
@@ -222,7 +242,8 @@ class WorkerViewSet(
         version = expected_version(request, data.pop("version", None))
         if "programs" in data:
             data["programs"] = sorted(data["programs"])
-        written = service(actor=actor_for(request), worker_id=worker.pk, expected_version=version, **data)
+        with stale_if_match_is_412(request):
+            written = service(actor=actor_for(request), worker_id=worker.pk, expected_version=version, **data)
         return self._respond(written, before=worker)
 
     @extend_schema(request=TransitionSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])

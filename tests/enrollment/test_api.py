@@ -354,11 +354,12 @@ def test_patch_if_match_takes_precedence_over_body_version(admin_client, regions
         detail(worker.pk), {"phone": "081234567", "version": 1}, format="json", HTTP_IF_MATCH='"7"'
     )
 
-    assert response.status_code == 409
+    assert response.status_code == 412
 
 
-@pytest.mark.parametrize("send", ["header", "body"])
-def test_patch_stale_version_is_409_and_writes_nothing(admin_client, regions, send):
+# HTTP's own precondition (If-Match) failing is a 412; a stale `version` in the body is a conflict.
+@pytest.mark.parametrize(("send", "status", "attr"), [("header", 412, "If-Match"), ("body", 409, "version")])
+def test_patch_stale_version_is_refused_and_writes_nothing(admin_client, regions, send, status, attr):
     worker = WorkerFactory()
     services.worker_update(
         actor=services.Actor(label="someone else"),
@@ -375,9 +376,9 @@ def test_patch_stale_version_is_409_and_writes_nothing(admin_client, regions, se
 
     response = admin_client.patch(detail(worker.pk), body, format="json", **headers)
 
-    assert response.status_code == 409
+    assert response.status_code == status
     (error,) = response.json()["errors"]
-    assert (error["code"], error["attr"]) == ("stale_version", "version")
+    assert (error["code"], error["attr"]) == ("stale_version", attr)
     assert db_state() == before
 
 
@@ -633,13 +634,13 @@ def test_action_illegal_transition_is_409_and_writes_nothing(admin_client, regio
     assert db_state() == before
 
 
-def test_action_stale_if_match_is_409(admin_client, regions):
+def test_action_stale_if_match_is_412(admin_client, regions):
     worker = submit(WorkerFactory())  # version 2
     before = db_state()
 
     response = admin_client.post(action("end-service", worker.pk), {}, format="json", HTTP_IF_MATCH='"1"')
 
-    assert response.status_code == 409
+    assert response.status_code == 412
     assert error_codes(response) == {"stale_version"}
     assert db_state() == before
 
