@@ -852,10 +852,10 @@ def test_list_within_the_count_limit_counts_exactly(admin_client, roster, settin
 @pytest.mark.parametrize(
     ("query", "fragment"),
     [
-        ({"page": 3}, "Invalid page"),
-        ({"page": "last"}, "More than 3"),
-        ({"page": "0"}, "Invalid page"),
-        ({"page": "x"}, "Invalid page"),
+        ({"page": 3}, "Halaman tidak valid"),
+        ({"page": "last"}, "Lebih dari 3"),
+        ({"page": "0"}, "Halaman tidak valid"),
+        ({"page": "x"}, "Halaman tidak valid"),
     ],
 )
 def test_list_over_the_count_limit_refuses_pages_it_cannot_give(admin_client, roster, settings, query, fragment):

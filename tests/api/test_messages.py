@@ -1,0 +1,67 @@
+"""Messages of the libraries under the API (Django REST framework, knox) are Indonesian by
+default like ours, with English on `Accept-Language: en`; before, several fell back to English."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_api():
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.create_superuser("root", "root@example.id", "pw-root-123"))
+    return client
+
+
+def details(response) -> list[str]:
+    return [error["detail"] for error in response.json()["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [(None, "Data dengan code=Tanah Tumbuh tidak ada."), ("en", "Object with code=Tanah Tumbuh does not exist.")],
+)
+def test_unknown_village_code(admin_api, language, expected):
+    headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+    response = admin_api.post(reverse("worker-list"), {"village": "Tanah Tumbuh"}, format="json", **headers)
+
+    assert response.status_code == 400
+    assert expected in details(response)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [(None, 'Metode "GET" tidak diizinkan.'), ("en", 'Method "GET" not allowed.')],
+)
+def test_method_not_allowed(language, expected):
+    headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+    response = APIClient().get(reverse("auth-login"), **headers)
+
+    assert response.status_code == 405
+    assert details(response) == [expected]
+
+
+def test_invalid_token_is_indonesian_by_default():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + "a" * 64)
+
+    response = client.get(reverse("worker-list"))
+
+    assert response.status_code == 401
+    assert details(response) == ["Token tidak valid."]
+
+
+def test_a_list_expected_is_indonesian_by_default():
+    from enrollment.api.serializers import ActivateSerializer
+
+    serializer = ActivateSerializer(data={"programs": "jkk"})
+
+    assert not serializer.is_valid()
+    assert [str(e) for e in serializer.errors["programs"]] == [
+        'Diharapkan daftar (list), tetapi yang diterima bertipe "str".'
+    ]
