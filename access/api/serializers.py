@@ -5,8 +5,8 @@ from rest_framework import serializers
 
 from access.models import AccessLog
 from access.personal_data import can_see_personal_data
-from enrollment.masking import changes_masked, query_with_niks_masked
-from enrollment.models import EnrollmentEvent
+from enrollment.api.serializers import EnrollmentEventSerializer
+from enrollment.masking import query_with_niks_masked
 from ucj_project.api.fields import RejectUnknownFieldsMixin, StrictCharField
 
 
@@ -29,34 +29,15 @@ class MeSerializer(serializers.Serializer):
     view_personal_data = serializers.BooleanField()
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(EnrollmentEventSerializer):
+    """A history event with its worker and regency, for the audit trail: the worker's history
+    serializer (nulls and masks included) and two fields more."""
+
     worker = serializers.IntegerField(source="worker_id")
     regency = serializers.CharField(source="worker.regency.code")
-    actor = serializers.CharField(source="actor_label")
 
-    class Meta:
-        model = EnrollmentEvent
-        fields = [
-            "id",
-            "worker",
-            "regency",
-            "kind",
-            "effective_date",
-            "recorded_at",
-            "actor",
-            "source",
-            "from_status",
-            "to_status",
-            "changes",
-        ]
-
-    def to_representation(self, event):
-        # NIK, birth date and phone in `changes` are masked like everywhere else: an admin
-        # profile does not by itself carry the `view_personal_data` right.
-        data = super().to_representation(event)
-        if not can_see_personal_data(self.context.get("request")):
-            data["changes"] = changes_masked(data["changes"])
-        return data
+    class Meta(EnrollmentEventSerializer.Meta):
+        fields = ["id", "worker", "regency", *EnrollmentEventSerializer.Meta.fields[1:]]
 
 
 class AccessLogSerializer(serializers.ModelSerializer):

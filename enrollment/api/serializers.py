@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 # `can_see_personal_data` lives in access (the admin asks it too); the API imports it from here.
 from access.personal_data import can_see_personal_data
-from enrollment.choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
+from enrollment.choices import EnrollmentStatus, FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
 from enrollment.imports import MAX_WAGE
 from enrollment.masking import changes_masked
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
@@ -17,8 +17,19 @@ from villages.models import Village
 PHONE_REGEX = r"^\+?[0-9][0-9 -]{5,18}$"
 
 
+def _or_null(value: str) -> str | None:
+    """An empty text as it is sent: null (a client's enum has no ""; "no value" is null)."""
+    return value or None
+
+
 class EnrollmentSerializer(serializers.ModelSerializer):
+    """A membership as read: what it does not have yet (never activated) is null, not ""."""
+
     programs = serializers.ListField(child=serializers.CharField(), read_only=True)
+    kpj_number = serializers.CharField(read_only=True, allow_null=True)
+    scheme = serializers.ChoiceField(choices=Scheme.choices, read_only=True, allow_null=True)
+    npp = serializers.CharField(read_only=True, allow_null=True)
+    funding_source = serializers.ChoiceField(choices=FundingSource.choices, read_only=True, allow_null=True)
 
     class Meta:
         model = Enrollment
@@ -117,11 +128,11 @@ class WorkerSerializer(serializers.ModelSerializer):
             "protected": self.get_protected(worker),
             "enrollment": {
                 "status": enrollment.status,
-                "kpj_number": enrollment.kpj_number,
-                "scheme": enrollment.scheme,
-                "npp": enrollment.npp,
+                "kpj_number": _or_null(enrollment.kpj_number),
+                "scheme": _or_null(enrollment.scheme),
+                "npp": _or_null(enrollment.npp),
                 "programs": enrollment.programs,
-                "funding_source": enrollment.funding_source,
+                "funding_source": _or_null(enrollment.funding_source),
                 "coverage_start": _date(enrollment.coverage_start),
                 "paid_until": _date(enrollment.paid_until),
             },
@@ -197,6 +208,8 @@ class RenewSerializer(TransitionSerializer):
 
 class EnrollmentEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_label", read_only=True)
+    # Null for a worker's first event (there was no status before it).
+    from_status = serializers.ChoiceField(choices=EnrollmentStatus.choices, read_only=True, allow_null=True)
 
     class Meta:
         model = EnrollmentEvent
@@ -215,6 +228,7 @@ class EnrollmentEventSerializer(serializers.ModelSerializer):
 
     def to_representation(self, event):
         data = super().to_representation(event)
+        data["from_status"] = _or_null(data["from_status"])
         if not can_see_personal_data(self.context.get("request")):
             data["changes"] = changes_masked(data["changes"])
         return data

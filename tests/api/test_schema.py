@@ -82,3 +82,25 @@ def test_docs_page_references_no_outside_host(client, url_name):
 
     assert [host for host in CDN_HOSTS if host in html] == []
     assert re.findall(r"(?:src|href)=[\"'](?:https?:)?//", html) == []
+
+
+def test_schema_says_which_membership_and_history_values_may_be_null(api_client):
+    """Every worker never activated answers null for these: a client generated from the schema
+    must accept it (it crashed on "" before, which the enums did not list)."""
+    schemas = api_client.get(reverse("schema"), {"format": "json"}).json()["components"]["schemas"]
+
+    nullable = {
+        (name, field)
+        for name in ("Enrollment", "EnrollmentEvent")
+        for field, spec in schemas[name]["properties"].items()
+        if spec.get("nullable")
+    }
+
+    assert {
+        ("Enrollment", "kpj_number"),
+        ("Enrollment", "scheme"),
+        ("Enrollment", "npp"),
+        ("Enrollment", "funding_source"),
+        ("EnrollmentEvent", "from_status"),
+    } <= nullable
+    assert "" not in schemas["SchemeEnum"]["enum"]

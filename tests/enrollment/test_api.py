@@ -686,7 +686,7 @@ def test_history_lists_events_oldest_first(admin_client, regions, admin_user, to
     assert body["count"] == 3
     rows = [(e["kind"], e["from_status"], e["to_status"], e["effective_date"]) for e in body["results"]]
     assert rows == [
-        ("registered", "", "not_registered", "2024-01-01"),
+        ("registered", None, "not_registered", "2024-01-01"),  # no status before the first
         ("submitted", "not_registered", "submitted", "2024-02-01"),
         ("updated", "submitted", "submitted", today.isoformat()),
     ]
@@ -1022,3 +1022,17 @@ def test_a_write_reads_the_worker_twice_and_no_history(admin_client, regions, to
     assert not [sql for sql in reads if sql.startswith('SELECT "enrollment_enrollmentevent"')]
     assert not [sql for sql in reads if sql.startswith('SELECT "enrollment_workerperiod"')]
     assert (response.json()["village"], response.json()["regency"]) == (worker.village.code, worker.regency.code)
+
+
+def test_a_membership_not_yet_recorded_is_null_not_empty(admin_client, regions):
+    """A generated client's enums have no "": what a worker never activated lacks is null."""
+    worker = WorkerFactory()
+
+    enrollment = admin_client.get(detail(worker.pk)).json()["enrollment"]
+
+    assert {key: enrollment[key] for key in ("kpj_number", "scheme", "npp", "funding_source")} == {
+        "kpj_number": None,
+        "scheme": None,
+        "npp": None,
+        "funding_source": None,
+    }
