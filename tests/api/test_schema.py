@@ -104,3 +104,27 @@ def test_schema_says_which_membership_and_history_values_may_be_null(api_client)
         ("EnrollmentEvent", "from_status"),
     } <= nullable
     assert "" not in schemas["SchemeEnum"]["enum"]
+
+
+def test_json_endpoints_take_json_bodies_only_and_the_upload_multipart(api_client):
+    """A client generated from the schema sends the first body type offered: multipart made it
+    send numbers as text, which the API refuses."""
+    paths = api_client.get(reverse("schema"), {"format": "json"}).json()["paths"]
+
+    bodies = {
+        (path, method): sorted(operation["requestBody"]["content"])
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    }
+
+    assert bodies[("/api/v1/workers/", "post")] == ["application/json"]
+    assert bodies[("/api/v1/workers/{id}/", "patch")] == ["application/json"]
+    assert bodies[("/api/v1/imports/workers/", "post")] == ["multipart/form-data"]
+    assert all(types == ["application/json"] for key, types in bodies.items() if key[0] != "/api/v1/imports/workers/")
+
+
+def test_a_form_body_on_a_json_endpoint_is_a_415(api_client):
+    response = api_client.post(reverse("auth-login"), {"username": "x", "password": "y"}, format="multipart")
+
+    assert response.status_code == 415

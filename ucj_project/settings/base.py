@@ -150,11 +150,9 @@ REST_FRAMEWORK = {
         "nik_lookup": env.str("UCJ_RATE_NIK_LOOKUP", default="1000/day"),
     },
     # JSON bodies with a bounded nesting depth (ucj_project.api.parsers): too deep is a 400.
-    "DEFAULT_PARSER_CLASSES": [
-        "ucj_project.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only (the schema then offers no form or multipart body that a generated client
+    # would send and the API refuse); the spreadsheet upload declares its own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["ucj_project.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
