@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.response import Response
 
 from ucj_project.api.permissions import PUBLIC, CapabilityRequired, DenyAll
 
@@ -764,9 +765,26 @@ def test_method_a_view_does_not_implement_answers_405(client_for, world, method,
 
 
 @pytest.mark.parametrize("role", [ADMIN, REGENCY_OFFICER])
-def test_implemented_but_undeclared_method_is_denied(client_for, world, role):
-    # OPTIONS is implemented by every DRF view but declared by none.
-    assert client_for(role).options(reverse("worker-list")).status_code == 403
+def test_implemented_but_undeclared_method_is_denied(shared, world, role):
+    from rest_framework.test import APIRequestFactory, force_authenticate
+    from rest_framework.views import APIView
+
+    from ucj_project.api.permissions import CapabilityRequired
+
+    class Undeclared(APIView):
+        permission_classes = [CapabilityRequired]
+        required_capabilities = {"get": READ}
+
+        def get(self, request):
+            return Response({})
+
+        def post(self, request):  # implemented, but no capability says who may
+            return Response({})
+
+    request = APIRequestFactory().post("/", {}, format="json")
+    force_authenticate(request, user=shared.users[role][0])
+
+    assert Undeclared.as_view()(request).status_code == 403
 
 
 # -- the spreadsheet import must not bypass capabilities ------------------------------------------

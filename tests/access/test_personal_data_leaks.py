@@ -547,3 +547,22 @@ def test_an_admin_by_role_without_the_right_lists_only_its_own_imports(world):
     assert listed.status_code == 200
     assert listed.json()["results"] == []
     assert other.status_code == 404
+
+
+# -- OPTIONS tells a caller what it may do --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "writes"),
+    [(CLIENT_RW, 200, ["POST"]), (REGENCY_OFFICER, 200, ["POST"]), (BRANCH_OFFICER, 200, []), ("viewer", 403, None)],
+)
+def test_options_on_the_worker_list_says_what_the_caller_may_do(client_for, world, role, status, writes):
+    response = client_for(role).options(reverse("worker-list"))
+
+    assert response.status_code == status
+    if writes is not None:
+        assert sorted(response.json().get("actions", {})) == writes
+
+
+def test_options_anonymously_is_a_401(client_for, world):
+    assert client_for("anonymous").options(reverse("worker-list")).status_code == 401

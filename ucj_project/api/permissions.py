@@ -39,6 +39,13 @@ class CapabilityRequired(BasePermission):
     def _action_allowed(request, view) -> bool:
         required = getattr(view, "required_capabilities", {})
         key = getattr(view, "action", None) or request.method.lower()
+        if key in ("metadata", "options"):
+            if request.method == "OPTIONS":
+                # What may I do here? Answered to whoever may do any of it (the answer then lists
+                # the writes it may make); DRF asks again for each write it describes.
+                scope = scope_for(request.user)
+                return any(c == PUBLIC or scope.can(c) for c in required.values())
+            key = getattr(view, "action_map", {}).get(request.method.lower(), request.method.lower())
         capability = required.get(key)
         if capability is None:
             # A method the view does not implement at all runs nothing: let DRF answer 405
