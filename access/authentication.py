@@ -169,6 +169,10 @@ class TokenAuthentication(KnoxTokenAuthentication):
 
     def authenticate(self, request):
         self.request_method = request.method
+        scheme = request.META.get("HTTP_AUTHORIZATION", "").split(" ", 1)[0]
+        if scheme.lower() == "bearer":  # the commonest mistake: say which scheme this API takes
+            AnonymousRateLimit().authenticate(request)
+            raise exceptions.AuthenticationFailed(_("Send the token as `Authorization: Token <token>`, not Bearer."))
         try:
             return super().authenticate(request)
         except exceptions.AuthenticationFailed:

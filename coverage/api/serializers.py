@@ -6,6 +6,7 @@ from rest_framework import serializers
 from coverage.choices import CoverageKind, Interval
 from coverage.models import Target, WorkforceFigure
 from enrollment.choices import Institution
+from ucj_project.api.fields import ChoiceField
 from villages.choices import RegionLevel
 from villages.services import level_for_code
 
@@ -30,11 +31,11 @@ class CoverageRowSerializer(serializers.Serializer):
 
 
 class CoverageRowsQuerySerializer(serializers.Serializer):
-    level = serializers.ChoiceField(choices=RegionLevel.choices)
+    level = ChoiceField(choices=RegionLevel.choices)
     parent = serializers.CharField(required=False, validators=[validate_region_code])
     as_of = serializers.DateField(required=False)
-    institution = serializers.ChoiceField(choices=Institution.choices, required=False)
-    ordering = serializers.ChoiceField(
+    institution = ChoiceField(choices=Institution.choices, required=False)
+    ordering = ChoiceField(
         choices=[o for field in ROW_ORDERING for o in (field, f"-{field}")], required=False, default="code"
     )
     coverage_pct_lt = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
@@ -50,7 +51,7 @@ class CoverageDetailQuerySerializer(serializers.Serializer):
 class TrendQuerySerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
-    interval = serializers.ChoiceField(choices=Interval.choices, default=Interval.MONTH)
+    interval = ChoiceField(choices=Interval.choices, default=Interval.MONTH)
 
 
 class UnprotectedVillagesQuerySerializer(serializers.Serializer):
@@ -77,7 +78,7 @@ class UnprotectedVillageSerializer(serializers.Serializer):
 
 class TargetSerializer(serializers.ModelSerializer):
     region_code = serializers.CharField(max_length=13, validators=[validate_region_code])
-    kind = serializers.ChoiceField(choices=CoverageKind.choices)
+    kind = ChoiceField(choices=CoverageKind.choices)
 
     class Meta:
         model = Target

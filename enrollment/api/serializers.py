@@ -10,8 +10,14 @@ from enrollment.choices import EnrollmentStatus, FundingSource, Institution, Pos
 from enrollment.imports import MAX_WAGE
 from enrollment.masking import changes_masked
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
-from enrollment.nik import birth_date_mask, nik_compact, nik_mask, phone_mask
-from ucj_project.api.fields import RejectUnknownFieldsMixin, StrictCharField, StrictIntegerField
+from enrollment.nik import birth_date_mask, nik_compact, nik_mask, nik_problems, phone_mask
+from ucj_project.api.fields import (
+    ChoiceField,
+    MultipleChoiceField,
+    RejectUnknownFieldsMixin,
+    StrictCharField,
+    StrictIntegerField,
+)
 from villages.models import Village
 
 PHONE_REGEX = r"^\+?[0-9][0-9 -]{5,18}$"
@@ -27,9 +33,9 @@ class EnrollmentSerializer(serializers.ModelSerializer):
 
     programs = serializers.ListField(child=serializers.CharField(), read_only=True)
     kpj_number = serializers.CharField(read_only=True, allow_null=True)
-    scheme = serializers.ChoiceField(choices=Scheme.choices, read_only=True, allow_null=True)
+    scheme = ChoiceField(choices=Scheme.choices, read_only=True, allow_null=True)
     npp = serializers.CharField(read_only=True, allow_null=True)
-    funding_source = serializers.ChoiceField(choices=FundingSource.choices, read_only=True, allow_null=True)
+    funding_source = ChoiceField(choices=FundingSource.choices, read_only=True, allow_null=True)
 
     class Meta:
         model = Enrollment
@@ -150,8 +156,16 @@ def _date(value):
 
 
 class NikField(StrictCharField):
+    """A NIK, separators dropped, checked on its own here (digits, length, serial, birth-date
+    digits), so that its problems come in the same answer as every other field's; what it must
+    agree with (birth date, sex) the service checks once all fields are there."""
+
     def to_internal_value(self, data):
-        return nik_compact(super().to_internal_value(data))
+        nik = nik_compact(super().to_internal_value(data))
+        problems = nik_problems(nik)
+        if problems:
+            raise serializers.ValidationError(problems[0].message, code=problems[0].code)
+        return nik
 
 
 class WorkerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -160,14 +174,14 @@ class WorkerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     village = serializers.SlugRelatedField(slug_field="code", queryset=Village.objects.all())
     nik = NikField(max_length=32)
     full_name = StrictCharField(max_length=150)
-    sex = serializers.ChoiceField(choices=Sex.choices)
+    sex = ChoiceField(choices=Sex.choices)
     birth_date = serializers.DateField()
     phone = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
-    institution = serializers.ChoiceField(choices=Institution.choices)
-    position = serializers.ChoiceField(choices=Position.choices)
+    institution = ChoiceField(choices=Institution.choices)
+    position = ChoiceField(choices=Position.choices)
     term_start = serializers.DateField()
     term_end = serializers.DateField(required=False, allow_null=True, default=None)
-    wage_basis = serializers.ChoiceField(choices=WageBasis.choices)
+    wage_basis = ChoiceField(choices=WageBasis.choices)
     monthly_wage = StrictIntegerField(min_value=0, max_value=MAX_WAGE, required=False, allow_null=True, default=None)
     version = StrictIntegerField(min_value=1, required=False, help_text=_("the version you edited (or If-Match)"))
 
@@ -188,10 +202,10 @@ class TransitionSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 class ActivateSerializer(TransitionSerializer):
     kpj_number = StrictCharField(max_length=11, min_length=11)
-    scheme = serializers.ChoiceField(choices=Scheme.choices)
+    scheme = ChoiceField(choices=Scheme.choices)
     npp = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
-    programs = serializers.MultipleChoiceField(choices=Program.choices)
-    funding_source = serializers.ChoiceField(choices=FundingSource.choices)
+    programs = MultipleChoiceField(choices=Program.choices)
+    funding_source = ChoiceField(choices=FundingSource.choices)
     coverage_start = serializers.DateField()
     paid_until = serializers.DateField()
 
@@ -203,13 +217,13 @@ class ActivateSerializer(TransitionSerializer):
 
 class RenewSerializer(TransitionSerializer):
     paid_until = serializers.DateField()
-    funding_source = serializers.ChoiceField(choices=FundingSource.choices, required=False)
+    funding_source = ChoiceField(choices=FundingSource.choices, required=False)
 
 
 class EnrollmentEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_label", read_only=True)
     # Null for a worker's first event (there was no status before it).
-    from_status = serializers.ChoiceField(choices=EnrollmentStatus.choices, read_only=True, allow_null=True)
+    from_status = ChoiceField(choices=EnrollmentStatus.choices, read_only=True, allow_null=True)
 
     class Meta:
         model = EnrollmentEvent

@@ -65,3 +65,29 @@ def test_a_list_expected_is_indonesian_by_default():
     assert [str(e) for e in serializer.errors["programs"]] == [
         'Diharapkan daftar (list), tetapi yang diterima bertipe "str".'
     ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("scheme", "PU", '"PU" tidak ada dalam daftar pilihan; pilih salah satu dari: pu, bpu.'),
+        ("programs", ["jkk", "JHT"], '"JHT" tidak ada dalam daftar pilihan; pilih salah satu dari: jkk, jkm, jht, jp.'),
+    ],
+)
+def test_a_refused_choice_lists_the_allowed_values(field, value, expected):
+    from enrollment.api.serializers import ActivateSerializer
+
+    serializer = ActivateSerializer(data={field: value})
+
+    assert not serializer.is_valid()
+    assert [str(e) for e in serializer.errors[field]] == [expected]
+
+
+def test_a_bearer_token_is_told_the_scheme_is_token():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer " + "a" * 64)
+
+    response = client.get(reverse("worker-list"), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 401
+    assert details(response) == ["Send the token as `Authorization: Token <token>`, not Bearer."]

@@ -1036,3 +1036,14 @@ def test_a_membership_not_yet_recorded_is_null_not_empty(admin_client, regions):
         "npp": None,
         "funding_source": None,
     }
+
+
+def test_a_registration_lists_every_field_problem_at_once_the_nik_included(admin_client, regions):
+    """A person fixing a form learns of every mistake in one answer, not one round at a time."""
+    response = admin_client.post(LIST, {"nik": "123"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    errors = {error["attr"]: (error["code"], error["detail"]) for error in response.json()["errors"]}
+    assert errors["nik"] == ("nik_length", "NIK must have 16 digits, not 3.")
+    assert {"village", "full_name", "sex", "birth_date", "institution", "position", "term_start"} <= set(errors)
+    assert ApparatusWorker.objects.count() == 0

@@ -35,3 +35,22 @@ class RejectUnknownFieldsMixin:
             if unknown:
                 raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
         return super().to_internal_value(data)
+
+
+class _ChoicesListed:
+    """A refused choice names the allowed values, so a caller need not look them up."""
+
+    default_error_messages = {"invalid_choice": _('"{input}" is not a valid choice; choose one of: {choices}.')}
+
+    def fail(self, key, **kwargs):
+        if key == "invalid_choice":
+            kwargs["choices"] = ", ".join(str(choice) for choice in self.choices)
+        return super().fail(key, **kwargs)
+
+
+class ChoiceField(_ChoicesListed, serializers.ChoiceField):
+    pass
+
+
+class MultipleChoiceField(_ChoicesListed, serializers.MultipleChoiceField):
+    pass
