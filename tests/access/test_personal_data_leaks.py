@@ -566,3 +566,27 @@ def test_options_on_the_worker_list_says_what_the_caller_may_do(client_for, worl
 
 def test_options_anonymously_is_a_401(client_for, world):
     assert client_for("anonymous").options(reverse("worker-list")).status_code == 401
+
+
+# -- a list's parameters are the ones it has ------------------------------------------------------
+
+
+def test_an_unknown_list_parameter_is_a_400_naming_it(client_for, world):
+    """`?nik=` is no filter (`search=` is): it answered every worker in scope."""
+    client = client_for(REGENCY_OFFICER, personal_data=True)
+
+    refused = client.get(reverse("worker-list"), {"nik": world.new[OWN].nik, "regency": OWN})
+    known = client.get(reverse("worker-list"), {"search": world.new[OWN].nik, "regency": OWN, "page_size": 5})
+
+    assert refused.status_code == 400
+    assert [(e["attr"], e["code"]) for e in refused.json()["errors"]] == [("nik", "invalid")]
+    assert known.status_code == 200
+    assert [row["id"] for row in known.json()["results"]] == [world.new[OWN].pk]
+
+
+@pytest.mark.parametrize("url_name", ["province-list", "regency-list", "village-list", "import-list", "target-list"])
+def test_unknown_parameters_are_refused_on_every_list(client_for, world, url_name):
+    response = client_for(ADMIN).get(reverse(url_name), {"no_such_filter": "1"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "no_such_filter"
