@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from rest_framework.response import Response
 
+from tests.routes import api_patterns
 from ucj_project.api.permissions import PUBLIC, CapabilityRequired, DenyAll
 
 from .conftest import (
@@ -657,18 +658,10 @@ def test_user_without_profile_may_do_nothing(world):
 def _api_views():
     """(route, view class, actions) for every URL pattern under /api/v1/."""
     found = {}
-
-    def walk(patterns, prefix):
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route)
-            elif isinstance(pattern, URLPattern) and route.lstrip("^").startswith("api/v1/"):
-                view_class = getattr(pattern.callback, "cls", None)
-                actions = getattr(pattern.callback, "actions", None)
-                found.setdefault((view_class, tuple(sorted((actions or {}).items()))), route)
-
-    walk(get_resolver().url_patterns, "")
+    for route, pattern in api_patterns():
+        view_class = getattr(pattern.callback, "cls", None)
+        actions = getattr(pattern.callback, "actions", None)
+        found.setdefault((view_class, tuple(sorted((actions or {}).items()))), route)
     return [(route, view_class, dict(actions)) for (view_class, actions), route in found.items()]
 
 

@@ -7,7 +7,9 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
+
+from tests.routes import api_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -40,19 +42,11 @@ def admin_client(api_client):
 def _router_detail_routes() -> list[tuple[str, str, str]]:
     """(route regex, viewset name, HTTP method) of every viewset route that addresses one object."""
     found = []
-
-    def walk(patterns, prefix):
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern).lstrip("^")
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route)
-            elif isinstance(pattern, URLPattern) and route.startswith("api/v1/"):
-                actions = getattr(pattern.callback, "actions", None)
-                if actions and "(?P<" in route:
-                    method = "get" if "get" in actions else sorted(actions)[0]
-                    found.append((route, pattern.callback.cls.__name__, method))
-
-    walk(get_resolver().url_patterns, "")
+    for route, pattern in api_patterns():
+        actions = getattr(pattern.callback, "actions", None)
+        if actions and "(?P<" in route:
+            method = "get" if "get" in actions else sorted(actions)[0]
+            found.append((route, pattern.callback.cls.__name__, method))
     return found
 
 
