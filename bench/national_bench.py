@@ -39,21 +39,17 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import http.client
 import json
 import math
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -74,6 +70,7 @@ from knox.models import AuthToken  # noqa: E402
 
 from access.choices import Role  # noqa: E402
 from access.models import AccessProfile  # noqa: E402
+from bench.server import Client, Gunicorn, Req, Resp  # noqa: E402
 from coverage import models as coverage_models  # noqa: E402
 from enrollment.choices import EnrollmentStatus  # noqa: E402
 from enrollment.models import ApparatusWorker, Enrollment  # noqa: E402
@@ -85,124 +82,10 @@ GUNICORN_ENV = {
     "UCJ_RATE_ANON": "100000000/min",
     "DJANGO_SETTINGS_MODULE": "ucj_project.settings.local",
 }
-STARTUP_TIMEOUT = 30.0
-REQUEST_TIMEOUT = 300.0
 ERROR_BODY_CHARS = 500
 WORKER_PAGE_SIZE = 50
 WORKER_PAGES = 5
 DETAIL_WORKERS = 50
-
-
-# --- HTTP ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Req:
-    method: str
-    path: str
-    body: bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Resp:
-    status: int  # 0: no HTTP answer (connection refused, reset, timed out)
-    seconds: float
-    body: bytes
-    headers: dict[str, str]
-
-
-class Client:
-    """One new loopback connection per request, with the bench token."""
-
-    def __init__(self, port: int, token: str | None = None):
-        self.port = port
-        self.token = token
-
-    def fetch(self, req: Req) -> Resp:
-        headers = dict(req.headers)
-        if self.token and "Authorization" not in headers:
-            headers["Authorization"] = f"Token {self.token}"
-        if req.body is not None:
-            headers.setdefault("Content-Type", "application/json")
-        started = time.perf_counter()
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
-        try:
-            conn.request(req.method, req.path, body=req.body, headers=headers)
-            response = conn.getresponse()
-            body = response.read()
-            elapsed = time.perf_counter() - started
-            return Resp(response.status, elapsed, body, {k.lower(): v for k, v in response.getheaders()})
-        except (OSError, http.client.HTTPException) as exc:
-            return Resp(0, time.perf_counter() - started, f"{type(exc).__name__}: {exc}".encode(), {})
-        finally:
-            conn.close()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Gunicorn:
-    """The service under gunicorn, 2 sync workers on 127.0.0.1; stopped by `stop()`."""
-
-    def __init__(self):
-        self.port = free_port()
-        # Kept open for the server's lifetime and closed by stop(): not a `with` block.
-        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115
-        env = {**os.environ, **GUNICORN_ENV}
-        env.setdefault("DEBUG", "false")
-        self.debug = env["DEBUG"]
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "ucj_project.wsgi:application",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.stderr,
-        )
-
-    def errors(self) -> str:
-        self.stderr.seek(0)
-        return self.stderr.read().decode(errors="replace")
-
-    def wait_ready(self) -> None:
-        client = Client(self.port)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        last = ""
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            resp = client.fetch(Req("GET", "/healthz"))
-            if resp.status == 200:
-                return
-            last = f"{resp.status} {resp.body[:200].decode(errors='replace')}"
-            time.sleep(0.2)
-        print(f"gunicorn did not answer /healthz with 200 (last: {last or 'nothing'}); its stderr:", file=sys.stderr)
-        print(self.errors()[-5000:], file=sys.stderr)
-        raise SystemExit("gunicorn failed to start")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.stderr.close()
 
 
 # --- Scenarios -------------------------------------------------------------------------------
@@ -685,8 +568,10 @@ def main(argv: list[str] | None = None) -> dict:
     user, token = bench_user_token()
     server = None
     try:
-        server = Gunicorn()
-        results["gunicorn"] = {"workers": 2, "port": server.port, "debug": server.debug}
+        env = {**os.environ, **GUNICORN_ENV}
+        env.setdefault("DEBUG", "false")
+        server = Gunicorn(env)
+        results["gunicorn"] = {"workers": 2, "port": server.port, "debug": env["DEBUG"]}
         client = Client(server.port, token)
         scenarios = scenarios_for(args, client, regency, today)
         connection.close()  # the bench's own connection idles during the run
