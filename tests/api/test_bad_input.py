@@ -181,3 +181,18 @@ def test_json_nested_within_the_bound_still_parses(api_client):
 
     assert response.status_code == 400
     assert [e["attr"] for e in response.json()["errors"]] == ["password"]
+
+
+@pytest.mark.parametrize("method", ["delete", "post", "put", "patch"])
+def test_unmatched_api_url_is_a_json_404_for_a_session_write_without_csrf_token(method):
+    """A signed-in browser (session cookie, no CSRF token) writing to an address that matches no
+    route got Django's CSRF page: a 403 in HTML, not the API's shape."""
+    from django.test import Client
+
+    get_user_model().objects.create_superuser("admin", "admin@example.id", "pw-admin-123")
+    browser = Client(enforce_csrf_checks=True)
+    browser.login(username="admin", password="pw-admin-123")
+
+    response = getattr(browser, method)("/api/v1/targets/%C2%84/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert_not_found_shape(response, exact=True)
