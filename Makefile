@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate demo check clean
+.PHONY: run test lint format migrate demo check contract clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ check: $(VENV)/.installed-dev
 
 test: lint check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) contract
+
+# The API's contract against a live server on a throwaway copy of the demo (README "Tests and CI").
+contract: $(VENV)/.installed-dev
+	$(BIN)/python -m contract.live $(CONTRACT_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -37,18 +37,18 @@ from ucj_desa_client.api.v1 import (
     v1_workers_submit_create,
 )
 from ucj_desa_client.models import (
-    Activate,
+    ActivateRequest,
     FundingSourceEnum,
     InstitutionEnum,
-    Login,
-    PatchedWorkerWrite,
+    LoginRequest,
+    PatchedWorkerWriteRequest,
     PositionEnum,
     ProgramsEnum,
     SchemeEnum,
     SexEnum,
-    Transition,
+    TransitionRequest,
     WageBasisEnum,
-    WorkerWrite,
+    WorkerWriteRequest,
 )
 
 PROVINCE = "15"  # Jambi
@@ -103,7 +103,7 @@ class Journey:
     def login(self, credentials: tuple[str, str]) -> tuple[AuthenticatedClient, str]:
         username, password = credentials
         response = v1_auth_login_create.sync_detailed(
-            client=self.anonymous, body=Login(username=username, password=password)
+            client=self.anonymous, body=LoginRequest(username=username, password=password)
         )
         token = answer(response, 200, f"login as {username}")
         expect(bool(token.token), "login: empty token")
@@ -143,7 +143,7 @@ class Journey:
         birth = datetime.date(1990, self.rng.randint(1, 12), self.rng.randint(1, 28))
         district_digits = self.village.district.replace(".", "")
         nik = f"{district_digits}{birth:%d%m%y}{self.rng.randint(1, 9999):04d}"
-        body = WorkerWrite(
+        body = WorkerWriteRequest(
             village=self.village.code,
             nik=nik,
             full_name="Budi Kontrak",
@@ -164,7 +164,7 @@ class Journey:
 
     def submit(self) -> str:
         response = v1_workers_submit_create.sync_detailed(
-            str(self.worker.id), client=self.officer, body=Transition(version=self.worker.version)
+            str(self.worker.id), client=self.officer, body=TransitionRequest(version=self.worker.version)
         )
         worker = answer(response, 200, "submit")
         expect(worker.enrollment.status.value == "submitted", f"status {worker.enrollment.status}")
@@ -174,7 +174,7 @@ class Journey:
     def activate(self) -> str:
         branch, who = self.login(BRANCH_OFFICER)
         kpj = f"99{self.rng.randint(0, 10**9 - 1):09d}"
-        body = Activate(
+        body = ActivateRequest(
             kpj_number=kpj,
             scheme=SchemeEnum.BPU,
             programs=[ProgramsEnum.JKK, ProgramsEnum.JKM],
@@ -225,7 +225,7 @@ class Journey:
         response = v1_workers_partial_update.sync_detailed(
             str(self.worker.id),
             client=self.officer,
-            body=PatchedWorkerWrite(phone="081234567890", version=self.worker.version),
+            body=PatchedWorkerWriteRequest(phone="081234567890", version=self.worker.version),
         )
         worker = answer(response, 200, "edit with the current version")
         expect(isinstance(worker, type(self.worker)), f"an edit answered {type(worker).__name__}, not a worker")
@@ -237,7 +237,7 @@ class Journey:
         response = v1_workers_partial_update.sync_detailed(
             str(self.worker.id),
             client=self.officer,
-            body=PatchedWorkerWrite(phone="081234567891", version=self.stale_version),
+            body=PatchedWorkerWriteRequest(phone="081234567891", version=self.stale_version),
         )
         return f"version {self.stale_version} in the body: 409 " + typed_error(response, 409, "stale version")
 
@@ -245,7 +245,7 @@ class Journey:
         response = v1_workers_partial_update.sync_detailed(
             str(self.worker.id),
             client=self.officer,
-            body=PatchedWorkerWrite(phone="081234567891"),
+            body=PatchedWorkerWriteRequest(phone="081234567891"),
             if_match=f'"{self.stale_version}"',
         )
         return f'If-Match "{self.stale_version}": 412 ' + typed_error(response, 412, "stale If-Match")
