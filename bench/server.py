@@ -65,9 +65,14 @@ class Client:
             conn.close()
 
 
-def free_port() -> int:
+def free_port(port: int = 0) -> int:
+    """`port` if it is free on 127.0.0.1 (SystemExit if not), or a free one."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            # Else another server there would answer the health check in gunicorn's place.
+            raise SystemExit(f"port {port} is taken: {exc}") from exc
         return sock.getsockname()[1]
 
 
@@ -78,7 +83,7 @@ class Gunicorn:
     free one unless given."""
 
     def __init__(self, env: Mapping[str, str], args: Sequence[str] = (), port: int | None = None):
-        self.port = port or free_port()
+        self.port = free_port(port or 0)
         # Kept open for the server's lifetime and closed by stop(): not a `with` block.
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115
         self.process = subprocess.Popen(
