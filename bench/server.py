@@ -68,6 +68,8 @@ class Client:
 def free_port(port: int = 0) -> int:
     """`port` if it is free on 127.0.0.1 (SystemExit if not), or a free one."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As gunicorn binds: a port whose last connections are closing (TIME_WAIT) is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:
