@@ -20,7 +20,6 @@ from django.utils import timezone
 from knox.crypto import hash_token
 from knox.models import AuthToken
 from knox.settings import CONSTANTS
-from rest_framework.throttling import SimpleRateThrottle
 
 from access.models import RateCount
 from enrollment.models import ApparatusWorker, EnrollmentEvent
@@ -471,20 +470,6 @@ def test_lockout_lasts_the_configured_time(api_client, officer, lockout, monkeyp
 
 
 # -- rate limits --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def rates(settings, monkeypatch):
-    """rates(anon="3/min", ...): lower the throttle rates for this test (DRF reads them at class
-    level, so the class attribute is patched too) and forget earlier counts."""
-
-    def apply(**changes: str) -> None:
-        new = {**django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **changes}
-        settings.REST_FRAMEWORK = {**django_settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": new}
-        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", new)
-        cache.clear()
-
-    return apply
 
 
 def test_anonymous_requests_beyond_rate_get_429_with_retry_after(api_client, world, rates):

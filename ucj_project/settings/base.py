@@ -44,6 +44,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # RateLimit-* headers on the answers to a caller counted against its rate.
+    "ucj_project.api.throttling.rate_limit_headers",
 ]
 
 ROOT_URLCONF = "ucj_project.urls"
