@@ -114,3 +114,99 @@ class WorkforceFigureSerializer(serializers.ModelSerializer):
                 {"active_participants": [_("Active participants cannot exceed potential workers.")]}
             )
         return attrs
+
+
+# Answers computed by the selectors, described for the schema (the views send the selectors' dicts).
+
+PCT = {"max_digits": 6, "decimal_places": 2, "coerce_to_string": False}
+
+
+class InstitutionCoverageSerializer(serializers.Serializer):
+    institution = ChoiceField(choices=Institution.choices)
+    serving = serializers.IntegerField()
+    protected = serializers.IntegerField()
+    unprotected = serializers.IntegerField()
+    coverage_pct = serializers.DecimalField(allow_null=True, **PCT)
+
+
+class FundingSourceCountSerializer(serializers.Serializer):
+    funding_source = serializers.CharField(help_text="A funding source, or `unknown` when none was recorded.")
+    protected = serializers.IntegerField()
+
+
+class PremiumEstimateSerializer(serializers.Serializer):
+    unprotected_workers = serializers.IntegerField()
+    pu_workers = serializers.IntegerField(help_text="Unprotected workers paid a siltap with a known wage (PU).")
+    pu_monthly_wages = serializers.IntegerField()
+    pu_rate_pct = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False)
+    pu_monthly_premium = serializers.IntegerField()
+    bpu_workers = serializers.IntegerField(help_text="The other unprotected workers (BPU: a fixed amount a month).")
+    bpu_monthly_rate = serializers.IntegerField()
+    bpu_monthly_premium = serializers.IntegerField()
+    monthly_premium = serializers.IntegerField(help_text="Rupiah a month to protect them all with JKK and JKM.")
+
+
+class CoverageDetailSerializer(CoverageRowSerializer):
+    level = ChoiceField(choices=RegionLevel.choices)
+    as_of = serializers.DateField()
+    rank = serializers.IntegerField(allow_null=True, help_text="Rank by coverage among the siblings you cover.")
+    ranked_siblings = serializers.IntegerField(help_text="How many siblings (this region included) have a rank.")
+    compare = serializers.DateField(allow_null=True, help_text="The `compare` date asked for, if any.")
+    compare_coverage_pct = serializers.DecimalField(allow_null=True, **PCT)
+    change_pct_points = serializers.DecimalField(
+        allow_null=True, help_text="Coverage now minus coverage on `compare`, in points.", **PCT
+    )
+    by_institution = InstitutionCoverageSerializer(many=True)
+    by_funding_source = FundingSourceCountSerializer(many=True)
+    premium_estimate = PremiumEstimateSerializer()
+
+
+class TrendPointSerializer(serializers.Serializer):
+    period = serializers.DateField(help_text="The first day of the period.")
+    date = serializers.DateField(help_text="The day of the snapshot: the period's last one stored.")
+    serving = serializers.IntegerField()
+    protected = serializers.IntegerField()
+    unprotected = serializers.IntegerField()
+    coverage_pct = serializers.DecimalField(allow_null=True, **PCT)
+
+
+class TrendSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    interval = ChoiceField(choices=Interval.choices)
+    points = TrendPointSerializer(many=True)
+
+
+class WorkforceRowSerializer(WorkforceFigureSerializer):
+    coverage_pct = serializers.DecimalField(allow_null=True, **PCT)
+    previous_date = serializers.DateField(allow_null=True, help_text="The region's previous figure, if any.")
+    change_pct_points = serializers.DecimalField(allow_null=True, **PCT)
+    target_pct = serializers.DecimalField(allow_null=True, **PCT)
+    gap_to_target = serializers.IntegerField(allow_null=True)
+    rank = serializers.IntegerField(allow_null=True, help_text="Rank among the regions of its level that day.")
+    ranked_regions = serializers.IntegerField()
+
+    class Meta(WorkforceFigureSerializer.Meta):
+        fields = [
+            *WorkforceFigureSerializer.Meta.fields,
+            "coverage_pct",
+            "previous_date",
+            "change_pct_points",
+            "target_pct",
+            "gap_to_target",
+            "rank",
+            "ranked_regions",
+        ]
+
+
+class WorkforceTargetSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    target_pct = serializers.DecimalField(**PCT)
+    gap_to_target = serializers.IntegerField(allow_null=True)
+
+
+class WorkforceSummarySerializer(WorkforceRowSerializer):
+    as_of = serializers.DateField()
+    targets = WorkforceTargetSerializer(many=True)
+
+    class Meta(WorkforceRowSerializer.Meta):
+        fields = [*WorkforceRowSerializer.Meta.fields, "as_of", "targets"]

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -63,6 +64,48 @@ class WorkerImportSerializer(serializers.ModelSerializer):
         ]
 
 
+ROW_ERROR = inline_serializer(
+    "ImportRowError",
+    {
+        "row": serializers.IntegerField(help_text="The row's number in the file (the header is row 1)."),
+        "column": serializers.CharField(allow_null=True, help_text="The column at fault, if one is."),
+        "message": serializers.CharField(),
+    },
+)
+SUMMARY_FIELDS = {
+    "import": serializers.IntegerField(help_text="The import's id (`/api/v1/imports/{id}/`)."),
+    "rows": serializers.IntegerField(),
+    "created": serializers.IntegerField(),
+    "updated": serializers.IntegerField(),
+    "unchanged": serializers.IntegerField(),
+    "rejected": serializers.IntegerField(),
+    "committed": serializers.BooleanField(help_text="Whether the rows were written."),
+    "dry_run": serializers.BooleanField(),
+    "errors_omitted": serializers.IntegerField(help_text="Row errors found beyond those listed."),
+}
+IMPORT_RESULT = inline_serializer("ImportResult", {**SUMMARY_FIELDS, "errors": serializers.ListField(child=ROW_ERROR)})
+# Rows refused (all or nothing): the error body, each error naming its row, with the summary.
+IMPORT_REJECTED = inline_serializer(
+    "ImportRejected",
+    {
+        **{name: type(field)(required=False, help_text=field.help_text) for name, field in SUMMARY_FIELDS.items()},
+        "type": serializers.ChoiceField(choices=["validation_error", "client_error"]),
+        "errors": serializers.ListField(
+            child=inline_serializer(
+                "ImportError",
+                {
+                    "code": serializers.CharField(),
+                    "detail": serializers.CharField(),
+                    "attr": serializers.CharField(allow_null=True),
+                    "row": serializers.IntegerField(required=False, help_text="The row at fault, for a row's error."),
+                },
+            )
+        ),
+    },
+)
+FILE_ANSWER = {(200, XLSX_TYPE): OpenApiTypes.BINARY, (200, "text/csv"): OpenApiTypes.BINARY}
+
+
 class WorkerImportUploadView(GenericAPIView):
     """Upload a CSV (UTF-8, comma or semicolon) or XLSX of workers. All or nothing by default;
     `dry_run=true` checks without writing. Rows are matched on NIK, so uploading the same file
@@ -72,8 +115,18 @@ class WorkerImportUploadView(GenericAPIView):
     required_capabilities = {"post": Capability.WRITE_WORKERS}
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = ImportUploadSerializer
+    error_statuses = {"post": {409}}  # a row's worker changed by someone else meanwhile
 
-    @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: WorkerImportSerializer})
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={
+            201: OpenApiResponse(IMPORT_RESULT, description="Written: the summary."),
+            200: OpenApiResponse(IMPORT_RESULT, description="Checked only (`dry_run`): the summary."),
+            400: OpenApiResponse(
+                IMPORT_REJECTED, description="The file or some of its rows are invalid; nothing was written."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         limit = settings.UCJ_IMPORT_MAX_BYTES
         if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
@@ -119,7 +172,7 @@ class WorkerImportTemplateView(GenericAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["xlsx", "csv"], required=False)],
-        responses={(200, XLSX_TYPE): bytes},
+        responses=FILE_ANSWER,
     )
     def get(self, request: Request) -> HttpResponse:
         if request.GET.get("format") == "csv":
@@ -155,7 +208,7 @@ class WorkerImportViewSet(viewsets.ReadOnlyModelViewSet):
             return queryset
         return queryset.filter(created_by=self.request.user)
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(responses=FILE_ANSWER)
     @action(detail=True, methods=["get"])
     def file(self, request: Request, pk=None) -> HttpResponse:
         """The original file, as uploaded."""
