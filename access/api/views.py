@@ -22,6 +22,7 @@ from access.scope import scope_for
 from access.services import access_log_write
 from enrollment.models import EnrollmentEvent
 from enrollment.services import PERSONAL_FIELDS
+from ucj_project.api.parameters import refuse_unknown_parameters
 from ucj_project.api.permissions import PUBLIC, CapabilityRequired
 from ucj_project.api.throttling import LoginRateThrottle
 from villages.models import Province, Regency
@@ -66,6 +67,7 @@ class LogoutView(GenericAPIView):
     permission_classes = [CapabilityRequired]
     required_capabilities = {"post": Capability.READ_COVERAGE}
     serializer_class = TokenSerializer
+    query_parameters = {"post": ("all",)}
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
@@ -76,9 +78,11 @@ class LogoutView(GenericAPIView):
         return Response(status=204)
 
     def check_permissions(self, request):
-        # Any signed-in caller may log out, whatever its role.
+        # Any signed-in caller may log out, whatever its role (so CapabilityRequired, which
+        # checks the query parameters too, is not asked).
         if not request.user or not request.user.is_authenticated:
             self.permission_denied(request)
+        refuse_unknown_parameters(request, self)
 
 
 class MeView(GenericAPIView):

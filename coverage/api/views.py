@@ -20,6 +20,7 @@ from coverage import selectors
 from coverage.caching import conditional
 from coverage.models import Target, VillageCoverage, WorkforceFigure
 from ucj_project.api.browsable import BrowsableAPIRendererWithoutStoredData
+from ucj_project.api.parameters import PAGES
 from ucj_project.api.permissions import CapabilityRequired
 from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
 from ucj_project.errors import ServiceError
@@ -86,6 +87,7 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
     serializer_class = CoverageRowSerializer
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "coverage"
+    query_parameters = {"get": (CoverageRowsQuerySerializer, *PAGES)}  # ucj_project.api.parameters
     conditional_answers = True  # ETag and 304 (coverage.caching.conditional)
 
     @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))
@@ -146,6 +148,7 @@ class CoverageDetailView(GenericAPIView):
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
     conditional_answers = True
+    query_parameters = {"get": (CoverageDetailQuerySerializer,)}
 
     @extend_schema(parameters=[CoverageDetailQuerySerializer], responses=CoverageDetailSerializer)
     def get(self, request: Request, code: str) -> Response:
@@ -172,6 +175,7 @@ class CoverageTrendView(GenericAPIView):
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
     conditional_answers = True
+    query_parameters = {"get": (TrendQuerySerializer,)}
 
     @extend_schema(parameters=[TrendQuerySerializer], responses=TrendSerializer)
     def get(self, request: Request, code: str) -> Response:
@@ -197,6 +201,7 @@ class UnprotectedVillagesView(ExportMixin, GenericAPIView):
     serializer_class = UnprotectedVillageSerializer
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "unprotected-villages"
+    query_parameters = {"get": (UnprotectedVillagesQuerySerializer, *PAGES)}
     conditional_answers = True
 
     @extend_schema(parameters=[UnprotectedVillagesQuerySerializer], responses=UnprotectedVillageSerializer(many=True))
@@ -302,6 +307,8 @@ class WorkforceViewSet(viewsets.ModelViewSet):
     ordering = ["region_code", "date"]
     lookup_field = "code"
     lookup_value_regex = r"[0-9.]+"
+    # A region's summary on a date; a figure to change, by its date.
+    query_parameters = {action: ("as_of",) for action in ("retrieve", "update", "partial_update", "destroy")}
 
     @extend_schema(responses=WorkforceRowSerializer(many=True))
     def list(self, request: Request, *args, **kwargs) -> Response:

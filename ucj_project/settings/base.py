@@ -156,7 +156,6 @@ REST_FRAMEWORK = {
     # would send and the API refuse); the spreadsheet upload declares its own multipart parser.
     "DEFAULT_PARSER_CLASSES": ["ucj_project.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
-        "ucj_project.api.filters.KnownParametersOnly",
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
