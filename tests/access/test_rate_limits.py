@@ -236,3 +236,16 @@ def test_an_admin_sets_a_clients_limit_on_the_user_page(shared, world, client):
     assert page.status_code == 200
     assert 'name="access_profile-0-rate_limit"' in page.content.decode()
     assert "Batas laju (permintaan per menit)" in page.content.decode()
+
+
+def test_retry_after_rounds_up_so_a_client_that_waits_it_finds_the_next_window(shared, world, rates, clock):
+    rates(token="1/min")
+    client = token_client(shared.users[CLIENT_RO][1])
+    client.get(reverse("auth-me"))
+    clock[0] += 20.5
+    refused = client.get(reverse("auth-me"))
+    clock[0] += int(refused["Retry-After"])
+
+    assert refused.status_code == 429
+    assert (refused["Retry-After"], refused["RateLimit-Reset"]) == ("40", "40")
+    assert client.get(reverse("auth-me")).status_code == 200
