@@ -38,8 +38,8 @@ class CoverageRowsQuerySerializer(serializers.Serializer):
     ordering = ChoiceField(
         choices=[o for field in ROW_ORDERING for o in (field, f"-{field}")], required=False, default="code"
     )
-    coverage_pct_lt = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
-    coverage_pct_gte = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
+    coverage_pct_lt = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, coerce_to_string=False)
+    coverage_pct_gte = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, coerce_to_string=False)
     has_unprotected = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
