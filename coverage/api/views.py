@@ -18,6 +18,7 @@ from access.scope import scope_for
 from access.services import access_log_export
 from coverage import selectors
 from coverage.caching import conditional
+from coverage.filtersets import TargetFilterSet
 from coverage.models import Target, VillageCoverage, WorkforceFigure
 from ucj_project.api.browsable import BrowsableAPIRendererWithoutStoredData
 from ucj_project.api.permissions import CapabilityRequired
@@ -263,7 +264,7 @@ class TargetViewSet(viewsets.ModelViewSet):
         self._check_target_scope(instance.region_code)
         instance.delete()
 
-    filterset_fields = ["kind", "year", "region_code"]
+    filterset_class = TargetFilterSet
     ordering_fields = ["year", "region_code"]
     ordering = ["kind", "year", "region_code"]
 

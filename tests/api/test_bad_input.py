@@ -209,7 +209,7 @@ def test_a_boolean_filter_refuses_a_value_it_cannot_read(admin_client, value):
     assert error["detail"] == "Use true or false."
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "abc", "1.5", "", "²", "9" * 5000])
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "1.5", " ", "²", "9" * 5000])
 def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400(admin_client, value):
     """An unreadable page size answered the default page, as if none had been asked for."""
     response = admin_client.get(reverse("village-list"), {"page_size": value})
@@ -237,3 +237,17 @@ def test_a_format_the_address_does_not_produce_is_a_400_naming_those_it_does(adm
     assert response.json()["errors"] == [
         {"code": "invalid", "detail": f"This address answers in: {formats}.", "attr": "format"}
     ]
+
+
+def test_an_empty_page_size_is_the_default_page_as_any_empty_parameter_is_one_not_sent(admin_client):
+    response = admin_client.get(reverse("village-list"), {"page_size": ""})
+
+    assert response.status_code == 200
+
+
+def test_a_year_filter_that_is_not_a_whole_number_is_a_400(admin_client):
+    """`year=0.5` answered an empty list, as if it were a year with no target."""
+    response = admin_client.get(reverse("target-list"), {"year": "0.5"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "year"

@@ -29,3 +29,9 @@ class StrictBooleanField(forms.Field):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number: `year=0.5` is an error, not a filter that matches nothing."""
+
+    field_class = forms.IntegerField

@@ -87,7 +87,7 @@ class StandardPagination(PageNumberPagination):
         """The page size asked for, at most `max_page_size`; one that is not a whole number from
         1 up is a 400 (DRF would answer the default page as if none had been asked for)."""
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        if not raw:  # absent, or empty as every parameter may be
             return self.page_size
         if not (raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) >= 1):
             raise ValidationError({self.page_size_query_param: [_("A page size is a whole number from 1 up.")]})

@@ -160,6 +160,10 @@ class AutoSchema(SpectacularAutoSchema):
             return None
         if self.is_public():
             operation["security"] = []
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and not parameter.get("required"):
+                # An empty value is the parameter not given (`?as_of=` is today), as a form sends it.
+                parameter["allowEmptyValue"] = True
         self._files_as_files(operation)
         responses = operation["responses"]
         if self.method == "GET" and getattr(self.view, "conditional_answers", False):
