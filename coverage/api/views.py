@@ -147,6 +147,7 @@ class CoverageDetailView(GenericAPIView):
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
     conditional_answers = True
+    path_example = "15.08"
 
     @extend_schema(parameters=[CoverageDetailQuerySerializer], responses=CoverageDetailSerializer)
     def get(self, request: Request, code: str) -> Response:
@@ -173,6 +174,7 @@ class CoverageTrendView(GenericAPIView):
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
     conditional_answers = True
+    path_example = "15.08"
 
     @extend_schema(parameters=[TrendQuerySerializer], responses=TrendSerializer)
     def get(self, request: Request, code: str) -> Response:
@@ -303,6 +305,7 @@ class WorkforceViewSet(viewsets.ModelViewSet):
     ordering = ["region_code", "date"]
     lookup_field = "code"
     lookup_value_regex = r"[0-9.]+"
+    path_example = "15"
 
     @extend_schema(responses=WorkforceRowSerializer(many=True))
     def list(self, request: Request, *args, **kwargs) -> Response:

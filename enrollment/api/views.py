@@ -138,6 +138,7 @@ class WorkerViewSet(
         "lapse": Capability.MANAGE_ENROLLMENT,
     }
     ordering_fields = ["id", "full_name", "term_start", "created_at", "updated_at"]
+    path_example = 1
     ordering = ["id"]
     search_fields: list[str] = []  # `search` is the filterset's (name or full NIK)
     renderer_classes = [JSONRenderer, BrowsableAPIRendererWithoutStoredData, CSVRenderer, XLSXRenderer]

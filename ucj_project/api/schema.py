@@ -161,6 +161,8 @@ class AutoSchema(SpectacularAutoSchema):
         if self.is_public():
             operation["security"] = []
         for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and hasattr(self.view, "path_example"):
+                parameter["example"] = self.view.path_example  # one the demo has
             if parameter["in"] == "query" and not parameter.get("required"):
                 # An empty value is the parameter not given (`?as_of=` is today), as a form sends it.
                 parameter["allowEmptyValue"] = True
