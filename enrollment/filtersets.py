@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet, Subquery
 
 from access.services import nik_lookups_record
+from ucj_project.api.filter_fields import StrictBooleanFilter
 
 from .choices import EnrollmentStatus, Institution, Position
 from .models import ApparatusWorker
@@ -29,8 +30,8 @@ class WorkerFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         field_name="enrollment_status", choices=EnrollmentStatus.choices, distinct=False
     )
-    serving = django_filters.BooleanFilter(label="true: in office; false: service ended")
-    protected = django_filters.BooleanFilter(
+    serving = StrictBooleanFilter(label="true: in office; false: service ended")
+    protected = StrictBooleanFilter(
         method="filter_protected", label="true: serving, term begun and membership active; false: the others"
     )
     search = django_filters.CharFilter(
@@ -49,7 +50,7 @@ class WorkerFilterSet(django_filters.FilterSet):
         model = ApparatusWorker._meta.get_field(name).related_model
         return queryset.filter(**{f"{name}_id": Subquery(model.objects.filter(code=value).values("pk")[:1])})
 
-    def filter_protected(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_protected(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         # As coverage counts it: a term that has not started yet protects no one yet.
         protected = Q(serving=True, term_started=True, enrollment_status=EnrollmentStatus.ACTIVE)
         return queryset.filter(protected) if value else queryset.exclude(protected)

@@ -109,10 +109,18 @@ class CoverageRowsQuerySerializer(serializers.Serializer):
         "regions without a value last.",
     )
     coverage_pct_lt = serializers.DecimalField(
-        max_digits=5, decimal_places=2, required=False, help_text="Only regions with coverage below this percent."
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        coerce_to_string=False,
+        help_text="Only regions with coverage below this percent.",
     )
     coverage_pct_gte = serializers.DecimalField(
-        max_digits=5, decimal_places=2, required=False, help_text="Only regions with coverage at or above this percent."
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        coerce_to_string=False,
+        help_text="Only regions with coverage at or above this percent.",
     )
     has_unprotected = serializers.BooleanField(
         required=False,

@@ -12,7 +12,7 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -85,6 +85,30 @@ class StandardPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request) -> int:
+        """The page size asked for, at most `max_page_size`; one that is not a whole number from
+        1 up is a 400 (DRF would answer the default page as if none had been asked for)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) >= 1):
+            raise ValidationError({self.page_size_query_param: [_("A page size is a whole number from 1 up.")]})
+        return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = "The page number, from 1 (`last`: the last page, when the count is known)."
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = (
+                    f"Rows a page (default {self.page_size}); more than {self.max_page_size} counts as "
+                    f"{self.max_page_size}."
+                )
+        return parameters
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request

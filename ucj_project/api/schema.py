@@ -24,6 +24,7 @@ from django.utils import translation
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.filters import OrderingFilter, SearchFilter
 
 from ucj_project.api import schema_filters  # noqa: F401  (documents search and ordering where a list has them)
 from ucj_project.api.permissions import PUBLIC
@@ -171,6 +172,17 @@ class AutoSchema(SpectacularAutoSchema):
                 response["description"] = self._success_description(status)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def get_filter_backends(self):
+        """Search and ordering are documented where the view has them: the parameters a list
+        reads, as ucj_project.api.filters.KnownParametersOnly counts them."""
+        backends = super().get_filter_backends()
+        return [
+            backend
+            for backend in backends
+            if not (issubclass(backend, SearchFilter) and not getattr(self.view, "search_fields", None))
+            and not (issubclass(backend, OrderingFilter) and not getattr(self.view, "ordering_fields", None))
+        ]
 
     # -- who may call ------------------------------------------------------------------------
 

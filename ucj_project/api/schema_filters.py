@@ -1,7 +1,7 @@
-"""What `search` and `ordering` take, in the schema: DRF documents both on every list as "A
-search term." and "Which field to use when ordering the results.", also on lists that have no
-search or ordering (and refuse the parameter, `KnownParametersOnly`). These extensions document
-them only where a list has them, saying which fields they match or sort by."""
+"""What `search` and `ordering` take, in the schema: DRF describes them on every list as "A
+search term." and "Which field to use when ordering the results."; these extensions say which
+fields a list's search matches and its ordering sorts by (the AutoSchema documents them only on
+the lists that read them)."""
 
 from __future__ import annotations
 
