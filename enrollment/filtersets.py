@@ -12,10 +12,16 @@ from .nik import is_full_nik, nik_compact
 
 
 class WorkerFilterSet(django_filters.FilterSet):
-    province = django_filters.CharFilter(field_name="province", method="filter_region", label="Province code")
-    regency = django_filters.CharFilter(field_name="regency", method="filter_region", label="Regency/city code")
-    district = django_filters.CharFilter(field_name="district", method="filter_region", label="District code")
-    village = django_filters.CharFilter(field_name="village", method="filter_region", label="Village code")
+    province = django_filters.CharFilter(field_name="province", method="filter_region", label="Province code (`15`)")
+    regency = django_filters.CharFilter(
+        field_name="regency", method="filter_region", label="Regency/city code (`15.08`)"
+    )
+    district = django_filters.CharFilter(
+        field_name="district", method="filter_region", label="District code (`15.08.01`)"
+    )
+    village = django_filters.CharFilter(
+        field_name="village", method="filter_region", label="Village code (`15.08.01.2001`)"
+    )
     # distinct=False: each of these names one value per worker (enrollment is one-to-one), so no
     # row can repeat, and DISTINCT over every column would make the database sort the region's
     # workers on each page and count.
@@ -24,9 +30,14 @@ class WorkerFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         field_name="enrollment_status", choices=EnrollmentStatus.choices, distinct=False
     )
-    serving = StrictBooleanFilter()
-    protected = StrictBooleanFilter(method="filter_protected")
-    search = django_filters.CharFilter(method="filter_search", label="Name (part) or full NIK")
+    serving = StrictBooleanFilter(label="true: in office; false: service ended")
+    protected = StrictBooleanFilter(
+        method="filter_protected", label="true: serving, term begun and membership active; false: the others"
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="A part of the name, any case (`siti`); or a whole NIK (16 digits), matched exactly",
+    )
 
     class Meta:
         model = ApparatusWorker

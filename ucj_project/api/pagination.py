@@ -16,6 +16,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+# The list an example page's links name (the schema's examples of every list).
+EXAMPLE_LIST = "https://ucj-desa.example.id/api/v1/workers/"
+
 # Past this many rows no list has a page: a larger offset is beyond a 64-bit integer.
 MAX_OFFSET = 2**62
 
@@ -138,6 +141,9 @@ class StandardPagination(PageNumberPagination):
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)
         properties = response["properties"]
+        # The second page of 123 rows: what a list answers, links included.
+        properties["next"]["example"] = f"{EXAMPLE_LIST}?page=3"
+        properties["previous"]["example"] = EXAMPLE_LIST
         properties["count"] = {
             "type": "integer",
             "nullable": True,
@@ -150,6 +156,10 @@ class StandardPagination(PageNumberPagination):
             "description": "Present when `count` is null: more rows than this match.",
         }
         order = ("count", "count_exceeds", "next", "previous", "results")
+        if not isinstance(schema, dict):
+            # drf-spectacular builds a list's example page from each property's example (the
+            # results standing in as `schema`): a counted page has no `count_exceeds`.
+            order = ("count", "next", "previous", "results")
         response["properties"] = {key: properties[key] for key in order}
         return response
 

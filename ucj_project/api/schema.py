@@ -26,6 +26,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter, SearchFilter
 
+from ucj_project.api import schema_filters  # noqa: F401  (documents search and ordering where a list has them)
 from ucj_project.api.permissions import PUBLIC
 
 FILE_MEDIA_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
