@@ -18,6 +18,7 @@ from access.scope import scope_for
 from access.services import access_log_export
 from coverage import selectors
 from coverage.caching import conditional
+from coverage.filtersets import TargetFilterSet
 from coverage.models import Target, VillageCoverage, WorkforceFigure
 from ucj_project.api.browsable import BrowsableAPIRendererWithoutStoredData
 from ucj_project.api.parameters import PAGES
@@ -148,6 +149,7 @@ class CoverageDetailView(GenericAPIView):
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
     conditional_answers = True
+    path_example = "15.08"
     query_parameters = {"get": (CoverageDetailQuerySerializer,)}
 
     @extend_schema(parameters=[CoverageDetailQuerySerializer], responses=CoverageDetailSerializer)
@@ -175,6 +177,7 @@ class CoverageTrendView(GenericAPIView):
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
     conditional_answers = True
+    path_example = "15.08"
     query_parameters = {"get": (TrendQuerySerializer,)}
 
     @extend_schema(parameters=[TrendQuerySerializer], responses=TrendSerializer)
@@ -268,7 +271,7 @@ class TargetViewSet(viewsets.ModelViewSet):
         self._check_target_scope(instance.region_code)
         instance.delete()
 
-    filterset_fields = ["kind", "year", "region_code"]
+    filterset_class = TargetFilterSet
     ordering_fields = ["year", "region_code"]
     ordering = ["kind", "year", "region_code"]
 
@@ -307,6 +310,7 @@ class WorkforceViewSet(viewsets.ModelViewSet):
     ordering = ["region_code", "date"]
     lookup_field = "code"
     lookup_value_regex = r"[0-9.]+"
+    path_example = "15"
     # A region's summary on a date; a figure to change, by its date.
     query_parameters = {action: ("as_of",) for action in ("retrieve", "update", "partial_update", "destroy")}
 

@@ -24,7 +24,9 @@ from django.utils import translation
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.filters import OrderingFilter, SearchFilter
 
+from ucj_project.api import schema_filters  # noqa: F401  (documents search and ordering where a list has them)
 from ucj_project.api.permissions import PUBLIC
 
 FILE_MEDIA_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -159,6 +161,12 @@ class AutoSchema(SpectacularAutoSchema):
             return None
         if self.is_public():
             operation["security"] = []
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and hasattr(self.view, "path_example"):
+                parameter["example"] = self.view.path_example  # one the demo has
+            if parameter["in"] == "query" and not parameter.get("required"):
+                # An empty value is the parameter not given (`?as_of=` is today), as a form sends it.
+                parameter["allowEmptyValue"] = True
         self._files_as_files(operation)
         responses = operation["responses"]
         if self.method == "GET" and getattr(self.view, "conditional_answers", False):
@@ -170,6 +178,17 @@ class AutoSchema(SpectacularAutoSchema):
                 response["description"] = self._success_description(status)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def get_filter_backends(self):
+        """Search and ordering are documented where the view has them: the parameters a list
+        reads, as ucj_project.api.parameters counts them."""
+        backends = super().get_filter_backends()
+        return [
+            backend
+            for backend in backends
+            if not (issubclass(backend, SearchFilter) and not getattr(self.view, "search_fields", None))
+            and not (issubclass(backend, OrderingFilter) and not getattr(self.view, "ordering_fields", None))
+        ]
 
     # -- who may call ------------------------------------------------------------------------
 

@@ -161,6 +161,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "ucj_project.api.pagination.StandardPagination",
+    # `?format=` that the address does not produce: a 400 naming those it does (DRF: a 404).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "ucj_project.api.negotiation.ContentNegotiation",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "ucj_project.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
