@@ -164,8 +164,8 @@ class TokenAuthentication(KnoxTokenAuthentication):
 
     The request is counted for the token's rate limit in the same round trip as the lookup
     (`auth_token.rate_counted`, read by `TokenRateThrottle`, with the rate of the user's access
-    profile, which comes with the lookup). A request whose token is refused
-    is counted by address, as anonymous requests are: guessing tokens uses up that rate.
+    profile, which comes with the lookup). A request whose token is refused is counted by
+    address, as anonymous requests are: guessing tokens uses up that rate.
     """
 
     def authenticate(self, request):
