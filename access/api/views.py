@@ -27,7 +27,14 @@ from ucj_project.api.permissions import PUBLIC, CapabilityRequired
 from ucj_project.api.throttling import LoginRateThrottle
 from villages.models import Province, Regency
 
-from .serializers import AccessLogSerializer, AuditEventSerializer, LoginSerializer, MeSerializer, TokenSerializer
+from .serializers import (
+    AccessLogSerializer,
+    AuditEventSerializer,
+    LoginSerializer,
+    LogoutQuerySerializer,
+    MeSerializer,
+    TokenSerializer,
+)
 
 
 class LoginView(GenericAPIView):
@@ -67,11 +74,13 @@ class LogoutView(GenericAPIView):
     permission_classes = [CapabilityRequired]
     required_capabilities = {"post": Capability.READ_COVERAGE}
     serializer_class = TokenSerializer
-    query_parameters = {"post": ("all",)}
+    query_parameters = {"post": (LogoutQuerySerializer,)}
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None}, parameters=[LogoutQuerySerializer])
     def post(self, request: Request) -> Response:
-        if request.query_params.get("all") == "true":
+        query = LogoutQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if query.validated_data["all"]:
             AuthToken.objects.filter(user=request.user).delete()
         elif isinstance(request.auth, AuthToken):
             request.auth.delete()

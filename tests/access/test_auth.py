@@ -161,6 +161,16 @@ def test_logout_all_revokes_every_token_of_the_user(officer, shared):
     assert not AuthToken.objects.filter(user=user).exists()
 
 
+def test_logout_with_an_unreadable_all_is_a_400_and_revokes_nothing(officer):
+    """`all=yes please` logged out the one token, as if `all` had not been sent."""
+    user, token = officer
+    response = token_client(token).post(reverse("auth-logout") + "?all=yes+please")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "all"
+    assert token_client(token).get(reverse("auth-me")).status_code == 200
+
+
 def test_logout_without_token_is_unauthorized(api_client, world):
     assert api_client.post(reverse("auth-logout")).status_code == 401
 

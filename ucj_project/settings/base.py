@@ -201,6 +201,10 @@ SPECTACULAR_SETTINGS = {
     # Request bodies get components of their own (`WorkerWriteRequest`): read-only fields
     # (`id`, `version` of an answer) are then never asked of a generated client.
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ucj_project.api.schema.postprocess_rate_limit_headers",
+    ],
 }
 
 LOGGING = {
