@@ -7,7 +7,14 @@ from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -39,13 +46,75 @@ class PayloadTooLarge(ServiceError):
 
 
 class ImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField()
-    dry_run = serializers.BooleanField(default=False)
-    all_or_nothing = serializers.BooleanField(default=True)
+    """A spreadsheet of workers to import, and how."""
+
+    file = serializers.FileField(help_text="CSV (UTF-8, comma or semicolon) or XLSX, with the template's columns.")
+    dry_run = serializers.BooleanField(default=False, help_text="Check every row and write nothing.")
+    all_or_nothing = serializers.BooleanField(
+        default=True, help_text="Write no row if any is invalid (false: write the valid rows)."
+    )
 
 
+# A dry run of a file with one row: the worker the worker examples register (enrollment.api.examples).
+IMPORT_SUMMARY = {
+    "import": 42,
+    "rows": 1,
+    "created": 1,
+    "updated": 0,
+    "unchanged": 0,
+    "rejected": 0,
+    "committed": False,
+    "dry_run": True,
+    "errors": [],
+    "errors_omitted": 0,
+}
+UPLOAD_EXAMPLES = [
+    OpenApiExample(
+        "dry-run",
+        summary="Check a file of one worker without writing it",
+        value={"file": "aparatur-pedukun.csv", "dry_run": True, "all_or_nothing": True},
+        media_type="multipart/form-data",
+        request_only=True,
+    ),
+    OpenApiExample(
+        "checked", summary="Checked: one worker would be created", value=IMPORT_SUMMARY, status_codes=["200"]
+    ),
+    OpenApiExample(
+        "written",
+        summary="Written: one worker created",
+        value={**IMPORT_SUMMARY, "import": 43, "committed": True, "dry_run": False},
+        status_codes=["201"],
+    ),
+]
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "written",
+            summary="A file of one worker, written",
+            value={
+                "id": 43,
+                "created_at": "2026-12-05T10:02:51.903114+07:00",
+                "created_by": "pmd.bungo",
+                "source": "import",
+                "file_name": "aparatur-pedukun.csv",
+                "size": 213,
+                "checksum": "9b2f7c0d41e6a8f35b1c9e07d2a4f68c3e5b7a9d1f0c2e4a6b8d0f1e3c5a7b9d",
+                "dry_run": False,
+                "all_or_nothing": True,
+                "committed": True,
+                "summary": {key: value for key, value in UPLOAD_EXAMPLES[2].value.items() if key != "import"},
+            },
+        )
+    ]
+)
 class WorkerImportSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    """One past import: who uploaded which file when, and what it did."""
+
+    created_by = serializers.CharField(
+        source="created_by.username", default=None, allow_null=True, help_text="Who uploaded it (null: a command)."
+    )
 
     class Meta:
         model = WorkerImport
@@ -62,6 +131,7 @@ class WorkerImportSerializer(serializers.ModelSerializer):
             "committed",
             "summary",
         ]
+        extra_kwargs = {"summary": {"help_text": "The import's answer: counts of rows and the errors found."}}
 
 
 ROW_ERROR = inline_serializer(
@@ -118,6 +188,7 @@ class WorkerImportUploadView(GenericAPIView):
     error_statuses = {"post": {409}}  # a row's worker changed by someone else meanwhile
 
     @extend_schema(
+        examples=UPLOAD_EXAMPLES,
         request={"multipart/form-data": ImportUploadSerializer},
         responses={
             201: OpenApiResponse(IMPORT_RESULT, description="Written: the summary."),

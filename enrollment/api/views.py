@@ -23,10 +23,12 @@ from enrollment import selectors, services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
 from ucj_project.api.browsable import BrowsableAPIRendererWithoutStoredData
+from ucj_project.api.parameters import PAGES
 from ucj_project.api.permissions import CapabilityRequired
 from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
 from ucj_project.errors import ServiceError, StaleVersionError
 
+from . import examples
 from .serializers import (
     ActivateSerializer,
     EnrollmentEventSerializer,
@@ -108,7 +110,10 @@ def _regions_reused(worker, before) -> bool:
 
 @extend_schema_view(
     partial_update=extend_schema(
-        request=WorkerWriteSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH, ETAG]
+        request=WorkerWriteSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.PARTIAL_UPDATE_EXAMPLES,
     )
 )
 class WorkerViewSet(
@@ -138,8 +143,10 @@ class WorkerViewSet(
         "lapse": Capability.MANAGE_ENROLLMENT,
     }
     ordering_fields = ["id", "full_name", "term_start", "created_at", "updated_at"]
+    path_example = 1
     ordering = ["id"]
     search_fields: list[str] = []  # `search` is the filterset's (name or full NIK)
+    query_parameters = {"history": PAGES}  # besides the list's (ucj_project.api.parameters)
     renderer_classes = [JSONRenderer, BrowsableAPIRendererWithoutStoredData, CSVRenderer, XLSXRenderer]
     # Besides the statuses every operation may answer (ucj_project.api.schema).
     error_statuses = {
@@ -230,7 +237,12 @@ class WorkerViewSet(
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return self._respond(self.get_object(), reload=False)
 
-    @extend_schema(request=WorkerWriteSerializer, responses={201: WorkerSerializer}, parameters=[ETAG])
+    @extend_schema(
+        request=WorkerWriteSerializer,
+        responses={201: WorkerSerializer},
+        parameters=[ETAG],
+        examples=examples.CREATE_EXAMPLES,
+    )
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = WorkerWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -241,7 +253,12 @@ class WorkerViewSet(
         worker = services.worker_register(actor=actor_for(request), **data)
         return self._respond(worker, status.HTTP_201_CREATED)
 
-    @extend_schema(request=WorkerWriteSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH, ETAG])
+    @extend_schema(
+        request=WorkerWriteSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.UPDATE_EXAMPLES,
+    )
     def update(self, request: Request, *args, **kwargs) -> Response:
         worker = self.get_object()
         serializer = WorkerWriteSerializer(data=request.data, partial=kwargs.get("partial", False))
@@ -279,31 +296,56 @@ class WorkerViewSet(
             written = service(actor=actor_for(request), worker_id=worker.pk, expected_version=version, **data)
         return self._respond(written, before=worker)
 
-    @extend_schema(request=TransitionSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH, ETAG])
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.SUBMIT_EXAMPLES,
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk=None) -> Response:
         """Submit the worker to BPJS Ketenagakerjaan for enrollment (not registered -> submitted)."""
         return self._transition(request, services.enrollment_submit)
 
-    @extend_schema(request=ActivateSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH, ETAG])
+    @extend_schema(
+        request=ActivateSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.ACTIVATE_EXAMPLES,
+    )
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk=None) -> Response:
         """Record the membership (KPJ number, scheme, programs, funding, period): -> active."""
         return self._transition(request, services.enrollment_activate, ActivateSerializer)
 
-    @extend_schema(request=RenewSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH, ETAG])
+    @extend_schema(
+        request=RenewSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.RENEW_EXAMPLES,
+    )
     @action(detail=True, methods=["post"])
     def renew(self, request: Request, pk=None) -> Response:
         """Extend paid-until; a lapsed membership becomes active again."""
         return self._transition(request, services.enrollment_renew, RenewSerializer)
 
-    @extend_schema(request=TransitionSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH, ETAG])
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.LAPSE_EXAMPLES,
+    )
     @action(detail=True, methods=["post"])
     def lapse(self, request: Request, pk=None) -> Response:
         """Contributions stopped: active -> lapsed."""
         return self._transition(request, services.enrollment_lapse)
 
-    @extend_schema(request=TransitionSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH, ETAG])
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.END_SERVICE_EXAMPLES,
+    )
     @action(detail=True, methods=["post"], url_path="end-service")
     def end_service(self, request: Request, pk=None) -> Response:
         """The worker leaves office; the record and its history stay."""

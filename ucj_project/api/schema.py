@@ -24,15 +24,21 @@ from django.utils import translation
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.filters import OrderingFilter, SearchFilter
 
+from ucj_project.api import schema_filters  # noqa: F401  (documents search and ordering where a list has them)
+from ucj_project.api.pagination import EXAMPLE_LIST
 from ucj_project.api.permissions import PUBLIC
 
+EXAMPLE_HOST = EXAMPLE_LIST.split("/api/")[0]
 FILE_MEDIA_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 BINARY = {"type": "string", "format": "binary"}
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class ErrorSerializer(serializers.Serializer):
+    """One problem: a code for programs, a message for people, and the field at fault."""
+
     code = serializers.CharField(
         help_text="What went wrong, for programs: `required`, `invalid_choice`, `unknown_parameter`, "
         "`stale_version`, `not_authenticated`, `throttled` ..."
@@ -47,6 +53,8 @@ class ErrorSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="ErrorResponse")
 class ErrorResponseSerializer(serializers.Serializer):
+    """Every error answer (4xx): its kind and every problem found."""
+
     type = serializers.ChoiceField(
         choices=["validation_error", "client_error", "server_error"],
         help_text="`validation_error`: fix the fields named in `errors`; `client_error`: the request as a whole "
@@ -118,6 +126,16 @@ ERRORS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
 }
 
+# On every answer to a caller counted by token or session (ucj_project.api.throttling).
+RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
+    "RateLimit-Limit": {
+        "schema": {"type": "integer"},
+        "description": "Requests this caller may make in the current window (a minute by default).",
+    },
+    "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "Requests left in the current window."},
+    "RateLimit-Reset": {"schema": {"type": "integer"}, "description": "Seconds until the window ends."},
+}
+
 HEADERS: dict[str, dict[str, Any]] = {
     "401": {
         "WWW-Authenticate": {
@@ -159,6 +177,12 @@ class AutoSchema(SpectacularAutoSchema):
             return None
         if self.is_public():
             operation["security"] = []
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and hasattr(self.view, "path_example"):
+                parameter["example"] = self.view.path_example  # one the demo has
+            if parameter["in"] == "query" and not parameter.get("required"):
+                # An empty value is the parameter not given (`?as_of=` is today), as a form sends it.
+                parameter["allowEmptyValue"] = True
         self._files_as_files(operation)
         responses = operation["responses"]
         if self.method == "GET" and getattr(self.view, "conditional_answers", False):
@@ -168,8 +192,34 @@ class AutoSchema(SpectacularAutoSchema):
         for status, response in responses.items():
             if not response.get("description"):
                 response["description"] = self._success_description(status)
+        self._page_links_of_this_list(responses)
+        for response in responses.values():
+            headers = response.setdefault("headers", {})
+            for name in RATE_LIMIT_HEADERS:
+                headers[name] = {"$ref": f"#/components/headers/{name}"}
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _page_links_of_this_list(self, responses: dict[str, Any]) -> None:
+        """A list's example page links to its own address (the pagination cannot know it)."""
+        content = responses.get("200", {}).get("content", {}).get("application/json", {})
+        for example in content.get("examples", {}).values():
+            page = example.get("value")
+            if isinstance(page, dict) and "results" in page:
+                for link in ("next", "previous"):
+                    if isinstance(page.get(link), str):
+                        page[link] = page[link].replace(EXAMPLE_LIST, EXAMPLE_HOST + self.path)
+
+    def get_filter_backends(self):
+        """Search and ordering are documented where the view has them: the parameters a list
+        reads, as ucj_project.api.parameters counts them."""
+        backends = super().get_filter_backends()
+        return [
+            backend
+            for backend in backends
+            if not (issubclass(backend, SearchFilter) and not getattr(self.view, "search_fields", None))
+            and not (issubclass(backend, OrderingFilter) and not getattr(self.view, "ordering_fields", None))
+        ]
 
     # -- who may call ------------------------------------------------------------------------
 
@@ -266,3 +316,9 @@ class AutoSchema(SpectacularAutoSchema):
             return template.format(article=article, **names)
         doc = getattr(getattr(self.view, key, None), "__doc__", None) or self.view.__class__.__doc__
         return first_sentence(doc) if doc else None
+
+
+def postprocess_rate_limit_headers(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """The rate-limit headers, described once (components.headers) for every answer to refer to."""
+    result.setdefault("components", {})["headers"] = RATE_LIMIT_HEADERS
+    return result
