@@ -57,7 +57,7 @@ contract: $(VENV)/.installed-dev
 	$(BIN)/python -m contract.live $(CONTRACT_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache contract/results
 
 messages: $(VENV)/.installed-dev
 	$(BIN)/python manage.py makemessages -l id --no-obsolete --ignore '.venv/*' --ignore 'tests/*'
