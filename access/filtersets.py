@@ -8,11 +8,15 @@ from enrollment.models import EnrollmentEvent
 
 class AuditEventFilterSet(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_label", label="Actor (username or client)")
-    source = django_filters.CharFilter()
-    province = django_filters.CharFilter(field_name="worker__province__code", label="Province code")
-    regency = django_filters.CharFilter(field_name="worker__regency__code", label="Regency/city code")
-    start = django_filters.DateFilter(field_name="recorded_at", lookup_expr="date__gte", label="Recorded from")
-    end = django_filters.DateFilter(field_name="recorded_at", lookup_expr="date__lte", label="Recorded until")
+    source = django_filters.CharFilter(label="Where it came from: api, import, admin or system")
+    province = django_filters.CharFilter(field_name="worker__province__code", label="Province code (`15`)")
+    regency = django_filters.CharFilter(field_name="worker__regency__code", label="Regency/city code (`15.08`)")
+    start = django_filters.DateFilter(
+        field_name="recorded_at", lookup_expr="date__gte", label="Recorded on or after this day"
+    )
+    end = django_filters.DateFilter(
+        field_name="recorded_at", lookup_expr="date__lte", label="Recorded on or before this day"
+    )
 
     class Meta:
         model = EnrollmentEvent
@@ -20,9 +24,9 @@ class AuditEventFilterSet(django_filters.FilterSet):
 
 
 class AccessLogFilterSet(django_filters.FilterSet):
-    user = django_filters.CharFilter(field_name="user__username")
-    start = django_filters.DateFilter(field_name="at", lookup_expr="date__gte")
-    end = django_filters.DateFilter(field_name="at", lookup_expr="date__lte")
+    user = django_filters.CharFilter(field_name="user__username", label="Username (or client) answered")
+    start = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label="On or after this day")
+    end = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label="On or before this day")
 
     class Meta:
         model = AccessLog

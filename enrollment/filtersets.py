@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet, Subquery
 
 from access.services import nik_lookups_record
+from ucj_project.api.filter_fields import StrictBooleanFilter
 
 from .choices import EnrollmentStatus, Institution, Position
 from .models import ApparatusWorker
@@ -11,10 +12,16 @@ from .nik import is_full_nik, nik_compact
 
 
 class WorkerFilterSet(django_filters.FilterSet):
-    province = django_filters.CharFilter(field_name="province", method="filter_region", label="Province code")
-    regency = django_filters.CharFilter(field_name="regency", method="filter_region", label="Regency/city code")
-    district = django_filters.CharFilter(field_name="district", method="filter_region", label="District code")
-    village = django_filters.CharFilter(field_name="village", method="filter_region", label="Village code")
+    province = django_filters.CharFilter(field_name="province", method="filter_region", label="Province code (`15`)")
+    regency = django_filters.CharFilter(
+        field_name="regency", method="filter_region", label="Regency/city code (`15.08`)"
+    )
+    district = django_filters.CharFilter(
+        field_name="district", method="filter_region", label="District code (`15.08.01`)"
+    )
+    village = django_filters.CharFilter(
+        field_name="village", method="filter_region", label="Village code (`15.08.01.2001`)"
+    )
     # distinct=False: each of these names one value per worker (enrollment is one-to-one), so no
     # row can repeat, and DISTINCT over every column would make the database sort the region's
     # workers on each page and count.
@@ -23,9 +30,14 @@ class WorkerFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         field_name="enrollment_status", choices=EnrollmentStatus.choices, distinct=False
     )
-    serving = django_filters.BooleanFilter()
-    protected = django_filters.BooleanFilter(method="filter_protected")
-    search = django_filters.CharFilter(method="filter_search", label="Name (part) or full NIK")
+    serving = StrictBooleanFilter(label="true: in office; false: service ended")
+    protected = StrictBooleanFilter(
+        method="filter_protected", label="true: serving, term begun and membership active; false: the others"
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="A part of the name, any case (`siti`); or a whole NIK (16 digits), matched exactly",
+    )
 
     class Meta:
         model = ApparatusWorker
@@ -38,7 +50,7 @@ class WorkerFilterSet(django_filters.FilterSet):
         model = ApparatusWorker._meta.get_field(name).related_model
         return queryset.filter(**{f"{name}_id": Subquery(model.objects.filter(code=value).values("pk")[:1])})
 
-    def filter_protected(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_protected(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         # As coverage counts it: a term that has not started yet protects no one yet.
         protected = Q(serving=True, term_started=True, enrollment_status=EnrollmentStatus.ACTIVE)
         return queryset.filter(protected) if value else queryset.exclude(protected)

@@ -7,7 +7,7 @@ from .models import BranchOffice, District, Regency, Village
 
 
 class RegencyFilterSet(django_filters.FilterSet):
-    province = django_filters.CharFilter(field_name="province__code", label="Province code")
+    province = django_filters.CharFilter(field_name="province__code", label="Province code (`15`)")
     kind = django_filters.ChoiceFilter(choices=RegencyKind.choices)
 
     class Meta:
@@ -16,8 +16,8 @@ class RegencyFilterSet(django_filters.FilterSet):
 
 
 class DistrictFilterSet(django_filters.FilterSet):
-    province = django_filters.CharFilter(field_name="province__code", label="Province code")
-    regency = django_filters.CharFilter(field_name="regency__code", label="Regency/city code")
+    province = django_filters.CharFilter(field_name="province__code", label="Province code (`15`)")
+    regency = django_filters.CharFilter(field_name="regency__code", label="Regency/city code (`15.08`)")
 
     class Meta:
         model = District
@@ -25,9 +25,9 @@ class DistrictFilterSet(django_filters.FilterSet):
 
 
 class VillageFilterSet(django_filters.FilterSet):
-    province = django_filters.CharFilter(field_name="province__code", label="Province code")
-    regency = django_filters.CharFilter(field_name="regency__code", label="Regency/city code")
-    district = django_filters.CharFilter(field_name="district__code", label="District code")
+    province = django_filters.CharFilter(field_name="province__code", label="Province code (`15`)")
+    regency = django_filters.CharFilter(field_name="regency__code", label="Regency/city code (`15.08`)")
+    district = django_filters.CharFilter(field_name="district__code", label="District code (`15.08.01`)")
     kind = django_filters.ChoiceFilter(choices=VillageKind.choices)
 
     class Meta:
@@ -36,9 +36,9 @@ class VillageFilterSet(django_filters.FilterSet):
 
 
 class BranchOfficeFilterSet(django_filters.FilterSet):
-    regency = django_filters.CharFilter(field_name="regencies__code", label="Regency/city code served")
+    regency = django_filters.CharFilter(field_name="regencies__code", label="Regency/city code served (`15.08`)")
     province = django_filters.CharFilter(
-        field_name="regencies__province__code", label="Province code served", distinct=True
+        field_name="regencies__province__code", label="Province code served (`15`)", distinct=True
     )
 
     class Meta:

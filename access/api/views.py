@@ -1,5 +1,6 @@
 """Token login and logout, the caller's own scope, and the admins' audit trail."""
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,7 +44,9 @@ class LoginView(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         username = serializer.validated_data["username"]
         if login_locked(username):
-            raise Throttled(detail=_("Too many failed logins for this user; try again later."))
+            raise Throttled(
+                wait=settings.UCJ_LOGIN_LOCK_SECONDS, detail=_("Too many failed logins for this user; try again later.")
+            )
         user = authenticate(request, username=username, password=serializer.validated_data["password"])
         if user is None or not user.is_active:
             raise AuthenticationFailed(_("Wrong username or password."))
@@ -81,6 +84,7 @@ class LogoutView(GenericAPIView):
 class MeView(GenericAPIView):
     """Who the caller is: role, capabilities and the regions it covers."""
 
+    login_required = True  # any signed-in caller; an anonymous one gets 401
     permission_classes = [CapabilityRequired]
     required_capabilities = {"get": PUBLIC}
     serializer_class = MeSerializer

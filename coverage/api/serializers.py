@@ -1,6 +1,7 @@
 """Coverage representations and the query parameters of the coverage endpoints."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from coverage.choices import CoverageKind, Interval
@@ -9,6 +10,48 @@ from enrollment.choices import Institution
 from ucj_project.api.fields import ChoiceField
 from villages.choices import RegionLevel
 from villages.services import level_for_code
+
+# Examples: Kabupaten Bungo (15.08) and its village Pedukun in the Jambi demo, on the report date.
+BUNGO = {
+    "code": "15.08",
+    "name": "Kabupaten Bungo",
+    "serving": 8840,
+    "protected": 2934,
+    "unprotected": 5906,
+    "coverage_pct": 33.19,
+    "target_pct": 55.0,
+    "gap_to_target": 1928,
+}
+JAMBI_FIGURE = {
+    "id": 3,
+    "region_code": "15",
+    "date": "2024-12-02",
+    "potential_workers": 1312370,
+    "active_participants": 592806,
+    "source": "BPJS Ketenagakerjaan Jambi (demo data from the published report)",
+}
+JAMBI_ROW = {
+    **JAMBI_FIGURE,
+    "coverage_pct": 45.17,
+    "previous_date": "2024-10-01",
+    "change_pct_points": 3.79,
+    "target_pct": 53.0,
+    "gap_to_target": 102750,
+    "rank": 1,
+    "ranked_regions": 1,
+}
+BUNGO_FIGURE = {
+    "region_code": "15.08",
+    "date": "2024-12-02",
+    "potential_workers": 76480,
+    "active_participants": 31912,
+    "source": "BPJS Ketenagakerjaan Cabang Muara Bungo",
+}
+
+
+def _example(name: str, summary: str, value, **kwargs) -> OpenApiExample:
+    return OpenApiExample(name, summary=summary, value=value, **kwargs)
+
 
 ROW_ORDERING = ["code", "name", "serving", "protected", "unprotected", "coverage_pct", "gap_to_target"]
 
@@ -19,44 +62,92 @@ def validate_region_code(value: str) -> str:
     return value
 
 
+@extend_schema_serializer(examples=[_example("bungo", "Kabupaten Bungo among Jambi's regencies", BUNGO)])
 class CoverageRowSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    """A region's coverage on a date: workers serving, protected, and the gap to its target."""
+
+    code = serializers.CharField(help_text="Region code.")
     name = serializers.CharField()
-    serving = serializers.IntegerField()
-    protected = serializers.IntegerField()
-    unprotected = serializers.IntegerField()
-    coverage_pct = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True, coerce_to_string=False)
-    target_pct = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True, coerce_to_string=False)
-    gap_to_target = serializers.IntegerField(allow_null=True)
+    serving = serializers.IntegerField(help_text="Workers in office on the date.")
+    protected = serializers.IntegerField(help_text="Of those, members whose membership is active.")
+    unprotected = serializers.IntegerField(help_text="serving - protected.")
+    coverage_pct = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        coerce_to_string=False,
+        help_text="protected / serving in percent, rounded half up; null when no one serves.",
+    )
+    target_pct = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        coerce_to_string=False,
+        help_text="The year's target, the region's own or its nearest ancestor's; null if none.",
+    )
+    gap_to_target = serializers.IntegerField(
+        allow_null=True, help_text="Workers still to protect to reach the target (0 when reached)."
+    )
 
 
 class CoverageRowsQuerySerializer(serializers.Serializer):
-    level = ChoiceField(choices=RegionLevel.choices)
-    parent = serializers.CharField(required=False, validators=[validate_region_code])
-    as_of = serializers.DateField(required=False)
-    institution = ChoiceField(choices=Institution.choices, required=False)
-    ordering = ChoiceField(
-        choices=[o for field in ROW_ORDERING for o in (field, f"-{field}")], required=False, default="code"
+    level = ChoiceField(choices=RegionLevel.choices, help_text="The level of the regions listed.")
+    parent = serializers.CharField(
+        required=False, validators=[validate_region_code], help_text="Only regions under this code (`15` or `15.08`)."
     )
-    coverage_pct_lt = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
-    coverage_pct_gte = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
-    has_unprotected = serializers.BooleanField(required=False, allow_null=True, default=None)
+    as_of = serializers.DateField(
+        required=False, help_text="The date (default today); a past date is computed from the workers' history."
+    )
+    institution = ChoiceField(
+        choices=Institution.choices, required=False, help_text="Count only the workers of this institution."
+    )
+    ordering = ChoiceField(
+        choices=[o for field in ROW_ORDERING for o in (field, f"-{field}")],
+        required=False,
+        default="code",
+        help_text=f"Sort by {', '.join(ROW_ORDERING)}; `-` before it for descending (`-unprotected`); "
+        "regions without a value last.",
+    )
+    coverage_pct_lt = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        coerce_to_string=False,
+        help_text="Only regions with coverage below this percent.",
+    )
+    coverage_pct_gte = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        coerce_to_string=False,
+        help_text="Only regions with coverage at or above this percent.",
+    )
+    has_unprotected = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: only regions with unprotected workers; false: only those without.",
+    )
 
 
 class CoverageDetailQuerySerializer(serializers.Serializer):
-    as_of = serializers.DateField(required=False)
-    compare = serializers.DateField(required=False)
+    as_of = serializers.DateField(required=False, help_text="The date (default today).")
+    compare = serializers.DateField(required=False, help_text="Also the coverage on this date, and the change since.")
 
 
 class TrendQuerySerializer(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
-    interval = ChoiceField(choices=Interval.choices, default=Interval.MONTH)
+    start = serializers.DateField(help_text="The first day (`2024-01-01`).")
+    end = serializers.DateField(
+        help_text="The last day (`2024-12-31`), on or after the start; at most 240 months, 260 weeks or 366 days."
+    )
+    interval = ChoiceField(choices=Interval.choices, default=Interval.MONTH, help_text="One point per period.")
 
 
 class UnprotectedVillagesQuerySerializer(serializers.Serializer):
-    branch = serializers.CharField(required=False)
-    regency = serializers.CharField(required=False)
+    branch = serializers.CharField(
+        required=False, help_text="Only the regencies this branch office serves (its code: `muara-bungo`)."
+    )
+    regency = serializers.CharField(required=False, help_text="Only this regency/city (`15.08`); not with `branch`.")
 
     def validate(self, attrs):
         if attrs.get("branch") and attrs.get("regency"):
@@ -64,7 +155,28 @@ class UnprotectedVillagesQuerySerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_serializer(
+    examples=[
+        _example(
+            "pedukun",
+            "Pedukun, Tanah Tumbuh",
+            {
+                "code": "15.08.01.2001",
+                "name": "Pedukun",
+                "district_code": "15.08.01",
+                "district_name": "Tanah Tumbuh",
+                "regency_code": "15.08",
+                "regency_name": "Kabupaten Bungo",
+                "serving": 62,
+                "protected": 18,
+                "unprotected": 44,
+            },
+        )
+    ]
+)
 class UnprotectedVillageSerializer(serializers.Serializer):
+    """A village with workers serving unprotected today, with its district and regency."""
+
     code = serializers.CharField(source="village__code")
     name = serializers.CharField(source="village__name")
     district_code = serializers.CharField(source="district__code")
@@ -76,13 +188,39 @@ class UnprotectedVillageSerializer(serializers.Serializer):
     unprotected = serializers.IntegerField()
 
 
+@extend_schema_serializer(
+    examples=[
+        _example(
+            "bungo",
+            "Bungo's own village apparatus target for 2027",
+            {"kind": "village_apparatus", "year": 2027, "region_code": "15.08", "target_pct": "60.00"},
+            request_only=True,
+        ),
+        _example(
+            "jambi",
+            "Jambi's target for 2025 (its regencies inherit it)",
+            {"id": 4, "kind": "village_apparatus", "year": 2025, "region_code": "15", "target_pct": "55.00"},
+            response_only=True,
+        ),
+    ]
+)
 class TargetSerializer(serializers.ModelSerializer):
-    region_code = serializers.CharField(max_length=13, validators=[validate_region_code])
-    kind = ChoiceField(choices=CoverageKind.choices)
+    """A coverage target: the share to protect in a year, for a region and its descendants."""
+
+    region_code = serializers.CharField(
+        max_length=13,
+        validators=[validate_region_code],
+        help_text="Province or regency/city code; its regions without a target of their own inherit it.",
+    )
+    kind = ChoiceField(
+        choices=CoverageKind.choices,
+        help_text="village_apparatus (this API's workers) or workforce (UC Jamsostek figures).",
+    )
 
     class Meta:
         model = Target
         fields = ["id", "kind", "year", "region_code", "target_pct"]
+        extra_kwargs = {"target_pct": {"help_text": "Percent, 0 to 100, two decimals."}}
 
     def validate_target_pct(self, value):
         if not 0 <= value <= 100:
@@ -95,10 +233,24 @@ class TargetSerializer(serializers.ModelSerializer):
         return value
 
 
+@extend_schema_serializer(
+    examples=[
+        _example("bungo", "Bungo's figure on the report date", BUNGO_FIGURE, request_only=True),
+        _example("jambi", "Jambi's figure on the report date", JAMBI_FIGURE, response_only=True),
+    ]
+)
 class WorkforceFigureSerializer(serializers.ModelSerializer):
+    """A published UC Jamsostek figure: a province's or regency's potential workers and active
+    participants on a date."""
+
     class Meta:
         model = WorkforceFigure
         fields = ["id", "region_code", "date", "potential_workers", "active_participants", "source"]
+        extra_kwargs = {
+            "region_code": {"help_text": "Province (`15`) or regency/city (`15.08`) code."},
+            "potential_workers": {"help_text": "Everyone working in the region (formal and informal)."},
+            "active_participants": {"help_text": "Those with an active BPJS Ketenagakerjaan membership."},
+        }
 
     def validate_region_code(self, value):
         if level_for_code(value) not in (RegionLevel.PROVINCE, RegionLevel.REGENCY):
@@ -114,3 +266,220 @@ class WorkforceFigureSerializer(serializers.ModelSerializer):
                 {"active_participants": [_("Active participants cannot exceed potential workers.")]}
             )
         return attrs
+
+
+# Answers computed by the selectors, described for the schema (the views send the selectors' dicts).
+
+PCT = {"max_digits": 6, "decimal_places": 2, "coerce_to_string": False}
+
+
+class InstitutionCoverageSerializer(serializers.Serializer):
+    """The coverage of one institution's workers in the region."""
+
+    institution = ChoiceField(choices=Institution.choices)
+    serving = serializers.IntegerField()
+    protected = serializers.IntegerField()
+    unprotected = serializers.IntegerField()
+    coverage_pct = serializers.DecimalField(allow_null=True, **PCT)
+
+
+class FundingSourceCountSerializer(serializers.Serializer):
+    """How many protected workers one funding source pays for."""
+
+    funding_source = serializers.CharField(help_text="A funding source, or `unknown` when none was recorded.")
+    protected = serializers.IntegerField()
+
+
+class PremiumEstimateSerializer(serializers.Serializer):
+    """The estimated monthly premium to protect the region's unprotected workers (JKK and JKM)."""
+
+    unprotected_workers = serializers.IntegerField()
+    pu_workers = serializers.IntegerField(help_text="Unprotected workers paid a siltap with a known wage (PU).")
+    pu_monthly_wages = serializers.IntegerField(help_text="Their wages together, rupiah a month.")
+    pu_rate_pct = serializers.DecimalField(
+        max_digits=6, decimal_places=2, coerce_to_string=False, help_text="JKK + JKM, percent of the wage."
+    )
+    pu_monthly_premium = serializers.IntegerField()
+    bpu_workers = serializers.IntegerField(help_text="The other unprotected workers (BPU: a fixed amount a month).")
+    bpu_monthly_rate = serializers.IntegerField(help_text="JKK + JKM for one BPU worker, rupiah a month.")
+    bpu_monthly_premium = serializers.IntegerField()
+    monthly_premium = serializers.IntegerField(help_text="Rupiah a month to protect them all with JKK and JKM.")
+
+
+@extend_schema_serializer(
+    examples=[
+        _example(
+            "bungo",
+            "Kabupaten Bungo, compared with 1 September",
+            {
+                **BUNGO,
+                "level": "regency",
+                "as_of": "2024-12-02",
+                "rank": 4,
+                "ranked_siblings": 11,
+                "compare": "2024-09-01",
+                "compare_coverage_pct": 29.7,
+                "change_pct_points": 3.49,
+                "by_institution": [
+                    {
+                        "institution": "pemerintah_desa",
+                        "serving": 1992,
+                        "protected": 1120,
+                        "unprotected": 872,
+                        "coverage_pct": 56.22,
+                    },
+                    {"institution": "rt", "serving": 1224, "protected": 388, "unprotected": 836, "coverage_pct": 31.7},
+                ],
+                "by_funding_source": [
+                    {"funding_source": "apbdes", "protected": 1614},
+                    {"funding_source": "apbd_kabupaten", "protected": 734},
+                    {"funding_source": "apbd_provinsi", "protected": 293},
+                    {"funding_source": "self_paid", "protected": 205},
+                    {"funding_source": "other", "protected": 88},
+                ],
+                "premium_estimate": {
+                    "unprotected_workers": 5906,
+                    "pu_workers": 1460,
+                    "pu_monthly_wages": 3089540800,
+                    "pu_rate_pct": 0.54,
+                    "pu_monthly_premium": 16683520,
+                    "bpu_workers": 4446,
+                    "bpu_monthly_rate": 16800,
+                    "bpu_monthly_premium": 74692800,
+                    "monthly_premium": 91376320,
+                },
+            },
+        )
+    ]
+)
+class CoverageDetailSerializer(CoverageRowSerializer):
+    """One region's coverage in detail: rank, change since a date, breakdowns, premium estimate."""
+
+    level = ChoiceField(choices=RegionLevel.choices)
+    as_of = serializers.DateField()
+    rank = serializers.IntegerField(allow_null=True, help_text="Rank by coverage among the siblings you cover.")
+    ranked_siblings = serializers.IntegerField(help_text="How many siblings (this region included) have a rank.")
+    compare = serializers.DateField(allow_null=True, help_text="The `compare` date asked for, if any.")
+    compare_coverage_pct = serializers.DecimalField(allow_null=True, **PCT)
+    change_pct_points = serializers.DecimalField(
+        allow_null=True, help_text="Coverage now minus coverage on `compare`, in points.", **PCT
+    )
+    by_institution = InstitutionCoverageSerializer(many=True)
+    by_funding_source = FundingSourceCountSerializer(many=True)
+    premium_estimate = PremiumEstimateSerializer()
+
+
+class TrendPointSerializer(serializers.Serializer):
+    """A region's coverage at the end of one period."""
+
+    period = serializers.DateField(help_text="The first day of the period.")
+    date = serializers.DateField(help_text="The day of the snapshot: the period's last one stored.")
+    serving = serializers.IntegerField()
+    protected = serializers.IntegerField()
+    unprotected = serializers.IntegerField()
+    coverage_pct = serializers.DecimalField(allow_null=True, **PCT)
+
+
+@extend_schema_serializer(
+    examples=[
+        _example(
+            "bungo",
+            "Bungo month by month",
+            {
+                "code": "15.08",
+                "interval": "month",
+                "points": [
+                    {
+                        "period": "2024-10-01",
+                        "date": "2024-10-31",
+                        "serving": 8790,
+                        "protected": 2611,
+                        "unprotected": 6179,
+                        "coverage_pct": 29.7,
+                    },
+                    {
+                        "period": "2024-11-01",
+                        "date": "2024-11-30",
+                        "serving": 8812,
+                        "protected": 2790,
+                        "unprotected": 6022,
+                        "coverage_pct": 31.66,
+                    },
+                    {
+                        "period": "2024-12-01",
+                        "date": "2024-12-02",
+                        "serving": 8840,
+                        "protected": 2934,
+                        "unprotected": 5906,
+                        "coverage_pct": 33.19,
+                    },
+                ],
+            },
+        )
+    ]
+)
+class TrendSerializer(serializers.Serializer):
+    """A region's coverage over time, one point per period that has a snapshot."""
+
+    code = serializers.CharField(help_text="Region code.")
+    interval = ChoiceField(choices=Interval.choices)
+    points = TrendPointSerializer(many=True)
+
+
+@extend_schema_serializer(examples=[_example("jambi", "Jambi on the report date", JAMBI_ROW)])
+class WorkforceRowSerializer(WorkforceFigureSerializer):
+    """A workforce figure with its coverage, change since the region's previous figure, target and rank."""
+
+    coverage_pct = serializers.DecimalField(allow_null=True, **PCT)
+    previous_date = serializers.DateField(allow_null=True, help_text="The region's previous figure, if any.")
+    change_pct_points = serializers.DecimalField(allow_null=True, **PCT)
+    target_pct = serializers.DecimalField(allow_null=True, **PCT)
+    gap_to_target = serializers.IntegerField(allow_null=True)
+    rank = serializers.IntegerField(allow_null=True, help_text="Rank among the regions of its level that day.")
+    ranked_regions = serializers.IntegerField()
+
+    class Meta(WorkforceFigureSerializer.Meta):
+        fields = [
+            *WorkforceFigureSerializer.Meta.fields,
+            "coverage_pct",
+            "previous_date",
+            "change_pct_points",
+            "target_pct",
+            "gap_to_target",
+            "rank",
+            "ranked_regions",
+        ]
+
+
+class WorkforceTargetSerializer(serializers.Serializer):
+    """One year's workforce target and the gap to it."""
+
+    year = serializers.IntegerField()
+    target_pct = serializers.DecimalField(**PCT)
+    gap_to_target = serializers.IntegerField(allow_null=True)
+
+
+@extend_schema_serializer(
+    examples=[
+        _example(
+            "jambi",
+            "Jambi on the report date",
+            {
+                **JAMBI_ROW,
+                "as_of": "2024-12-02",
+                "targets": [
+                    {"year": 2024, "target_pct": 53.0, "gap_to_target": 102750},
+                    {"year": 2025, "target_pct": 55.0, "gap_to_target": 128998},
+                ],
+            },
+        )
+    ]
+)
+class WorkforceSummarySerializer(WorkforceRowSerializer):
+    """A region's latest workforce figure on a date, with each year's target from then on."""
+
+    as_of = serializers.DateField()
+    targets = WorkforceTargetSerializer(many=True)
+
+    class Meta(WorkforceRowSerializer.Meta):
+        fields = [*WorkforceRowSerializer.Meta.fields, "as_of", "targets"]

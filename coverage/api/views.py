@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
@@ -18,6 +18,7 @@ from access.scope import scope_for
 from access.services import access_log_export
 from coverage import selectors
 from coverage.caching import conditional
+from coverage.filtersets import TargetFilterSet
 from coverage.models import Target, VillageCoverage, WorkforceFigure
 from ucj_project.api.browsable import BrowsableAPIRendererWithoutStoredData
 from ucj_project.api.permissions import CapabilityRequired
@@ -27,13 +28,17 @@ from villages.services import level_for_code
 
 from .serializers import (
     CoverageDetailQuerySerializer,
+    CoverageDetailSerializer,
     CoverageRowSerializer,
     CoverageRowsQuerySerializer,
     TargetSerializer,
     TrendQuerySerializer,
+    TrendSerializer,
     UnprotectedVillageSerializer,
     UnprotectedVillagesQuerySerializer,
     WorkforceFigureSerializer,
+    WorkforceRowSerializer,
+    WorkforceSummarySerializer,
 )
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -82,6 +87,7 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
     serializer_class = CoverageRowSerializer
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "coverage"
+    conditional_answers = True  # ETag and 304 (coverage.caching.conditional)
 
     @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -140,8 +146,10 @@ class CoverageDetailView(GenericAPIView):
     permission_classes = [CapabilityRequired]
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
+    conditional_answers = True
+    path_example = "15.08"
 
-    @extend_schema(parameters=[CoverageDetailQuerySerializer])
+    @extend_schema(parameters=[CoverageDetailQuerySerializer], responses=CoverageDetailSerializer)
     def get(self, request: Request, code: str) -> Response:
         scope = scope_for(request.user)
 
@@ -165,8 +173,10 @@ class CoverageTrendView(GenericAPIView):
     permission_classes = [CapabilityRequired]
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
+    conditional_answers = True
+    path_example = "15.08"
 
-    @extend_schema(parameters=[TrendQuerySerializer])
+    @extend_schema(parameters=[TrendQuerySerializer], responses=TrendSerializer)
     def get(self, request: Request, code: str) -> Response:
         scope = scope_for(request.user)
 
@@ -190,6 +200,7 @@ class UnprotectedVillagesView(ExportMixin, GenericAPIView):
     serializer_class = UnprotectedVillageSerializer
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "unprotected-villages"
+    conditional_answers = True
 
     @extend_schema(parameters=[UnprotectedVillagesQuerySerializer], responses=UnprotectedVillageSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -255,11 +266,22 @@ class TargetViewSet(viewsets.ModelViewSet):
         self._check_target_scope(instance.region_code)
         instance.delete()
 
-    filterset_fields = ["kind", "year", "region_code"]
+    filterset_class = TargetFilterSet
     ordering_fields = ["year", "region_code"]
     ordering = ["kind", "year", "region_code"]
 
 
+AS_OF_SUMMARY = OpenApiParameter(
+    "as_of", datetime.date, required=False, description="The date (default today): the latest figure on or before it."
+)
+AS_OF_FIGURE = OpenApiParameter("as_of", datetime.date, required=True, description="The date of the figure to change.")
+
+
+@extend_schema_view(
+    update=extend_schema(parameters=[AS_OF_FIGURE]),
+    partial_update=extend_schema(parameters=[AS_OF_FIGURE]),
+    destroy=extend_schema(parameters=[AS_OF_FIGURE]),
+)
 class WorkforceViewSet(viewsets.ModelViewSet):
     """UC Jamsostek workforce figures; `workforce/{code}/?as_of=` summarizes a region on a date."""
 
@@ -283,12 +305,14 @@ class WorkforceViewSet(viewsets.ModelViewSet):
     ordering = ["region_code", "date"]
     lookup_field = "code"
     lookup_value_regex = r"[0-9.]+"
+    path_example = "15"
 
+    @extend_schema(responses=WorkforceRowSerializer(many=True))
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(list(self.filter_queryset(self.get_queryset())))
         return self.get_paginated_response(selectors.workforce_enriched(page))
 
-    @extend_schema(parameters=[OpenApiParameter("as_of", datetime.date, required=False)])
+    @extend_schema(parameters=[AS_OF_SUMMARY], responses=WorkforceSummarySerializer)
     def retrieve(self, request: Request, code: str | None = None, *args, **kwargs) -> Response:
         params = query(CoverageDetailQuerySerializer, request)
         as_of = selectors.check_as_of(params.get("as_of"))

@@ -6,7 +6,15 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -38,13 +46,75 @@ class PayloadTooLarge(ServiceError):
 
 
 class ImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField()
-    dry_run = serializers.BooleanField(default=False)
-    all_or_nothing = serializers.BooleanField(default=True)
+    """A spreadsheet of workers to import, and how."""
+
+    file = serializers.FileField(help_text="CSV (UTF-8, comma or semicolon) or XLSX, with the template's columns.")
+    dry_run = serializers.BooleanField(default=False, help_text="Check every row and write nothing.")
+    all_or_nothing = serializers.BooleanField(
+        default=True, help_text="Write no row if any is invalid (false: write the valid rows)."
+    )
 
 
+# A dry run of a file with one row: the worker the worker examples register (enrollment.api.examples).
+IMPORT_SUMMARY = {
+    "import": 42,
+    "rows": 1,
+    "created": 1,
+    "updated": 0,
+    "unchanged": 0,
+    "rejected": 0,
+    "committed": False,
+    "dry_run": True,
+    "errors": [],
+    "errors_omitted": 0,
+}
+UPLOAD_EXAMPLES = [
+    OpenApiExample(
+        "dry-run",
+        summary="Check a file of one worker without writing it",
+        value={"file": "aparatur-pedukun.csv", "dry_run": True, "all_or_nothing": True},
+        media_type="multipart/form-data",
+        request_only=True,
+    ),
+    OpenApiExample(
+        "checked", summary="Checked: one worker would be created", value=IMPORT_SUMMARY, status_codes=["200"]
+    ),
+    OpenApiExample(
+        "written",
+        summary="Written: one worker created",
+        value={**IMPORT_SUMMARY, "import": 43, "committed": True, "dry_run": False},
+        status_codes=["201"],
+    ),
+]
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "written",
+            summary="A file of one worker, written",
+            value={
+                "id": 43,
+                "created_at": "2026-12-05T10:02:51.903114+07:00",
+                "created_by": "pmd.bungo",
+                "source": "import",
+                "file_name": "aparatur-pedukun.csv",
+                "size": 213,
+                "checksum": "9b2f7c0d41e6a8f35b1c9e07d2a4f68c3e5b7a9d1f0c2e4a6b8d0f1e3c5a7b9d",
+                "dry_run": False,
+                "all_or_nothing": True,
+                "committed": True,
+                "summary": {key: value for key, value in UPLOAD_EXAMPLES[2].value.items() if key != "import"},
+            },
+        )
+    ]
+)
 class WorkerImportSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    """One past import: who uploaded which file when, and what it did."""
+
+    created_by = serializers.CharField(
+        source="created_by.username", default=None, allow_null=True, help_text="Who uploaded it (null: a command)."
+    )
 
     class Meta:
         model = WorkerImport
@@ -61,6 +131,49 @@ class WorkerImportSerializer(serializers.ModelSerializer):
             "committed",
             "summary",
         ]
+        extra_kwargs = {"summary": {"help_text": "The import's answer: counts of rows and the errors found."}}
+
+
+ROW_ERROR = inline_serializer(
+    "ImportRowError",
+    {
+        "row": serializers.IntegerField(help_text="The row's number in the file (the header is row 1)."),
+        "column": serializers.CharField(allow_null=True, help_text="The column at fault, if one is."),
+        "message": serializers.CharField(),
+    },
+)
+SUMMARY_FIELDS = {
+    "import": serializers.IntegerField(help_text="The import's id (`/api/v1/imports/{id}/`)."),
+    "rows": serializers.IntegerField(),
+    "created": serializers.IntegerField(),
+    "updated": serializers.IntegerField(),
+    "unchanged": serializers.IntegerField(),
+    "rejected": serializers.IntegerField(),
+    "committed": serializers.BooleanField(help_text="Whether the rows were written."),
+    "dry_run": serializers.BooleanField(),
+    "errors_omitted": serializers.IntegerField(help_text="Row errors found beyond those listed."),
+}
+IMPORT_RESULT = inline_serializer("ImportResult", {**SUMMARY_FIELDS, "errors": serializers.ListField(child=ROW_ERROR)})
+# Rows refused (all or nothing): the error body, each error naming its row, with the summary.
+IMPORT_REJECTED = inline_serializer(
+    "ImportRejected",
+    {
+        **{name: type(field)(required=False, help_text=field.help_text) for name, field in SUMMARY_FIELDS.items()},
+        "type": serializers.ChoiceField(choices=["validation_error", "client_error"]),
+        "errors": serializers.ListField(
+            child=inline_serializer(
+                "ImportError",
+                {
+                    "code": serializers.CharField(),
+                    "detail": serializers.CharField(),
+                    "attr": serializers.CharField(allow_null=True),
+                    "row": serializers.IntegerField(required=False, help_text="The row at fault, for a row's error."),
+                },
+            )
+        ),
+    },
+)
+FILE_ANSWER = {(200, XLSX_TYPE): OpenApiTypes.BINARY, (200, "text/csv"): OpenApiTypes.BINARY}
 
 
 class WorkerImportUploadView(GenericAPIView):
@@ -72,8 +185,19 @@ class WorkerImportUploadView(GenericAPIView):
     required_capabilities = {"post": Capability.WRITE_WORKERS}
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = ImportUploadSerializer
+    error_statuses = {"post": {409}}  # a row's worker changed by someone else meanwhile
 
-    @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: WorkerImportSerializer})
+    @extend_schema(
+        examples=UPLOAD_EXAMPLES,
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={
+            201: OpenApiResponse(IMPORT_RESULT, description="Written: the summary."),
+            200: OpenApiResponse(IMPORT_RESULT, description="Checked only (`dry_run`): the summary."),
+            400: OpenApiResponse(
+                IMPORT_REJECTED, description="The file or some of its rows are invalid; nothing was written."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         limit = settings.UCJ_IMPORT_MAX_BYTES
         if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
@@ -119,7 +243,7 @@ class WorkerImportTemplateView(GenericAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["xlsx", "csv"], required=False)],
-        responses={(200, XLSX_TYPE): bytes},
+        responses=FILE_ANSWER,
     )
     def get(self, request: Request) -> HttpResponse:
         if request.GET.get("format") == "csv":
@@ -155,7 +279,7 @@ class WorkerImportViewSet(viewsets.ReadOnlyModelViewSet):
             return queryset
         return queryset.filter(created_by=self.request.user)
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(responses=FILE_ANSWER)
     @action(detail=True, methods=["get"])
     def file(self, request: Request, pk=None) -> HttpResponse:
         """The original file, as uploaded."""

@@ -2,6 +2,7 @@
 business rules live in `enrollment.services`."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 # `can_see_personal_data` lives in access (the admin asks it too); the API imports it from here.
@@ -20,6 +21,8 @@ from ucj_project.api.fields import (
 )
 from villages.models import Village
 
+from . import examples
+
 PHONE_REGEX = r"^\+?[0-9][0-9 -]{5,18}$"
 
 
@@ -31,11 +34,27 @@ def _or_null(value: str) -> str | None:
 class EnrollmentSerializer(serializers.ModelSerializer):
     """A membership as read: what it does not have yet (never activated) is null, not ""."""
 
-    programs = serializers.ListField(child=serializers.CharField(), read_only=True)
-    kpj_number = serializers.CharField(read_only=True, allow_null=True)
-    scheme = ChoiceField(choices=Scheme.choices, read_only=True, allow_null=True)
-    npp = serializers.CharField(read_only=True, allow_null=True)
-    funding_source = ChoiceField(choices=FundingSource.choices, read_only=True, allow_null=True)
+    programs = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=_("JKK and JKM always; JHT and JP when taken.")
+    )
+    kpj_number = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("The membership number (KPJ), 11 digits; null until activated.")
+    )
+    scheme = ChoiceField(
+        choices=Scheme.choices,
+        read_only=True,
+        allow_null=True,
+        help_text=_("PU (wage earner) or BPU (non-wage earner); null until activated."),
+    )
+    npp = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("The village government's employer number (NPP), for PU only.")
+    )
+    funding_source = ChoiceField(
+        choices=FundingSource.choices,
+        read_only=True,
+        allow_null=True,
+        help_text=_("Who pays the contributions; null until activated."),
+    )
 
     class Meta:
         model = Enrollment
@@ -50,18 +69,24 @@ class EnrollmentSerializer(serializers.ModelSerializer):
             "paid_until",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "paid_until": {"help_text": _("Contributions are paid up to this day; the membership lapses after it.")}
+        }
 
 
+@extend_schema_serializer(examples=examples.WORKER_EXAMPLES)
 class WorkerSerializer(serializers.ModelSerializer):
     """A worker as read; NIK, birth date and phone are masked without `view_personal_data`."""
 
-    village = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    district = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    regency = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    province = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    village = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_("Village code."))
+    district = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_("District code."))
+    regency = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_("Regency/city code."))
+    province = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_("Province code."))
     birth_date = serializers.SerializerMethodField()
     enrollment = EnrollmentSerializer(read_only=True)
-    protected = serializers.SerializerMethodField()
+    protected = serializers.SerializerMethodField(
+        help_text=_("Serving, its term begun and its membership active: what coverage counts as protected.")
+    )
 
     class Meta:
         model = ApparatusWorker
@@ -90,6 +115,17 @@ class WorkerSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "nik": {
+                "help_text": _(
+                    "The NIK; only its first four digits (`1508************`) without the personal-data right."
+                )
+            },
+            "phone": {"help_text": _("Shown as stars without the personal-data right.")},
+            "monthly_wage": {"help_text": _("Rupiah a month; null when not known.")},
+            "serving": {"help_text": _("Still in office (false once the service ended).")},
+            "version": {"help_text": _("Send it back as If-Match (or `version`) to edit or act on the worker.")},
+        }
 
     def get_birth_date(self, worker: ApparatusWorker) -> str | None:
         """Full date (YYYY-MM-DD) for those who may see personal data, else null."""
@@ -168,21 +204,43 @@ class NikField(StrictCharField):
         return nik
 
 
+@extend_schema_serializer(examples=[examples.CREATE_EXAMPLES[0]])
 class WorkerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """The fields a clerk fills in to register or edit a worker."""
 
-    village = serializers.SlugRelatedField(slug_field="code", queryset=Village.objects.all())
-    nik = NikField(max_length=32)
+    village = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Village.objects.all(),
+        help_text=_("Code of the village served (`15.08.01.2001`), in your region."),
+    )
+    nik = NikField(
+        max_length=32,
+        help_text=_(
+            "16 digits: the district code, the birth date as DDMMYY (women: day + 40), a serial; "
+            "spaces, dots and dashes are dropped."
+        ),
+    )
     full_name = StrictCharField(max_length=150)
-    sex = ChoiceField(choices=Sex.choices)
-    birth_date = serializers.DateField()
+    sex = ChoiceField(choices=Sex.choices, help_text=_("Must agree with the NIK's birth day."))
+    birth_date = serializers.DateField(help_text=_("Must agree with digits 7-12 of the NIK."))
     phone = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
     institution = ChoiceField(choices=Institution.choices)
     position = ChoiceField(choices=Position.choices)
-    term_start = serializers.DateField()
+    term_start = serializers.DateField(
+        help_text=_("First day in office; at most 31 days ahead (UCJ_FUTURE_HORIZON_DAYS).")
+    )
     term_end = serializers.DateField(required=False, allow_null=True, default=None)
-    wage_basis = ChoiceField(choices=WageBasis.choices)
-    monthly_wage = StrictIntegerField(min_value=0, max_value=MAX_WAGE, required=False, allow_null=True, default=None)
+    wage_basis = ChoiceField(
+        choices=WageBasis.choices, help_text=_("Fixed income (siltap) or honorarium: decides PU or BPU.")
+    )
+    monthly_wage = StrictIntegerField(
+        min_value=0,
+        max_value=MAX_WAGE,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Rupiah a month; null when not known."),
+    )
     version = StrictIntegerField(min_value=1, required=False, help_text=_("the version you edited (or If-Match)"))
 
     def validate_phone(self, value: str) -> str:
@@ -193,21 +251,37 @@ class WorkerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         return value
 
 
+@extend_schema_serializer(examples=[examples.SUBMIT_EXAMPLES[0]])
 class TransitionSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Common to every enrollment action: when it takes effect and the version acted on."""
 
     effective_date = serializers.DateField(required=False, help_text=_("default: today"))
-    version = StrictIntegerField(min_value=1, required=False)
+    version = StrictIntegerField(min_value=1, required=False, help_text=_("the version you edited (or If-Match)"))
 
 
+@extend_schema_serializer(examples=[examples.ACTIVATE_EXAMPLES[0]])
 class ActivateSerializer(TransitionSerializer):
-    kpj_number = StrictCharField(max_length=11, min_length=11)
-    scheme = ChoiceField(choices=Scheme.choices)
-    npp = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
-    programs = MultipleChoiceField(choices=Program.choices)
-    funding_source = ChoiceField(choices=FundingSource.choices)
+    """The membership the branch office records: KPJ number, scheme, programs, funding, period."""
+
+    kpj_number = StrictCharField(
+        max_length=11, min_length=11, help_text=_("The membership number (KPJ), 11 digits, not another worker's.")
+    )
+    scheme = ChoiceField(choices=Scheme.choices, help_text=_("PU (wage earner) or BPU (non-wage earner)."))
+    npp = StrictCharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("The village government's employer number (NPP): required for PU."),
+    )
+    programs = MultipleChoiceField(
+        choices=Program.choices, help_text=_("JKK and JKM are required; JHT and JP optional (JP not for BPU).")
+    )
+    funding_source = ChoiceField(choices=FundingSource.choices, help_text=_("Who pays the contributions."))
     coverage_start = serializers.DateField()
-    paid_until = serializers.DateField()
+    paid_until = serializers.DateField(
+        help_text=_("Paid up to this day: not before the effective date, at most 400 days ahead.")
+    )
 
     def validate_kpj_number(self, value: str) -> str:
         if not value.isascii() or not value.isdigit():  # not full-width or other Unicode digits
@@ -215,13 +289,29 @@ class ActivateSerializer(TransitionSerializer):
         return value
 
 
+@extend_schema_serializer(examples=[examples.RENEW_EXAMPLES[0]])
 class RenewSerializer(TransitionSerializer):
-    paid_until = serializers.DateField()
-    funding_source = ChoiceField(choices=FundingSource.choices, required=False)
+    """Contributions paid further: the new paid-until, and the funding source if it changed."""
+
+    paid_until = serializers.DateField(help_text=_("Later than the current paid-until, at most 400 days ahead."))
+    funding_source = ChoiceField(
+        choices=FundingSource.choices, required=False, help_text=_("Only when who pays changes.")
+    )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "activated", summary="The branch office activated the membership", value=examples.ACTIVATED_EVENT
+        )
+    ]
+)
 class EnrollmentEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor_label", read_only=True)
+    """One entry of a worker's append-only history: what changed, when it took effect, who recorded it."""
+
+    actor = serializers.CharField(
+        source="actor_label", read_only=True, help_text=_("Who recorded it: a username, a client, or `system`.")
+    )
     # Null for a worker's first event (there was no status before it).
     from_status = ChoiceField(choices=EnrollmentStatus.choices, read_only=True, allow_null=True)
 
@@ -239,6 +329,14 @@ class EnrollmentEventSerializer(serializers.ModelSerializer):
             "changes",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "changes": {
+                "help_text": _(
+                    "Each changed field as [before, after]; NIK, birth date and phone masked without the "
+                    "personal-data right."
+                )
+            }
+        }
 
     def to_representation(self, event):
         data = super().to_representation(event)

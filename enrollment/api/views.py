@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
@@ -27,6 +27,7 @@ from ucj_project.api.permissions import CapabilityRequired
 from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
 from ucj_project.errors import ServiceError, StaleVersionError
 
+from . import examples
 from .serializers import (
     ActivateSerializer,
     EnrollmentEventSerializer,
@@ -39,7 +40,20 @@ from .serializers import (
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IF_MATCH = OpenApiParameter(
-    "If-Match", str, OpenApiParameter.HEADER, required=False, description="the worker's version (its ETag)"
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The version you read (the ETag, e.g. `"3"`): the change is refused with 412 if the worker '
+    "changed since. Instead of `version` in the body.",
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    required=True,
+    description='The worker\'s version, e.g. `"3"`: send it back as If-Match to edit.',
 )
 
 
@@ -93,6 +107,14 @@ def _regions_reused(worker, before) -> bool:
     return True
 
 
+@extend_schema_view(
+    partial_update=extend_schema(
+        request=WorkerWriteSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.PARTIAL_UPDATE_EXAMPLES,
+    )
+)
 class WorkerViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -120,9 +142,24 @@ class WorkerViewSet(
         "lapse": Capability.MANAGE_ENROLLMENT,
     }
     ordering_fields = ["id", "full_name", "term_start", "created_at", "updated_at"]
+    path_example = 1
     ordering = ["id"]
     search_fields: list[str] = []  # `search` is the filterset's (name or full NIK)
     renderer_classes = [JSONRenderer, BrowsableAPIRendererWithoutStoredData, CSVRenderer, XLSXRenderer]
+    # Besides the statuses every operation may answer (ucj_project.api.schema).
+    error_statuses = {
+        "create": {409},
+        "update": {409, 412, 428},
+        "partial_update": {409, 412, 428},
+        **{transition: {409, 412} for transition in ("submit", "activate", "renew", "lapse", "end_service")},
+    }
+
+    def get_renderers(self):
+        # Only the list is a file too (an export); one worker, its history and writes are JSON.
+        renderers = super().get_renderers()
+        if getattr(self, "action", None) == "list":
+            return renderers
+        return [r for r in renderers if not isinstance(r, (CSVRenderer, XLSXRenderer))]
 
     def get_queryset(self):
         # Workers outside the caller's regions do not exist for it (404, never 403).
@@ -194,10 +231,16 @@ class WorkerViewSet(
         self._log_personal_data([worker.pk])
         return Response(data, status=status_code, headers={"ETag": f'"{worker.version}"'})
 
+    @extend_schema(parameters=[ETAG])
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return self._respond(self.get_object(), reload=False)
 
-    @extend_schema(request=WorkerWriteSerializer, responses={201: WorkerSerializer})
+    @extend_schema(
+        request=WorkerWriteSerializer,
+        responses={201: WorkerSerializer},
+        parameters=[ETAG],
+        examples=examples.CREATE_EXAMPLES,
+    )
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = WorkerWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -208,7 +251,12 @@ class WorkerViewSet(
         worker = services.worker_register(actor=actor_for(request), **data)
         return self._respond(worker, status.HTTP_201_CREATED)
 
-    @extend_schema(request=WorkerWriteSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
+    @extend_schema(
+        request=WorkerWriteSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.UPDATE_EXAMPLES,
+    )
     def update(self, request: Request, *args, **kwargs) -> Response:
         worker = self.get_object()
         serializer = WorkerWriteSerializer(data=request.data, partial=kwargs.get("partial", False))
@@ -246,31 +294,56 @@ class WorkerViewSet(
             written = service(actor=actor_for(request), worker_id=worker.pk, expected_version=version, **data)
         return self._respond(written, before=worker)
 
-    @extend_schema(request=TransitionSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.SUBMIT_EXAMPLES,
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk=None) -> Response:
         """Submit the worker to BPJS Ketenagakerjaan for enrollment (not registered -> submitted)."""
         return self._transition(request, services.enrollment_submit)
 
-    @extend_schema(request=ActivateSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
+    @extend_schema(
+        request=ActivateSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.ACTIVATE_EXAMPLES,
+    )
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk=None) -> Response:
         """Record the membership (KPJ number, scheme, programs, funding, period): -> active."""
         return self._transition(request, services.enrollment_activate, ActivateSerializer)
 
-    @extend_schema(request=RenewSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
+    @extend_schema(
+        request=RenewSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.RENEW_EXAMPLES,
+    )
     @action(detail=True, methods=["post"])
     def renew(self, request: Request, pk=None) -> Response:
         """Extend paid-until; a lapsed membership becomes active again."""
         return self._transition(request, services.enrollment_renew, RenewSerializer)
 
-    @extend_schema(request=TransitionSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.LAPSE_EXAMPLES,
+    )
     @action(detail=True, methods=["post"])
     def lapse(self, request: Request, pk=None) -> Response:
         """Contributions stopped: active -> lapsed."""
         return self._transition(request, services.enrollment_lapse)
 
-    @extend_schema(request=TransitionSerializer, responses={200: WorkerSerializer}, parameters=[IF_MATCH])
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: WorkerSerializer},
+        parameters=[IF_MATCH, ETAG],
+        examples=examples.END_SERVICE_EXAMPLES,
+    )
     @action(detail=True, methods=["post"], url_path="end-service")
     def end_service(self, request: Request, pk=None) -> Response:
         """The worker leaves office; the record and its history stay."""

@@ -411,6 +411,7 @@ def test_login_locks_after_max_failures_even_with_right_password(api_client, off
 
     assert statuses == [401, 401, 401]
     assert locked.status_code == 429
+    assert locked["Retry-After"] == "900"  # as every 429 says when to try again
     assert "token" not in locked.json()
     assert AuthToken.objects.filter(user=officer[0]).count() == 1  # only the fixture's
 

@@ -181,3 +181,73 @@ def test_json_nested_within_the_bound_still_parses(api_client):
 
     assert response.status_code == 400
     assert [e["attr"] for e in response.json()["errors"]] == ["password"]
+
+
+@pytest.mark.parametrize("method", ["delete", "post", "put", "patch"])
+def test_unmatched_api_url_is_a_json_404_for_a_session_write_without_csrf_token(method):
+    """A signed-in browser (session cookie, no CSRF token) writing to an address that matches no
+    route got Django's CSRF page: a 403 in HTML, not the API's shape."""
+    from django.test import Client
+
+    get_user_model().objects.create_superuser("admin", "admin@example.id", "pw-admin-123")
+    browser = Client(enforce_csrf_checks=True)
+    browser.login(username="admin", password="pw-admin-123")
+
+    response = getattr(browser, method)("/api/v1/targets/%C2%84/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert_not_found_shape(response, exact=True)
+
+
+@pytest.mark.parametrize("value", ["null", "yes", "maybe", ""])
+def test_a_boolean_filter_refuses_a_value_it_cannot_read(admin_client, value):
+    """`serving=null` listed every worker, as if the filter had not been sent."""
+    response = admin_client.get(reverse("worker-list"), {"serving": value} if value else {"protected": "tru"})
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["attr"] == ("serving" if value else "protected")
+    assert error["detail"] == "Use true or false."
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "1.5", " ", "²", "9" * 5000])
+def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400(admin_client, value):
+    """An unreadable page size answered the default page, as if none had been asked for."""
+    response = admin_client.get(reverse("village-list"), {"page_size": value})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"code": "invalid", "detail": "A page size is a whole number from 1 up.", "attr": "page_size"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "fmt", "formats"),
+    [
+        ("import-template", "AAA", "json, csv, xlsx"),
+        ("worker-list", "pdf", "json, csv, xlsx"),
+        ("village-list", "csv", "json"),
+    ],
+)
+def test_a_format_the_address_does_not_produce_is_a_400_naming_those_it_does(admin_client, url_name, fmt, formats):
+    """It was a 404, as if the address did not exist."""
+    response = admin_client.get(reverse(url_name), {"format": fmt})
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["errors"] == [
+        {"code": "invalid", "detail": f"This address answers in: {formats}.", "attr": "format"}
+    ]
+
+
+def test_an_empty_page_size_is_the_default_page_as_any_empty_parameter_is_one_not_sent(admin_client):
+    response = admin_client.get(reverse("village-list"), {"page_size": ""})
+
+    assert response.status_code == 200
+
+
+def test_a_year_filter_that_is_not_a_whole_number_is_a_400(admin_client):
+    """`year=0.5` answered an empty list, as if it were a year with no target."""
+    response = admin_client.get(reverse("target-list"), {"year": "0.5"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "year"

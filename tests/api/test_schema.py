@@ -128,3 +128,89 @@ def test_a_form_body_on_a_json_endpoint_is_a_415(api_client):
     response = api_client.post(reverse("auth-login"), {"username": "x", "password": "y"}, format="multipart")
 
     assert response.status_code == 415
+
+
+def _operations(api_client):
+    paths = api_client.get(reverse("schema"), {"format": "json"}).json()["paths"]
+    return {(path, method): op for path, ops in paths.items() for method, op in ops.items()}
+
+
+def test_search_and_ordering_are_documented_only_where_a_list_reads_them(api_client):
+    """Every documented parameter is read: the audit lists have no `search` (a 400 if sent)."""
+    operations = _operations(api_client)
+
+    def names(path):
+        return {p["name"] for p in operations[(path, "get")].get("parameters", [])}
+
+    assert "search" not in names("/api/v1/audit/access-log/")
+    assert "search" not in names("/api/v1/coverage/")
+    assert "search" in names("/api/v1/workers/")
+    assert "search" in names("/api/v1/villages/")
+    assert api_client.get(reverse("village-list"), {"search": "x"}).status_code == 200
+
+
+def test_each_operation_documents_its_own_error_statuses_with_the_error_body(api_client):
+    operations = _operations(api_client)
+
+    def statuses(path, method):
+        return sorted(operations[(path, method)]["responses"])
+
+    assert statuses("/api/v1/workers/{id}/", "patch") == [
+        "200", "400", "401", "403", "404", "406", "409", "412", "413", "415", "428", "429"
+    ]  # fmt: skip
+    assert statuses("/api/v1/workers/{id}/submit/", "post") == [
+        "200", "400", "401", "403", "404", "406", "409", "412", "413", "415", "429"
+    ]  # fmt: skip
+    assert statuses("/api/v1/regencies/", "get") == ["200", "400", "401", "404", "406", "429"]
+    assert statuses("/api/v1/auth/login/", "post") == ["200", "400", "401", "406", "413", "415", "429"]
+    assert statuses("/api/v1/coverage/{code}/", "get") == ["200", "304", "400", "401", "403", "404", "406", "429"]
+    error = {"$ref": "#/components/schemas/ErrorResponse"}
+    for (path, method), operation in operations.items():
+        for status, response in operation["responses"].items():
+            if status >= "400":
+                assert response["content"]["application/json"]["schema"] == error or path.startswith(
+                    "/api/v1/imports/workers/"
+                ), (path, method, status)
+                assert response["description"]
+
+
+def test_public_operations_need_no_token_and_the_others_do(api_client):
+    operations = _operations(api_client)
+
+    public = sorted(f"{m.upper()} {p}" for (p, m), op in operations.items() if op.get("security") == [])
+
+    assert public == [
+        "GET /api/v1/branches/",
+        "GET /api/v1/branches/{code}/",
+        "GET /api/v1/districts/",
+        "GET /api/v1/districts/{code}/",
+        "GET /api/v1/provinces/",
+        "GET /api/v1/provinces/{code}/",
+        "GET /api/v1/regencies/",
+        "GET /api/v1/regencies/{code}/",
+        "GET /api/v1/villages/",
+        "GET /api/v1/villages/{code}/",
+        "POST /api/v1/auth/login/",
+    ]
+    assert api_client.get(reverse("regency-list")).status_code == 200
+    assert api_client.get(reverse("auth-me")).status_code == 401
+
+
+def test_files_are_documented_as_files_and_writes_as_json_only(api_client):
+    operations = _operations(api_client)
+
+    template = operations[("/api/v1/imports/workers/template/", "get")]["responses"]["200"]
+    export = operations[("/api/v1/workers/", "get")]["responses"]["200"]
+    patch = operations[("/api/v1/workers/{id}/", "patch")]
+
+    assert {media: c["schema"] for media, c in template["content"].items()} == {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"type": "string", "format": "binary"},
+        "text/csv": {"type": "string", "format": "binary"},
+    }
+    assert export["content"]["text/csv"]["schema"] == {"type": "string", "format": "binary"}
+    assert "Content-Disposition" in export["headers"]
+    assert list(patch["responses"]["200"]["content"]) == ["application/json"]
+    assert patch["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Worker"}
+    assert patch["responses"]["200"]["headers"]["ETag"]["required"] is True
+    assert "If-Match" in {p["name"] for p in patch["parameters"]}
+    assert "format" not in {p["name"] for p in patch["parameters"]}

@@ -12,9 +12,12 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+
+# The list an example page's links name (the schema's examples of every list).
+EXAMPLE_LIST = "https://ucj-desa.example.id/api/v1/workers/"
 
 # Past this many rows no list has a page: a larger offset is beyond a 64-bit integer.
 MAX_OFFSET = 2**62
@@ -83,6 +86,30 @@ class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request) -> int:
+        """The page size asked for, at most `max_page_size`; one that is not a whole number from
+        1 up is a 400 (DRF would answer the default page as if none had been asked for)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if not raw:  # absent, or empty as every parameter may be
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) >= 1):
+            raise ValidationError({self.page_size_query_param: [_("A page size is a whole number from 1 up.")]})
+        return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = "The page number, from 1 (`last`: the last page, when the count is known)."
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = (
+                    f"Rows a page (default {self.page_size}); more than {self.max_page_size} counts as "
+                    f"{self.max_page_size}."
+                )
+        return parameters
+
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         page_size = self.get_page_size(request)
@@ -114,6 +141,9 @@ class StandardPagination(PageNumberPagination):
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)
         properties = response["properties"]
+        # The second page of 123 rows: what a list answers, links included.
+        properties["next"]["example"] = f"{EXAMPLE_LIST}?page=3"
+        properties["previous"]["example"] = EXAMPLE_LIST
         properties["count"] = {
             "type": "integer",
             "nullable": True,
@@ -126,6 +156,10 @@ class StandardPagination(PageNumberPagination):
             "description": "Present when `count` is null: more rows than this match.",
         }
         order = ("count", "count_exceeds", "next", "previous", "results")
+        if not isinstance(schema, dict):
+            # drf-spectacular builds a list's example page from each property's example (the
+            # results standing in as `schema`): a counted page has no `count_exceeds`.
+            order = ("count", "next", "previous", "results")
         response["properties"] = {key: properties[key] for key in order}
         return response
 

@@ -30,6 +30,7 @@ class ProvinceViewSet(RegionViewSet):
     """Provinces (`15`)."""
 
     queryset = selectors.province_list()
+    path_example = "15"
     serializer_class = ProvinceSerializer
 
 
@@ -37,6 +38,7 @@ class RegencyViewSet(RegionViewSet):
     """Regencies and cities (`15.01`); filter by `province` code and `kind`."""
 
     queryset = selectors.regency_list()  # select_related: province (its code)
+    path_example = "15.08"
     serializer_class = RegencySerializer
     filterset_class = RegencyFilterSet
 
@@ -45,6 +47,7 @@ class DistrictViewSet(RegionViewSet):
     """Districts (`15.01.01`); filter by `province` or `regency` code."""
 
     queryset = selectors.district_list()  # select_related: regency, province (their codes)
+    path_example = "15.08.01"
     serializer_class = DistrictSerializer
     filterset_class = DistrictFilterSet
 
@@ -53,6 +56,7 @@ class VillageViewSet(RegionViewSet):
     """Villages (`15.01.01.2001`); filter by `province`, `regency`, `district` code and `kind`."""
 
     queryset = selectors.village_list()  # select_related: district, regency, province (codes)
+    path_example = "15.08.01.2001"
     serializer_class = VillageSerializer
     filterset_class = VillageFilterSet
 
@@ -61,6 +65,7 @@ class BranchOfficeViewSet(viewsets.ReadOnlyModelViewSet):
     """BPJS Ketenagakerjaan branch offices and the regencies each serves."""
 
     queryset = selectors.branch_office_list()  # prefetch: regencies (listed per branch)
+    path_example = "muara-bungo"
     serializer_class = BranchOfficeSerializer
     filterset_class = BranchOfficeFilterSet
     permission_classes = [CapabilityRequired]
