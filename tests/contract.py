@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,6 +247,7 @@ class Checker:
         self.mode = mode
         self.test = ""
         self.checked = 0
+        self.seconds = 0.0  # spent checking, the schema's generation included
         self.mismatches: dict[tuple, tuple[Mismatch, str, int]] = {}
         self._contract: Contract | None = None
         self._original = None
@@ -263,6 +265,7 @@ class Checker:
         checker = self
 
         def request(client, **request):
+            __tracebackhide__ = True  # a failure points at the test's request, not here
             response = original(client, **request)
             checker.observe(response)
             return response
@@ -276,6 +279,15 @@ class Checker:
             Client.request = self._original
 
     def observe(self, response) -> None:
+        __tracebackhide__ = True
+        started = time.perf_counter()
+        try:
+            self._observe(response)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _observe(self, response) -> None:
+        __tracebackhide__ = True
         wsgi_request = getattr(response, "wsgi_request", None)
         if wsgi_request is None or not wsgi_request.path_info.startswith(API_PREFIX):
             return
@@ -297,7 +309,7 @@ class Checker:
         called = [op for op in contract.operations if op in contract.exercised]
         lines = [
             f"API schema check ({self.mode}): {len(called)}/{len(contract.operations)} operations exercised, "
-            f"{self.checked} answers checked, {len(self.mismatches)} distinct mismatches"
+            f"{self.checked} answers checked in {self.seconds:.1f} s, {len(self.mismatches)} distinct mismatches"
         ]
         lines += [f"  never called: {m} {t}" for m, t in contract.operations if (m, t) not in contract.exercised]
         return lines
