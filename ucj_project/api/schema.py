@@ -27,14 +27,18 @@ from rest_framework import serializers
 from rest_framework.filters import OrderingFilter, SearchFilter
 
 from ucj_project.api import schema_filters  # noqa: F401  (documents search and ordering where a list has them)
+from ucj_project.api.pagination import EXAMPLE_LIST
 from ucj_project.api.permissions import PUBLIC
 
+EXAMPLE_HOST = EXAMPLE_LIST.split("/api/")[0]
 FILE_MEDIA_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 BINARY = {"type": "string", "format": "binary"}
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class ErrorSerializer(serializers.Serializer):
+    """One problem: a code for programs, a message for people, and the field at fault."""
+
     code = serializers.CharField(
         help_text="What went wrong, for programs: `required`, `invalid_choice`, `unknown_parameter`, "
         "`stale_version`, `not_authenticated`, `throttled` ..."
@@ -49,6 +53,8 @@ class ErrorSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="ErrorResponse")
 class ErrorResponseSerializer(serializers.Serializer):
+    """Every error answer (4xx): its kind and every problem found."""
+
     type = serializers.ChoiceField(
         choices=["validation_error", "client_error", "server_error"],
         help_text="`validation_error`: fix the fields named in `errors`; `client_error`: the request as a whole "
@@ -176,8 +182,19 @@ class AutoSchema(SpectacularAutoSchema):
         for status, response in responses.items():
             if not response.get("description"):
                 response["description"] = self._success_description(status)
+        self._page_links_of_this_list(responses)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _page_links_of_this_list(self, responses: dict[str, Any]) -> None:
+        """A list's example page links to its own address (the pagination cannot know it)."""
+        content = responses.get("200", {}).get("content", {}).get("application/json", {})
+        for example in content.get("examples", {}).values():
+            page = example.get("value")
+            if isinstance(page, dict) and "results" in page:
+                for link in ("next", "previous"):
+                    if isinstance(page.get(link), str):
+                        page[link] = page[link].replace(EXAMPLE_LIST, EXAMPLE_HOST + self.path)
 
     def get_filter_backends(self):
         """Search and ordering are documented where the view has them: the parameters a list
