@@ -163,8 +163,9 @@ class TokenAuthentication(KnoxTokenAuthentication):
     presented, and the sweep happens at login (`access.api.views.LoginView`).
 
     The request is counted for the token's rate limit in the same round trip as the lookup
-    (`auth_token.rate_counted`, read by `TokenRateThrottle`). A request whose token is refused
-    is counted by address, as anonymous requests are: guessing tokens uses up that rate.
+    (`auth_token.rate_counted`, read by `TokenRateThrottle`, with the rate of the user's access
+    profile, which comes with the lookup). A request whose token is refused is counted by
+    address, as anonymous requests are: guessing tokens uses up that rate.
     """
 
     def authenticate(self, request):
@@ -174,10 +175,14 @@ class TokenAuthentication(KnoxTokenAuthentication):
             AnonymousRateLimit().authenticate(request)
             raise exceptions.AuthenticationFailed(_("Send the token as `Authorization: Token <token>`, not Bearer."))
         try:
-            return super().authenticate(request)
+            authenticated = super().authenticate(request)
         except exceptions.AuthenticationFailed:
             AnonymousRateLimit().authenticate(request)  # 429 instead, beyond the anonymous rate
             raise
+        counted = getattr(authenticated[1], "rate_counted", None) if authenticated else None
+        if counted is not None:  # the RateLimit-* headers, on every answer to the token (403s too)
+            TokenRateThrottle().settle(request, authenticated[0], counted)
+        return authenticated
 
     def authenticate_credentials(self, token: bytes):
         message = _("Invalid token.")

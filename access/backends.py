@@ -35,6 +35,17 @@ class ThrottledModelBackend(ModelBackend):
             cache.delete(key)
         return user
 
+    def get_user(self, user_id):
+        """The session's user with its access profile, in one query: the profile's scope and
+        rate limit are read on every request (`access.scope`, `ucj_project.api.throttling`)."""
+        from django.contrib.auth import get_user_model
+
+        try:
+            user = get_user_model()._default_manager.select_related("access_profile").get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
     @staticmethod
     def _username_field() -> str:
         from django.contrib.auth import get_user_model

@@ -2,6 +2,7 @@
 log of every response that revealed personal data or exported a list."""
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,11 @@ class AccessProfile(models.Model):
     """The role and scope of a user. Province officers and viewers may cover a province or a
     regency; regency officers a regency; branch officers a branch office's regencies. An
     integration client covers a province or regency and acts as the matching officer, read-only
-    unless `can_write`. Superusers are admins without a profile."""
+    unless `can_write`. Superusers are admins without a profile.
+
+    `rate_limit` raises (or lowers) the request rate of this user's tokens and browser session
+    above the server's default (`UCJ_RATE_TOKEN`), e.g. for a client that syncs with several
+    connections at once."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_profile")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
@@ -29,6 +34,16 @@ class AccessProfile(models.Model):
         BranchOffice, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("branch office")
     )
     can_write = models.BooleanField(_("may write (integration clients)"), default=False)
+    rate_limit = models.PositiveIntegerField(
+        _("rate limit (requests a minute)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Requests a minute that each token of this user, and its browser session, may make. "
+            "Empty: the server's default (UCJ_RATE_TOKEN, 600 a minute unless changed)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("access profile")
@@ -49,6 +64,9 @@ class AccessProfile(models.Model):
                     )
                 ),
                 name="access_profile_scope_matches_role",
+            ),
+            models.CheckConstraint(
+                condition=Q(rate_limit__isnull=True) | Q(rate_limit__gte=1), name="access_profile_rate_limit_positive"
             ),
         ]
 

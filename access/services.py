@@ -80,14 +80,23 @@ def access_log_export(*, request: HttpRequest, rows: int) -> AccessLog:
 
 @transaction.atomic
 def client_create(
-    *, name: str, region_code: str, can_write: bool, personal_data: bool = False, days: int = 365
+    *,
+    name: str,
+    region_code: str,
+    can_write: bool,
+    personal_data: bool = False,
+    days: int = 365,
+    rate_limit: int | None = None,
 ) -> tuple[AccessProfile, str]:
-    """An integration client for a province or regency, with a token valid `days` days.
+    """An integration client for a province or regency, with a token valid `days` days and
+    `rate_limit` requests a minute (None: the server's default).
 
     Returns the profile and the token, which is shown once: only its hash is stored.
     """
     if days < 1:  # a token that is already expired would be printed as if it worked
         raise ServiceError(f"A client token must be valid for at least 1 day, not {days}.", field="days")
+    if rate_limit is not None and rate_limit < 1:
+        raise ServiceError(f"A rate limit must be at least 1 request a minute, not {rate_limit}.", field="rate_limit")
     user_model = get_user_model()
     username = f"{CLIENT_PREFIX}{name}"
     if user_model.objects.filter(username=username).exists():
@@ -104,7 +113,12 @@ def client_create(
 
         user.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
     profile = AccessProfile.objects.create(
-        user=user, role=Role.INTEGRATION, province=province, regency=regency, can_write=can_write
+        user=user,
+        role=Role.INTEGRATION,
+        province=province,
+        regency=regency,
+        can_write=can_write,
+        rate_limit=rate_limit,
     )
     _instance, token = AuthToken.objects.create(user=user, expiry=datetime.timedelta(days=days))
     return profile, token

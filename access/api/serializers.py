@@ -138,3 +138,11 @@ class AccessLogSerializer(serializers.ModelSerializer):
         if not can_see_personal_data(self.context.get("request")):
             data["query"] = query_with_niks_masked(data["query"])
         return data
+
+
+class LogoutQuerySerializer(serializers.Serializer):
+    """The query of a logout."""
+
+    all = serializers.BooleanField(
+        default=False, help_text="`true`: revoke every token of the caller, not only the one sent."
+    )

@@ -22,11 +22,19 @@ from access.scope import scope_for
 from access.services import access_log_write
 from enrollment.models import EnrollmentEvent
 from enrollment.services import PERSONAL_FIELDS
+from ucj_project.api.parameters import refuse_unknown_parameters
 from ucj_project.api.permissions import PUBLIC, CapabilityRequired
 from ucj_project.api.throttling import LoginRateThrottle
 from villages.models import Province, Regency
 
-from .serializers import AccessLogSerializer, AuditEventSerializer, LoginSerializer, MeSerializer, TokenSerializer
+from .serializers import (
+    AccessLogSerializer,
+    AuditEventSerializer,
+    LoginSerializer,
+    LogoutQuerySerializer,
+    MeSerializer,
+    TokenSerializer,
+)
 
 
 class LoginView(GenericAPIView):
@@ -66,19 +74,24 @@ class LogoutView(GenericAPIView):
     permission_classes = [CapabilityRequired]
     required_capabilities = {"post": Capability.READ_COVERAGE}
     serializer_class = TokenSerializer
+    query_parameters = {"post": (LogoutQuerySerializer,)}
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None}, parameters=[LogoutQuerySerializer])
     def post(self, request: Request) -> Response:
-        if request.query_params.get("all") == "true":
+        query = LogoutQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if query.validated_data["all"]:
             AuthToken.objects.filter(user=request.user).delete()
         elif isinstance(request.auth, AuthToken):
             request.auth.delete()
         return Response(status=204)
 
     def check_permissions(self, request):
-        # Any signed-in caller may log out, whatever its role.
+        # Any signed-in caller may log out, whatever its role (so CapabilityRequired, which
+        # checks the query parameters too, is not asked).
         if not request.user or not request.user.is_authenticated:
             self.permission_denied(request)
+        refuse_unknown_parameters(request, self)
 
 
 class MeView(GenericAPIView):

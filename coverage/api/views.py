@@ -21,6 +21,7 @@ from coverage.caching import conditional
 from coverage.filtersets import TargetFilterSet
 from coverage.models import Target, VillageCoverage, WorkforceFigure
 from ucj_project.api.browsable import BrowsableAPIRendererWithoutStoredData
+from ucj_project.api.parameters import PAGES
 from ucj_project.api.permissions import CapabilityRequired
 from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
 from ucj_project.errors import ServiceError
@@ -87,6 +88,7 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
     serializer_class = CoverageRowSerializer
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "coverage"
+    query_parameters = {"get": (CoverageRowsQuerySerializer, *PAGES)}  # ucj_project.api.parameters
     conditional_answers = True  # ETag and 304 (coverage.caching.conditional)
 
     @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))
@@ -148,6 +150,7 @@ class CoverageDetailView(GenericAPIView):
     serializer_class = CoverageRowSerializer
     conditional_answers = True
     path_example = "15.08"
+    query_parameters = {"get": (CoverageDetailQuerySerializer,)}
 
     @extend_schema(parameters=[CoverageDetailQuerySerializer], responses=CoverageDetailSerializer)
     def get(self, request: Request, code: str) -> Response:
@@ -175,6 +178,7 @@ class CoverageTrendView(GenericAPIView):
     serializer_class = CoverageRowSerializer
     conditional_answers = True
     path_example = "15.08"
+    query_parameters = {"get": (TrendQuerySerializer,)}
 
     @extend_schema(parameters=[TrendQuerySerializer], responses=TrendSerializer)
     def get(self, request: Request, code: str) -> Response:
@@ -200,6 +204,7 @@ class UnprotectedVillagesView(ExportMixin, GenericAPIView):
     serializer_class = UnprotectedVillageSerializer
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "unprotected-villages"
+    query_parameters = {"get": (UnprotectedVillagesQuerySerializer, *PAGES)}
     conditional_answers = True
 
     @extend_schema(parameters=[UnprotectedVillagesQuerySerializer], responses=UnprotectedVillageSerializer(many=True))
@@ -306,6 +311,8 @@ class WorkforceViewSet(viewsets.ModelViewSet):
     lookup_field = "code"
     lookup_value_regex = r"[0-9.]+"
     path_example = "15"
+    # A region's summary on a date; a figure to change, by its date.
+    query_parameters = {action: ("as_of",) for action in ("retrieve", "update", "partial_update", "destroy")}
 
     @extend_schema(responses=WorkforceRowSerializer(many=True))
     def list(self, request: Request, *args, **kwargs) -> Response:

@@ -23,6 +23,7 @@ from enrollment import selectors, services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
 from ucj_project.api.browsable import BrowsableAPIRendererWithoutStoredData
+from ucj_project.api.parameters import PAGES
 from ucj_project.api.permissions import CapabilityRequired
 from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
 from ucj_project.errors import ServiceError, StaleVersionError
@@ -145,6 +146,7 @@ class WorkerViewSet(
     path_example = 1
     ordering = ["id"]
     search_fields: list[str] = []  # `search` is the filterset's (name or full NIK)
+    query_parameters = {"history": PAGES}  # besides the list's (ucj_project.api.parameters)
     renderer_classes = [JSONRenderer, BrowsableAPIRendererWithoutStoredData, CSVRenderer, XLSXRenderer]
     # Besides the statuses every operation may answer (ucj_project.api.schema).
     error_statuses = {

@@ -22,6 +22,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
@@ -29,6 +30,7 @@ from django.db import transaction
 from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from access.models import AccessProfile
 from access.services import client_create
@@ -226,6 +228,20 @@ def _register(code: str, actor: services.Actor, *, sex: str = "male", phone: str
         wage_basis="siltap",
         monthly_wage=2_500_000,
     )
+
+
+@pytest.fixture
+def rates(settings, monkeypatch):
+    """rates(anon="3/min", ...): lower the throttle rates for this test (DRF reads them at class
+    level, so the class attribute is patched too) and forget earlier counts."""
+
+    def apply(**changes: str) -> None:
+        new = {**django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **changes}
+        settings.REST_FRAMEWORK = {**django_settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": new}
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", new)
+        cache.clear()
+
+    return apply
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,6 @@ from django.utils import timezone
 from knox.crypto import hash_token
 from knox.models import AuthToken
 from knox.settings import CONSTANTS
-from rest_framework.throttling import SimpleRateThrottle
 
 from access.models import RateCount
 from enrollment.models import ApparatusWorker, EnrollmentEvent
@@ -160,6 +159,16 @@ def test_logout_all_revokes_every_token_of_the_user(officer, shared):
     assert token_client(second).get(reverse("auth-me")).status_code == 401
     assert token_client(neighbour_token).get(reverse("auth-me")).status_code == 200
     assert not AuthToken.objects.filter(user=user).exists()
+
+
+def test_logout_with_an_unreadable_all_is_a_400_and_revokes_nothing(officer):
+    """`all=yes please` logged out the one token, as if `all` had not been sent."""
+    user, token = officer
+    response = token_client(token).post(reverse("auth-logout") + "?all=yes+please")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "all"
+    assert token_client(token).get(reverse("auth-me")).status_code == 200
 
 
 def test_logout_without_token_is_unauthorized(api_client, world):
@@ -472,20 +481,6 @@ def test_lockout_lasts_the_configured_time(api_client, officer, lockout, monkeyp
 
 
 # -- rate limits --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def rates(settings, monkeypatch):
-    """rates(anon="3/min", ...): lower the throttle rates for this test (DRF reads them at class
-    level, so the class attribute is patched too) and forget earlier counts."""
-
-    def apply(**changes: str) -> None:
-        new = {**django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **changes}
-        settings.REST_FRAMEWORK = {**django_settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": new}
-        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", new)
-        cache.clear()
-
-    return apply
 
 
 def test_anonymous_requests_beyond_rate_get_429_with_retry_after(api_client, world, rates):

@@ -214,3 +214,19 @@ def test_files_are_documented_as_files_and_writes_as_json_only(api_client):
     assert patch["responses"]["200"]["headers"]["ETag"]["required"] is True
     assert "If-Match" in {p["name"] for p in patch["parameters"]}
     assert "format" not in {p["name"] for p in patch["parameters"]}
+
+
+def test_every_answer_documents_the_rate_limit_headers_sent_to_counted_callers(api_client):
+    schema = api_client.get(reverse("schema"), {"format": "json"}).json()
+    names = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]
+
+    missing = [
+        (path, method, status)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if [name for name in names if name not in response.get("headers", {})]
+    ]
+
+    assert sorted(schema["components"]["headers"]) == names
+    assert missing == []

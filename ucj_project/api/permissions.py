@@ -6,6 +6,7 @@ from rest_framework.permissions import BasePermission
 
 from access.choices import Capability
 from access.scope import scope_for
+from ucj_project.api.parameters import refuse_unknown_parameters
 
 EXPORT_FORMATS = ("csv", "xlsx")
 
@@ -23,12 +24,19 @@ class CapabilityRequired(BasePermission):
     """`view.required_capabilities` maps an action (viewsets) or method (views) to a capability;
     an action missing from the map is denied. An answer as a file (`?format=csv|xlsx`) also needs
     the `export` capability, checked here, before the view looks anything up: a caller who may not
-    export gets 403 whatever it asked for, never a 404 that depends on the object."""
+    export gets 403 whatever it asked for, never a 404 that depends on the object.
+
+    A caller allowed in is then held to the query parameters the view documents
+    (`ucj_project.api.parameters`): an unknown or repeated one is a 400 naming it."""
 
     def has_permission(self, request, view) -> bool:
         allowed = self._action_allowed(request, view)
         if allowed and self._is_export(request) and not scope_for(request.user).can(Capability.EXPORT):
             raise PermissionDenied(_("You may not export lists."))
+        # Not for the copies of the request that DRF makes to ask whether a form or an OPTIONS
+        # answer may offer another method: those carry the parameters of the request made.
+        if allowed and request.method == request._request.method:
+            refuse_unknown_parameters(request, view)
         return allowed
 
     @staticmethod

@@ -126,6 +126,16 @@ ERRORS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
 }
 
+# On every answer to a caller counted by token or session (ucj_project.api.throttling).
+RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
+    "RateLimit-Limit": {
+        "schema": {"type": "integer"},
+        "description": "Requests this caller may make in the current window (a minute by default).",
+    },
+    "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "Requests left in the current window."},
+    "RateLimit-Reset": {"schema": {"type": "integer"}, "description": "Seconds until the window ends."},
+}
+
 HEADERS: dict[str, dict[str, Any]] = {
     "401": {
         "WWW-Authenticate": {
@@ -183,6 +193,10 @@ class AutoSchema(SpectacularAutoSchema):
             if not response.get("description"):
                 response["description"] = self._success_description(status)
         self._page_links_of_this_list(responses)
+        for response in responses.values():
+            headers = response.setdefault("headers", {})
+            for name in RATE_LIMIT_HEADERS:
+                headers[name] = {"$ref": f"#/components/headers/{name}"}
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
@@ -198,7 +212,7 @@ class AutoSchema(SpectacularAutoSchema):
 
     def get_filter_backends(self):
         """Search and ordering are documented where the view has them: the parameters a list
-        reads, as ucj_project.api.filters.KnownParametersOnly counts them."""
+        reads, as ucj_project.api.parameters counts them."""
         backends = super().get_filter_backends()
         return [
             backend
@@ -302,3 +316,9 @@ class AutoSchema(SpectacularAutoSchema):
             return template.format(article=article, **names)
         doc = getattr(getattr(self.view, key, None), "__doc__", None) or self.view.__class__.__doc__
         return first_sentence(doc) if doc else None
+
+
+def postprocess_rate_limit_headers(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """The rate-limit headers, described once (components.headers) for every answer to refer to."""
+    result.setdefault("components", {})["headers"] = RATE_LIMIT_HEADERS
+    return result

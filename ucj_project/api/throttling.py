@@ -15,12 +15,20 @@ Where a request is counted:
   refused with 401, token guessing included, use up the anonymous rate too. DRF itself would
   check throttles only after authentication and permissions.
 - A session user (the browsable API) is counted by `TokenRateThrottle`, per user.
+
+A user's access profile may set its own rate (`AccessProfile.rate_limit`, requests a minute),
+for each of its tokens and its session, instead of `UCJ_RATE_TOKEN`. The profile comes with the
+token's lookup (or the session's user, `access.backends`): reading it costs no query. Answers to
+a counted caller say where it stands: `RateLimit-Limit`, `RateLimit-Remaining` and
+`RateLimit-Reset` (seconds until the window ends), added by `rate_limit_headers`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import F
 from rest_framework.authentication import BaseAuthentication
@@ -72,6 +80,31 @@ class Counted:
     now: float
 
 
+@dataclass(frozen=True)
+class RateLimitState:
+    """A counted caller's rate: requests allowed in the window, left in it, seconds until it ends."""
+
+    limit: int
+    remaining: int
+    reset: int
+
+
+def rate_limit_headers(get_response):
+    """Middleware: the RateLimit-* headers on the answer to a caller whose request was counted
+    against its own rate (a token or a session user), 429s included."""
+
+    def middleware(request):
+        response = get_response(request)
+        state = getattr(request, "ucj_rate_limit", None)
+        if state is not None:
+            response.headers["RateLimit-Limit"] = str(state.limit)
+            response.headers["RateLimit-Remaining"] = str(state.remaining)
+            response.headers["RateLimit-Reset"] = str(state.reset)
+        return response
+
+    return middleware
+
+
 class WindowCountThrottle(SimpleRateThrottle):
     """DRF's rate parsing and keys, with database window counts instead of cached histories."""
 
@@ -99,19 +132,51 @@ class WindowCountThrottle(SimpleRateThrottle):
 
 
 class TokenRateThrottle(WindowCountThrottle):
-    """Per API token; session users (the browsable API) are limited per user."""
+    """Per API token; session users (the browsable API) are limited per user. A user whose
+    access profile sets `rate_limit` has that rate instead of the default."""
 
     scope = "token"
 
     def token_key(self, token_key: str) -> str:
         return self.cache_format % {"scope": self.scope, "ident": f"t{token_key}"}
 
-    def allow_request(self, request, view) -> bool:
-        counted = getattr(request.auth, "rate_counted", None)
-        if counted is None or self.rate is None:
-            return super().allow_request(request, view)
+    def limit_for(self, user) -> int:
+        """The requests `user` may make in a window: its profile's `rate_limit` (a minute's
+        worth, scaled to the window should `UCJ_RATE_TOKEN` count by another period), or the
+        default. The profile came with the caller (its token's lookup, the session's user);
+        a superuser handed over without it (tests) is not looked up: admins have no profile."""
+        if not getattr(user, "is_authenticated", False):
+            return self.num_requests
+        if user.is_superuser and not get_user_model().access_profile.is_cached(user):
+            return self.num_requests
+        per_minute = getattr(getattr(user, "access_profile", None), "rate_limit", None)
+        if per_minute is None:
+            return self.num_requests
+        return max(1, round(per_minute * self.duration / 60))
+
+    def settle(self, request, user, counted: Counted) -> int:
+        """Take `user`'s rate and the window of `counted`, and keep where the caller stands for
+        the RateLimit-* headers of its answer; returns the window's count."""
+        self.num_requests = self.limit_for(user)
         self.window(counted.now)
-        return self.allow_count(counted.hits)
+        http_request = getattr(request, "_request", request)
+        http_request.ucj_rate_limit = RateLimitState(
+            limit=self.num_requests,
+            remaining=max(0, self.num_requests - counted.hits),
+            reset=max(1, math.ceil(self.window_end - self.now)),
+        )
+        return counted.hits
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        counted = getattr(request.auth, "rate_counted", None)
+        if counted is None:  # a session user: counted now
+            self.key = self.get_cache_key(request, view)
+            if self.key is None:
+                return True
+            counted = Counted(hits=hit(self.key, *self.window()), now=self.now)
+        return self.allow_count(self.settle(request, request.user, counted))
 
     def get_cache_key(self, request, view):
         if not request.user or not request.user.is_authenticated:

@@ -44,6 +44,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # RateLimit-* headers on the answers to a caller counted against its rate.
+    "ucj_project.api.throttling.rate_limit_headers",
 ]
 
 ROOT_URLCONF = "ucj_project.urls"
@@ -154,7 +156,6 @@ REST_FRAMEWORK = {
     # would send and the API refuse); the spreadsheet upload declares its own multipart parser.
     "DEFAULT_PARSER_CLASSES": ["ucj_project.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
-        "ucj_project.api.filters.KnownParametersOnly",
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
@@ -200,6 +201,10 @@ SPECTACULAR_SETTINGS = {
     # Request bodies get components of their own (`WorkerWriteRequest`): read-only fields
     # (`id`, `version` of an answer) are then never asked of a generated client.
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ucj_project.api.schema.postprocess_rate_limit_headers",
+    ],
 }
 
 LOGGING = {

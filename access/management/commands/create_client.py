@@ -1,4 +1,5 @@
-"""python manage.py create_client NAME --region CODE [--write]: an integration client and its token."""
+"""python manage.py create_client NAME --region CODE [--write] [--rate-limit N]: an integration
+client and its token."""
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -15,11 +16,22 @@ class Command(BaseCommand):
         parser.add_argument("--write", action="store_true", help="may write (default: read-only)")
         parser.add_argument("--personal-data", action="store_true", help="may see full NIK, birth date, phone")
         parser.add_argument("--days", type=int, default=365, help="token validity in days (default 365)")
+        parser.add_argument(
+            "--rate-limit",
+            type=int,
+            default=None,
+            help="requests a minute for this client's tokens (default: UCJ_RATE_TOKEN)",
+        )
 
-    def handle(self, *args, name, region, write, personal_data, days, **options) -> None:
+    def handle(self, *args, name, region, write, personal_data, days, rate_limit, **options) -> None:
         try:
             profile, token = client_create(
-                name=name, region_code=region, can_write=write, personal_data=personal_data, days=days
+                name=name,
+                region_code=region,
+                can_write=write,
+                personal_data=personal_data,
+                days=days,
+                rate_limit=rate_limit,
             )
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
