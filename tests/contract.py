@@ -147,7 +147,7 @@ class Contract:
         self.routes = [(regex, template, methods) for _n, _l, regex, template, methods in routes]
         self.operations = sorted((m, t) for _r, t, methods in self.routes for m in methods)
         self.exercised: dict[tuple[str, str], Counter] = defaultdict(Counter)
-        self._validators: dict[tuple[str, str, str, str], Any] = {}
+        self._validators: dict[str, Any] = {}
 
     def operation(self, method: str, path: str) -> tuple[str, dict] | None:
         """(path template, operation) of the request, or None when the schema has none for it."""
@@ -177,11 +177,12 @@ class Contract:
         )
         if status_key is None:
             return mismatch("status not documented", f"documented: {', '.join(sorted(responses))}")
-        documented = responses[status_key]
+        documented_at, documented = self._follow(_pointer("paths", template, method.lower(), "responses", status_key))
         found_mismatches = [
             Mismatch(name, status, media_type, "required header missing", header, "documented as required")
             for header, spec in (documented.get("headers") or {}).items()
-            if spec.get("required") and not response.has_header(header)
+            if self._follow(f"{documented_at}{_pointer('headers', header)}")[1].get("required")
+            and not response.has_header(header)
         ]
         content = documented.get("content") or {}
         body = _NO_BODY if response.streaming else response.content
@@ -200,7 +201,7 @@ class Contract:
             instance = json.loads(body)
         except ValueError as error:
             return found_mismatches + mismatch("body is not JSON", str(error))
-        validator = self._validator(method, template, status_key, media)
+        validator = self._validator(f"{documented_at}{_pointer('content', media)}")
         if validator is None:
             return found_mismatches
         # Each of the body's errors, at its most precise (inside oneOf and the like); a list's rows
@@ -214,20 +215,29 @@ class Contract:
             found_mismatches += mismatch(f"body invalid ({keyword})", _describe(error), error.json_path)
         return found_mismatches
 
-    def _validator(self, method: str, template: str, status_key: str, media: str):
-        key = (method, template, status_key, media)
-        if key not in self._validators:
-            spec = self.schema["paths"][template][method.lower()]["responses"][status_key]["content"][media]
-            if "schema" not in spec:
-                self._validators[key] = None
-            else:
-                pointer = _pointer("paths", template, method.lower(), "responses", status_key, "content", media)
-                self._validators[key] = AnswerValidator(
-                    {"$ref": f"{_DOCUMENT}#{pointer}/schema"},
+    def _follow(self, pointer: str) -> tuple[str, dict]:
+        """(where, what) of the object at a JSON pointer of the schema, after any `$ref` to another
+        part of it (a response or header kept in `components`)."""
+        node: Any = self.schema
+        for segment in pointer.split("/")[1:]:
+            node = node[segment.replace("~1", "/").replace("~0", "~")]
+        ref = node.get("$ref", "") if isinstance(node, dict) else ""
+        return self._follow(ref[1:]) if ref.startswith("#/") else (pointer, node)
+
+    def _validator(self, content_at: str):
+        """The validator of the body documented at `content_at` (a media type of a response), built once."""
+        if content_at not in self._validators:
+            spec = self._follow(content_at)[1]
+            self._validators[content_at] = (
+                AnswerValidator(
+                    {"$ref": f"{_DOCUMENT}#{content_at}/schema"},
                     registry=self.registry,
                     format_checker=oas30_format_checker,
                 )
-        return self._validators[key]
+                if "schema" in spec
+                else None
+            )
+        return self._validators[content_at]
 
 
 def served_schema() -> dict[str, Any]:

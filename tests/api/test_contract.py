@@ -33,6 +33,7 @@ SCHEMA = {
             "get": {
                 "responses": {
                     "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+                    "410": {"$ref": "#/components/responses/Gone"},
                     "default": {"content": {"application/json": {"schema": ERROR}}},
                 }
             },
@@ -44,6 +45,13 @@ SCHEMA = {
         "/api/schema/": {"get": {"responses": {"200": {}}}},
     },
     "components": {
+        "responses": {
+            "Gone": {
+                "content": {"application/json": {"schema": ERROR}},
+                "headers": {"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
+            }
+        },
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "required": True}},
         "schemas": {
             "Thing": {
                 "type": "object",
@@ -68,7 +76,7 @@ SCHEMA = {
                 "properties": {"type": {"type": "string"}, "errors": {"type": "array", "items": {}}},
                 "required": ["type", "errors"],
             },
-        }
+        },
     },
 }
 THING = {"id": 1, "name": "Lempur", "kind": "small"}
@@ -153,6 +161,17 @@ def test_a_property_the_schema_does_not_list_is_reported(contract):
 def test_a_required_header_that_is_missing_is_reported(contract):
     assert problems(contract, "GET", "/api/v1/things/", answer({"count": 0, "results": []})) == [
         "required header missing ETag"
+    ]
+
+
+def test_a_response_and_a_header_kept_in_components_are_followed(contract):
+    gone = {"type": "client_error", "errors": []}
+
+    assert problems(contract, "GET", "/api/v1/things/7/", answer(gone, status=410, **{"Retry-After": "60"})) == []
+    assert problems(contract, "GET", "/api/v1/things/7/", answer({"type": 1}, status=410)) == [
+        "required header missing Retry-After",
+        "body invalid (type) $.type",
+        "body invalid (required) $",
     ]
 
 
