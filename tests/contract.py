@@ -77,6 +77,16 @@ def _covers(documented: str, media_type: str) -> bool:
     return documented.endswith("/*") and media_type.startswith(documented[:-1])
 
 
+def _header_fits(value: str, schema: dict) -> bool:
+    """Whether a header's text is of the type its schema documents (headers are text: a number is
+    read from it)."""
+    if schema.get("type") == "integer":
+        return re.fullmatch(r"-?\d+", value) is not None
+    if schema.get("type") == "number":
+        return re.fullmatch(r"-?\d+(\.\d+)?", value) is not None
+    return "enum" not in schema or value in schema["enum"]
+
+
 def _closed_properties(validator, properties, instance, schema):
     """`properties`, and a property the schema does not list is an error unless it says
     `additionalProperties`: a client generated from the schema would drop it. (Sound while no
@@ -178,12 +188,14 @@ class Contract:
         if status_key is None:
             return mismatch("status not documented", f"documented: {', '.join(sorted(responses))}")
         documented_at, documented = self._follow(_pointer("paths", template, method.lower(), "responses", status_key))
-        found_mismatches = [
-            Mismatch(name, status, media_type, "required header missing", header, "documented as required")
-            for header, spec in (documented.get("headers") or {}).items()
-            if self._follow(f"{documented_at}{_pointer('headers', header)}")[1].get("required")
-            and not response.has_header(header)
-        ]
+        found_mismatches = []
+        for header in documented.get("headers") or {}:
+            spec = self._follow(f"{documented_at}{_pointer('headers', header)}")[1]
+            if not response.has_header(header):
+                if spec.get("required"):
+                    found_mismatches += mismatch("required header missing", "documented as required", header)
+            elif not _header_fits(response[header], spec.get("schema") or {}):
+                found_mismatches += mismatch("header invalid", f"{response[header]!r} is not {spec['schema']}", header)
         content = documented.get("content") or {}
         body = _NO_BODY if response.streaming else response.content
         if not content:

@@ -175,6 +175,18 @@ def test_a_response_and_a_header_kept_in_components_are_followed(contract):
     ]
 
 
+def test_a_header_that_is_not_of_its_documented_type_is_reported(contract):
+    (mismatch,) = contract.check(
+        "GET", "/api/v1/things/7/", answer({"type": "x", "errors": []}, 410, **{"Retry-After": "soon"})
+    )
+
+    assert (mismatch.kind, mismatch.where, mismatch.message) == (
+        "header invalid",
+        "Retry-After",
+        "'soon' is not {'type': 'integer'}",
+    )
+
+
 def test_a_file_is_checked_by_its_content_type_only(contract):
     sheet = answer(b"PK\x03\x04 not json", content_type="application/vnd.ms-excel")
 
