@@ -7,8 +7,10 @@ schema, and its answer must be one the schema documents:
 - the status is documented for the operation (or a `4XX`-style range, or `default`);
 - the Content-Type is one the status documents (an answer documented without content has no body);
 - a JSON body is valid against the documented schema ($refs resolved, `nullable` honoured: the
-  OpenAPI 3.0 validator of openapi-schema-validator, in its read context);
-- every header the status documents as required is present.
+  OpenAPI 3.0 validator of openapi-schema-validator, in its read context), and holds no property
+  an object's schema does not list (unless it allows `additionalProperties`);
+- every header the status documents as required is present, and a documented header's value is of
+  its documented type.
 
 A request the schema has no operation for (a method the view does not declare, an address no route
 answers) is not checked: the schema cannot say anything about it.
