@@ -51,9 +51,9 @@ MODE_VARIABLE = "UCJ_SCHEMA_CHECK"
 REPORT_VARIABLE = "UCJ_SCHEMA_REPORT"
 MODES = ("fail", "report", "off")
 MAX_ERRORS = 5  # of one body: enough to fix it from
-# What a mismatch does when UCJ_SCHEMA_CHECK is not set. "report" while the schema is being made to
-# tell the truth (issue #15); then "fail", so that a view and its schema cannot drift apart again.
-DEFAULT_MODE = "report"
+# What a mismatch does when UCJ_SCHEMA_CHECK is not set: it fails the test that made the request,
+# so that a view and its schema cannot drift apart again ("report" lists them all at the end).
+DEFAULT_MODE = "fail"
 
 _DOCUMENT = "urn:ucj-desa:openapi"  # the schema's address in the validators' registry
 _PARAMETER = re.compile(r"\{[^}/]+\}")
@@ -172,6 +172,9 @@ class Contract:
         """The mismatches of one answer (none: an empty list), or None when it has no operation."""
         found = self.operation(method, path)
         if found is None:
+            return None
+        if getattr(getattr(response, "accepted_renderer", None), "format", None) == "api":
+            # The browsable API: pages for people trying the API out, outside the JSON contract.
             return None
         template, operation = found
         name = f"{method} {template}"
