@@ -10,6 +10,9 @@ SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 REGIONS_CSV = SHARED_DATA / "regions.csv"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+# Every answer of the v1 API a test gets is checked against the API's schema (tests/contract.py).
+pytest_plugins = ["tests.contract"]
+
 
 def pytest_collection_modifyitems(config, items):
     """Skip `requires_postgres` tests when the database is not PostgreSQL."""

@@ -1,0 +1,211 @@
+"""Every operation of the API schema called once by a caller allowed to, with a request that
+succeeds, so that the schema check of tests/contract.py sees an answer of each one (the rest of the
+suite leaves some out, and mostly calls them to be refused)."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import reverse
+
+from access.models import AccessLog
+from enrollment.models import EnrollmentEvent
+from tests import contract
+
+from .conftest import (
+    ADMIN,
+    ANONYMOUS,
+    OWN,
+    PASSWORD,
+    USERNAME,
+    VILLAGE,
+    World,
+    activation_payload,
+    import_file,
+    today,
+    worker_payload,
+)
+
+
+@dataclass
+class Call:
+    """One request: who makes it, what it sends and the status a success answers."""
+
+    method: str
+    url: str
+    status: int = 200
+    role: str = ADMIN
+    body: dict | None = None
+    headers: dict = field(default_factory=dict)
+    multipart: bool = False
+
+
+def _worker(world: World) -> int:
+    return world.new[OWN].pk
+
+
+def _target_body(world: World, **overrides) -> dict:
+    return {"kind": "village_apparatus", "year": today().year + 1, "region_code": OWN, "target_pct": "65", **overrides}
+
+
+def _figure_body(world: World, **overrides) -> dict:
+    return {"region_code": OWN, "date": "2024-10-01", "potential_workers": 100_000, "active_participants": 40_000} | (
+        overrides
+    )
+
+
+def _figure_url(world: World) -> str:
+    return f"{reverse('workforce-detail', args=[OWN])}?as_of={world.figure_date}"
+
+
+def _access_log_entry(world: World, client) -> int:
+    """An export is logged: make one, and address its entry."""
+    assert client.get(reverse("worker-list"), {"format": "csv"}).status_code == 200
+    return AccessLog.objects.latest("id").pk
+
+
+def _upload_file() -> io.BytesIO:
+    file = io.BytesIO(import_file(VILLAGE[OWN]))
+    file.name = "workers.csv"
+    return file
+
+
+# (method, path template) -> the call, built from the module's world (and the caller's client).
+CALLS: dict[tuple[str, str], Callable[..., Call]] = {
+    # Regions and branch offices: public.
+    ("GET", "/api/v1/provinces/"): lambda w, c: Call("get", reverse("province-list"), role=ANONYMOUS),
+    ("GET", "/api/v1/provinces/{code}/"): lambda w, c: Call("get", reverse("province-detail", args=["15"])),
+    ("GET", "/api/v1/regencies/"): lambda w, c: Call("get", reverse("regency-list") + "?province=15"),
+    ("GET", "/api/v1/regencies/{code}/"): lambda w, c: Call("get", reverse("regency-detail", args=[OWN])),
+    ("GET", "/api/v1/districts/"): lambda w, c: Call("get", reverse("district-list") + f"?regency={OWN}"),
+    ("GET", "/api/v1/districts/{code}/"): lambda w, c: Call("get", reverse("district-detail", args=[f"{OWN}.01"])),
+    ("GET", "/api/v1/villages/"): lambda w, c: Call("get", reverse("village-list") + f"?regency={OWN}"),
+    ("GET", "/api/v1/villages/{code}/"): lambda w, c: Call("get", reverse("village-detail", args=[VILLAGE[OWN]])),
+    ("GET", "/api/v1/branches/"): lambda w, c: Call("get", reverse("branch-list")),
+    ("GET", "/api/v1/branches/{code}/"): lambda w, c: Call("get", reverse("branch-detail", args=["sungai-penuh"])),
+    # Signing in and out.
+    ("POST", "/api/v1/auth/login/"): lambda w, c: Call(
+        "post", reverse("auth-login"), role=ANONYMOUS, body={"username": USERNAME[ADMIN], "password": PASSWORD}
+    ),
+    ("POST", "/api/v1/auth/logout/"): lambda w, c: Call("post", reverse("auth-logout"), status=204),
+    ("GET", "/api/v1/auth/me/"): lambda w, c: Call("get", reverse("auth-me")),
+    # Workers and their enrollment.
+    ("GET", "/api/v1/workers/"): lambda w, c: Call("get", reverse("worker-list")),
+    ("POST", "/api/v1/workers/"): lambda w, c: Call(
+        "post", reverse("worker-list"), status=201, body=worker_payload(VILLAGE[OWN])
+    ),
+    ("GET", "/api/v1/workers/{id}/"): lambda w, c: Call("get", reverse("worker-detail", args=[_worker(w)])),
+    ("PUT", "/api/v1/workers/{id}/"): lambda w, c: Call(
+        "put",
+        reverse("worker-detail", args=[_worker(w)]),
+        body=worker_payload(VILLAGE[OWN], version=w.new[OWN].version),
+    ),
+    ("PATCH", "/api/v1/workers/{id}/"): lambda w, c: Call(
+        "patch",
+        reverse("worker-detail", args=[_worker(w)]),
+        body={"full_name": "Nama Baru"},
+        headers={"HTTP_IF_MATCH": f'"{w.new[OWN].version}"'},
+    ),
+    ("POST", "/api/v1/workers/{id}/submit/"): lambda w, c: Call(
+        "post", reverse("worker-submit", args=[_worker(w)]), body={}
+    ),
+    ("POST", "/api/v1/workers/{id}/activate/"): lambda w, c: Call(
+        "post", reverse("worker-activate", args=[_worker(w)]), body=activation_payload()
+    ),
+    ("POST", "/api/v1/workers/{id}/renew/"): lambda w, c: Call(
+        "post",
+        reverse("worker-renew", args=[w.active[OWN].pk]),
+        body={"paid_until": (today() + datetime.timedelta(days=90)).isoformat()},
+    ),
+    ("POST", "/api/v1/workers/{id}/lapse/"): lambda w, c: Call(
+        "post", reverse("worker-lapse", args=[w.active[OWN].pk]), body={}
+    ),
+    ("POST", "/api/v1/workers/{id}/end-service/"): lambda w, c: Call(
+        "post", reverse("worker-end-service", args=[_worker(w)]), body={}
+    ),
+    ("GET", "/api/v1/workers/{id}/history/"): lambda w, c: Call("get", reverse("worker-history", args=[_worker(w)])),
+    # Spreadsheet imports.
+    ("GET", "/api/v1/imports/"): lambda w, c: Call("get", reverse("import-list")),
+    ("GET", "/api/v1/imports/{id}/"): lambda w, c: Call("get", reverse("import-detail", args=[w.imports[ADMIN].pk])),
+    ("GET", "/api/v1/imports/{id}/file/"): lambda w, c: Call("get", reverse("import-file", args=[w.imports[ADMIN].pk])),
+    ("POST", "/api/v1/imports/workers/"): lambda w, c: Call(
+        "post", reverse("import-workers"), status=201, body={"file": _upload_file()}, multipart=True
+    ),
+    ("GET", "/api/v1/imports/workers/template/"): lambda w, c: Call("get", reverse("import-template")),
+    # Coverage.
+    ("GET", "/api/v1/coverage/"): lambda w, c: Call("get", reverse("coverage-list") + f"?level=village&parent={OWN}"),
+    ("GET", "/api/v1/coverage/{code}/"): lambda w, c: Call("get", reverse("coverage-detail", args=[OWN])),
+    ("GET", "/api/v1/coverage/{code}/trend/"): lambda w, c: Call(
+        "get",
+        reverse("coverage-trend", args=[OWN]) + f"?start={today() - datetime.timedelta(days=60)}&end={today()}",
+    ),
+    ("GET", "/api/v1/coverage/unprotected-villages/"): lambda w, c: Call(
+        "get", reverse("coverage-unprotected-villages") + f"?regency={OWN}"
+    ),
+    # Targets.
+    ("GET", "/api/v1/targets/"): lambda w, c: Call("get", reverse("target-list")),
+    ("POST", "/api/v1/targets/"): lambda w, c: Call("post", reverse("target-list"), status=201, body=_target_body(w)),
+    ("GET", "/api/v1/targets/{id}/"): lambda w, c: Call("get", reverse("target-detail", args=[w.targets[OWN].pk])),
+    ("PUT", "/api/v1/targets/{id}/"): lambda w, c: Call(
+        "put",
+        reverse("target-detail", args=[w.targets[OWN].pk]),
+        body=_target_body(w, year=w.targets[OWN].year, target_pct="70"),
+    ),
+    ("PATCH", "/api/v1/targets/{id}/"): lambda w, c: Call(
+        "patch", reverse("target-detail", args=[w.targets[OWN].pk]), body={"target_pct": "66.50"}
+    ),
+    ("DELETE", "/api/v1/targets/{id}/"): lambda w, c: Call(
+        "delete", reverse("target-detail", args=[w.targets[OWN].pk]), status=204
+    ),
+    # Workforce figures.
+    ("GET", "/api/v1/workforce/"): lambda w, c: Call("get", reverse("workforce-list")),
+    ("POST", "/api/v1/workforce/"): lambda w, c: Call(
+        "post", reverse("workforce-list"), status=201, body=_figure_body(w)
+    ),
+    ("GET", "/api/v1/workforce/{code}/"): lambda w, c: Call("get", _figure_url(w)),
+    ("PUT", "/api/v1/workforce/{code}/"): lambda w, c: Call(
+        "put", _figure_url(w), body=_figure_body(w, date=w.figure_date.isoformat(), potential_workers=120_000)
+    ),
+    ("PATCH", "/api/v1/workforce/{code}/"): lambda w, c: Call(
+        "patch", _figure_url(w), body={"active_participants": 45_000}
+    ),
+    ("DELETE", "/api/v1/workforce/{code}/"): lambda w, c: Call("delete", _figure_url(w), status=204),
+    # The audit trail.
+    ("GET", "/api/v1/audit/events/"): lambda w, c: Call("get", reverse("audit-event-list")),
+    ("GET", "/api/v1/audit/events/{id}/"): lambda w, c: Call(
+        "get", reverse("audit-event-detail", args=[EnrollmentEvent.objects.filter(worker=w.new[OWN]).first().pk])
+    ),
+    ("GET", "/api/v1/audit/access-log/"): lambda w, c: Call("get", reverse("access-log-list")),
+    ("GET", "/api/v1/audit/access-log/{id}/"): lambda w, c: Call(
+        "get", reverse("access-log-detail", args=[_access_log_entry(w, c)])
+    ),
+}
+
+
+def test_every_operation_of_the_schema_has_a_call():
+    operations = contract.Contract(contract.served_schema()).operations
+
+    assert sorted(CALLS) == operations
+
+
+@pytest.mark.parametrize(("method", "template"), sorted(CALLS), ids=[f"{m} {t}" for m, t in sorted(CALLS)])
+def test_operation_succeeds_and_is_checked_against_the_schema(client_for, world, method, template):
+    admin = client_for(ADMIN)
+    call = CALLS[(method, template)](world, admin)
+    client = client_for(call.role)
+    checker = contract.checker()
+    seen = checker.contract.exercised[(method, template)][call.status] if checker else 0
+
+    send = getattr(client, call.method)
+    if call.method == "get":
+        response = send(call.url, **call.headers)
+    else:
+        response = send(call.url, call.body, format="multipart" if call.multipart else "json", **call.headers)
+
+    assert response.status_code == call.status, response.content[:500]
+    if checker is not None:
+        assert checker.contract.exercised[(method, template)][call.status] == seen + 1
