@@ -260,3 +260,12 @@ def test_every_documented_parameter_is_taken(admin_client):
                 refusals.append((method, path, response.json()["errors"]))
 
     assert refusals == []
+
+
+@pytest.mark.parametrize("method", ["delete", "put", "patch", "post", "trace"])
+def test_a_method_the_address_does_not_have_is_a_405_whatever_its_query(api_client, method):
+    """The query check ran first: `TRACE /provinces/?page=1` answered 400 naming `page`."""
+    response = api_client.generic(method.upper(), reverse("province-list") + "?page=1&foo=2")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD, OPTIONS"

@@ -92,9 +92,10 @@ class StandardPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if not raw:  # absent, or empty as every parameter may be
             return self.page_size
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) >= 1):
+        if not (raw.isascii() and raw.isdigit() and raw.strip("0")):
             raise ValidationError({self.page_size_query_param: [_("A page size is a whole number from 1 up.")]})
-        return min(int(raw), self.max_page_size)
+        # Any number of digits is a whole number (the schema says so): a long one is the maximum.
+        return self.max_page_size if len(raw) > 9 else min(int(raw), self.max_page_size)
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

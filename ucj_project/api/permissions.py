@@ -35,9 +35,15 @@ class CapabilityRequired(BasePermission):
             raise PermissionDenied(_("You may not export lists."))
         # Not for the copies of the request that DRF makes to ask whether a form or an OPTIONS
         # answer may offer another method: those carry the parameters of the request made.
-        if allowed and request.method == request._request.method:
+        # A method the view does not implement is DRF's 405 (with Allow), whatever the query says.
+        if allowed and request.method == request._request.method and self._implemented(request, view):
             refuse_unknown_parameters(request, view)
         return allowed
+
+    @staticmethod
+    def _implemented(request, view) -> bool:
+        method = request.method.lower()
+        return method in view.http_method_names and hasattr(view, method)
 
     @staticmethod
     def _is_export(request) -> bool:
