@@ -269,3 +269,11 @@ def test_a_method_the_address_does_not_have_is_a_405_whatever_its_query(api_clie
 
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD, OPTIONS"
+
+
+@pytest.mark.parametrize("query", ["format=csv", "format=pdf"])
+def test_a_method_the_address_does_not_have_is_a_405_whatever_format_it_asks_for(api_client, query):
+    """`TRACE /workers/?format=csv` answered 400 (format) before the 405."""
+    response = api_client.generic("TRACE", reverse("worker-list") + "?" + query)
+
+    assert response.status_code == 405

@@ -15,6 +15,10 @@ class ContentNegotiation(DefaultContentNegotiation):
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except Http404:
+            view = (getattr(request, "parser_context", None) or {}).get("view")
+            method = request.method.lower()
+            if view is not None and not (method in view.http_method_names and hasattr(view, method)):
+                return renderers[0], renderers[0].media_type  # a method the view lacks: its 405 comes next
             formats = [r.format for r in renderers if not isinstance(r, BrowsableAPIRenderer)]
             param = self.settings.URL_FORMAT_OVERRIDE
             message = _("This address answers in: %(formats)s.") % {"formats": ", ".join(formats)}
