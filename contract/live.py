@@ -52,9 +52,10 @@ UNLIMITED = "1000000000/min"
 # and body the schema documents. Beyond the answer: a required header left out is refused, a
 # method the schema does not list is a 405 with its Allow header, an operation that needs a token
 # refuses a request without one, a created resource can be read and a deleted one cannot.
-# `positive_data_acceptance` and `negative_data_rejection` are off: the first counts every rule a
-# schema cannot state (a NIK's birth date, start before end, a version required as If-Match or in
-# the body) as a contract failure, the second a lenient reading of an input (README "Tests and CI").
+# `negative_data_rejection`: a request the schema does not allow (a wrong type, an unknown enum
+# value, a repeated or unreadable parameter) is refused with a 4xx, never read leniently.
+# `positive_data_acceptance` is off: it counts every rule a schema cannot state (a NIK's birth
+# date, start before end, a version sent as If-Match or in the body) as a contract failure.
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -67,6 +68,7 @@ CHECKS = (
     "ignored_auth",
     "ensure_resource_availability",
     "use_after_free",
+    "negative_data_rejection",
 )
 # The admin run keeps its token: logging out would revoke it and turn the rest of the run into
 # 401s. Logout is exercised by the anonymous run (401) and by the client journey (204).
