@@ -191,7 +191,7 @@ class AutoSchema(SpectacularAutoSchema):
             responses.setdefault(status, self._error_response(status))
         for status, response in responses.items():
             if not response.get("description"):
-                response["description"] = self._success_description(status)
+                response["description"] = self._success_description(status, response)
         self._page_links_of_this_list(responses)
         for response in responses.values():
             headers = response.setdefault("headers", {})
@@ -297,21 +297,36 @@ class AutoSchema(SpectacularAutoSchema):
             "headers": {"ETag": {**etag, "required": True}},
         }
 
-    def _success_description(self, status: str) -> str:
+    def _success_description(self, status: str, response: dict[str, Any]) -> str:
         if status == "204":
             return "Done; no body."
+        key = self._key()
+        names = self._model_names() if key in SUMMARIES or self.method != "GET" else None
+        if names is None:
+            # A computed answer or a custom read: what the view's (or action's) docstring says it gives.
+            return self.get_summary() or "The answer."
         if status == "201":
-            return "Created: the new record."
-        return "The answer."
+            return f"Created: the new {names['singular']} as stored."
+        if key == "list":
+            files = any(media_type in FILE_MEDIA_TYPES for media_type in response.get("content", {}))
+            return f"A page of {names['plural']}" + (" (with a file format: all of them, as a file)." if files else ".")
+        if self.method == "GET":
+            return f"The {names['singular']}."
+        return f"The {names['singular']} as stored after the change."
+
+    def _model_names(self) -> dict[str, str] | None:
+        model = getattr(getattr(self.view, "queryset", None), "model", None)
+        if model is None:
+            return None
+        with translation.override(None):  # the names in the source, not the request's language
+            return {"singular": str(model._meta.verbose_name), "plural": str(model._meta.verbose_name_plural)}
 
     def get_summary(self) -> str | None:
         """The action's own docstring; else "List workers", "Edit a target" ...; else the view's."""
         key = self._key()
         template = SUMMARIES.get(key)
-        model = getattr(getattr(self.view, "queryset", None), "model", None)
-        if template is not None and model is not None:
-            with translation.override(None):  # the names in the source, not the request's language
-                names = {"singular": str(model._meta.verbose_name), "plural": str(model._meta.verbose_name_plural)}
+        names = self._model_names()
+        if template is not None and names is not None:
             article = "an" if names["singular"][:1] in "aeiou" else "a"
             return template.format(article=article, **names)
         doc = getattr(getattr(self.view, key, None), "__doc__", None) or self.view.__class__.__doc__
