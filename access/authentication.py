@@ -21,9 +21,9 @@ from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS
 
-from coverage.caching import version_statement
-from ucj_project.api.throttling import AnonymousRateLimit, Counted, TokenRateThrottle, count_statement
-from ucj_project.db import pipelined
+from access.throttling import AnonymousRateLimit, Counted, TokenRateThrottle, count_statement
+from core.data_version import version_statement
+from core.db import pipelined
 
 from .models import AccessProfile
 from .personal_data import PERSONAL_DATA_PERMISSION, role_sees_personal_data
@@ -122,7 +122,7 @@ def tokens_with_key(token_key: str, *, along: list[tuple[str, list]] = ()) -> tu
     knowledge that it has none) loaded, and `user._ucj_personal_data` set.
 
     The statements `along` (SQL and parameters, each returning one row) are sent with the
-    lookup, in the same round trip on PostgreSQL (see ucj_project.db); their rows come back
+    lookup, in the same round trip on PostgreSQL (see core.db); their rows come back
     with the tokens."""
     alias = router.db_for_read(AccessProfile)
     connection = connections[alias]

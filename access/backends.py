@@ -37,7 +37,7 @@ class ThrottledModelBackend(ModelBackend):
 
     def get_user(self, user_id):
         """The session's user with its access profile, in one query: the profile's scope and
-        rate limit are read on every request (`access.scope`, `ucj_project.api.throttling`)."""
+        rate limit are read on every request (`access.scope`, `access.throttling`)."""
         from django.contrib.auth import get_user_model
 
         try:

@@ -100,7 +100,7 @@ class AccessLog(models.Model):
 class RateCount(models.Model):
     """Requests of one caller (token, user or address) in the current rate-limit window.
 
-    Written by `ucj_project.api.throttling` with one atomic upsert per request; on PostgreSQL
+    Written by `access.throttling` with one atomic upsert per request; on PostgreSQL
     the table is unlogged (counts are disposable; a crash forgets them) so counting costs no
     disk flush.
     """

@@ -10,7 +10,7 @@ class TokenScheme(KnoxTokenScheme):
 
 
 class AnonymousRateLimitScheme(OpenApiAuthenticationExtension):
-    target_class = "ucj_project.api.throttling.AnonymousRateLimit"
+    target_class = "access.throttling.AnonymousRateLimit"
     name: list[str] = []  # no security scheme of its own
 
     def get_security_requirement(self, auto_schema):

@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
-from ucj_project.api.throttling import NikLookupRate
-from ucj_project.errors import ConflictError, ServiceError
+from access.throttling import NikLookupRate
+from core.errors import ConflictError, ServiceError
 from villages.models import Province, Regency
 
 from .choices import AccessKind, Role

@@ -13,8 +13,7 @@ version seen by a reader never names data older than what was committed when it 
   stops being asked for once the version moves on. A JSON answer is kept as sent, too: asked
   again, it costs the version read and a cache lookup.
 
-On PostgreSQL the version is a sequence: `nextval` takes no lock and waits for nobody, so
-writers all over the country never queue behind it. Elsewhere it is the `DataVersion` row.
+The version itself (read, bump) is core.data_version: every app's writes bump it.
 """
 
 from __future__ import annotations
@@ -24,69 +23,17 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import caches
-from django.db import connection, transaction
 from django.http import HttpResponse, HttpResponseBase
 from django.utils import translation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.scope import Scope
+from core.clock import today
+from core.data_version import data_version
 
-SEQUENCE = "coverage_data_version_seq"
 # The request parameters that only page or format an answer: the computed rows are the same.
 PRESENTATION_PARAMS = {"page", "page_size", "format"}
-
-
-def version_statement() -> tuple[str, list]:
-    """The statement that reads the current data version (one row, one column; or no row)."""
-    if connection.vendor == "postgresql":
-        return f"SELECT last_value + is_called::int FROM {SEQUENCE}", []
-    return "SELECT version FROM coverage_dataversion WHERE id = 1", []
-
-
-def data_version(request: Request | None = None) -> int:
-    """The current data version (moved on first if this transaction wrote since it last asked).
-
-    A token request of a safe method read it already, with the token (`request.auth.data_version`,
-    see access.authentication): that read came before any of the request's reads of the data,
-    which is all a version must do, and it saves a round trip.
-    """
-    unread_write = getattr(connection, "ucj_unread_write", False) and connection.in_atomic_block
-    read_along = getattr(getattr(request, "auth", None), "data_version", None)
-    if read_along is not None and not unread_write:
-        return read_along
-    if unread_write:
-        _bump()
-    with connection.cursor() as cursor:
-        cursor.execute(*version_statement())
-        row = cursor.fetchone()
-    return row[0] if row else 0
-
-
-def _bump() -> None:
-    connection.ucj_unread_write = False
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT nextval('{SEQUENCE}')")
-        else:
-            cursor.execute("UPDATE coverage_dataversion SET version = version + 1 WHERE id = 1")
-
-
-def data_version_bump() -> None:
-    """Move the data version on once the current transaction commits (at once outside one).
-
-    Called by every write that can change a coverage answer. A reader that saw the version
-    before the commit may have filed the old figures under it; the bump after the commit
-    retires them. A read of the version later in the same transaction moves it on first
-    (`data_version`), so a transaction that reads what it wrote (tests do) never gets answers
-    filed before its write; a transaction that only writes pays nothing for that.
-    """
-    if not connection.in_atomic_block:
-        _bump()
-        return
-    connection.ucj_unread_write = True
-    if not any(entry[1] is _bump for entry in connection.run_on_commit):
-        transaction.on_commit(_bump)
 
 
 def _scope_key(scope: Scope) -> str:
@@ -114,9 +61,7 @@ def conditional(request: Request, *, scope: Scope, respond: Callable[[Callable],
     validating, paging or rendering again. Only successful JSON answers carry an ETag; files
     (CSV, XLSX) are always produced afresh, so every export is logged.
     """
-    from . import selectors  # the default date is today's: answers change at midnight
-
-    version = (data_version(request), selectors.today())
+    version = (data_version(request), today())  # the default date is today's: answers change at midnight
     scope_key = _scope_key(scope)
     fmt = request.query_params.get("format") or request.accepted_renderer.format
     query = sorted(request.query_params.lists())

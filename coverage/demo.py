@@ -27,6 +27,7 @@ from knox.models import AuthToken
 from access.choices import Role
 from access.models import AccessProfile
 from access.services import CLIENT_PREFIX, client_create
+from core.bulk import bulk_insert, next_ids
 from enrollment.choices import (
     EnrollmentStatus,
     EventKind,
@@ -39,7 +40,6 @@ from enrollment.choices import (
     WageBasis,
 )
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
-from ucj_project.bulk import bulk_insert, next_ids
 from villages.demo import JAMBI
 from villages.demo import demo_load as regions_demo_load
 from villages.models import BranchOffice, District, Province, Regency, Village

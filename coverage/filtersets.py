@@ -2,7 +2,7 @@
 
 import django_filters
 
-from ucj_project.api.filter_fields import IntegerFilter
+from core.api.filter_fields import IntegerFilter
 
 from .models import Target
 

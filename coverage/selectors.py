@@ -16,13 +16,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.scope import Scope
+from core.clock import today
+from core.errors import NotFoundError, ServiceError
 from enrollment.choices import EnrollmentStatus, Scheme, WageBasis
 from enrollment.models import ApparatusWorker, WorkerPeriod
-from ucj_project.errors import NotFoundError, ServiceError
 from villages.choices import RegionLevel
 from villages.models import BranchOffice, District, Province, Regency, Village
 from villages.services import level_for_code, parent_code
@@ -47,10 +47,6 @@ ID_FIELD = {
 }
 REGENCY_COUNTER_COLUMNS = {"province_id", "regency_id", "institution"}
 MAX_POINTS = {Interval.DAY: 366, Interval.WEEK: 260, Interval.MONTH: 240}
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
 
 
 @dataclass(frozen=True)

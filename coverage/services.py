@@ -8,11 +8,11 @@ from typing import NamedTuple
 
 from django.db import connection, transaction
 
+from core.bulk import bulk_insert, next_ids
+from core.data_version import data_version_bump
+from core.db import WriteBatch
 from enrollment.choices import EnrollmentStatus
-from ucj_project.bulk import bulk_insert, next_ids
-from ucj_project.db import WriteBatch
 
-from .caching import data_version_bump
 from .models import CoverageSnapshot, RegencyCoverage, VillageCoverage
 
 
@@ -76,7 +76,7 @@ def _apply(deltas: dict[CounterKey, list[int]], writes: WriteBatch | None = None
     there, so the row exists.
 
     The statements join `writes` when given (the caller sends them with its own); otherwise
-    they are sent at once, in one round trip where the driver allows (see ucj_project.db).
+    they are sent at once, in one round trip where the driver allows (see core.db).
     The server still runs them in the order sent, so the lock order above holds.
     """
     batch = WriteBatch() if writes is None else writes

@@ -3,9 +3,9 @@ branch offices): each moves the coverage data version on (see `coverage.caching`
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from core.data_version import data_version_bump
 from villages.models import BranchOffice, District, Province, Regency, Village
 
-from .caching import data_version_bump
 from .models import PremiumRate, Target
 
 

@@ -27,6 +27,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 
+from core.data_version import data_version_bump
+from core.errors import ServiceError
 from enrollment.choices import (
     EnrollmentStatus,
     EventKind,
@@ -38,10 +40,8 @@ from enrollment.choices import (
     WageBasis,
 )
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
-from ucj_project.errors import ServiceError
 from villages.models import Province
 
-from .caching import data_version_bump
 from .choices import CoverageKind
 from .models import CoverageSnapshot, RegencyCoverage, Target, VillageCoverage
 from .services import counters_recount

@@ -21,7 +21,7 @@ from access.choices import AccessKind, Capability
 from access.personal_data import can_see_personal_data
 from access.scope import scope_for
 from access.services import access_log_write, nik_lookups_record
-from ucj_project.errors import ServiceError, StaleVersionError
+from core.errors import ServiceError, StaleVersionError
 from villages.models import Village
 
 from . import services

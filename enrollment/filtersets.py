@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet, Subquery
 
 from access.services import nik_lookups_record
-from ucj_project.api.filter_fields import StrictBooleanFilter
+from core.api.filter_fields import StrictBooleanFilter
 
 from .choices import EnrollmentStatus, Institution, Position
 from .models import ApparatusWorker

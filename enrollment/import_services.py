@@ -30,9 +30,9 @@ from django.utils.translation import gettext as _
 
 from access.choices import Capability
 from access.scope import Scope
+from core.bulk import insert_rows, next_ids, row_writer
+from core.errors import ConflictError, ServiceError
 from coverage.services import CounterKey, counters_add
-from ucj_project.bulk import insert_rows, next_ids, row_writer
-from ucj_project.errors import ConflictError, ServiceError
 from villages.models import Village
 
 from . import services

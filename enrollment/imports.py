@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from ucj_project.api.renderers import FORMULA_PREFIXES
+from core.api.renderers import FORMULA_PREFIXES
 
 from .choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
 from .nik import nik_compact, nik_digits_error

@@ -15,7 +15,7 @@ import unicodedata
 
 from django.utils.translation import gettext as _
 
-from ucj_project.errors import FieldError
+from core.errors import FieldError
 
 from .choices import Sex
 

@@ -17,15 +17,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.db.transaction import TransactionManagementError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.personal_data import may_see_personal_data
 from access.scope import EVERYTHING, Scope, scope_for
-from coverage.caching import data_version_bump
+from core.clock import today
+from core.data_version import data_version_bump
+from core.db import PreparedRead, WriteBatch
+from core.errors import ConflictError, FieldError, ServiceError, StaleVersionError
 from coverage.services import CounterKey, CounterState, counters_move
-from ucj_project.db import PreparedRead, WriteBatch
-from ucj_project.errors import ConflictError, FieldError, ServiceError, StaleVersionError
 from villages.models import Village
 
 from .choices import (
@@ -74,10 +74,6 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls(label="system", source=EventSource.SYSTEM)
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
 
 
 def _horizon(days_setting: str, now: datetime.date | None = None) -> datetime.date:

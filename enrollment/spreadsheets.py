@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from ucj_project.api.renderers import neutralise, neutralise_cell
+from core.api.renderers import neutralise, neutralise_cell
 
 from .choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
 from .imports import COLUMNS, REQUIRED_COLUMNS

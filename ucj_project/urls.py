@@ -5,8 +5,8 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from ucj_project.api.errors import page_not_found
-from ucj_project.api.health import healthz
+from core.api.errors import page_not_found
+from core.api.health import healthz
 
 # The busiest first: each request walks the patterns in order until one matches.
 api_v1 = [
@@ -32,4 +32,4 @@ urlpatterns = [
 ]
 
 # Unmatched URLs elsewhere: Django's page; under /api/ (without a "/" at the end) the JSON shape.
-handler404 = "ucj_project.api.errors.page_not_found"
+handler404 = "core.api.errors.page_not_found"

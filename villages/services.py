@@ -12,6 +12,8 @@ from pathlib import Path
 
 from django.db import transaction
 
+from core.data_version import data_version_bump
+
 from .choices import RegionLevel
 from .models import (
     DISTRICT_CODE_RE,
@@ -252,9 +254,7 @@ def regions_import(
             if new:
                 ids[level] = dict(model.objects.values_list("code", "pk"))
     if report.changed and not dry_run:
-        from coverage.caching import data_version_bump  # names and regions appear in coverage answers
-
-        data_version_bump()
+        data_version_bump()  # names and regions appear in coverage answers
     return report
 
 

@@ -6,10 +6,10 @@ from rest_framework import serializers
 
 from access.models import AccessLog
 from access.personal_data import can_see_personal_data
+from core.api.fields import RejectUnknownFieldsMixin, StrictCharField
 from enrollment.api import examples as worker_examples
 from enrollment.api.serializers import EnrollmentEventSerializer
 from enrollment.masking import query_with_niks_masked
-from ucj_project.api.fields import RejectUnknownFieldsMixin, StrictCharField
 
 
 @extend_schema_serializer(

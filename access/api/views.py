@@ -13,6 +13,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.api.permissions import PUBLIC, CapabilityRequired
 from access.backends import login_locked
 from access.choices import AccessKind, Capability
 from access.filtersets import AccessLogFilterSet, AuditEventFilterSet
@@ -20,11 +21,10 @@ from access.models import AccessLog
 from access.personal_data import can_see_personal_data
 from access.scope import scope_for
 from access.services import access_log_write
+from access.throttling import LoginRateThrottle
+from core.api.parameters import refuse_unknown_parameters
 from enrollment.models import EnrollmentEvent
 from enrollment.services import PERSONAL_FIELDS
-from ucj_project.api.parameters import refuse_unknown_parameters
-from ucj_project.api.permissions import PUBLIC, CapabilityRequired
-from ucj_project.api.throttling import LoginRateThrottle
 from villages.models import Province, Regency
 
 from .serializers import (

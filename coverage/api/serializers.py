@@ -4,10 +4,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from core.api.fields import ChoiceField
 from coverage.choices import CoverageKind, Interval
 from coverage.models import Target, WorkforceFigure
 from enrollment.choices import Institution
-from ucj_project.api.fields import ChoiceField
 from villages.choices import RegionLevel
 from villages.services import level_for_code
 

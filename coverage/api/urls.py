@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from ucj_project.api.routers import Router
+from core.api.routers import Router
 
 from .views import (
     CoverageDetailView,

@@ -13,18 +13,18 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.api.permissions import CapabilityRequired
 from access.choices import Capability
 from access.scope import scope_for
 from access.services import access_log_export
+from core.api.browsable import BrowsableAPIRendererWithoutStoredData
+from core.api.parameters import PAGES
+from core.api.renderers import CSVRenderer, XLSXRenderer
+from core.errors import ServiceError
 from coverage import selectors
 from coverage.caching import conditional
 from coverage.filtersets import TargetFilterSet
 from coverage.models import Target, VillageCoverage, WorkforceFigure
-from ucj_project.api.browsable import BrowsableAPIRendererWithoutStoredData
-from ucj_project.api.parameters import PAGES
-from ucj_project.api.permissions import CapabilityRequired
-from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
-from ucj_project.errors import ServiceError
 from villages.services import level_for_code
 
 from .serializers import (
@@ -88,7 +88,7 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
     serializer_class = CoverageRowSerializer
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "coverage"
-    query_parameters = {"get": (CoverageRowsQuerySerializer, *PAGES)}  # ucj_project.api.parameters
+    query_parameters = {"get": (CoverageRowsQuerySerializer, *PAGES)}  # core.api.parameters
     conditional_answers = True  # ETag and 304 (coverage.caching.conditional)
 
     @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))

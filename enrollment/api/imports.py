@@ -24,18 +24,18 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.api.permissions import CapabilityRequired
 from access.choices import AccessKind, Capability
 from access.personal_data import may_see_personal_data
 from access.scope import scope_for
 from access.services import access_log_write, nik_lookups_record
+from core.api.renderers import CSVRenderer, XLSXRenderer
+from core.errors import ServiceError
 from enrollment import import_services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.imports import ImportFileError
 from enrollment.models import WorkerImport
 from enrollment.services import Actor
-from ucj_project.api.permissions import CapabilityRequired
-from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
-from ucj_project.errors import ServiceError
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -7,18 +7,18 @@ from rest_framework import serializers
 
 # `can_see_personal_data` lives in access (the admin asks it too); the API imports it from here.
 from access.personal_data import can_see_personal_data
-from enrollment.choices import EnrollmentStatus, FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
-from enrollment.imports import MAX_WAGE
-from enrollment.masking import changes_masked
-from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
-from enrollment.nik import birth_date_mask, nik_compact, nik_mask, nik_problems, phone_mask
-from ucj_project.api.fields import (
+from core.api.fields import (
     ChoiceField,
     MultipleChoiceField,
     RejectUnknownFieldsMixin,
     StrictCharField,
     StrictIntegerField,
 )
+from enrollment.choices import EnrollmentStatus, FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
+from enrollment.imports import MAX_WAGE
+from enrollment.masking import changes_masked
+from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
+from enrollment.nik import birth_date_mask, nik_compact, nik_mask, nik_problems, phone_mask
 from villages.models import Village
 
 from . import examples

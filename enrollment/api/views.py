@@ -16,17 +16,17 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.api.permissions import CapabilityRequired
 from access.choices import AccessKind, Capability
 from access.scope import scope_for
 from access.services import access_log_write, nik_lookups_record
+from core.api.browsable import BrowsableAPIRendererWithoutStoredData
+from core.api.parameters import PAGES
+from core.api.renderers import CSVRenderer, XLSXRenderer
+from core.errors import ServiceError, StaleVersionError
 from enrollment import selectors, services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
-from ucj_project.api.browsable import BrowsableAPIRendererWithoutStoredData
-from ucj_project.api.parameters import PAGES
-from ucj_project.api.permissions import CapabilityRequired
-from ucj_project.api.renderers import CSVRenderer, XLSXRenderer
-from ucj_project.errors import ServiceError, StaleVersionError
 
 from . import examples
 from .serializers import (
@@ -146,9 +146,9 @@ class WorkerViewSet(
     path_example = 1
     ordering = ["id"]
     search_fields: list[str] = []  # `search` is the filterset's (name or full NIK)
-    query_parameters = {"history": PAGES}  # besides the list's (ucj_project.api.parameters)
+    query_parameters = {"history": PAGES}  # besides the list's (core.api.parameters)
     renderer_classes = [JSONRenderer, BrowsableAPIRendererWithoutStoredData, CSVRenderer, XLSXRenderer]
-    # Besides the statuses every operation may answer (ucj_project.api.schema).
+    # Besides the statuses every operation may answer (core.api.schema).
     error_statuses = {
         "create": {409},
         "update": {409, 412, 428},

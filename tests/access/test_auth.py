@@ -22,8 +22,8 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS
 
 from access.models import RateCount
+from access.throttling import WindowCountThrottle
 from enrollment.models import ApparatusWorker, EnrollmentEvent
-from ucj_project.api.throttling import WindowCountThrottle
 
 from .conftest import (
     ADMIN,
@@ -220,7 +220,7 @@ def test_a_safe_token_request_reads_the_data_version_with_the_token(shared, worl
     from rest_framework.test import APIRequestFactory
 
     from access.authentication import TokenAuthentication
-    from coverage.caching import data_version
+    from core.data_version import data_version
 
     _admin, token = shared.users[ADMIN]
     raw = getattr(APIRequestFactory(), method)("/api/v1/coverage/", HTTP_AUTHORIZATION=f"Token {token}")
@@ -598,11 +598,11 @@ def test_default_rates_are_configured():
 
     assert set(configured) >= {"token", "anon", "login"}
     assert django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == [
-        "ucj_project.api.throttling.TokenRateThrottle",
+        "access.throttling.TokenRateThrottle",
     ]
     # The anonymous limit is checked with authentication, after every real method failed.
     assert django_settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"][-1] == (
-        "ucj_project.api.throttling.AnonymousRateLimit"
+        "access.throttling.AnonymousRateLimit"
     )
     assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
 

@@ -14,8 +14,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.response import Response
 
+from access.api.permissions import PUBLIC, CapabilityRequired, DenyAll
 from tests.routes import api_patterns
-from ucj_project.api.permissions import PUBLIC, CapabilityRequired, DenyAll
 
 from .conftest import (
     ADMIN,
@@ -762,7 +762,7 @@ def test_implemented_but_undeclared_method_is_denied(shared, world, role):
     from rest_framework.test import APIRequestFactory, force_authenticate
     from rest_framework.views import APIView
 
-    from ucj_project.api.permissions import CapabilityRequired
+    from access.api.permissions import CapabilityRequired
 
     class Undeclared(APIView):
         permission_classes = [CapabilityRequired]

@@ -16,7 +16,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from access.models import AccessProfile
-from ucj_project.api.throttling import WindowCountThrottle
+from access.throttling import WindowCountThrottle
 
 from .conftest import ADMIN, CLIENT_RO, CLIENT_RW, REGENCY_OFFICER, VIEWER, token_client
 

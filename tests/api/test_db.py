@@ -1,4 +1,4 @@
-"""ucj_project.db: writes collected and sent together keep the ORM's values, run in order,
+"""core.db: writes collected and sent together keep the ORM's values, run in order,
 and are all or nothing within a transaction."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 
 from access.models import RateCount
-from ucj_project.db import PreparedRead, WriteBatch
+from core.db import PreparedRead, WriteBatch
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """Every endpoint's query parameters are the ones it documents: an unknown one is a 400 naming it
 on every route and method (lists, single objects, actions, coverage, writes, login), a parameter
 that takes one value is a 400 when sent twice, and what the schema documents is what the API
-accepts (ucj_project.api.parameters)."""
+accepts (core.api.parameters)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from knox.models import AuthToken
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
+from core.api.parameters import known_parameters
 from tests.routes import api_patterns
-from ucj_project.api.parameters import known_parameters
 
 pytestmark = pytest.mark.django_db
 

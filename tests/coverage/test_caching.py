@@ -12,7 +12,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from access.models import AccessProfile
-from coverage.caching import data_version
+from core.data_version import data_version
 from villages.models import Province
 from villages.services import regions_import
 

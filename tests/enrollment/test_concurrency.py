@@ -8,10 +8,10 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
+from core.errors import ConflictError
 from coverage.models import VillageCoverage
 from enrollment import services
 from enrollment.models import ApparatusWorker, EnrollmentEvent
-from ucj_project.errors import ConflictError
 
 from .factories import (
     OTHER_REGENCY_VILLAGE,

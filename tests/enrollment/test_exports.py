@@ -17,9 +17,9 @@ from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from access.models import AccessLog, AccessProfile
+from core.api.renderers import neutralise
 from enrollment import services
 from enrollment.spreadsheets import EXPORT_COLUMNS
-from ucj_project.api.renderers import neutralise
 from villages.models import Province, Regency
 
 WORKERS = reverse("worker-list")

@@ -9,10 +9,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.errors import ServiceError
 from enrollment import services
 from enrollment.choices import Institution
 from enrollment.models import ApparatusWorker, EnrollmentEvent
-from ucj_project.errors import ServiceError
 
 from .factories import (
     OTHER_REGENCY_VILLAGE,

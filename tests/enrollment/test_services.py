@@ -6,10 +6,10 @@ import datetime
 import pytest
 from django.db import transaction
 
+from core.errors import ConflictError, ServiceError, StaleVersionError
 from enrollment import services
 from enrollment.choices import POSITIONS_BY_INSTITUTION, EnrollmentStatus
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
-from ucj_project.errors import ConflictError, ServiceError, StaleVersionError
 
 from .factories import (
     OTHER_REGENCY_VILLAGE,

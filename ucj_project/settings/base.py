@@ -45,7 +45,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # RateLimit-* headers on the answers to a caller counted against its rate.
-    "ucj_project.api.throttling.rate_limit_headers",
+    "access.throttling.rate_limit_headers",
 ]
 
 ROOT_URLCONF = "ucj_project.urls"
@@ -139,12 +139,12 @@ REST_FRAMEWORK = {
         "access.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         # Last: counts callers none of the above recognised, before permissions refuse them.
-        "ucj_project.api.throttling.AnonymousRateLimit",
+        "access.throttling.AnonymousRateLimit",
     ],
-    # Deny by default: every view declares what it needs (ucj_project.api.permissions).
-    "DEFAULT_PERMISSION_CLASSES": ["ucj_project.api.permissions.DenyAll"],
+    # Deny by default: every view declares what it needs (core.api.permissions, access.api.permissions).
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.DenyAll"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "ucj_project.api.throttling.TokenRateThrottle",
+        "access.throttling.TokenRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("UCJ_RATE_TOKEN", default="600/min"),
@@ -153,31 +153,31 @@ REST_FRAMEWORK = {
         # Per caller without the personal-data right, per NIK looked up (see README).
         "nik_lookup": env.str("UCJ_RATE_NIK_LOOKUP", default="1000/day"),
     },
-    # JSON bodies with a bounded nesting depth (ucj_project.api.parsers): too deep is a 400.
+    # JSON bodies with a bounded nesting depth (core.api.parsers): too deep is a 400.
     # JSON bodies only (the schema then offers no form or multipart body that a generated client
     # would send and the API refuse); the spreadsheet upload declares its own multipart parser.
-    "DEFAULT_PARSER_CLASSES": ["ucj_project.api.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "ucj_project.api.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",
     # `?format=` that the address does not produce: a 400 naming those it does (DRF: a 404).
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "ucj_project.api.negotiation.ContentNegotiation",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.negotiation.ContentNegotiation",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "ucj_project.api.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "ucj_project.api.browsable.BrowsableAPIRendererWithoutStoredData",
+        "core.api.browsable.BrowsableAPIRendererWithoutStoredData",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "EXCEPTION_HANDLER_CLASS": "ucj_project.api.errors.UcjExceptionHandler",
+    "EXCEPTION_HANDLER_CLASS": "core.api.errors.UcjExceptionHandler",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -205,7 +205,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "ucj_project.api.schema.postprocess_rate_limit_headers",
+        "core.api.schema.postprocess_rate_limit_headers",
     ],
 }
 
@@ -216,7 +216,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-# A list counts its rows up to this many; beyond, `count` is null (see ucj_project.api.pagination).
+# A list counts its rows up to this many; beyond, `count` is null (see core.api.pagination).
 UCJ_LIST_COUNT_LIMIT = env.int("UCJ_LIST_COUNT_LIMIT", default=100_000)
 
 # Enrollment rules (days).

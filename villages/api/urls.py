@@ -1,4 +1,4 @@
-from ucj_project.api.routers import Router
+from core.api.routers import Router
 
 from .views import BranchOfficeViewSet, DistrictViewSet, ProvinceViewSet, RegencyViewSet, VillageViewSet
 

@@ -2,7 +2,7 @@
 
 from rest_framework import viewsets
 
-from ucj_project.api.permissions import PUBLIC, CapabilityRequired
+from access.api.permissions import PUBLIC, CapabilityRequired
 from villages import selectors
 from villages.filtersets import BranchOfficeFilterSet, DistrictFilterSet, RegencyFilterSet, VillageFilterSet
 

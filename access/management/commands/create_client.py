@@ -4,7 +4,7 @@ client and its token."""
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from access.services import client_create
-from ucj_project.errors import ServiceError
+from core.errors import ServiceError
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from access.services import client_revoke
-from ucj_project.errors import ServiceError
+from core.errors import ServiceError
 
 
 class Command(BaseCommand):

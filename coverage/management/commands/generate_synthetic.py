@@ -6,8 +6,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from core.errors import ServiceError
 from coverage.synthetic import synthetic_generate
-from ucj_project.errors import ServiceError
 from villages.services import RegionImportError, regions_import_file
 
 

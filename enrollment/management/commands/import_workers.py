@@ -8,12 +8,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from access.choices import ROLE_CAPABILITIES, Role
 from access.scope import Scope
+from core.errors import ServiceError
 from coverage.selectors import region_get
 from enrollment.choices import EventSource
 from enrollment.import_services import workers_import
 from enrollment.imports import ImportFileError
 from enrollment.services import Actor
-from ucj_project.errors import ServiceError
 from villages.choices import RegionLevel
 
 ERRORS_SHOWN = 50

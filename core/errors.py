@@ -1,7 +1,7 @@
 """Errors raised by the service layer when a request breaks a business rule.
 
 They carry the field at fault and a machine code; the API turns them into the standard error
-body (see `ucj_project.api.errors`), management commands and imports print their message.
+body (see `core.api.errors`), management commands and imports print their message.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Deny by default: every view names the capability each of its actions needs."""
+"""Deny by default: every view names the capability each of its actions needs (the default,
+`DenyAll`, and the `PUBLIC` marker are in core.api.permissions, which needs no roles)."""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import PermissionDenied
@@ -6,18 +7,10 @@ from rest_framework.permissions import BasePermission
 
 from access.choices import Capability
 from access.scope import scope_for
-from ucj_project.api.parameters import refuse_unknown_parameters
+from core.api.parameters import refuse_unknown_parameters
+from core.api.permissions import EXPORT_FORMATS, PUBLIC, DenyAll
 
-EXPORT_FORMATS = ("csv", "xlsx")
-
-PUBLIC = "public"
-
-
-class DenyAll(BasePermission):
-    """The default: a view that does not declare its permissions answers no one."""
-
-    def has_permission(self, request, view) -> bool:
-        return False
+__all__ = ["PUBLIC", "CapabilityRequired", "DenyAll"]
 
 
 class CapabilityRequired(BasePermission):
@@ -27,7 +20,7 @@ class CapabilityRequired(BasePermission):
     export gets 403 whatever it asked for, never a 404 that depends on the object.
 
     A caller allowed in is then held to the query parameters the view documents
-    (`ucj_project.api.parameters`): an unknown or repeated one is a 400 naming it."""
+    (`core.api.parameters`): an unknown or repeated one is a 400 naming it."""
 
     def has_permission(self, request, view) -> bool:
         allowed = self._action_allowed(request, view)

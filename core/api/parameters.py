@@ -29,7 +29,7 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 
-from ucj_project.api.pagination import StandardPagination
+from core.api.pagination import StandardPagination
 
 # The parameters of a paginated answer, for views that declare them (`query_parameters`).
 PAGES = (StandardPagination.page_query_param, StandardPagination.page_size_query_param)

@@ -17,7 +17,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from ucj_project.errors import ServiceError
+from core.errors import ServiceError
 
 
 def _client_error(status: int, code: str, detail: str, attr: str | None = None, kind: str = "client_error"):

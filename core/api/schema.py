@@ -26,9 +26,9 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter, SearchFilter
 
-from ucj_project.api import schema_filters  # noqa: F401  (documents search and ordering where a list has them)
-from ucj_project.api.pagination import EXAMPLE_LIST
-from ucj_project.api.permissions import PUBLIC
+from core.api import schema_filters  # noqa: F401  (documents search and ordering where a list has them)
+from core.api.pagination import EXAMPLE_LIST
+from core.api.permissions import PUBLIC
 
 EXAMPLE_HOST = EXAMPLE_LIST.split("/api/")[0]
 FILE_MEDIA_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -126,7 +126,7 @@ ERRORS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
 }
 
-# On every answer to a caller counted by token or session (ucj_project.api.throttling).
+# On every answer to a caller counted by token or session (access.throttling).
 RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
     "RateLimit-Limit": {
         "schema": {"type": "integer"},
@@ -212,7 +212,7 @@ class AutoSchema(SpectacularAutoSchema):
 
     def get_filter_backends(self):
         """Search and ordering are documented where the view has them: the parameters a list
-        reads, as ucj_project.api.parameters counts them."""
+        reads, as core.api.parameters counts them."""
         backends = super().get_filter_backends()
         return [
             backend
