@@ -17,11 +17,11 @@ from django.db.models import Count, Sum
 from coverage.models import CoverageSnapshot, RegencyCoverage, Target, VillageCoverage
 from coverage.selectors import snapshot_rows
 from coverage.services import counters_recount
-from coverage.synthetic import _snapshot_dates
 from enrollment.choices import EnrollmentStatus, EventKind
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from enrollment.nik import nik_problems
 from enrollment.services import _validate_worker
+from seed.synthetic import _snapshot_dates
 from tests.enrollment.helpers import assert_statuses_mirrored, counter_rows
 from villages.models import District, Province, Regency, Village
 

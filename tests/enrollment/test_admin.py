@@ -202,7 +202,7 @@ def test_admin_save_without_a_version_is_refused(admin_web, make_worker):
 
 @pytest.fixture
 def demo_users(regions):
-    from coverage.demo import DEMO_PASSWORD, demo_users_load
+    from seed.demo import DEMO_PASSWORD, demo_users_load
     from villages.models import BranchOffice, Regency
 
     BranchOffice.objects.create(code="muara-bungo", name="Muara Bungo").regencies.set(

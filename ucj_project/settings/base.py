@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "villages",
     "enrollment",
     "coverage",
+    "seed",
 ]
 
 MIDDLEWARE = [

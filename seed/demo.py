@@ -28,6 +28,9 @@ from access.choices import Role
 from access.models import AccessProfile
 from access.services import CLIENT_PREFIX, client_create
 from core.bulk import bulk_insert, next_ids
+from coverage.choices import CoverageKind
+from coverage.models import Target, WorkforceFigure
+from coverage.services import counters_recount, snapshots_take
 from enrollment.choices import (
     EnrollmentStatus,
     EventKind,
@@ -44,10 +47,6 @@ from villages.demo import JAMBI
 from villages.demo import demo_load as regions_demo_load
 from villages.models import BranchOffice, District, Province, Regency, Village
 from villages.services import regions_import
-
-from .choices import CoverageKind
-from .models import Target, WorkforceFigure
-from .services import counters_recount, snapshots_take
 
 SEED = 2024
 REPORT_DATE = datetime.date(2024, 12, 2)

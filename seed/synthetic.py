@@ -29,6 +29,9 @@ from django.db.backends.utils import CursorWrapper
 
 from core.data_version import data_version_bump
 from core.errors import ServiceError
+from coverage.choices import CoverageKind
+from coverage.models import CoverageSnapshot, RegencyCoverage, Target, VillageCoverage
+from coverage.services import counters_recount
 from enrollment.choices import (
     EnrollmentStatus,
     EventKind,
@@ -41,10 +44,6 @@ from enrollment.choices import (
 )
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from villages.models import Province
-
-from .choices import CoverageKind
-from .models import CoverageSnapshot, RegencyCoverage, Target, VillageCoverage
-from .services import counters_recount
 
 ACTOR_LABEL = "generate_synthetic"
 HISTORY_DAYS = 730

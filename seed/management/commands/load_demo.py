@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from coverage.demo import demo_load
+from seed.demo import demo_load
 
 
 class Command(BaseCommand):

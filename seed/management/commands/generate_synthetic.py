@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from core.errors import ServiceError
-from coverage.synthetic import synthetic_generate
+from seed.synthetic import synthetic_generate
 from villages.services import RegionImportError, regions_import_file
 
 
