@@ -6,7 +6,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from enrollment.masking import query_with_niks_masked
+from access.masking import query_with_niks_masked
 
 from .admin_scope import MaskedFieldsMixin, ScopedAdminMixin
 from .choices import Capability

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import QueryDict
-
-from .nik import is_full_nik, nik_compact, nik_mask
 from .services import PERSONAL_FIELDS
 
 HIDDEN = "***"
@@ -21,12 +18,3 @@ def changes_masked(changes: dict[str, Any]) -> dict[str, Any]:
         field: [HIDDEN if value else value for value in values] if field in PERSONAL_FIELDS else values
         for field, values in changes.items()
     }
-
-
-def query_with_niks_masked(query: str) -> str:
-    """`query` (a logged URL query, or what an access-log entry says was looked up) with every
-    value that is a whole NIK masked."""
-    params = QueryDict(query, mutable=True)
-    for key, values in params.lists():
-        params.setlist(key, [nik_mask(nik_compact(v)) if is_full_nik(v) else v for v in values])
-    return params.urlencode(safe="*")

@@ -5,45 +5,37 @@ against any list: people move, and old codes stay valid on old cards.
 
 Every path that takes a NIK (API create and update, spreadsheet import, admin form) compacts it
 with `nik_compact` and judges it with `nik_problems` (or `nik_digits_error`, its first rule), so
-each refuses the same NIKs with the same message."""
+each refuses the same NIKs with the same message. What a NIK looks like to a mask (`nik_compact`,
+`is_full_nik`, `nik_mask`) is access.masking's: the access log masks NIKs too."""
 
 from __future__ import annotations
 
 import datetime
 import re
-import unicodedata
 
 from django.utils.translation import gettext as _
 
+from access.masking import NIK_LENGTH, NIK_MASK_SHOWN, is_full_nik, nik_compact, nik_mask
 from core.errors import FieldError
 
 from .choices import Sex
 
-NIK_LENGTH = 16
+__all__ = [
+    "NIK_LENGTH",
+    "NIK_MASK_SHOWN",
+    "birth_date_mask",
+    "is_full_nik",
+    "nik_compact",
+    "nik_digits_error",
+    "nik_mask",
+    "nik_problems",
+    "phone_mask",
+]
+
 SEX_VALUES = frozenset(Sex.values)
 # Not stdnum's `isdigits`: its `^[0-9]+$` also matches a trailing newline ("...001\n" passed as 16).
 _DIGITS = re.compile(r"[0-9]+")
 FEMALE_DAY_OFFSET = 40
-
-
-def is_full_nik(value: str) -> bool:
-    """Whether `value` is a whole NIK (16 ASCII digits once separators are dropped): what makes
-    a search, or a logged query, an exact-NIK lookup."""
-    compact = nik_compact(value)
-    return len(compact) == NIK_LENGTH and compact.isascii() and compact.isdigit()
-
-
-def nik_compact(value: str) -> str:
-    """The NIK without spaces, dots or dashes (of any kind), and nothing else changed.
-
-    Not stdnum's `compact`, which also turns full-width and other Unicode digits into ASCII ones:
-    a NIK is written with 0-9 only, and any other digit is refused (`nik_digits_error`) on every
-    path, rather than stored as ASCII by some and refused by others."""
-    return "".join(ch for ch in value if not _is_separator(ch))
-
-
-def _is_separator(ch: str) -> bool:
-    return ch in ".-" or ch.isspace() or unicodedata.category(ch) == "Pd"
 
 
 def nik_digits_error(nik: str) -> FieldError | None:
@@ -104,24 +96,6 @@ def nik_problems(nik: str, *, birth_date: datetime.date | None = None, sex: str 
                 )
             )
     return problems
-
-
-# What a caller without the personal-data right is shown of a NIK: the first four digits (the
-# regency or city of first registration, which the worker's own village mostly gives away
-# anyway). The birth date (digits 7-12) and the serial (13-16) stay hidden, and so does the
-# birth date itself: shown the serial and the birth year (the earlier mask), day and month were
-# at most 372 guesses of an exact-NIK lookup. Hidden as here, a guess must cover the birth date
-# over some sixty years (21,184 days) even for an attacker who takes the district from the
-# village and the commonest serial, 0001; exact-NIK lookups by such callers are counted and
-# logged (`access.services.nik_lookups_record`; README, "Personal data").
-NIK_MASK_SHOWN = 4
-
-
-def nik_mask(nik: str) -> str:
-    """`1501************`: the regency of first registration only."""
-    if len(nik) != NIK_LENGTH:
-        return "*" * len(nik)
-    return nik[:NIK_MASK_SHOWN] + "*" * (NIK_LENGTH - NIK_MASK_SHOWN)
 
 
 def phone_mask(phone: str) -> str:

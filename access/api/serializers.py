@@ -1,15 +1,14 @@
-"""Login, the caller's own profile, and the audit trail."""
+"""Login, the caller's own profile, and the access log (the audit trail of changes is
+enrollment.api.audit)."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from access.masking import query_with_niks_masked
 from access.models import AccessLog
 from access.personal_data import can_see_personal_data
 from core.api.fields import RejectUnknownFieldsMixin, StrictCharField
-from enrollment.api import examples as worker_examples
-from enrollment.api.serializers import EnrollmentEventSerializer
-from enrollment.masking import query_with_niks_masked
 
 
 @extend_schema_serializer(
@@ -78,26 +77,6 @@ class MeSerializer(serializers.Serializer):
     )
     regencies = serializers.ListField(child=serializers.CharField(), help_text=_("Codes of the regencies covered."))
     view_personal_data = serializers.BooleanField(help_text=_("Whether NIK, birth date and phone are shown in full."))
-
-
-@extend_schema_serializer(
-    examples=[
-        OpenApiExample(
-            "activated",
-            summary="The branch office activated a membership",
-            value={"worker": 98991, "regency": "15.08", **worker_examples.ACTIVATED_EVENT},
-        )
-    ]
-)
-class AuditEventSerializer(EnrollmentEventSerializer):
-    """A history event with its worker and regency, for the audit trail: the worker's history
-    serializer (nulls and masks included) and two fields more."""
-
-    worker = serializers.IntegerField(source="worker_id", help_text=_("The worker's id."))
-    regency = serializers.CharField(source="worker.regency.code", help_text=_("Regency/city code."))
-
-    class Meta(EnrollmentEventSerializer.Meta):
-        fields = ["id", "worker", "regency", *EnrollmentEventSerializer.Meta.fields[1:]]
 
 
 @extend_schema_serializer(

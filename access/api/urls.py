@@ -2,10 +2,9 @@ from django.urls import path
 
 from core.api.routers import Router
 
-from .views import AccessLogViewSet, AuditEventViewSet, LoginView, LogoutView, MeView
+from .views import AccessLogViewSet, LoginView, LogoutView, MeView
 
 router = Router(trailing_slash=True)
-router.register("audit/events", AuditEventViewSet, basename="audit-event")
 router.register("audit/access-log", AccessLogViewSet, basename="access-log")
 
 urlpatterns = [

@@ -1,4 +1,5 @@
-"""Token login and logout, the caller's own scope, and the admins' audit trail."""
+"""Token login and logout, the caller's own scope, and the admins' access log (the audit trail of
+changes is enrollment.api.audit)."""
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -15,21 +16,17 @@ from rest_framework.response import Response
 
 from access.api.permissions import PUBLIC, CapabilityRequired
 from access.backends import login_locked
-from access.choices import AccessKind, Capability
-from access.filtersets import AccessLogFilterSet, AuditEventFilterSet
+from access.choices import Capability
+from access.filtersets import AccessLogFilterSet
 from access.models import AccessLog
 from access.personal_data import can_see_personal_data
 from access.scope import scope_for
-from access.services import access_log_write
 from access.throttling import LoginRateThrottle
 from core.api.parameters import refuse_unknown_parameters
-from enrollment.models import EnrollmentEvent
-from enrollment.services import PERSONAL_FIELDS
 from villages.models import Province, Regency
 
 from .serializers import (
     AccessLogSerializer,
-    AuditEventSerializer,
     LoginSerializer,
     LogoutQuerySerializer,
     MeSerializer,
@@ -119,36 +116,6 @@ class MeView(GenericAPIView):
                 "view_personal_data": can_see_personal_data(request),
             }
         )
-
-
-class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
-    """Every change to workers and enrollments: who, when, from where (admins)."""
-
-    queryset = EnrollmentEvent.objects.select_related("worker__regency")  # regency code shown per row
-    serializer_class = AuditEventSerializer
-    permission_classes = [CapabilityRequired]
-    required_capabilities = {"list": Capability.ADMIN, "retrieve": Capability.ADMIN}
-    filterset_class = AuditEventFilterSet
-    ordering_fields = ["id", "recorded_at"]
-    ordering = ["-id"]
-
-    def _log_personal_data(self, rows) -> None:
-        """Events whose `changes` showed a NIK, birth date or phone in full go to the access log."""
-        if not can_see_personal_data(self.request):
-            return
-        worker_ids = list(dict.fromkeys(r["worker"] for r in rows if set(PERSONAL_FIELDS) & set(r["changes"])))
-        if worker_ids:
-            access_log_write(request=self.request, kind=AccessKind.PERSONAL_DATA, worker_ids=worker_ids)
-
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        response = super().list(request, *args, **kwargs)
-        self._log_personal_data(response.data.get("results", []))
-        return response
-
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        response = super().retrieve(request, *args, **kwargs)
-        self._log_personal_data([response.data])
-        return response
 
 
 class AccessLogViewSet(viewsets.ReadOnlyModelViewSet):

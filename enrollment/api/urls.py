@@ -2,12 +2,14 @@ from django.urls import path
 
 from core.api.routers import Router
 
+from .audit import AuditEventViewSet
 from .imports import WorkerImportTemplateView, WorkerImportUploadView, WorkerImportViewSet
 from .views import WorkerViewSet
 
 router = Router(trailing_slash=True)
 router.register("workers", WorkerViewSet, basename="worker")
 router.register("imports", WorkerImportViewSet, basename="import")
+router.register("audit/events", AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
     path("imports/workers/", WorkerImportUploadView.as_view(), name="import-workers"),
