@@ -7,6 +7,9 @@ class CoverageConfig(AppConfig):
     verbose_name = _("Coverage")
 
     def ready(self) -> None:
-        from . import signals
+        from enrollment.counting import counters_register
+
+        from . import services, signals
 
         signals.connect()
+        counters_register(move=services.counters_move, add=services.counters_add)

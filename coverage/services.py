@@ -1,4 +1,5 @@
-"""Writes to the coverage counters. Called by the enrollment services inside their transaction."""
+"""Writes to the coverage counters. The enrollment services reach them, inside their transaction,
+through enrollment.counting, where coverage.apps registers `counters_move` and `counters_add`."""
 
 from __future__ import annotations
 
@@ -12,26 +13,9 @@ from core.bulk import bulk_insert, next_ids
 from core.data_version import data_version_bump
 from core.db import WriteBatch
 from enrollment.choices import EnrollmentStatus
+from enrollment.counting import CounterKey, CounterState
 
 from .models import CoverageSnapshot, RegencyCoverage, VillageCoverage
-
-
-class CounterKey(NamedTuple):
-    """Where a worker counts: its village (with the denormalized parents) and institution."""
-
-    village_id: int
-    district_id: int
-    regency_id: int
-    province_id: int
-    institution: str
-
-
-class CounterState(NamedTuple):
-    """How a worker counts: nowhere (None), or serving at `key`, protected or not."""
-
-    key: CounterKey
-    protected: bool
-
 
 _SQL: dict[str, str] = {}
 _VILLAGE_COLUMNS = "village_id, district_id, regency_id, province_id, institution, serving, protected"

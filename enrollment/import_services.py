@@ -32,7 +32,7 @@ from access.choices import Capability
 from access.scope import Scope
 from core.bulk import insert_rows, next_ids, row_writer
 from core.errors import ConflictError, ServiceError
-from coverage.services import CounterKey, counters_add
+from enrollment.counting import CounterKey, counters_add
 from villages.models import Village
 
 from . import services

@@ -25,7 +25,7 @@ from core.clock import today
 from core.data_version import data_version_bump
 from core.db import PreparedRead, WriteBatch
 from core.errors import ConflictError, FieldError, ServiceError, StaleVersionError
-from coverage.services import CounterKey, CounterState, counters_move
+from enrollment.counting import CounterKey, CounterState, counters_move
 from villages.models import Village
 
 from .choices import (

@@ -9,12 +9,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from access.choices import ROLE_CAPABILITIES, Role
 from access.scope import Scope
 from core.errors import ServiceError
-from coverage.selectors import region_get
 from enrollment.choices import EventSource
 from enrollment.import_services import workers_import
 from enrollment.imports import ImportFileError
 from enrollment.services import Actor
 from villages.choices import RegionLevel
+from villages.selectors import region_by_code
 
 ERRORS_SHOWN = 50
 
@@ -33,15 +33,15 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"{file}: no such file")
         try:
-            area = region_get(region)
+            level, area_id = region_by_code(region)
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         # The command is run by an operator of the server: every capability, limited to the region.
         capabilities = ROLE_CAPABILITIES[Role.ADMIN]
-        if area.level == RegionLevel.PROVINCE:
-            scope = Scope(province_ids=frozenset({area.id}), capabilities=capabilities)
-        elif area.level == RegionLevel.REGENCY:
-            scope = Scope(regency_ids=frozenset({area.id}), capabilities=capabilities)
+        if level == RegionLevel.PROVINCE:
+            scope = Scope(province_ids=frozenset({area_id}), capabilities=capabilities)
+        elif level == RegionLevel.REGENCY:
+            scope = Scope(regency_ids=frozenset({area_id}), capabilities=capabilities)
         else:
             raise CommandError("--region must be a province or regency/city code")
         importer = get_user_model().objects.filter(username=user).first() if user else None
