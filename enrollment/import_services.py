@@ -1,7 +1,7 @@
 """The write path of spreadsheet imports.
 
 Rows are checked with the same rules as the API (`services._validate_worker`,
-`_validate_membership`, `_validate_period`, NIK and KPJ uniqueness), matched on NIK, and then:
+`rules.rule_membership`, `rules.rule_period`, NIK and KPJ uniqueness), matched on NIK, and then:
 new workers are written in bulk (worker, enrollment, `registered` and, with membership
 columns, `activated` history events, state periods and counters, exactly as the services
 write them), changed workers go through `worker_update` / `enrollment_activate` /
@@ -35,8 +35,8 @@ from core.errors import ConflictError, ServiceError
 from enrollment.counting import CounterKey, counters_add
 from villages.models import Village
 
-from . import services
-from .choices import EnrollmentStatus, EventKind, EventSource, Program, Scheme
+from . import rules, services, transitions
+from .choices import EventKind, EventSource, Program, Scheme
 from .imports import MAX_ERRORS, NO_VALUES, ParsedRow, RowError, Values, read_rows
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerImport, WorkerPeriod
 
@@ -231,13 +231,13 @@ class _RowChecker:
         if has_enrollment:
             membership = _membership(values)
             try:
-                services._validate_membership(
+                rules.rule_membership(
                     kpj_number=membership["kpj_number"],
                     scheme=membership["scheme"],
                     programs=set(membership["programs"]),
                     npp=membership["npp"],
                 )
-                services._validate_period(
+                rules.rule_period(
                     membership["coverage_start"],
                     membership["paid_until"],
                     _activation_date(data, membership, now),
@@ -290,7 +290,7 @@ class _RowChecker:
             # enrollment_activate / enrollment_renew take effect today (not on the activation date
             # checked above): refuse the row now rather than fail the whole import while writing.
             try:
-                services._validate_period(membership["coverage_start"], membership["paid_until"], now, now=now)
+                rules.rule_period(membership["coverage_start"], membership["paid_until"], now, now=now)
             except ServiceError as exc:
                 _reject(row, exc)
                 return None
@@ -307,10 +307,10 @@ def _membership_action(plan: _Plan) -> str | None:
     if not plan.membership:
         return None
     status, paid_until = plan.existing.enrollment__status, plan.existing.enrollment__paid_until
-    if status in (EnrollmentStatus.NOT_REGISTERED, EnrollmentStatus.SUBMITTED):
+    if transitions.TABLE[EventKind.ACTIVATED].allows(status):
         return "activate"
-    renewable = status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.LAPSED)
-    if renewable and plan.membership["paid_until"] > paid_until:
+    # A renewal that would not pay further is no change asked for, not an error.
+    if transitions.TABLE[EventKind.RENEWED].allows(status) and plan.membership["paid_until"] > paid_until:
         return "renew"
     return None
 
@@ -380,8 +380,10 @@ PERIOD_COLUMNS = (
     "paid_until",
 )
 # Plain strings: the rows below are built 100,000 times over, and these go straight to the database.
-NOT_REGISTERED = EnrollmentStatus.NOT_REGISTERED.value
-ACTIVE = EnrollmentStatus.ACTIVE.value
+# A new worker with membership columns is registered, then activated (`transitions.target` checks
+# that this path is legal).
+NOT_REGISTERED = str(transitions.INITIAL_STATUS)
+ACTIVE = str(transitions.target(EventKind.ACTIVATED, NOT_REGISTERED))
 REGISTERED = EventKind.REGISTERED.value
 ACTIVATED = EventKind.ACTIVATED.value
 

@@ -8,7 +8,6 @@ concurrent writers are serialized per worker and counters never lose an update.
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,7 @@ from core.errors import ConflictError, FieldError, ServiceError, StaleVersionErr
 from enrollment.counting import CounterKey, CounterState, counters_move
 from villages.models import Village
 
+from . import rules, transitions
 from .choices import (
     POSITIONS_BY_INSTITUTION,
     EnrollmentStatus,
@@ -35,8 +35,6 @@ from .choices import (
     EventSource,
     Institution,
     Position,
-    Program,
-    Scheme,
 )
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from .nik import nik_problems
@@ -57,9 +55,6 @@ WORKER_FIELDS = (
     "monthly_wage",
 )
 PERSONAL_FIELDS = ("nik", "birth_date", "phone")
-# ASCII digits only: str.isdigit() also takes full-width and other Unicode digits, which the
-# database check constraint then refuses (an IntegrityError reported as "KPJ taken").
-KPJ_FULL_RE = re.compile(r"[0-9]{11}")
 
 
 @dataclass(frozen=True)
@@ -77,7 +72,7 @@ class Actor:
 
 
 def _horizon(days_setting: str, now: datetime.date | None = None) -> datetime.date:
-    return (now or today()) + datetime.timedelta(days=getattr(settings, days_setting))
+    return rules.horizon(days_setting, now or today())
 
 
 def _jsonable(value: Any) -> Any:
@@ -507,49 +502,55 @@ def _transition(
     actor: Actor,
     worker_id: int,
     kind: str,
-    allowed_from: set[str],
-    to_status: str,
     expected_version: int | None,
     effective_date: datetime.date | None,
-    enrollment_changes: dict[str, Any] | None = None,
-    validate=None,
+    params: dict[str, Any] | None = None,
 ) -> ApparatusWorker:
-    """The shared shape of every enrollment transition: lock, check state, write, record, count."""
+    """The shared shape of every enrollment transition: lock, check state, write, record, count.
+
+    Which statuses allow `kind`, the status it leads to, its rules and the fields it writes all
+    come from `transitions.TABLE`; `params` are what the caller sent, for its rules and fields."""
+    rule = transitions.TABLE[kind]
     worker = _lock_worker(worker_id)
     _check_version(worker, expected_version)
     enrollment = worker.enrollment
     status = enrollment.status
-    if status not in allowed_from:
+    if not rule.allows(status):
         raise ConflictError(
             _("This change (%(action)s) is not allowed while the enrollment is %(status)s; allowed from: %(allowed)s.")
             % {
                 "action": EventKind(kind).label.lower(),
                 "status": EnrollmentStatus(status).label.lower(),
-                "allowed": ", ".join(str(EnrollmentStatus(s).label).lower() for s in sorted(allowed_from)),
+                "allowed": ", ".join(str(EnrollmentStatus(s).label).lower() for s in sorted(rule.allowed_from)),
             },
             field="status",
             code="illegal_transition",
         )
     date = _effective(worker, effective_date)
-    if validate is not None:
-        validate(worker, enrollment, date)
+    params = params or {}
+    if rule.validator is not None:
+        rule.validator(transitions.Attempt(worker=worker, enrollment=enrollment, date=date, now=today(), params=params))
     before = _counter_state(worker, status)
+    to_status = rule.target(status)
     diff: dict[str, tuple[Any, Any]] = {"status": (status, to_status)}
-    for field, value in (enrollment_changes or {}).items():
-        if getattr(enrollment, field) != value:
-            diff[field] = (getattr(enrollment, field), value)
-            setattr(enrollment, field, value)
+    if rule.enrollment_values is not None:
+        for field, value in rule.enrollment_values(params).items():
+            if getattr(enrollment, field) != value:
+                diff[field] = (getattr(enrollment, field), value)
+                setattr(enrollment, field, value)
+    enrollment_fields = list(diff)
     enrollment.status = to_status
     worker.enrollment_status = to_status
-    if kind == EventKind.SERVICE_ENDED:
-        worker.serving = False
-        diff["term_end"] = (worker.term_end, date)
-        worker.term_end = date
+    for field, value in rule.worker_sets.items():
+        value = date if value is transitions.EFFECTIVE_DATE else value
+        if field in rule.worker_recorded:
+            diff[field] = (getattr(worker, field), value)
+        setattr(worker, field, value)
     worker.version += 1
     writes = WriteBatch()
-    writes.save(worker, update_fields=["serving", "enrollment_status", "term_end", "version", "updated_at"])
+    writes.save(worker, update_fields=["enrollment_status", *transitions.WORKER_FIELDS_SET, "version", "updated_at"])
     # A KPJ number already recorded elsewhere fails here: see `enrollment_activate`.
-    writes.save(enrollment, update_fields=[*(field for field in diff if field != "term_end"), "updated_at"])
+    writes.save(enrollment, update_fields=[*enrollment_fields, "updated_at"])
     _record(
         worker,
         writes,
@@ -573,70 +574,9 @@ def enrollment_submit(
         actor=actor,
         worker_id=worker_id,
         kind=EventKind.SUBMITTED,
-        allowed_from={EnrollmentStatus.NOT_REGISTERED},
-        to_status=EnrollmentStatus.SUBMITTED,
         expected_version=expected_version,
         effective_date=effective_date,
     )
-
-
-def _validate_period(
-    coverage_start: datetime.date, paid_until: datetime.date, date: datetime.date, *, now: datetime.date | None = None
-) -> None:
-    now = now or today()
-    problems = []
-    if coverage_start > _horizon("UCJ_FUTURE_HORIZON_DAYS", now):
-        problems.append(
-            FieldError("coverage_start", "too_far_in_future", _("The coverage start is too far in the future."))
-        )
-    if paid_until < coverage_start:
-        problems.append(
-            FieldError("paid_until", "before_coverage_start", _("Paid-until is before the coverage start."))
-        )
-    elif paid_until < date:
-        problems.append(
-            FieldError(
-                "paid_until",
-                "already_past",
-                _(
-                    "Paid-until (%(paid)s) is before the effective date (%(date)s): "
-                    "the membership would already be lapsed."
-                )
-                % {"paid": paid_until.isoformat(), "date": date.isoformat()},
-            )
-        )
-    if paid_until > _horizon("UCJ_PAID_UNTIL_HORIZON_DAYS", now):
-        problems.append(
-            FieldError(
-                "paid_until",
-                "too_far_in_future",
-                _("Paid-until is more than %(days)d days ahead.") % {"days": settings.UCJ_PAID_UNTIL_HORIZON_DAYS},
-            )
-        )
-    if problems:
-        raise ServiceError.many(problems)
-
-
-def _validate_membership(*, kpj_number: str, scheme: str, programs: set[str], npp: str) -> None:
-    """The rules of a membership record itself (the period is checked by `_validate_period`)."""
-    problems = []
-    if not KPJ_FULL_RE.fullmatch(kpj_number or ""):
-        problems.append(FieldError("kpj_number", "kpj_shape", _("The KPJ number must have 11 digits.")))
-    missing = {Program.JKK, Program.JKM} - programs
-    if missing:
-        problems.append(
-            FieldError(
-                "programs",
-                "required_programs",
-                _("JKK and JKM are required; missing: %s") % ", ".join(sorted(p.upper() for p in missing)),
-            )
-        )
-    if scheme == Scheme.BPU and Program.JP in programs:
-        problems.append(FieldError("programs", "jp_not_for_bpu", _("JP (pension) is not available for BPU.")))
-    if scheme == Scheme.PU and not npp:
-        problems.append(FieldError("npp", "required", _("A PU membership needs the village government's NPP.")))
-    if problems:
-        raise ServiceError.many(problems)
 
 
 def enrollment_activate(
@@ -654,12 +594,6 @@ def enrollment_activate(
     effective_date: datetime.date | None = None,
 ) -> ApparatusWorker:
     """The branch office records the membership: KPJ number, scheme, programs, funding, period."""
-    programs_set = set(programs)
-
-    def validate(worker, enrollment, date):
-        _validate_membership(kpj_number=kpj_number, scheme=scheme, programs=programs_set, npp=npp)
-        _validate_period(coverage_start, paid_until, date)
-
     # Whether the KPJ number is free is the unique index's answer, also against a concurrent
     # activation: asking first would cost a statement on every activation. The refusal comes
     # out of the atomic block, so the transaction (or the caller's savepoint) is rolled back
@@ -670,21 +604,17 @@ def enrollment_activate(
                 actor=actor,
                 worker_id=worker_id,
                 kind=EventKind.ACTIVATED,
-                allowed_from={EnrollmentStatus.NOT_REGISTERED, EnrollmentStatus.SUBMITTED},
-                to_status=EnrollmentStatus.ACTIVE,
                 expected_version=expected_version,
                 effective_date=effective_date,
-                enrollment_changes={
+                params={
                     "kpj_number": kpj_number,
                     "scheme": scheme,
-                    "npp": npp if scheme == Scheme.PU else "",
-                    "program_jht": Program.JHT in programs_set,
-                    "program_jp": Program.JP in programs_set,
+                    "programs": programs,
+                    "npp": npp,
                     "funding_source": funding_source,
                     "coverage_start": coverage_start,
                     "paid_until": paid_until,
                 },
-                validate=validate,
             )
     except IntegrityError as exc:
         if Enrollment.objects.filter(kpj_number=kpj_number).exclude(worker_id=worker_id).exists():
@@ -705,30 +635,13 @@ def enrollment_renew(
     effective_date: datetime.date | None = None,
 ) -> ApparatusWorker:
     """Contributions paid further: extends paid-until; a lapsed membership becomes active again."""
-    changes: dict[str, Any] = {"paid_until": paid_until}
-    if funding_source:
-        changes["funding_source"] = funding_source
-
-    def validate(worker, enrollment, date):
-        if paid_until <= enrollment.paid_until:
-            raise ServiceError(
-                _("The new paid-until must be later than the current one (%(date)s).")
-                % {"date": enrollment.paid_until.isoformat()},
-                field="paid_until",
-                code="not_later",
-            )
-        _validate_period(enrollment.coverage_start, paid_until, date)
-
     return _transition(
         actor=actor,
         worker_id=worker_id,
         kind=EventKind.RENEWED,
-        allowed_from={EnrollmentStatus.ACTIVE, EnrollmentStatus.LAPSED},
-        to_status=EnrollmentStatus.ACTIVE,
         expected_version=expected_version,
         effective_date=effective_date,
-        enrollment_changes=changes,
-        validate=validate,
+        params={"paid_until": paid_until, "funding_source": funding_source},
     )
 
 
@@ -741,8 +654,6 @@ def enrollment_lapse(
         actor=actor,
         worker_id=worker_id,
         kind=EventKind.LAPSED,
-        allowed_from={EnrollmentStatus.ACTIVE},
-        to_status=EnrollmentStatus.LAPSED,
         expected_version=expected_version,
         effective_date=effective_date,
     )
@@ -753,24 +664,12 @@ def worker_end_service(
     *, actor: Actor, worker_id: int, expected_version: int | None = None, effective_date: datetime.date | None = None
 ) -> ApparatusWorker:
     """The worker leaves office: no longer serving, enrollment ended; the record and history stay."""
-
-    def validate(worker, enrollment, date):
-        if date < worker.term_start:
-            raise ServiceError(
-                _("Service cannot end before the term start (%(date)s).") % {"date": worker.term_start.isoformat()},
-                field="effective_date",
-                code="before_term_start",
-            )
-
     return _transition(
         actor=actor,
         worker_id=worker_id,
         kind=EventKind.SERVICE_ENDED,
-        allowed_from=set(EnrollmentStatus.values) - {EnrollmentStatus.ENDED},
-        to_status=EnrollmentStatus.ENDED,
         expected_version=expected_version,
         effective_date=effective_date,
-        validate=validate,
     )
 
 
@@ -785,7 +684,10 @@ def enrollments_expire(*, as_of: datetime.date | None = None) -> int:
     as_of = as_of or today()
     grace = datetime.timedelta(days=settings.UCJ_LAPSE_GRACE_DAYS)
     due = (
-        Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE, paid_until__lt=as_of - grace)
+        # The memberships a lapse is allowed from (active ones) whose paid-until and grace have passed.
+        Enrollment.objects.filter(
+            status__in=transitions.TABLE[EventKind.LAPSED].allowed_from, paid_until__lt=as_of - grace
+        )
         .annotate(last_event=Max("worker__events__effective_date"))
         .values_list("worker_id", "paid_until", "last_event")
     )

@@ -31,6 +31,7 @@ from core.bulk import bulk_insert, next_ids
 from coverage.choices import CoverageKind
 from coverage.models import Target, WorkforceFigure
 from coverage.services import counters_recount, snapshots_take
+from enrollment import transitions
 from enrollment.choices import (
     EnrollmentStatus,
     EventKind,
@@ -296,15 +297,10 @@ class _Builder:
 
 
 def _histories(rng: random.Random, planned: PlannedWorker, term_start: datetime.date) -> list[tuple]:
-    """(kind, effective date, from status, to status, paid_until, membership) of each event."""
-    ns, sub, act, lap, end = (
-        EnrollmentStatus.NOT_REGISTERED,
-        EnrollmentStatus.SUBMITTED,
-        EnrollmentStatus.ACTIVE,
-        EnrollmentStatus.LAPSED,
-        EnrollmentStatus.ENDED,
-    )
-    events = [(EventKind.REGISTERED, term_start, "", ns, None, False)]
+    """(kind, effective date, from status, to status, paid_until, membership) of each event.
+
+    The statuses come from the transition table: a history the services would refuse fails here."""
+    steps: list[tuple[str, datetime.date, datetime.date | None, bool]] = []  # (kind, date, paid_until, membership)
     year_start = max(term_start, datetime.date(2024, 1, 2))
     if planned.fate == "protected":
         # Activations spread over 2024, more of them late in the year: the trend rises.
@@ -314,32 +310,29 @@ def _histories(rng: random.Random, planned: PlannedWorker, term_start: datetime.
             else _day(rng, max(year_start, datetime.date(2024, 7, 1)), REPORT_DATE)
         )
         submitted = max(term_start, activated - datetime.timedelta(days=rng.randint(3, 30)))
-        events += [
-            (EventKind.SUBMITTED, submitted, ns, sub, None, False),
-            (EventKind.ACTIVATED, activated, sub, act, PAID_UNTIL, True),
+        steps += [
+            (EventKind.SUBMITTED, submitted, None, False),
+            (EventKind.ACTIVATED, activated, PAID_UNTIL, True),
         ]
     elif planned.fate == "lapsed":
         activated = _day(rng, year_start, max(year_start, datetime.date(2024, 3, 31)))
         paid_until = activated + datetime.timedelta(days=90)
-        events += [
-            (EventKind.SUBMITTED, activated, ns, sub, None, False),
-            (EventKind.ACTIVATED, activated, sub, act, paid_until, True),
-            (EventKind.LAPSED, paid_until + datetime.timedelta(days=1), act, lap, paid_until, False),
+        steps += [
+            (EventKind.SUBMITTED, activated, None, False),
+            (EventKind.ACTIVATED, activated, paid_until, True),
+            (EventKind.LAPSED, paid_until + datetime.timedelta(days=1), paid_until, False),
         ]
     elif planned.fate == "submitted":
-        events.append(
-            (
-                EventKind.SUBMITTED,
-                _day(rng, max(term_start, datetime.date(2024, 9, 1)), REPORT_DATE),
-                ns,
-                sub,
-                None,
-                False,
-            )
+        steps.append(
+            (EventKind.SUBMITTED, _day(rng, max(term_start, datetime.date(2024, 9, 1)), REPORT_DATE), None, False)
         )
     elif planned.fate == "ended":
         ended = _day(rng, datetime.date(2024, 2, 1), datetime.date(2024, 11, 30))
-        events.append((EventKind.SERVICE_ENDED, ended, ns, end, None, False))
+        steps.append((EventKind.SERVICE_ENDED, ended, None, False))
+    path = transitions.path([kind for kind, *_rest in steps])
+    events = [(EventKind.REGISTERED, term_start, "", transitions.INITIAL_STATUS, None, False)]
+    for (kind, date, paid_until, membership), (_kind, from_status, to_status) in zip(steps, path, strict=True):
+        events.append((kind, date, from_status, to_status, paid_until, membership))
     return events
 
 
@@ -421,7 +414,7 @@ def _load_workers(rng: random.Random, log: Callable[[str], None]) -> None:
                     "valid_to": next_date,
                     **regions,
                     "institution": plan.institution,
-                    "serving": kind != EventKind.SERVICE_ENDED,
+                    "serving": not transitions.ends_service(kind),
                     "status": to_status,
                     "funding_source": membership.get("funding_source", "") if active else "",
                     "paid_until": paid_until,

@@ -32,8 +32,8 @@ from core.errors import ServiceError
 from coverage.choices import CoverageKind
 from coverage.models import CoverageSnapshot, RegencyCoverage, Target, VillageCoverage
 from coverage.services import counters_recount
+from enrollment import transitions
 from enrollment.choices import (
-    EnrollmentStatus,
     EventKind,
     EventSource,
     FundingSource,
@@ -511,7 +511,13 @@ _HISTORY_STATES = _HISTORY_TEMPLATE.format(**{f"c{n}": "NULL::jsonb" for n in ra
 
 
 def _history_params() -> dict[str, str]:
-    s = EnrollmentStatus
+    """The kinds and statuses of `_HISTORY`'s rows, the statuses taken from the transition table
+    (`transitions.path` refuses a step the services would refuse): registered, then submitted,
+    activated, renewed (active to active) and lapsed in turn; or registered, then ended."""
+    submit, activate, _renew, lapse = transitions.path(
+        [EventKind.SUBMITTED, EventKind.ACTIVATED, EventKind.RENEWED, EventKind.LAPSED]
+    )
+    (end,) = transitions.path([EventKind.SERVICE_ENDED])
     return {
         "registered": EventKind.REGISTERED,
         "submitted_kind": EventKind.SUBMITTED,
@@ -519,11 +525,11 @@ def _history_params() -> dict[str, str]:
         "renewed_kind": EventKind.RENEWED,
         "lapsed_kind": EventKind.LAPSED,
         "ended_kind": EventKind.SERVICE_ENDED,
-        "not_registered": s.NOT_REGISTERED,
-        "submitted": s.SUBMITTED,
-        "active": s.ACTIVE,
-        "lapsed": s.LAPSED,
-        "ended": s.ENDED,
+        "not_registered": submit[1],
+        "submitted": submit[2],
+        "active": activate[2],
+        "lapsed": lapse[2],
+        "ended": end[2],
     }
 
 

@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from enrollment import services
+from enrollment import services, transitions
+from enrollment.choices import EnrollmentStatus, EventKind
 from enrollment.models import ApparatusWorker, EnrollmentEvent
 from villages.models import Province
 
@@ -632,6 +633,47 @@ def test_action_illegal_transition_is_409_and_writes_nothing(admin_client, regio
     (error,) = response.json()["errors"]
     assert (error["code"], error["attr"]) == ("illegal_transition", "status")
     assert db_state() == before
+
+
+# The API action of each transition kind: a row added to `transitions.TABLE` needs one here.
+ACTION_NAMES = {
+    EventKind.SUBMITTED: "submit",
+    EventKind.ACTIVATED: "activate",
+    EventKind.RENEWED: "renew",
+    EventKind.LAPSED: "lapse",
+    EventKind.SERVICE_ENDED: "end-service",
+}
+
+
+def test_action_every_transition_has_an_action():
+    assert set(ACTION_NAMES) == set(transitions.TABLE)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"), [(str(kind), status) for kind in transitions.TABLE for status in EnrollmentStatus.values]
+)
+def test_action_answers_as_the_transition_table_says(admin_client, regions, today, kind, status):
+    """Generated from the table: an allowed transition is a 200 in the table's target status, any
+    other a 409 `illegal_transition` that writes nothing."""
+    rule = transitions.TABLE[kind]
+    worker = bring_to(WorkerFactory(), status)
+    body = {
+        EventKind.RENEWED: {"paid_until": (today + 300 * DAY).isoformat()},
+        EventKind.ACTIVATED: activation_body(today),
+    }.get(kind, {})
+    before = db_state()
+
+    response = admin_client.post(action(ACTION_NAMES[kind], worker.pk), body, format="json")
+
+    if rule.allows(status):
+        assert response.status_code == 200, response.json()
+        assert response.json()["enrollment"]["status"] == rule.target(status)
+        assert EnrollmentEvent.objects.filter(worker=worker).latest("id").kind == kind
+    else:
+        assert response.status_code == 409
+        (error,) = response.json()["errors"]
+        assert (error["code"], error["attr"]) == ("illegal_transition", "status")
+        assert db_state() == before
 
 
 def test_action_stale_if_match_is_412(admin_client, regions):

@@ -5,10 +5,11 @@ import datetime
 
 import pytest
 from django.db import transaction
+from django.utils import translation
 
 from core.errors import ConflictError, ServiceError, StaleVersionError
-from enrollment import services
-from enrollment.choices import POSITIONS_BY_INSTITUTION, EnrollmentStatus
+from enrollment import services, transitions
+from enrollment.choices import POSITIONS_BY_INSTITUTION, EnrollmentStatus, EventKind
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 
 from .factories import (
@@ -212,47 +213,87 @@ def test_register_nik_region_prefix_need_not_match_village(regions):
 
 # --- enrollment transitions -------------------------------------------------------------------
 
+# The service of each transition kind: a row added to `transitions.TABLE` needs one here, and
+# then gets its legal and illegal cases below.
 ACTIONS = {
-    "submit": submit,
-    "activate": activate,
-    "renew": renew,
-    "lapse": lapse,
-    "end_service": end_service,
+    EventKind.SUBMITTED: submit,
+    EventKind.ACTIVATED: activate,
+    EventKind.RENEWED: renew,
+    EventKind.LAPSED: lapse,
+    EventKind.SERVICE_ENDED: end_service,
 }
-# (action, from, to, event kind): every legal transition of the state machine.
+TABLE = transitions.TABLE
+# (kind, from, to): every legal transition, generated from the table.
 LEGAL = [
-    ("submit", S.NOT_REGISTERED, S.SUBMITTED, "submitted"),
-    ("activate", S.NOT_REGISTERED, S.ACTIVE, "activated"),
-    ("activate", S.SUBMITTED, S.ACTIVE, "activated"),
-    ("renew", S.ACTIVE, S.ACTIVE, "renewed"),
-    ("renew", S.LAPSED, S.ACTIVE, "renewed"),
-    ("lapse", S.ACTIVE, S.LAPSED, "lapsed"),
-    ("end_service", S.NOT_REGISTERED, S.ENDED, "service_ended"),
-    ("end_service", S.SUBMITTED, S.ENDED, "service_ended"),
-    ("end_service", S.ACTIVE, S.ENDED, "service_ended"),
-    ("end_service", S.LAPSED, S.ENDED, "service_ended"),
+    (str(kind), status, TABLE[kind].target(status))
+    for kind in TABLE
+    for status in S.values
+    if TABLE[kind].allows(status)
 ]
-ILLEGAL = sorted(
-    {(action, status) for action in ACTIONS for status in S.values}
-    - {(action, from_status) for action, from_status, _to, _kind in LEGAL}
-)
+ILLEGAL = [(str(kind), status) for kind in TABLE for status in S.values if not TABLE[kind].allows(status)]
 # (serving, protected) of the worker's counter row in each status.
 COUNTS = {S.NOT_REGISTERED: (1, 0), S.SUBMITTED: (1, 0), S.ACTIVE: (1, 1), S.LAPSED: (1, 0), S.ENDED: (0, 0)}
 
 
-def test_state_machine_table_covers_every_pair():
-    assert len(LEGAL) + len(ILLEGAL) == len(ACTIONS) * len(S.values)
-    assert len(ILLEGAL) == 15
+def test_state_machine_every_transition_has_a_service():
+    assert set(ACTIONS) == set(TABLE)
+    assert len(LEGAL) + len(ILLEGAL) == len(TABLE) * len(S.values)
 
 
-@pytest.mark.parametrize(("action", "from_status", "to_status", "kind"), LEGAL)
-def test_transition_legal_writes_status_event_and_counters(
-    regions, actor, admin_user, action, from_status, to_status, kind
-):
+def test_state_machine_table_agrees_with_facts_written_by_hand():
+    """Not trusting the table blindly: what the domain says, written out independently of it."""
+    assert sorted((kind, from_status) for kind, from_status, _to in LEGAL) == sorted(
+        [
+            ("submitted", S.NOT_REGISTERED),
+            ("activated", S.NOT_REGISTERED),
+            ("activated", S.SUBMITTED),
+            ("renewed", S.ACTIVE),
+            ("renewed", S.LAPSED),
+            ("lapsed", S.ACTIVE),
+            ("service_ended", S.NOT_REGISTERED),
+            ("service_ended", S.SUBMITTED),
+            ("service_ended", S.ACTIVE),
+            ("service_ended", S.LAPSED),
+        ]
+    )
+    assert TABLE[EventKind.LAPSED].target(S.ACTIVE) == S.LAPSED  # an active membership can lapse
+    assert TABLE[EventKind.RENEWED].target(S.LAPSED) == S.ACTIVE  # a renewal revives a lapsed one
+    assert not any(t.allows(S.ENDED) for t in TABLE.values())  # an ended service accepts nothing
+    assert transitions.ends_service(EventKind.SERVICE_ENDED)
+    assert not any(transitions.ends_service(kind) for kind in TABLE if kind != EventKind.SERVICE_ENDED)
+
+
+def test_transition_active_membership_lapses_and_ended_service_accepts_nothing(regions, actor):
+    """The same facts through the services, without the table."""
+    worker = lapse(bring_to(WorkerFactory(), S.ACTIVE), actor=actor)
+    assert reload(worker).enrollment.status == S.LAPSED
+    ended = end_service(worker, actor=actor)
+    before = db_state()
+    for step in (submit, activate, renew, lapse, end_service):
+        with pytest.raises(ConflictError) as exc_info:
+            step(ended, actor=actor)
+        assert (exc_info.value.status_code, exc_info.value.code) == (409, "illegal_transition")
+    assert db_state() == before
+
+
+def test_transition_illegal_message_names_the_allowed_statuses(regions, actor):
+    worker = bring_to(WorkerFactory(), S.ACTIVE)
+
+    with translation.override("en"), pytest.raises(ConflictError) as exc_info:
+        activate(worker, actor=actor)
+
+    assert exc_info.value.message == (
+        "This change (membership activated) is not allowed while the enrollment is active; "
+        "allowed from: not registered, submitted."
+    )
+
+
+@pytest.mark.parametrize(("kind", "from_status", "to_status"), LEGAL)
+def test_transition_legal_writes_status_event_and_counters(regions, actor, admin_user, kind, from_status, to_status):
     worker = bring_to(WorkerFactory(), from_status)
     events_before = worker.events.count()
 
-    ACTIONS[action](worker, actor=actor)
+    ACTIONS[kind](worker, actor=actor)
 
     worker = reload(worker)
     assert worker.enrollment.status == to_status
@@ -266,14 +307,14 @@ def test_transition_legal_writes_status_event_and_counters(
     assert counter_rows() == recounted_rows()
 
 
-@pytest.mark.parametrize(("action", "from_status"), ILLEGAL)
-def test_transition_illegal_is_conflict_and_writes_nothing(regions, actor, action, from_status):
+@pytest.mark.parametrize(("kind", "from_status"), ILLEGAL)
+def test_transition_illegal_is_conflict_and_writes_nothing(regions, actor, kind, from_status):
     worker = bring_to(WorkerFactory(), from_status)
     before = db_state()
 
     with pytest.raises(ConflictError) as exc_info:
-        ACTIONS[action](
-            worker, actor=actor, **({"paid_until": services.today() + 90 * DAY} if action == "renew" else {})
+        ACTIONS[kind](
+            worker, actor=actor, **({"paid_until": services.today() + 90 * DAY} if kind == EventKind.RENEWED else {})
         )
 
     assert exc_info.value.status_code == 409
