@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.response import Response
 
+from tests.helpers import today
 from tests.routes import api_patterns
 from ucj_project.api.permissions import PUBLIC, CapabilityRequired, DenyAll
 
@@ -43,7 +44,6 @@ from .conftest import (
     activation_payload,
     import_file,
     rows,
-    today,
     upload,
     worker_payload,
 )

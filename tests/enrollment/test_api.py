@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from enrollment import services
 from enrollment.models import ApparatusWorker, EnrollmentEvent
+from tests.helpers import nik_for
 from villages.models import Province
 
 from .conftest import worker_data
@@ -26,7 +27,6 @@ from .factories import (
     bring_to,
     end_service,
     next_kpj,
-    nik_for,
     submit,
     village,
 )
@@ -44,11 +44,6 @@ def detail(worker_id: int) -> str:
 
 def action(name: str, worker_id: int) -> str:
     return reverse(f"worker-{name}", args=[worker_id])
-
-
-@pytest.fixture
-def today():
-    return services.today()
 
 
 def _officer_client(username: str, *, personal_data: bool) -> APIClient:

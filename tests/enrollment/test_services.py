@@ -9,6 +9,7 @@ from django.db import transaction
 from enrollment import services
 from enrollment.choices import POSITIONS_BY_INSTITUTION, EnrollmentStatus
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
+from tests.helpers import nik_for
 from ucj_project.errors import ConflictError, ServiceError, StaleVersionError
 
 from .factories import (
@@ -21,7 +22,6 @@ from .factories import (
     bring_to,
     end_service,
     lapse,
-    nik_for,
     renew,
     submit,
     village,
@@ -34,11 +34,6 @@ D = datetime.date
 DAY = datetime.timedelta(days=1)
 S = EnrollmentStatus
 KEY = (VILLAGE, "pemerintah_desa")
-
-
-@pytest.fixture
-def today():
-    return services.today()
 
 
 def last_event(worker) -> EnrollmentEvent:
