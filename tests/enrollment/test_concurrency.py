@@ -11,6 +11,7 @@ from django.db import connection
 from coverage.models import VillageCoverage
 from enrollment import services
 from enrollment.models import ApparatusWorker, EnrollmentEvent
+from tests.helpers import nik_for
 from ucj_project.errors import ConflictError
 
 from .factories import (
@@ -20,7 +21,6 @@ from .factories import (
     WorkerFactory,
     activate,
     lapse,
-    nik_for,
     renew,
     submit,
     village,

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from enrollment import services
 from enrollment.choices import Institution
 from enrollment.models import ApparatusWorker, EnrollmentEvent
+from tests.helpers import nik_for
 from ucj_project.errors import ServiceError
 
 from .factories import (
@@ -22,7 +23,6 @@ from .factories import (
     activate,
     end_service,
     lapse,
-    nik_for,
     position_for,
     renew,
     submit,
