@@ -1,5 +1,11 @@
 # The two commands of the README: `make run` and `make test`. Everything else is a helper.
-PYTHON ?= python3.11
+
+# The Python that builds the virtualenv: the first of these names that is Python 3.11 or newer,
+# unless PYTHON=... names one. Looked up only when the virtualenv is built.
+PYTHON_CANDIDATES ?= python3.13 python3.12 python3.11 python3
+IS_NEW_ENOUGH := -c 'import sys; sys.exit(sys.version_info < (3, 11))'
+PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do \
+	$$p $(IS_NEW_ENOUGH) >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
@@ -8,6 +14,15 @@ PORT ?= 8000
 .PHONY: run test lint format migrate demo check contract clean
 
 $(BIN)/python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "UCJ Desa needs Python 3.11 or newer, and none of $(PYTHON_CANDIDATES) is one." >&2; \
+		echo "Install one, or name it: make PYTHON=/path/to/python3.x $(MAKECMDGOALS)" >&2; \
+		exit 1; \
+	fi
+	@$(PYTHON) $(IS_NEW_ENOUGH) 2>/dev/null || { \
+		echo "PYTHON=$(PYTHON) is not Python 3.11 or newer (or cannot be run); UCJ Desa needs 3.11+." >&2; \
+		exit 1; }
+	@echo "Building $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 

@@ -1,14 +1,40 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures shared by every test folder: the region tree, the admin, a frozen "today"."""
 
+import datetime
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from rest_framework.test import APIClient
+
+from tests import helpers
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 REGIONS_CSV = SHARED_DATA / "regions.csv"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Two provinces; Jambi with two kabupaten (one with two districts) and a kota.
+REGIONS = b"""code,name
+15,Jambi
+15.01,Kabupaten Kerinci
+15.01.01,Gunung Raya
+15.01.01.2001,Lempur Tengah
+15.01.01.2002,Lempur Mudik
+15.01.02,Danau Kerinci
+15.01.02.2001,Pulau Tengah
+15.08,Kabupaten Bungo
+15.08.01,Pelepat
+15.08.01.2001,Rantau Keloyang
+15.08.01.1001,Kelurahan Pelepat
+15.71,Kota Jambi
+15.71.01,Kota Baru
+15.71.01.1001,Simpang III Sipin
+16,Sumatera Selatan
+16.01,Kabupaten Ogan Komering Ulu
+16.01.01,Baturaja Timur
+16.01.01.2001,Tanjung Baru
+"""
 
 # Every answer of the v1 API a test gets is checked against the API's schema (tests/contract.py).
 pytest_plugins = ["tests.contract"]
@@ -53,3 +79,55 @@ def _fresh_coverage_cache():
     caches["coverage"].clear()
     yield
     caches["coverage"].clear()
+
+
+@pytest.fixture
+def regions(db):
+    """The small region tree above, written through the real import, and one branch office
+    (Muara Bungo) serving Kabupaten Bungo."""
+    from villages.models import BranchOffice, Regency
+    from villages.services import regions_import
+
+    regions_import(data=REGIONS)
+    branch = BranchOffice.objects.create(code="muara-bungo", name="Cabang Muara Bungo")
+    branch.regencies.set(Regency.objects.filter(code="15.08"))
+
+
+@pytest.fixture
+def admin_user(db):
+    return get_user_model().objects.create_superuser("admin", "admin@example.id", "pw-admin-123")
+
+
+@pytest.fixture
+def admin_client(api_client, admin_user):
+    api_client.force_authenticate(admin_user)
+    return api_client
+
+
+@pytest.fixture
+def actor(admin_user):
+    from enrollment.services import Actor
+
+    return Actor(user=admin_user)
+
+
+@pytest.fixture(name="today")
+def today_fixture() -> datetime.date:
+    """Today as the services see it (tests.helpers.today, as a fixture)."""
+    return helpers.today()
+
+
+@pytest.fixture
+def set_today(monkeypatch):
+    """Freeze "today" wherever the code reads it: the coverage read side, the enrollment services
+    and the snapshot command (each holds its own reference to a `today()` function)."""
+    import coverage.management.commands.snapshot_coverage as snapshot_command
+    import coverage.selectors
+    import enrollment.services
+
+    def freeze(day: datetime.date) -> datetime.date:
+        for module in (coverage.selectors, enrollment.services, snapshot_command):
+            monkeypatch.setattr(module, "today", lambda: day)
+        return day
+
+    return freeze

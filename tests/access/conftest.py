@@ -37,6 +37,7 @@ from access.services import client_create
 from coverage.models import Target, WorkforceFigure
 from enrollment import services
 from enrollment.models import ApparatusWorker, WorkerImport
+from tests.helpers import nik_for, today
 from villages.models import BranchOffice, Province, Regency, Village
 from villages.services import regions_import
 
@@ -116,16 +117,6 @@ USERNAME = {
 
 _serials = itertools.count(1)
 _kpj = itertools.count(20_000_000_001)
-
-
-def today() -> datetime.date:
-    return services.today()
-
-
-def nik_for(birth_date: datetime.date, sex: str, serial: int, region: str = "150101") -> str:
-    """A NIK that agrees with the birth date and sex (day + 40 for women)."""
-    day = birth_date.day + (40 if sex == "female" else 0)
-    return f"{region}{day:02d}{birth_date.month:02d}{birth_date.year % 100:02d}{serial:04d}"
 
 
 def worker_payload(village: str, *, serial: int | None = None, **overrides) -> dict:

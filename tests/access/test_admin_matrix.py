@@ -19,6 +19,7 @@ from django.urls import reverse
 from access.models import AccessLog
 from enrollment.models import ApparatusWorker, EnrollmentEvent
 from enrollment.nik import nik_mask
+from tests.helpers import today
 from villages.models import Regency, Village
 
 from .conftest import (
@@ -40,7 +41,6 @@ from .conftest import (
     World,
     activation_args,
     make_user,
-    today,
     worker_payload,
 )
 

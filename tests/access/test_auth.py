@@ -350,9 +350,17 @@ def test_revoke_unknown_client_fails(world):
 
 def test_revoked_client_cannot_get_a_new_token_by_password(api_client, world):
     create_client("siskeudes", "--region", "15")
+    # A client has no usable password; give it one, so only the revocation can refuse the login.
+    user = get_user_model().objects.get(username="client:siskeudes")
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    assert login(api_client, "client:siskeudes").status_code == 200
     call_command("revoke_client", "siskeudes", stdout=io.StringIO())
 
-    assert login(api_client, "client:siskeudes", "").status_code in (400, 401)
+    response = login(api_client, "client:siskeudes")
+
+    assert response.status_code == 401
+    assert [error["code"] for error in response.json()["errors"]] == ["authentication_failed"]
     assert not AuthToken.objects.filter(user__username="client:siskeudes").exists()
 
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from access.models import AccessLog
 from enrollment.models import EnrollmentEvent
 from tests import contract
+from tests.helpers import today
 
 from .conftest import (
     ADMIN,
@@ -26,7 +27,6 @@ from .conftest import (
     World,
     activation_payload,
     import_file,
-    today,
     worker_payload,
 )
 

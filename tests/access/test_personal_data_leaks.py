@@ -17,6 +17,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from access.models import AccessLog
 from enrollment.models import ApparatusWorker, EnrollmentEvent, WorkerImport
+from tests.helpers import today
 
 from .conftest import (
     ADMIN,
@@ -27,7 +28,6 @@ from .conftest import (
     REGENCY_OFFICER,
     VILLAGE,
     import_file,
-    today,
     upload,
     worker_payload,
 )

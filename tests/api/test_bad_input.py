@@ -32,9 +32,9 @@ MALFORMED_IDS = [
 
 
 @pytest.fixture
-def admin_client(api_client):
-    admin = get_user_model().objects.create_superuser("admin", "admin@example.id", "pw-admin-123")
-    api_client.force_authenticate(admin)
+def admin_client(api_client, admin_user):
+    """The shared admin, answered in English."""
+    api_client.force_authenticate(admin_user)
     api_client.credentials(HTTP_ACCEPT_LANGUAGE="en")
     return api_client
 

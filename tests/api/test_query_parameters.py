@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 from knox.models import AuthToken
@@ -46,13 +45,12 @@ ROUTES = _routes()
 
 
 @pytest.fixture
-def admin_client():
-    """A superuser with a real token: allowed everywhere, so the parameters are what is judged."""
-    user = get_user_model().objects.create_superuser("admin", "admin@example.id", "pw-admin-123")
+def admin_client(admin_user):
+    """The shared superuser with a real token: allowed everywhere, so the parameters are what is judged."""
     client = APIClient()
-    client.token = AuthToken.objects.create(user)[1]
+    client.token = AuthToken.objects.create(admin_user)[1]
     client.credentials(HTTP_AUTHORIZATION=f"Token {client.token}", HTTP_ACCEPT_LANGUAGE="en")
-    client.user = user
+    client.user = admin_user
     return client
 
 

@@ -1,5 +1,5 @@
-"""Fixtures for coverage tests: a small region tree, users, a frozen "today", and helpers that
-write workers and their enrollment through the real services with effective dates."""
+"""Fixtures for coverage tests (the region tree, the admin and `set_today` are in tests/conftest.py):
+helpers that write workers and their enrollment through the real services with effective dates."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import datetime
 import itertools
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from enrollment.services import (
     Actor,
@@ -19,72 +18,11 @@ from enrollment.services import (
     worker_register,
     worker_update,
 )
-from villages.models import BranchOffice, Regency, Village
-from villages.services import regions_import
-
-# Two provinces; Jambi with two kabupaten (one with two districts) and a kota.
-REGIONS = b"""code,name
-15,Jambi
-15.01,Kabupaten Kerinci
-15.01.01,Gunung Raya
-15.01.01.2001,Lempur Tengah
-15.01.01.2002,Lempur Mudik
-15.01.02,Danau Kerinci
-15.01.02.2001,Pulau Tengah
-15.08,Kabupaten Bungo
-15.08.01,Pelepat
-15.08.01.2001,Rantau Keloyang
-15.08.01.1001,Kelurahan Pelepat
-15.71,Kota Jambi
-15.71.01,Kota Baru
-15.71.01.1001,Simpang III Sipin
-16,Sumatera Selatan
-16.01,Kabupaten Ogan Komering Ulu
-16.01.01,Baturaja Timur
-16.01.01.2001,Tanjung Baru
-"""
+from villages.models import Village
 
 D = datetime.date
 TERM_START = D(2024, 1, 1)
 PAID_UNTIL = D(2025, 6, 30)
-
-
-@pytest.fixture
-def regions(db):
-    regions_import(data=REGIONS)
-    branch = BranchOffice.objects.create(code="muara-bungo", name="Cabang Muara Bungo")
-    branch.regencies.set(Regency.objects.filter(code="15.08"))
-
-
-@pytest.fixture
-def admin_user(db):
-    return get_user_model().objects.create_superuser("coverage-admin", "admin@example.id", "pw-admin-123")
-
-
-@pytest.fixture
-def admin_client(api_client, admin_user):
-    api_client.force_authenticate(admin_user)
-    return api_client
-
-
-@pytest.fixture
-def actor(admin_user):
-    return Actor(user=admin_user)
-
-
-@pytest.fixture
-def set_today(monkeypatch):
-    """Freeze "today" for the coverage read side, the enrollment services and the snapshot command."""
-    import coverage.management.commands.snapshot_coverage as snapshot_command
-    import coverage.selectors
-    import enrollment.services
-
-    def freeze(day: datetime.date) -> datetime.date:
-        for module in (coverage.selectors, enrollment.services, snapshot_command):
-            monkeypatch.setattr(module, "today", lambda: day)
-        return day
-
-    return freeze
 
 
 class Workers:

@@ -13,10 +13,11 @@ from rest_framework.test import APIClient
 
 from access.models import AccessProfile
 from core.data_version import data_version
+from tests.conftest import REGIONS
 from villages.models import Province
 from villages.services import regions_import
 
-from .conftest import REGIONS, D
+from .conftest import D
 
 pytestmark = pytest.mark.django_db
 

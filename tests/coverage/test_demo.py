@@ -25,6 +25,7 @@ from coverage.services import counters_recount
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from enrollment.services import enrollments_expire
 from tests.enrollment.helpers import assert_statuses_mirrored
+from villages.demo import DEMO_ADMIN
 from villages.models import BranchOffice, District, Province, Regency, Village
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +70,13 @@ def demo(django_db_setup, django_db_blocker):
             yield
         finally:
             _wipe_demo(users_before)
+
+
+@pytest.fixture
+def admin_client(api_client, db):
+    """The demo's own admin, a superuser that load_demo creates."""
+    api_client.force_authenticate(get_user_model().objects.get(username=DEMO_ADMIN))
+    return api_client
 
 
 def get_all(client, name, **params):
@@ -188,7 +196,7 @@ def test_counters_equal_full_recount():
     assert sum(row[2] for row in recounted) == 98_350
 
 
-def test_counters_equal_history_for_today_after_expiry(monkeypatch):
+def test_counters_equal_history_for_today_after_expiry(set_today):
     enrollments_expire()
     today = selectors.today()
     group = ["village_id", "institution"]
@@ -198,7 +206,7 @@ def test_counters_equal_history_for_today_after_expiry(monkeypatch):
         if row["serving_sum"]
     }
     # One day later "today" is in the past, so the same question is answered from the history.
-    monkeypatch.setattr(selectors, "today", lambda: today + datetime.timedelta(days=1))
+    set_today(today + datetime.timedelta(days=1))
 
     from_history = {
         (row["village_id"], row["institution"]): (row["serving_sum"], row["protected_sum"])

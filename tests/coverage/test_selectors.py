@@ -240,7 +240,7 @@ def test_grace_days_keep_protection_after_paid_until(workers, set_today, setting
     assert worker.events.order_by("-id").values_list("kind", "effective_date").first() == ("lapsed", D(2024, 6, 11))
 
 
-def test_expiry_makes_today_counters_agree_with_history(workers, set_today, monkeypatch):
+def test_expiry_makes_today_counters_agree_with_history(workers, set_today):
     set_today(D(2024, 3, 1))
     kept, expiring = workers.register("15.01.01.2001"), workers.register("15.01.01.2001")
     workers.activate(kept, D(2024, 2, 1), paid_until=D(2025, 1, 31))
@@ -254,7 +254,7 @@ def test_expiry_makes_today_counters_agree_with_history(workers, set_today, monk
     assert enrollments_expire() == 1
 
     counted = figures_by_code(selectors.coverage_rows(level="village", parent=None, as_of=today))
-    monkeypatch.setattr(selectors, "today", lambda: today + datetime.timedelta(days=1))
+    set_today(today + datetime.timedelta(days=1))
     from_history = figures_by_code(selectors.coverage_rows(level="village", parent=None, as_of=today))
     assert counted["15.01.01.2001"] == from_history["15.01.01.2001"] == (2, 1)
     assert Enrollment.objects.get(pk=expiring.pk).status == "lapsed"

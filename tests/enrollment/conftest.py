@@ -1,44 +1,10 @@
-"""Fixtures for worker tests: a small region tree and users, built through the real services."""
+"""Fixtures for worker tests (the region tree, the admin and `actor` are in tests/conftest.py)."""
 
 import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from enrollment.services import Actor, worker_register
-from villages.services import regions_import
-
-REGIONS = b"""code,name
-15,Jambi
-15.01,Kabupaten Kerinci
-15.01.01,Gunung Raya
-15.01.01.2001,Lempur Tengah
-15.01.01.2002,Lempur Mudik
-15.08,Kabupaten Bungo
-15.08.01,Pelepat
-15.08.01.2001,Rantau Keloyang
-"""
-
-
-@pytest.fixture
-def regions(db):
-    regions_import(data=REGIONS)
-
-
-@pytest.fixture
-def admin_user(db):
-    return get_user_model().objects.create_superuser("admin", "admin@example.id", "pw-admin-123")
-
-
-@pytest.fixture
-def admin_client(api_client, admin_user):
-    api_client.force_authenticate(admin_user)
-    return api_client
-
-
-@pytest.fixture
-def actor(admin_user):
-    return Actor(user=admin_user)
+from enrollment.services import worker_register
 
 
 def worker_data(**overrides):

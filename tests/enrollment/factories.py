@@ -14,6 +14,7 @@ import factory
 from enrollment import services
 from enrollment.choices import EnrollmentStatus, Institution
 from enrollment.models import ApparatusWorker
+from tests.helpers import nik_for
 from villages.models import Village
 
 VILLAGE = "15.01.01.2001"  # Lempur Tengah, Kerinci
@@ -25,12 +26,6 @@ _kpj_numbers = itertools.count(10_000_000_001)
 
 def village(code: str = VILLAGE) -> Village:
     return Village.objects.get(code=code)
-
-
-def nik_for(birth_date: datetime.date, sex: str, serial: int, region: str = "150101") -> str:
-    """A NIK that agrees with `birth_date` and `sex` (day + 40 for women)."""
-    day = birth_date.day + (40 if sex == "female" else 0)
-    return f"{region}{day:02d}{birth_date.month:02d}{birth_date.year % 100:02d}{serial:04d}"
 
 
 def position_for(institution: str) -> str:

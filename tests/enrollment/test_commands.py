@@ -177,11 +177,6 @@ def test_expire_rejects_bad_as_of_date(regions):
         expire("--as-of", "01-07-2024")
 
 
-@pytest.fixture
-def today():
-    return services.today()
-
-
 def test_expire_starts_terms_whose_start_has_come_and_counts_them(regions, today):
     start = today + 5 * DAY
     waiting = WorkerFactory(term_start=start)

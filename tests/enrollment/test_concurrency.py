@@ -12,6 +12,7 @@ from core.errors import ConflictError
 from coverage.models import VillageCoverage
 from enrollment import services
 from enrollment.models import ApparatusWorker, EnrollmentEvent
+from tests.helpers import nik_for
 
 from .factories import (
     OTHER_REGENCY_VILLAGE,
@@ -20,7 +21,6 @@ from .factories import (
     WorkerFactory,
     activate,
     lapse,
-    nik_for,
     renew,
     submit,
     village,

@@ -13,6 +13,7 @@ from core.errors import ServiceError
 from enrollment import services
 from enrollment.choices import Institution
 from enrollment.models import ApparatusWorker, EnrollmentEvent
+from tests.helpers import nik_for
 
 from .factories import (
     OTHER_REGENCY_VILLAGE,
@@ -22,7 +23,6 @@ from .factories import (
     activate,
     end_service,
     lapse,
-    nik_for,
     position_for,
     renew,
     submit,

@@ -11,6 +11,7 @@ from core.errors import ConflictError, ServiceError, StaleVersionError
 from enrollment import services, transitions
 from enrollment.choices import POSITIONS_BY_INSTITUTION, EnrollmentStatus, EventKind
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
+from tests.helpers import nik_for
 
 from .factories import (
     OTHER_REGENCY_VILLAGE,
@@ -22,7 +23,6 @@ from .factories import (
     bring_to,
     end_service,
     lapse,
-    nik_for,
     renew,
     submit,
     village,
@@ -35,11 +35,6 @@ D = datetime.date
 DAY = datetime.timedelta(days=1)
 S = EnrollmentStatus
 KEY = (VILLAGE, "pemerintah_desa")
-
-
-@pytest.fixture
-def today():
-    return services.today()
 
 
 def last_event(worker) -> EnrollmentEvent:
