@@ -119,15 +119,12 @@ def today_fixture() -> datetime.date:
 
 @pytest.fixture
 def set_today(monkeypatch):
-    """Freeze "today" wherever the code reads it: the coverage read side, the enrollment services
-    and the snapshot command (each holds its own reference to a `today()` function)."""
-    import coverage.management.commands.snapshot_coverage as snapshot_command
-    import coverage.selectors
-    import enrollment.services
+    """Freeze "today" wherever the code reads it: every module asks core.clock.today, which reads
+    the date through `core.clock.localdate`."""
+    from core import clock
 
     def freeze(day: datetime.date) -> datetime.date:
-        for module in (coverage.selectors, enrollment.services, snapshot_command):
-            monkeypatch.setattr(module, "today", lambda: day)
+        monkeypatch.setattr(clock, "localdate", lambda: day)
         return day
 
     return freeze
