@@ -29,6 +29,7 @@ from .choices import EventSource, FundingSource, Program, Scheme
 from .masking import changes_masked
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent
 from .nik import birth_date_mask, nik_compact, nik_mask, phone_mask
+from .transitions import MEMBERSHIP_FIELDS
 
 # A worker's personal fields and the read-only masked columns shown instead to a caller without
 # the personal-data right.
@@ -85,17 +86,7 @@ class EnrollmentInline(ScopedAdminMixin, admin.StackedInline):
     scope_columns = None  # shown on a worker page, which is scoped
     can_delete = False
     extra = 0
-    readonly_fields = [
-        "status",
-        "kpj_number",
-        "scheme",
-        "npp",
-        "program_jht",
-        "program_jp",
-        "funding_source",
-        "coverage_start",
-        "paid_until",
-    ]
+    readonly_fields = ["status", *MEMBERSHIP_FIELDS]
 
 
 class EventChangesMasked(MaskedFieldsMixin):

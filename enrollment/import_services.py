@@ -39,6 +39,7 @@ from . import rules, services, transitions
 from .choices import EventKind, EventSource, Program, Scheme
 from .imports import MAX_ERRORS, NO_VALUES, ParsedRow, RowError, Values, read_rows
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerImport, WorkerPeriod
+from .transitions import MEMBERSHIP_FIELDS
 
 CHUNK = 5000
 COMPARED_FIELDS = [f for f in services.WORKER_FIELDS if f != "village"]
@@ -339,18 +340,7 @@ WORKER_COLUMNS = (
     "enrollment_status",
     "term_started",
 )
-ENROLLMENT_COLUMNS = (
-    "worker_id",
-    "status",
-    "kpj_number",
-    "scheme",
-    "npp",
-    "program_jht",
-    "program_jp",
-    "funding_source",
-    "coverage_start",
-    "paid_until",
-)
+ENROLLMENT_COLUMNS = ("worker_id", "status", *MEMBERSHIP_FIELDS)
 # Events and periods leave out their id: nothing links to them, and the database numbers them
 # in the order written, so a worker's `registered` event still comes before its `activated`.
 EVENT_COLUMNS = (

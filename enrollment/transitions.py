@@ -25,6 +25,17 @@ if TYPE_CHECKING:
 
 S = EnrollmentStatus
 INITIAL_STATUS: str = S.NOT_REGISTERED
+# The membership an activation records: the enrollment's fields beside its status.
+MEMBERSHIP_FIELDS = (
+    "kpj_number",
+    "scheme",
+    "npp",
+    "program_jht",
+    "program_jp",
+    "funding_source",
+    "coverage_start",
+    "paid_until",
+)
 
 
 class _EffectiveDate:
@@ -142,16 +153,7 @@ TABLE: dict[str, Transition] = {
             allowed_from=frozenset({S.NOT_REGISTERED, S.SUBMITTED}),
             to_status=S.ACTIVE,
             validator=validate_activation,
-            enrollment_fields=(
-                "kpj_number",
-                "scheme",
-                "npp",
-                "program_jht",
-                "program_jp",
-                "funding_source",
-                "coverage_start",
-                "paid_until",
-            ),
+            enrollment_fields=MEMBERSHIP_FIELDS,
             enrollment_values=activation_values,
         ),
         # Contributions paid further: a lapsed membership becomes active again.
