@@ -10,6 +10,17 @@ from villages.models import Village
 
 pytestmark = pytest.mark.django_db
 
+# The admin's activation form, filled as a branch officer would.
+ACTIVATION_FORM = {
+    "apply": "1",
+    "kpj_number": "98765432101",
+    "scheme": "bpu",
+    "programs": ["jkk", "jkm"],
+    "funding_source": "apbdes",
+    "coverage_start": "2024-06-01",
+    "paid_until": "2026-12-31",
+}
+
 
 @pytest.fixture
 def admin_web(client, admin_user):
@@ -71,17 +82,7 @@ def test_admin_actions_submit_and_activate_through_service(admin_web, make_worke
     assert response.status_code == 302
     response = admin_web.post(
         url,
-        {
-            "action": "activate_action",
-            ACTION_CHECKBOX_NAME: [worker.pk],
-            "apply": "1",
-            "kpj_number": "98765432101",
-            "scheme": "bpu",
-            "programs": ["jkk", "jkm"],
-            "funding_source": "apbdes",
-            "coverage_start": "2024-06-01",
-            "paid_until": "2026-12-31",
-        },
+        {"action": "activate_action", ACTION_CHECKBOX_NAME: [worker.pk], **ACTIVATION_FORM},
     )
     assert response.status_code == 302
     worker.refresh_from_db()
@@ -260,17 +261,7 @@ def test_demo_regency_officer_neither_sees_nor_runs_membership_actions(client, d
     offered = {name for name, _label in page.context["action_form"].fields["action"].choices if name}
     response = client.post(
         url,
-        {
-            "action": "activate_action",
-            ACTION_CHECKBOX_NAME: [worker.pk],
-            "apply": "1",
-            "kpj_number": "98765432101",
-            "scheme": "bpu",
-            "programs": ["jkk", "jkm"],
-            "funding_source": "apbdes",
-            "coverage_start": "2024-06-01",
-            "paid_until": "2026-12-31",
-        },
+        {"action": "activate_action", ACTION_CHECKBOX_NAME: [worker.pk], **ACTIVATION_FORM},
     )
 
     assert offered == {"submit_action", "end_service_action"}
@@ -289,17 +280,7 @@ def test_demo_branch_officer_activates_memberships_in_the_admin(client, demo_use
 
     response = client.post(
         reverse("admin:enrollment_apparatusworker_changelist"),
-        {
-            "action": "activate_action",
-            ACTION_CHECKBOX_NAME: [worker.pk],
-            "apply": "1",
-            "kpj_number": "98765432101",
-            "scheme": "bpu",
-            "programs": ["jkk", "jkm"],
-            "funding_source": "apbdes",
-            "coverage_start": "2024-06-01",
-            "paid_until": "2026-12-31",
-        },
+        {"action": "activate_action", ACTION_CHECKBOX_NAME: [worker.pk], **ACTIVATION_FORM},
     )
 
     assert response.status_code == 302
