@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 
 from villages.models import Province
 
-from .personal_data import can_see_personal_data
-from .scope import scope_for
+from .context import can_see_personal_data, scope_for
 
 
 class ScopedAdminMixin:

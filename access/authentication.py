@@ -7,6 +7,7 @@ from __future__ import annotations
 import binascii
 import contextlib
 from hmac import compare_digest
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -21,12 +22,13 @@ from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS
 
-from access.throttling import AnonymousRateLimit, Counted, TokenRateThrottle, count_statement
+from access.throttling import AnonymousRateLimit, TokenRateThrottle, count_statement
 from core.data_version import version_statement
 from core.db import pipelined
 
+from .context import Counted, caller_context
 from .models import AccessProfile
-from .personal_data import PERSONAL_DATA_PERMISSION, role_sees_personal_data
+from .personal_data import PERSONAL_DATA_PERMISSION, personal_data_decided
 
 # Per database alias: the statement and each column's converters, made once per process from
 # the models' metadata.
@@ -117,9 +119,9 @@ def _instance(model, alias: str, values: tuple):
     return model.from_db(alias, [f.attname for f in model._meta.concrete_fields], values)
 
 
-def tokens_with_key(token_key: str, *, along: list[tuple[str, list]] = ()) -> tuple[list, list]:
+def tokens_with_key(token_key: str, *, along: list[tuple[str, list]] = ()) -> tuple[list[tuple[Any, bool]], list]:
     """The tokens whose key is `token_key`, each with `.user` (and its `access_profile`, or the
-    knowledge that it has none) loaded, and `user._ucj_personal_data` set.
+    knowledge that it has none) loaded, and whether that user may see personal data.
 
     The statements `along` (SQL and parameters, each returning one row) are sent with the
     lookup, in the same round trip on PostgreSQL (see core.db); their rows come back
@@ -151,9 +153,11 @@ def tokens_with_key(token_key: str, *, along: list[tuple[str, list]] = ()) -> tu
             AccessProfile._meta.get_field("user").set_cached_value(profile, user)
         profile_cache.set_cached_value(user, profile)  # None: "no profile", without a query
         token_model._meta.get_field("user").set_cached_value(token, user)
-        # As `access.personal_data.may_see_personal_data` decides it, without its query.
-        user._ucj_personal_data = bool(row[-1]) or role_sees_personal_data(profile.role if profile else None)
-        tokens.append(token)
+        # The rule of access.personal_data, with the permission read along with the token.
+        personal_data = personal_data_decided(
+            is_superuser=user.is_superuser, role=profile.role if profile else None, has_permission=bool(row[-1])
+        )
+        tokens.append((token, personal_data))
     return tokens, returned
 
 
@@ -163,7 +167,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
     presented, and the sweep happens at login (`access.api.views.LoginView`).
 
     The request is counted for the token's rate limit in the same round trip as the lookup
-    (`auth_token.rate_counted`, read by `TokenRateThrottle`, with the rate of the user's access
+    (kept in the request's context, access.context, for `TokenRateThrottle`, with the rate of the user's access
     profile, which comes with the lookup). A request whose token is refused is counted by
     address, as anonymous requests are: guessing tokens uses up that rate.
     """
@@ -179,7 +183,8 @@ class TokenAuthentication(KnoxTokenAuthentication):
         except exceptions.AuthenticationFailed:
             AnonymousRateLimit().authenticate(request)  # 429 instead, beyond the anonymous rate
             raise
-        counted = getattr(authenticated[1], "rate_counted", None) if authenticated else None
+        context = caller_context(authenticated[0]) if authenticated else None
+        counted = context.rate_counted if context is not None else None
         if counted is not None:  # the RateLimit-* headers, on every answer to the token (403s too)
             TokenRateThrottle().settle(request, authenticated[0], counted)
         return authenticated
@@ -196,7 +201,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
             along["data_version"] = version_statement()
         tokens, returned = tokens_with_key(token_key, along=list(along.values()))
         read = dict(zip(along, returned, strict=True))
-        for auth_token in tokens:
+        for auth_token, personal_data in tokens:
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():
                 auth_token.delete()
                 continue
@@ -207,9 +212,12 @@ class TokenAuthentication(KnoxTokenAuthentication):
             if compare_digest(digest, auth_token.digest):
                 if knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
-                if "counted" in read:
-                    auth_token.rate_counted = Counted(hits=read["counted"][0], now=throttle.now)
-                if read.get("data_version"):
-                    auth_token.data_version = read["data_version"][0]
+                context = caller_context(auth_token.user)
+                if context is not None:  # what was read with the token, for the rest of the request
+                    context.personal_data = personal_data
+                    if "counted" in read:
+                        context.rate_counted = Counted(hits=read["counted"][0], now=throttle.now)
+                    if read.get("data_version"):
+                        context.data_version = read["data_version"][0]
                 return self.validate_user(auth_token)
         raise exceptions.AuthenticationFailed(message)

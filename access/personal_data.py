@@ -3,6 +3,8 @@ decided in this one place for every entry point: API, exports, admin, commands a
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 
@@ -18,35 +20,28 @@ PERSONAL_DATA_PERMISSION = ("enrollment", "view_personal_data")
 ROLES_WITH_PERSONAL_DATA = frozenset({Role.BRANCH_OFFICER})
 
 
-def role_sees_personal_data(role: str | None) -> bool:
-    return role in ROLES_WITH_PERSONAL_DATA
+def personal_data_decided(*, is_superuser: bool, role: str | None, has_permission: bool) -> bool:
+    """The rule itself: superusers, the roles above, and holders of the permission."""
+    return is_superuser or role in ROLES_WITH_PERSONAL_DATA or has_permission
 
 
-def may_see_personal_data(user) -> bool:
-    """Whether `user` sees full NIK, birth date and phone: superusers, the roles above, and
-    holders of `enrollment.view_personal_data` (directly or through a group).
-
-    One query at most, remembered on the user object (Django's `has_perm` loads every permission
-    of the user and its groups); token callers arrive with it already read by
-    `access.authentication.tokens_with_key`."""
-    if not (user is not None and user.is_authenticated and user.is_active):
-        return False
+def personal_data_right(user: Any) -> bool:
+    """Whether an active, authenticated `user` sees full NIK, birth date and phone: the rule,
+    with the permission read in one query (Django's `has_perm` would load every permission of the
+    user and its groups). Asked through `access.context.may_see_personal_data`, which keeps the
+    answer for the request; a token's check reads the permission with the token
+    (`access.authentication.tokens_with_key`) and decides with the same rule."""
     if user.is_superuser:
         return True
-    cached = getattr(user, "_ucj_personal_data", None)
-    if cached is None:
-        profile = getattr(user, "access_profile", None)
-        cached = role_sees_personal_data(profile.role if profile is not None else None) or (
-            Permission.objects.filter(
-                codename=PERSONAL_DATA_PERMISSION[1], content_type__app_label=PERSONAL_DATA_PERMISSION[0]
-            )
-            .filter(Q(user=user) | Q(group__user=user))
-            .exists()
+    profile = getattr(user, "access_profile", None)
+    role = profile.role if profile is not None else None
+    if role in ROLES_WITH_PERSONAL_DATA:
+        return True
+    has_permission = (
+        Permission.objects.filter(
+            codename=PERSONAL_DATA_PERMISSION[1], content_type__app_label=PERSONAL_DATA_PERMISSION[0]
         )
-        user._ucj_personal_data = cached
-    return cached
-
-
-def can_see_personal_data(request) -> bool:
-    """The same for the caller of a request: an API request or a plain Django one (the admin)."""
-    return may_see_personal_data(getattr(request, "user", None))
+        .filter(Q(user=user) | Q(group__user=user))
+        .exists()
+    )
+    return personal_data_decided(is_superuser=False, role=role, has_permission=has_permission)

@@ -1,12 +1,16 @@
 """The one place that decides what a caller may see and do: its capabilities and the regions
-it covers. Every endpoint, export and admin page filters through `scope_for(user)`."""
+it covers. Every endpoint, export, admin page and write service asks `access.context.scope_for(user)`
+(which keeps it for the request); a region outside it is refused the same way everywhere
+(`Scope.require`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from core.errors import OutOfScopeError
 from villages.models import Regency
 
 from .choices import READ_ONLY_CAPABILITIES, ROLE_CAPABILITIES, Capability, Role
@@ -52,6 +56,13 @@ class Scope:
             or (regency_id is not None and regency_id in self.regency_ids)
         )
 
+    def require(self, *, province_id: int | None, regency_id: int | None, field: str | None = None) -> None:
+        """Refuse a region outside the scope: it does not exist for the caller. With `field`, the
+        region is one the request names in that field (400 naming it); without, the record the
+        request addresses lies there (404). The same code, `out_of_scope`, either way."""
+        if not self.contains(province_id=province_id, regency_id=regency_id):
+            raise OutOfScopeError(field=field)
+
     def contains_code(self, code: str) -> bool:
         """The same by region code (for tables keyed by code)."""
         return self.everything or code[:2] in self.province_codes or (len(code) >= 5 and code[:5] in self.regency_codes)
@@ -85,19 +96,9 @@ def _regions(province_ids: set[int], regency_ids: set[int]) -> dict:
     }
 
 
-def scope_for(user) -> Scope:
-    """The caller's scope, computed once per request and kept on the user object."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return NOTHING
-    cached = getattr(user, "_ucj_scope", None)
-    if cached is not None:
-        return cached
-    scope = _compute(user)
-    user._ucj_scope = scope
-    return scope
-
-
-def _compute(user) -> Scope:
+def scope_compute(user: Any) -> Scope:
+    """The scope of an active, authenticated `user`: its role's capabilities, and its regions.
+    Asked through `access.context.scope_for`, which keeps it for the request."""
     if user.is_superuser:
         return Scope(role=Role.ADMIN, everything=True, capabilities=ROLE_CAPABILITIES[Role.ADMIN])
     profile = getattr(user, "access_profile", None)
@@ -120,4 +121,4 @@ def _compute(user) -> Scope:
     return Scope(role=role, capabilities=frozenset(capabilities), **_regions(province_ids, regency_ids))
 
 
-__all__ = ["Capability", "EVERYTHING", "NOTHING", "Scope", "scope_for"]
+__all__ = ["Capability", "EVERYTHING", "NOTHING", "Scope", "scope_compute"]

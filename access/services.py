@@ -15,8 +15,8 @@ from core.errors import ConflictError, ServiceError
 from villages.models import Province, Regency
 
 from .choices import AccessKind, Role
+from .context import may_see_personal_data
 from .models import AccessLog, AccessProfile
-from .personal_data import may_see_personal_data
 
 CLIENT_PREFIX = "client:"
 

@@ -20,21 +20,21 @@ A user's access profile may set its own rate (`AccessProfile.rate_limit`, reques
 for each of its tokens and its session, instead of `UCJ_RATE_TOKEN`. The profile comes with the
 token's lookup (or the session's user, `access.backends`): reading it costs no query. Answers to
 a counted caller say where it stands: `RateLimit-Limit`, `RateLimit-Remaining` and
-`RateLimit-Reset` (seconds until the window ends), added by `rate_limit_headers`.
+`RateLimit-Reset` (seconds until the window ends), added by `access.context.request_context_middleware`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.db.models import F
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
+from access.context import Counted, RateLimitState, caller_context
 from access.models import RateCount
 
 # Counts of windows that ended this long ago are deleted along the way.
@@ -70,39 +70,6 @@ def hit(key: str, window: int, expires: int, amount: int = 1) -> int:
     with connection.cursor() as cursor:
         cursor.execute(*count_statement(key, window, expires, amount))
         return cursor.fetchone()[0]
-
-
-@dataclass(frozen=True)
-class Counted:
-    """A request already counted (with the token's lookup): the count and when it was made."""
-
-    hits: int
-    now: float
-
-
-@dataclass(frozen=True)
-class RateLimitState:
-    """A counted caller's rate: requests allowed in the window, left in it, seconds until it ends."""
-
-    limit: int
-    remaining: int
-    reset: int
-
-
-def rate_limit_headers(get_response):
-    """Middleware: the RateLimit-* headers on the answer to a caller whose request was counted
-    against its own rate (a token or a session user), 429s included."""
-
-    def middleware(request):
-        response = get_response(request)
-        state = getattr(request, "ucj_rate_limit", None)
-        if state is not None:
-            response.headers["RateLimit-Limit"] = str(state.limit)
-            response.headers["RateLimit-Remaining"] = str(state.remaining)
-            response.headers["RateLimit-Reset"] = str(state.reset)
-        return response
-
-    return middleware
 
 
 class WindowCountThrottle(SimpleRateThrottle):
@@ -143,13 +110,16 @@ class TokenRateThrottle(WindowCountThrottle):
     def limit_for(self, user) -> int:
         """The requests `user` may make in a window: its profile's `rate_limit` (a minute's
         worth, scaled to the window should `UCJ_RATE_TOKEN` count by another period), or the
-        default. The profile came with the caller (its token's lookup, the session's user);
-        a superuser handed over without it (tests) is not looked up: admins have no profile."""
+        default. The profile came with the caller (its token's lookup, the session's user)."""
         if not getattr(user, "is_authenticated", False):
             return self.num_requests
-        if user.is_superuser and not get_user_model().access_profile.is_cached(user):
+        if user.is_superuser:  # superusers are admins without a profile (access.models)
             return self.num_requests
-        per_minute = getattr(getattr(user, "access_profile", None), "rate_limit", None)
+        try:
+            profile = user.access_profile
+        except ObjectDoesNotExist:
+            return self.num_requests
+        per_minute = profile.rate_limit
         if per_minute is None:
             return self.num_requests
         return max(1, round(per_minute * self.duration / 60))
@@ -159,18 +129,20 @@ class TokenRateThrottle(WindowCountThrottle):
         the RateLimit-* headers of its answer; returns the window's count."""
         self.num_requests = self.limit_for(user)
         self.window(counted.now)
-        http_request = getattr(request, "_request", request)
-        http_request.ucj_rate_limit = RateLimitState(
-            limit=self.num_requests,
-            remaining=max(0, self.num_requests - counted.hits),
-            reset=max(1, math.ceil(self.window_end - self.now)),
-        )
+        context = caller_context(user)
+        if context is not None:  # for the RateLimit-* headers (access.context)
+            context.rate_limit = RateLimitState(
+                limit=self.num_requests,
+                remaining=max(0, self.num_requests - counted.hits),
+                reset=max(1, math.ceil(self.window_end - self.now)),
+            )
         return counted.hits
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
             return True
-        counted = getattr(request.auth, "rate_counted", None)
+        context = caller_context(request.user)
+        counted = context.rate_counted if context is not None else None
         if counted is None:  # a session user: counted now
             self.key = self.get_cache_key(request, view)
             if self.key is None:

@@ -15,28 +15,43 @@ module only names them, so that a lower app bumps the version without importing 
 
 from __future__ import annotations
 
+import threading
+
 from django.db import connection, transaction
-from rest_framework.request import Request
 
 SEQUENCE = "coverage_data_version_seq"
 
 
-def version_statement() -> tuple[str, list]:
+class _WriteState(threading.local):
+    """This thread's writes as the version sees them (Django's connections are per thread too).
+
+    `unread`: the current transaction wrote since the version was last read, so a read in it
+    moves the version on first. `commits`: the bumps run by this thread after a commit. Each
+    write of a transaction promises one, remembering that count: the first promise of a commit
+    to run moves the version on, and the others of the same commit find the count moved."""
+
+    unread: bool = False
+    commits: int = 0
+
+
+_state = _WriteState()
+
+
+def version_statement() -> tuple[str, list[object]]:
     """The statement that reads the current data version (one row, one column; or no row)."""
     if connection.vendor == "postgresql":
         return f"SELECT last_value + is_called::int FROM {SEQUENCE}", []
     return "SELECT version FROM coverage_dataversion WHERE id = 1", []
 
 
-def data_version(request: Request | None = None) -> int:
+def data_version(*, read_along: int | None = None) -> int:
     """The current data version (moved on first if this transaction wrote since it last asked).
 
-    A token request of a safe method read it already, with the token (`request.auth.data_version`,
-    see access.authentication): that read came before any of the request's reads of the data,
-    which is all a version must do, and it saves a round trip.
+    `read_along`: the version as read along with the request's token (access.context), which
+    came before any of the request's reads of the data, which is all a version must do; using
+    it saves a round trip.
     """
-    unread_write = getattr(connection, "ucj_unread_write", False) and connection.in_atomic_block
-    read_along = getattr(getattr(request, "auth", None), "data_version", None)
+    unread_write = _state.unread and connection.in_atomic_block
     if read_along is not None and not unread_write:
         return read_along
     if unread_write:
@@ -44,16 +59,26 @@ def data_version(request: Request | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(*version_statement())
         row = cursor.fetchone()
-    return row[0] if row else 0
+    return int(row[0]) if row else 0
 
 
 def _bump() -> None:
-    connection.ucj_unread_write = False
+    _state.unread = False
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"SELECT nextval('{SEQUENCE}')")
         else:
-            cursor.execute("UPDATE coverage_dataversion SET version = version + 1 WHERE id = 1")
+            # The row is the migration's; a test database emptied by a flush has none until now.
+            cursor.execute(
+                "INSERT INTO coverage_dataversion (id, version) VALUES (1, 1) "
+                "ON CONFLICT (id) DO UPDATE SET version = version + 1"
+            )
+
+
+def _bump_on_commit(promised_at: int) -> None:
+    if _state.commits == promised_at:
+        _state.commits += 1
+        _bump()
 
 
 def data_version_bump() -> None:
@@ -63,11 +88,12 @@ def data_version_bump() -> None:
     before the commit may have filed the old figures under it; the bump after the commit
     retires them. A read of the version later in the same transaction moves it on first
     (`data_version`), so a transaction that reads what it wrote (tests do) never gets answers
-    filed before its write; a transaction that only writes pays nothing for that.
+    filed before its write; a transaction that only writes pays nothing for that. However many
+    writes a transaction makes, its commit moves the version once.
     """
     if not connection.in_atomic_block:
         _bump()
         return
-    connection.ucj_unread_write = True
-    if not any(entry[1] is _bump for entry in connection.run_on_commit):
-        transaction.on_commit(_bump)
+    _state.unread = True
+    promised_at = _state.commits
+    transaction.on_commit(lambda: _bump_on_commit(promised_at))

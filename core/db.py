@@ -9,12 +9,15 @@ not what they see: a statement sent after a locking one runs once the lock is he
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import DatabaseError, connections
 from django.db.models import Model, QuerySet
 from django.db.models.sql import InsertQuery, UpdateQuery
+
+# A statement of our own: SQL and its parameters.
+Statement = tuple[str, Sequence[Any]]
 
 
 def pipelined(using: str = "default") -> contextlib.ExitStack:
@@ -157,6 +160,11 @@ class WriteBatch:
     def execute(self, sql: str, params: tuple | list, *, rows: int | None = None) -> None:
         """A statement of our own, with its parameters."""
         self._statements.append((sql, params, rows))
+
+    def extend(self, statements: Iterable[Statement]) -> None:
+        """Statements of our own, each with its parameters, changing any number of rows."""
+        for sql, params in statements:
+            self._statements.append((sql, params, None))
 
     def send(self) -> None:
         """Run the collected writes in the order added, and check their row counts."""

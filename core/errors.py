@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from django.utils.translation import gettext as _
+
 
 class FieldError(NamedTuple):
     field: str | None
@@ -55,3 +57,22 @@ class NotFoundError(ServiceError):
 
     status_code = 404
     default_code = "not_found"
+
+
+class OutOfScopeError(ServiceError):
+    """A region, or a record in one, outside the caller's regions: to the caller it does not exist.
+
+    Named by the request in a field (the village of a registration): 400 naming the field, as any
+    unknown code would be. Addressed by the request (the worker of a transition): 404."""
+
+    default_code = "out_of_scope"
+
+    def __init__(self, *, field: str | None = None):
+        if field == "village":
+            message = _("No village with this code in your region.")
+        elif field is not None:
+            message = _("This is outside your region.")
+        else:
+            message = _("Not found.")
+        super().__init__(message, field=field, code=self.default_code)
+        self.status_code = 400 if field is not None else 404

@@ -12,4 +12,4 @@ class CoverageConfig(AppConfig):
         from . import services, signals
 
         signals.connect()
-        counters_register(move=services.counters_move, add=services.counters_add)
+        counters_register(services.counter_statements)

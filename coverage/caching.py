@@ -28,6 +28,7 @@ from django.utils import translation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.context import request_context
 from access.scope import Scope
 from core.clock import today
 from core.data_version import data_version
@@ -61,7 +62,9 @@ def conditional(request: Request, *, scope: Scope, respond: Callable[[Callable],
     validating, paging or rendering again. Only successful JSON answers carry an ETag; files
     (CSV, XLSX) are always produced afresh, so every export is logged.
     """
-    version = (data_version(request), today())  # the default date is today's: answers change at midnight
+    context = request_context()  # a token's check read the version with the token
+    read_along = context.data_version if context is not None else None
+    version = (data_version(read_along=read_along), today())  # the default date is today's: answers change at midnight
     scope_key = _scope_key(scope)
     fmt = request.query_params.get("format") or request.accepted_renderer.format
     query = sorted(request.query_params.lists())

@@ -1,5 +1,5 @@
 """Writes to the coverage counters. The enrollment services reach them, inside their transaction,
-through enrollment.counting, where coverage.apps registers `counters_move` and `counters_add`."""
+through enrollment.counting, where coverage.apps registers `counter_statements`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from django.db import connection, transaction
 
 from core.bulk import bulk_insert, next_ids
 from core.data_version import data_version_bump
-from core.db import WriteBatch
+from core.db import Statement
 from enrollment.choices import EnrollmentStatus
-from enrollment.counting import CounterKey, CounterState
+from enrollment.counting import Deltas
 
 from .models import CoverageSnapshot, RegencyCoverage, VillageCoverage
 
@@ -49,21 +49,19 @@ def _sql(name: str) -> str:
     return _SQL[name]
 
 
-def _apply(deltas: dict[CounterKey, list[int]], writes: WriteBatch | None = None) -> None:
-    """Add {key: [serving, protected]} to the village rows and to their regencies' rows.
+def counter_statements(deltas: Deltas) -> list[Statement]:
+    """The statements adding {key: [serving, protected]} to the village rows and to their
+    regencies' rows.
 
     Each delta is one relative `INSERT ... ON CONFLICT DO UPDATE` (or `UPDATE`), so concurrent
     writers add up instead of overwriting each other. Every writer touches village rows first,
-    then regency rows, each in key order, so two moves in opposite directions cannot deadlock.
-    A delta with a positive serving count may create its row (the inserted values must meet
-    the check constraint on their own); any other delta is for a worker who already counts
-    there, so the row exists.
-
-    The statements join `writes` when given (the caller sends them with its own); otherwise
-    they are sent at once, in one round trip where the driver allows (see core.db).
-    The server still runs them in the order sent, so the lock order above holds.
+    then regency rows, each in key order, so two moves in opposite directions cannot deadlock
+    (the server runs statements sent together in the order sent, see core.db). A delta with a
+    positive serving count may create its row (the inserted values must meet the check
+    constraint on their own); any other delta is for a worker who already counts there, so the
+    row exists.
     """
-    batch = WriteBatch() if writes is None else writes
+    statements: list[Statement] = []
     regencies: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     provinces: dict[int, int] = {}
     for key in sorted(deltas):
@@ -73,37 +71,17 @@ def _apply(deltas: dict[CounterKey, list[int]], writes: WriteBatch | None = None
         regency[1] += protected
         provinces[key.regency_id] = key.province_id
         if serving > 0:
-            batch.execute(_sql("village_upsert"), [*key, serving, protected])
+            statements.append((_sql("village_upsert"), [*key, serving, protected]))
         elif serving or protected:
-            batch.execute(_sql("village_add"), [serving, protected, key.village_id, key.institution])
+            statements.append((_sql("village_add"), [serving, protected, key.village_id, key.institution]))
     for (regency_id, institution), (serving, protected) in sorted(regencies.items()):
         if serving > 0:
-            batch.execute(_sql("regency_upsert"), [regency_id, provinces[regency_id], institution, serving, protected])
+            statements.append(
+                (_sql("regency_upsert"), [regency_id, provinces[regency_id], institution, serving, protected])
+            )
         elif serving or protected:
-            batch.execute(_sql("regency_add"), [serving, protected, regency_id, institution])
-    if writes is None:
-        batch.send()
-
-
-def counters_move(*, before: CounterState | None, after: CounterState | None, writes: WriteBatch | None = None) -> None:
-    """Apply a worker's change from `before` to `after` to the counters (as part of `writes`,
-    when given)."""
-    if before == after:
-        return
-    deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
-    if before is not None:
-        deltas[before.key][0] -= 1
-        deltas[before.key][1] -= int(before.protected)
-    if after is not None:
-        deltas[after.key][0] += 1
-        deltas[after.key][1] += int(after.protected)
-    _apply({key: delta for key, delta in deltas.items() if delta != [0, 0]}, writes)
-
-
-def counters_add(deltas: dict[CounterKey, list[int]]) -> None:
-    """Add workers arriving in bulk: {key: [serving, protected]} with serving > 0."""
-    data_version_bump()
-    _apply({key: delta for key, delta in deltas.items() if delta[0] > 0})
+            statements.append((_sql("regency_add"), [serving, protected, regency_id, institution]))
+    return statements
 
 
 @transaction.atomic

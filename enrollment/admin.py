@@ -18,8 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from access.admin_scope import MaskedFieldsMixin, RegionInScopeFilter, ScopedAdminMixin
 from access.choices import AccessKind, Capability
-from access.personal_data import can_see_personal_data
-from access.scope import scope_for
+from access.context import can_see_personal_data, scope_for
 from access.services import access_log_write, nik_lookups_record
 from core.errors import ServiceError, StaleVersionError
 from villages.models import Village

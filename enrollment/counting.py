@@ -2,17 +2,19 @@
 
 The enrollment services and the import record a change and say how the worker's count moves;
 the counters that sum workers per village and regency are coverage's (coverage.services), which
-registers its writers here when the app is ready (coverage.apps). So enrollment never imports
-coverage, the app above it, and the writes still happen in the caller's transaction."""
+registers its statement builder here when the app is ready (coverage.apps). So enrollment never
+imports coverage, the app above it, and the statements still run in the caller's transaction:
+they join the caller's write batch (enrollment.recording) or run at once (`counters_add`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 
-from core.db import WriteBatch
+from core.data_version import data_version_bump
+from core.db import Statement, WriteBatch
 
 
 class CounterKey(NamedTuple):
@@ -32,32 +34,49 @@ class CounterState(NamedTuple):
     protected: bool
 
 
-class CounterWriters(NamedTuple):
-    move: Callable[..., None]
-    add: Callable[[dict[CounterKey, list[int]]], None]
+# {key: [serving, protected]}: what to add to each counter row.
+Deltas = Mapping[CounterKey, list[int]]
+StatementBuilder = Callable[[Deltas], list[Statement]]
+
+_statements: StatementBuilder | None = None
 
 
-_writers: CounterWriters | None = None
+def counters_register(statements: StatementBuilder) -> None:
+    """Install the builder of the counters' statements (coverage does, once, in its `ready`)."""
+    global _statements
+    _statements = statements
 
 
-def counters_register(*, move: Callable[..., None], add: Callable[[dict[CounterKey, list[int]]], None]) -> None:
-    """Install the counter writers (coverage does, once, in its `ready`)."""
-    global _writers
-    _writers = CounterWriters(move=move, add=add)
-
-
-def _registered() -> CounterWriters:
-    if _writers is None:
+def _builder() -> StatementBuilder:
+    if _statements is None:
         raise ImproperlyConfigured("No coverage counters registered: is the coverage app installed?")
-    return _writers
+    return _statements
 
 
-def counters_move(*, before: CounterState | None, after: CounterState | None, writes: WriteBatch | None = None) -> None:
-    """Apply a worker's change from `before` to `after` to the counters (as part of `writes`,
-    when given)."""
-    _registered().move(before=before, after=after, writes=writes)
+def counter_deltas(*, before: CounterState | None, after: CounterState | None) -> dict[CounterKey, list[int]]:
+    """What a worker's change from `before` to `after` adds to each counter row."""
+    deltas: dict[CounterKey, list[int]] = {}
+    if before is not None:
+        delta = deltas.setdefault(before.key, [0, 0])
+        delta[0] -= 1
+        delta[1] -= int(before.protected)
+    if after is not None:
+        delta = deltas.setdefault(after.key, [0, 0])
+        delta[0] += 1
+        delta[1] += int(after.protected)
+    return {key: delta for key, delta in deltas.items() if delta != [0, 0]}
 
 
-def counters_add(deltas: dict[CounterKey, list[int]]) -> None:
-    """Add workers arriving in bulk: {key: [serving, protected]} with serving > 0."""
-    _registered().add(deltas)
+def counter_statements(*, before: CounterState | None, after: CounterState | None) -> list[Statement]:
+    """The statements that move the counters for a worker's change from `before` to `after`."""
+    if before == after:
+        return []
+    return _builder()(counter_deltas(before=before, after=after))
+
+
+def counters_add(deltas: Deltas) -> None:
+    """Add workers arriving in bulk ({key: [serving, protected]} with serving > 0), at once."""
+    writes = WriteBatch()
+    writes.extend(_builder()({key: delta for key, delta in deltas.items() if delta[0] > 0}))
+    writes.send()
+    data_version_bump()

@@ -16,12 +16,10 @@ from __future__ import annotations
 import datetime
 import gc
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -36,9 +34,10 @@ from enrollment.counting import CounterKey, counters_add
 from villages.models import Village
 
 from . import rules, services, transitions
-from .choices import EventKind, EventSource, Program, Scheme
+from .choices import EventKind, EventSource, Scheme
 from .imports import MAX_ERRORS, NO_VALUES, ParsedRow, RowError, Values, read_rows
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerImport, WorkerPeriod
+from .recording import NewHistory, WorkerFacts, changes_text, counter_state, event_values
 from .transitions import MEMBERSHIP_FIELDS
 
 CHUNK = 5000
@@ -316,19 +315,6 @@ def _membership_action(plan: _Plan) -> str | None:
     return None
 
 
-def _membership_record(membership: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "kpj_number": membership["kpj_number"],
-        "scheme": membership["scheme"],
-        "npp": membership["npp"],
-        "program_jht": Program.JHT in membership["programs"],
-        "program_jp": Program.JP in membership["programs"],
-        "funding_source": membership["funding_source"],
-        "coverage_start": membership["coverage_start"],
-        "paid_until": membership["paid_until"],
-    }
-
-
 # The worker's own fields (as `worker_register` takes them) with the village's parents.
 WORKER_COLUMNS = (
     "id",
@@ -374,7 +360,6 @@ PERIOD_COLUMNS = (
 # that this path is legal).
 NOT_REGISTERED = str(transitions.INITIAL_STATUS)
 ACTIVE = str(transitions.target(EventKind.ACTIVATED, NOT_REGISTERED))
-REGISTERED = EventKind.REGISTERED.value
 ACTIVATED = EventKind.ACTIVATED.value
 
 
@@ -433,118 +418,79 @@ class _NewWorkers:
             )
         )
 
+    def _history(self, worker_id: int, plan: _Plan) -> NewHistory:
+        """The worker's history as `worker_register` (+ `enrollment_activate`) records it."""
+        data, membership, now = plan.data, plan.membership, self.now
+        term_start = data["term_start"]
+        worker = WorkerFacts.of(
+            worker_id,
+            plan.village,
+            institution=data["institution"],
+            term_started=term_start <= now,
+            term_end=data["term_end"],
+        )
+        history = NewHistory(worker)
+        registered = _registration_date(data, now)
+        # As `worker_register`: a future term start opens the worker's one period at that start.
+        history.register(data, effective_date=registered, period_from=max(term_start, registered))
+        if membership:
+            history.apply(ACTIVATED, effective_date=_activation_date(data, membership, now), params=membership)
+        return history
+
+    def _histories(self) -> Iterator[NewHistory]:
+        # Built again for each table written: holding 100,000 histories would cost more memory
+        # than building them costs time.
+        for worker_id, plan in zip(self.worker_ids, self.plans, strict=True):
+            yield self._history(worker_id, plan)
+
     def finish(self, progress: ProgressCallback | None) -> int:
         """Write the rest for the workers added; returns their number."""
-        now = self.now
-        actor, plans, worker_ids = self.actor, self.plans, self.worker_ids
+        actor, plans = self.actor, self.plans
         total = len(plans)
-        actor_id = actor.user.pk if actor.user is not None and actor.user.is_authenticated else None
-        label = actor.label or (actor.user.get_username() if actor.user is not None else "")
-        event_tail = (actor_id, label, str(actor.source), actor.import_id)
+        tail = event_values(
+            worker_id=0, kind="", effective_date=self.now, actor=actor, from_status="", to_status="", changes=None
+        )
+        event_tail = tuple(tail[name] for name in EVENT_COLUMNS[6:])
 
-        def enrollments():
-            not_registered = (NOT_REGISTERED, None, "", "", False, False, "", None, None)
-            for worker_id, plan in zip(worker_ids, plans, strict=True):
-                membership = plan.membership
-                if membership:
-                    programs = membership["programs"]
-                    yield (
-                        worker_id,
-                        ACTIVE,
-                        membership["kpj_number"],
-                        membership["scheme"],
-                        membership["npp"],
-                        Program.JHT in programs,
-                        Program.JP in programs,
-                        membership["funding_source"],
-                        membership["coverage_start"],
-                        membership["paid_until"],
-                    )
-                else:
-                    yield (worker_id, *not_registered)
+        def enrollments() -> Iterator[tuple[Any, ...]]:
+            for history in self._histories():
+                yield (history.worker.pk, *history.enrollment_row())
 
-        def events():
-            # The same `changes` as the services record, written as JSON text here (see `_json`).
-            for worker_id, plan in zip(worker_ids, plans, strict=True):
-                data = plan.data
-                changes = ", ".join(f'"{f}": [null, {_json(v)}]' for f, v in data.items() if v not in (None, ""))
-                registered = _registration_date(data, now)
-                yield (worker_id, REGISTERED, registered, "", NOT_REGISTERED, f"{{{changes}}}", *event_tail)
-                if plan.membership:
-                    record = _membership_record(plan.membership)
-                    changes = ", ".join(
-                        f'"{k}": [null, {_json(v)}]' for k, v in record.items() if v not in (None, "", False)
-                    )
-                    effective = _activation_date(data, plan.membership, now)
-                    changes = f'{{"status": ["{NOT_REGISTERED}", "{ACTIVE}"], {changes}}}'
-                    yield (worker_id, ACTIVATED, effective, NOT_REGISTERED, ACTIVE, changes, *event_tail)
+        def events() -> Iterator[tuple[Any, ...]]:
+            for history in self._histories():
+                worker_id = history.worker.pk
+                for event in history.events:
+                    yield (worker_id, *event[:4], changes_text(event.diff), *event_tail)
 
-        def periods():
-            for worker_id, plan in zip(worker_ids, plans, strict=True):
-                data, village, membership = plan.data, plan.village, plan.membership
-                regions = (village.pk, village.district_id, village.regency_id, village.province_id)
-                where = (*regions, data["institution"], True)
-                registered = _registration_date(data, now)
-                if data["term_start"] > now:
-                    # As `worker_register`: one period from the term start, in the state the
-                    # worker has then (whatever the file recorded before it replaces nothing).
-                    status, funding, paid = (
-                        (ACTIVE, membership["funding_source"], membership["paid_until"])
-                        if membership
-                        else (NOT_REGISTERED, "", None)
-                    )
-                    yield (worker_id, data["term_start"], None, *where, status, funding, paid)
-                    continue
-                if not membership:
-                    yield (worker_id, registered, None, *where, NOT_REGISTERED, "", None)
-                    continue
-                activated = _activation_date(data, membership, now)
-                if activated > registered:
-                    yield (worker_id, registered, activated, *where, NOT_REGISTERED, "", None)
-                yield (
-                    worker_id,
-                    activated,
-                    None,
-                    *where,
-                    ACTIVE,
-                    membership["funding_source"],
-                    membership["paid_until"],
-                )
+        def periods() -> Iterator[tuple[Any, ...]]:
+            for history in self._histories():
+                yield from history.period_rows()
 
         deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
-        for plan in plans:
-            if plan.data["term_start"] > now:
-                continue  # counted by `terms_start` once the term has started
-            village = plan.village
-            key = CounterKey(
-                village.pk, village.district_id, village.regency_id, village.province_id, plan.data["institution"]
+        for worker_id, plan in zip(self.worker_ids, plans, strict=True):
+            counted = counter_state(
+                WorkerFacts.of(
+                    worker_id,
+                    plan.village,
+                    institution=plan.data["institution"],
+                    term_started=plan.data["term_start"] <= self.now,
+                    term_end=None,
+                ),
+                ACTIVE if plan.membership else NOT_REGISTERED,
             )
-            deltas[key][0] += 1
-            deltas[key][1] += int(plan.membership is not None)
+            if counted is not None:  # a future term counts once `terms_start` has started it
+                deltas[counted.key][0] += 1
+                deltas[counted.key][1] += int(counted.protected)
         if progress:
             progress("write", 0, total)
         if plans:
             insert_rows(Enrollment, ENROLLMENT_COLUMNS, enrollments())
             insert_rows(EnrollmentEvent, EVENT_COLUMNS, events(), json_text=True)
             insert_rows(WorkerPeriod, PERIOD_COLUMNS, periods())
-        counters_add(deltas)  # one round trip on PostgreSQL: see coverage.services._apply
+        counters_add(deltas)  # one round trip on PostgreSQL: see coverage.services.counter_statements
         if progress:
             progress("write", total, total)
         return total
-
-
-def _json(value: Any) -> str:
-    """`json.dumps(services._jsonable(value))`, quicker for the values a new worker's history
-    events hold: 100,000 workers make over a million of them, and encoding them one dict at a
-    time was most of the cost of writing the events."""
-    kind = type(value)
-    if kind is str:
-        return encode_basestring_ascii(value)  # what json.dumps itself uses for a str
-    if kind is datetime.date:
-        return f'"{value.isoformat()}"'
-    if kind is int:
-        return str(value)
-    return json.dumps(services._jsonable(value))
 
 
 @contextmanager

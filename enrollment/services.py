@@ -8,23 +8,17 @@ concurrent writers are serialized per worker and counters never lose an update.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, OuterRef, Subquery
-from django.db.transaction import TransactionManagementError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from access.personal_data import may_see_personal_data
-from access.scope import EVERYTHING, Scope, scope_for
+from access.context import may_see_personal_data, scope_for
+from access.scope import EVERYTHING, Scope
 from core.clock import today
-from core.data_version import data_version_bump
-from core.db import PreparedRead, WriteBatch
 from core.errors import ConflictError, FieldError, ServiceError, StaleVersionError
-from enrollment.counting import CounterKey, CounterState, counters_move
 from villages.models import Village
 
 from . import rules, transitions
@@ -32,12 +26,13 @@ from .choices import (
     POSITIONS_BY_INSTITUTION,
     EnrollmentStatus,
     EventKind,
-    EventSource,
     Institution,
     Position,
 )
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from .nik import nik_problems
+from .recording import Actor, LockedWorker, registration_changes, transition_applied
+from .writing import worker_created, worker_locked
 
 EARLIEST_DATE = datetime.date(1900, 1, 1)
 WORKER_FIELDS = (
@@ -57,38 +52,8 @@ WORKER_FIELDS = (
 PERSONAL_FIELDS = ("nik", "birth_date", "phone")
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a change and through what: a user or an API client, and the source."""
-
-    user: AbstractBaseUser | None = None
-    label: str = ""
-    source: str = EventSource.API
-    import_id: int | None = None
-
-    @classmethod
-    def system(cls) -> Actor:
-        return cls(label="system", source=EventSource.SYSTEM)
-
-
 def _horizon(days_setting: str, now: datetime.date | None = None) -> datetime.date:
     return rules.horizon(days_setting, now or today())
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, Village):
-        return value.code
-    return value
-
-
-def _counter_state(worker: ApparatusWorker, status: str) -> CounterState | None:
-    # A worker registered ahead of its term start counts once `terms_start` has started the term.
-    if not (worker.serving and worker.term_started):
-        return None
-    key = CounterKey(worker.village_id, worker.district_id, worker.regency_id, worker.province_id, worker.institution)
-    return CounterState(key, status == EnrollmentStatus.ACTIVE)
 
 
 def _check_version(worker: ApparatusWorker, expected_version: int | None) -> None:
@@ -98,49 +63,6 @@ def _check_version(worker: ApparatusWorker, expected_version: int | None) -> Non
             % {"current": worker.version, "sent": expected_version},
             field="version",
         )
-
-
-def _lock_reads(worker_id: int) -> list:
-    # The enrollment is read after the lock, in its own statement. Joined into the locking query,
-    # a writer that waited for the lock got the worker's new row but the enrollment's old one
-    # (PostgreSQL re-reads only the locked rows), so two transitions could both pass the state
-    # check; the two dates would likewise come from before the wait. Both statements (and the
-    # transaction's BEGIN) still go to PostgreSQL in one round trip: the server starts the
-    # second once the first holds the lock.
-    return [
-        ApparatusWorker.objects.select_for_update().filter(pk=worker_id),
-        Enrollment.objects.annotate(
-            last_change=Subquery(
-                EnrollmentEvent.objects.filter(worker_id=OuterRef("pk"))
-                .order_by("-effective_date")
-                .values("effective_date")[:1]
-            ),
-            open_from=Subquery(
-                WorkerPeriod.objects.filter(worker_id=OuterRef("pk"), valid_to__isnull=True).values("valid_from")[:1]
-            ),
-        ).filter(pk=worker_id),
-    ]
-
-
-_LOCK = PreparedRead(_lock_reads)  # compiled once: compiling cost more than the round trip
-
-
-def _lock_worker(worker_id: int) -> ApparatusWorker:
-    """The worker, locked, with its enrollment as committed by whoever held the lock before.
-
-    The enrollment comes with the date of the worker's last recorded change (`last_change`) and
-    the start of its open period (`open_from`), which `_effective` and `_period_append` need.
-    """
-    if connection.get_autocommit():  # the prepared statement skips the ORM's own check
-        raise TransactionManagementError("A worker can only be locked inside a transaction.")
-    workers, enrollments = _LOCK.read(worker_id)
-    if not workers:
-        raise ApparatusWorker.DoesNotExist(f"No worker {worker_id}.")
-    if not enrollments:
-        raise Enrollment.DoesNotExist(f"No enrollment for worker {worker_id}.")
-    worker = workers[0]
-    worker.enrollment = enrollments[0]
-    return worker
 
 
 def _validate_worker(data: dict[str, Any], *, now: datetime.date | None = None) -> None:
@@ -262,77 +184,7 @@ def _check_nik_free(nik: str, *, actor: Actor, exclude_worker_id: int | None = N
         )
 
 
-def _period_append(worker: ApparatusWorker, writes: WriteBatch, *, status: str, effective_date: datetime.date) -> None:
-    """Close the worker's open period at `effective_date` and open one with its state from then.
-
-    A second change on the same day replaces that day's state instead of adding an empty period,
-    and so does a change before the open period starts: a worker registered ahead of its term
-    start has one period from that start, whose state any change before then replaces (before it,
-    the worker serves nowhere, so no date before it has a state to keep). Where the open period
-    starts (`enrollment.open_from`) was read by `_lock_worker`, or is none for a new worker.
-    """
-    enrollment = worker.enrollment
-    state = {
-        "village_id": worker.village_id,
-        "district_id": worker.district_id,
-        "regency_id": worker.regency_id,
-        "province_id": worker.province_id,
-        "institution": worker.institution,
-        "serving": worker.serving,
-        "status": status,
-        "funding_source": enrollment.funding_source if status == EnrollmentStatus.ACTIVE else "",
-        "paid_until": enrollment.paid_until,
-    }
-    open_period = WorkerPeriod.objects.filter(worker_id=worker.pk, valid_to__isnull=True)
-    if enrollment.open_from is not None and enrollment.open_from >= effective_date:
-        writes.update(open_period, rows=1, **state)
-        return
-    if enrollment.open_from is not None:
-        writes.update(open_period, rows=1, valid_to=effective_date)
-    writes.insert(WorkerPeriod(worker_id=worker.pk, valid_from=effective_date, **state))
-    enrollment.open_from = effective_date
-
-
-def _record(
-    worker: ApparatusWorker,
-    writes: WriteBatch,
-    *,
-    kind: str,
-    actor: Actor,
-    effective_date: datetime.date,
-    from_status: str,
-    to_status: str,
-    changes: dict[str, list[Any]],
-    counted_before: CounterState | None,
-    period_from: datetime.date | None = None,
-) -> None:
-    """Add to `writes` what every recorded change writes after the worker's own rows (the
-    period, the event and the counters), and send them all: one round trip on PostgreSQL.
-
-    The state period starts at `period_from` when given (a registration ahead of the term start),
-    otherwise at the effective date."""
-    _period_append(worker, writes, status=to_status, effective_date=period_from or effective_date)
-    worker.enrollment.last_change = effective_date
-    writes.insert(
-        EnrollmentEvent(
-            worker_id=worker.pk,
-            kind=kind,
-            effective_date=effective_date,
-            actor=actor.user if actor.user is not None and actor.user.is_authenticated else None,
-            actor_label=actor.label or (actor.user.get_username() if actor.user is not None else ""),
-            source=actor.source,
-            from_status=from_status,
-            to_status=to_status,
-            changes={field: [_jsonable(old), _jsonable(new)] for field, (old, new) in changes.items()},
-            import_batch_id=actor.import_id,
-        )
-    )
-    counters_move(before=counted_before, after=_counter_state(worker, to_status), writes=writes)
-    writes.send()
-    data_version_bump()  # any recorded change may change a coverage answer (figures, wages, premium)
-
-
-def _effective(worker: ApparatusWorker | None, effective_date: datetime.date | None) -> datetime.date:
+def _effective(locked: LockedWorker | None, effective_date: datetime.date | None) -> datetime.date:
     """The effective date of a change: given or today; not ahead of the horizon, not before history."""
     date = effective_date or today()
     if date > _horizon("UCJ_FUTURE_HORIZON_DAYS"):
@@ -341,8 +193,8 @@ def _effective(worker: ApparatusWorker | None, effective_date: datetime.date | N
             field="effective_date",
             code="too_far_in_future",
         )
-    if worker is not None:
-        last = worker.enrollment.last_change  # read with the lock (`_lock_worker`)
+    if locked is not None:
+        last = locked.last_change  # read with the lock
         if last is not None and date < last:
             raise ServiceError(
                 _("The effective date is before the worker's last recorded change (%(date)s).")
@@ -408,24 +260,19 @@ def worker_register(
     except IntegrityError:
         _check_nik_free(nik, actor=actor)  # a concurrent registration won the race: name where it serves
         raise
-    enrollment = Enrollment.objects.create(worker=worker)
-    enrollment.open_from = enrollment.last_change = None  # a new worker has no period or history yet
-    _record(
-        worker,
-        WriteBatch(),
-        kind=EventKind.REGISTERED,
-        actor=actor,
-        effective_date=date,
-        from_status="",
-        to_status=EnrollmentStatus.NOT_REGISTERED,
-        changes={field: (None, value) for field, value in data.items() if value not in (None, "")},
-        counted_before=None,
-        period_from=None if started else term_start,
-    )
+    with worker_created(worker, Enrollment.objects.create(worker=worker)) as locked:
+        locked.record(
+            kind=EventKind.REGISTERED,
+            actor=actor,
+            effective_date=date,
+            from_status="",
+            diff=registration_changes(data),
+            counted_before=None,
+            period_from=None if started else term_start,
+        )
     return worker
 
 
-@transaction.atomic
 def worker_update(
     *,
     actor: Actor,
@@ -438,62 +285,62 @@ def worker_update(
     unknown = set(changes) - set(WORKER_FIELDS)
     if unknown:
         raise ServiceError(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
-    worker = _lock_worker(worker_id)
-    _check_version(worker, expected_version)
-    _check_hidden_fields_sent(actor, worker, changes)
-    if not worker.serving:
-        raise ConflictError(_("This worker's service has ended; ended records cannot be edited."), code="service_ended")
-    status = worker.enrollment.status
-    before = _counter_state(worker, status)
-    data = {field: getattr(worker, field) for field in WORKER_FIELDS}
-    diff = {field: (data[field], value) for field, value in changes.items() if data[field] != value}
-    if actor.user is not None and not may_see_personal_data(actor.user):
-        # Personal fields sent by a caller who may not see them are written even when equal, so
-        # that the answer (a new version, or an error) never tells a right guess from a wrong one.
-        diff.update({field: (data[field], changes[field]) for field in PERSONAL_FIELDS if field in changes})
-    if not diff:
-        return worker
-    data.update({field: new for field, (_old, new) in diff.items()})
-    _validate_worker(data)
-    date = _effective(worker, effective_date)
-    if "nik" in diff:
-        _check_nik_free(data["nik"], actor=actor, exclude_worker_id=worker.pk)
-    for field, (_old, new) in diff.items():
-        setattr(worker, field, new)
-    if "village" in diff:
-        village = data["village"]
-        worker.district_id, worker.regency_id, worker.province_id = (
-            village.district_id,
-            village.regency_id,
-            village.province_id,
+    with worker_locked(worker_id) as locked:
+        worker = locked.worker
+        _check_version(worker, expected_version)
+        _check_hidden_fields_sent(actor, worker, changes)
+        if not worker.serving:
+            raise ConflictError(
+                _("This worker's service has ended; ended records cannot be edited."), code="service_ended"
+            )
+        status = locked.enrollment.status
+        before = locked.counted()
+        data = {field: getattr(worker, field) for field in WORKER_FIELDS}
+        diff = {field: (data[field], value) for field, value in changes.items() if data[field] != value}
+        if actor.user is not None and not may_see_personal_data(actor.user):
+            # Personal fields sent by a caller who may not see them are written even when equal, so
+            # that the answer (a new version, or an error) never tells a right guess from a wrong one.
+            diff.update({field: (data[field], changes[field]) for field in PERSONAL_FIELDS if field in changes})
+        if not diff:
+            return worker
+        data.update({field: new for field, (_old, new) in diff.items()})
+        _validate_worker(data)
+        date = _effective(locked, effective_date)
+        if "nik" in diff:
+            _check_nik_free(data["nik"], actor=actor, exclude_worker_id=worker.pk)
+        for field, (_old, new) in diff.items():
+            setattr(worker, field, new)
+        if "village" in diff:
+            village = data["village"]
+            worker.district_id, worker.regency_id, worker.province_id = (
+                village.district_id,
+                village.regency_id,
+                village.province_id,
+            )
+        worker.version += 1
+        writes = locked.writes
+        writes.save(worker, update_fields=[*diff, "district", "regency", "province", "version", "updated_at"])
+        period_from = None
+        open_from = locked.open_from
+        if not worker.term_started and "term_start" in diff and open_from is not None and open_from > date:
+            # A term that has not started yet moves: its one period moves with it, and a start that
+            # is today or past starts the term now (the worker counts from this change on).
+            period_from = worker.term_start
+            worker.term_started = period_from <= today()
+            writes.save(worker, update_fields=["term_started"])
+            writes.update(
+                WorkerPeriod.objects.filter(worker_id=worker.pk, valid_to__isnull=True), rows=1, valid_from=period_from
+            )
+            locked.open_from = period_from
+        locked.record(
+            kind=EventKind.UPDATED,
+            actor=actor,
+            effective_date=date,
+            from_status=status,
+            diff=diff,
+            counted_before=before,
+            period_from=period_from,
         )
-    worker.version += 1
-    writes = WriteBatch()
-    writes.save(worker, update_fields=[*diff, "district", "regency", "province", "version", "updated_at"])
-    period_from = None
-    open_from = worker.enrollment.open_from
-    if not worker.term_started and "term_start" in diff and open_from is not None and open_from > date:
-        # A term that has not started yet moves: its one period moves with it, and a start that
-        # is today or past starts the term now (the worker counts from this change on).
-        period_from = worker.term_start
-        worker.term_started = period_from <= today()
-        writes.save(worker, update_fields=["term_started"])
-        writes.update(
-            WorkerPeriod.objects.filter(worker_id=worker.pk, valid_to__isnull=True), rows=1, valid_from=period_from
-        )
-        worker.enrollment.open_from = period_from
-    _record(
-        worker,
-        writes,
-        kind=EventKind.UPDATED,
-        actor=actor,
-        effective_date=date,
-        from_status=status,
-        to_status=status,
-        changes=diff,
-        counted_before=before,
-        period_from=period_from,
-    )
     return worker
 
 
@@ -509,63 +356,65 @@ def _transition(
     """The shared shape of every enrollment transition: lock, check state, write, record, count.
 
     Which statuses allow `kind`, the status it leads to, its rules and the fields it writes all
-    come from `transitions.TABLE`; `params` are what the caller sent, for its rules and fields."""
+    come from `transitions.TABLE` (applied by `recording.transition_applied`); `params` are what
+    the caller sent, for its rules and fields."""
     rule = transitions.TABLE[kind]
-    worker = _lock_worker(worker_id)
-    _check_version(worker, expected_version)
-    enrollment = worker.enrollment
-    status = enrollment.status
-    if not rule.allows(status):
-        raise ConflictError(
-            _("This change (%(action)s) is not allowed while the enrollment is %(status)s; allowed from: %(allowed)s.")
-            % {
-                "action": EventKind(kind).label.lower(),
-                "status": EnrollmentStatus(status).label.lower(),
-                "allowed": ", ".join(str(EnrollmentStatus(s).label).lower() for s in sorted(rule.allowed_from)),
-            },
-            field="status",
-            code="illegal_transition",
+    with worker_locked(worker_id) as locked:
+        worker, enrollment = locked.worker, locked.enrollment
+        _check_version(worker, expected_version)
+        status = enrollment.status
+        if not rule.allows(status):
+            raise ConflictError(
+                _(
+                    "This change (%(action)s) is not allowed while the enrollment is %(status)s; "
+                    "allowed from: %(allowed)s."
+                )
+                % {
+                    "action": EventKind(kind).label.lower(),
+                    "status": EnrollmentStatus(status).label.lower(),
+                    "allowed": ", ".join(str(EnrollmentStatus(s).label).lower() for s in sorted(rule.allowed_from)),
+                },
+                field="status",
+                code="illegal_transition",
+            )
+        date = _effective(locked, effective_date)
+        params = params or {}
+        if rule.validator is not None:
+            rule.validator(
+                transitions.Attempt(worker=worker, enrollment=enrollment, date=date, now=today(), params=params)
+            )
+        before = locked.counted()
+        applied = transition_applied(
+            kind,
+            status=status,
+            enrollment={name: getattr(enrollment, name) for name in rule.enrollment_fields},
+            worker={name: getattr(worker, name) for name in transitions.WORKER_FIELDS_SET},
+            date=date,
+            params=params,
         )
-    date = _effective(worker, effective_date)
-    params = params or {}
-    if rule.validator is not None:
-        rule.validator(transitions.Attempt(worker=worker, enrollment=enrollment, date=date, now=today(), params=params))
-    before = _counter_state(worker, status)
-    to_status = rule.target(status)
-    diff: dict[str, tuple[Any, Any]] = {"status": (status, to_status)}
-    if rule.enrollment_values is not None:
-        for field, value in rule.enrollment_values(params).items():
-            if getattr(enrollment, field) != value:
-                diff[field] = (getattr(enrollment, field), value)
-                setattr(enrollment, field, value)
-    enrollment_fields = list(diff)
-    enrollment.status = to_status
-    worker.enrollment_status = to_status
-    for field, value in rule.worker_sets.items():
-        value = date if value is transitions.EFFECTIVE_DATE else value
-        if field in rule.worker_recorded:
-            diff[field] = (getattr(worker, field), value)
-        setattr(worker, field, value)
-    worker.version += 1
-    writes = WriteBatch()
-    writes.save(worker, update_fields=["enrollment_status", *transitions.WORKER_FIELDS_SET, "version", "updated_at"])
-    # A KPJ number already recorded elsewhere fails here: see `enrollment_activate`.
-    writes.save(enrollment, update_fields=[*enrollment_fields, "updated_at"])
-    _record(
-        worker,
-        writes,
-        kind=kind,
-        actor=actor,
-        effective_date=date,
-        from_status=status,
-        to_status=to_status,
-        changes=diff,
-        counted_before=before,
-    )
+        for field, value in applied.enrollment.items():
+            setattr(enrollment, field, value)
+        enrollment.status = worker.enrollment_status = applied.to_status
+        for field, value in applied.worker.items():
+            setattr(worker, field, value)
+        worker.version += 1
+        writes = locked.writes
+        writes.save(
+            worker, update_fields=["enrollment_status", *transitions.WORKER_FIELDS_SET, "version", "updated_at"]
+        )
+        # A KPJ number already recorded elsewhere fails here: see `enrollment_activate`.
+        writes.save(enrollment, update_fields=["status", *applied.enrollment, "updated_at"])
+        locked.record(
+            kind=kind,
+            actor=actor,
+            effective_date=date,
+            from_status=status,
+            diff=applied.diff,
+            counted_before=before,
+        )
     return worker
 
 
-@transaction.atomic
 def enrollment_submit(
     *, actor: Actor, worker_id: int, expected_version: int | None = None, effective_date: datetime.date | None = None
 ) -> ApparatusWorker:
@@ -596,26 +445,25 @@ def enrollment_activate(
     """The branch office records the membership: KPJ number, scheme, programs, funding, period."""
     # Whether the KPJ number is free is the unique index's answer, also against a concurrent
     # activation: asking first would cost a statement on every activation. The refusal comes
-    # out of the atomic block, so the transaction (or the caller's savepoint) is rolled back
-    # and the connection usable when it is named.
+    # out of the write's atomic block (enrollment.writing), so the transaction (or the caller's
+    # savepoint) is rolled back and the connection usable when it is named.
     try:
-        with transaction.atomic():
-            return _transition(
-                actor=actor,
-                worker_id=worker_id,
-                kind=EventKind.ACTIVATED,
-                expected_version=expected_version,
-                effective_date=effective_date,
-                params={
-                    "kpj_number": kpj_number,
-                    "scheme": scheme,
-                    "programs": programs,
-                    "npp": npp,
-                    "funding_source": funding_source,
-                    "coverage_start": coverage_start,
-                    "paid_until": paid_until,
-                },
-            )
+        return _transition(
+            actor=actor,
+            worker_id=worker_id,
+            kind=EventKind.ACTIVATED,
+            expected_version=expected_version,
+            effective_date=effective_date,
+            params={
+                "kpj_number": kpj_number,
+                "scheme": scheme,
+                "programs": programs,
+                "npp": npp,
+                "funding_source": funding_source,
+                "coverage_start": coverage_start,
+                "paid_until": paid_until,
+            },
+        )
     except IntegrityError as exc:
         if Enrollment.objects.filter(kpj_number=kpj_number).exclude(worker_id=worker_id).exists():
             raise ConflictError(
@@ -624,7 +472,6 @@ def enrollment_activate(
         raise
 
 
-@transaction.atomic
 def enrollment_renew(
     *,
     actor: Actor,
@@ -645,7 +492,6 @@ def enrollment_renew(
     )
 
 
-@transaction.atomic
 def enrollment_lapse(
     *, actor: Actor, worker_id: int, expected_version: int | None = None, effective_date: datetime.date | None = None
 ) -> ApparatusWorker:
@@ -659,7 +505,6 @@ def enrollment_lapse(
     )
 
 
-@transaction.atomic
 def worker_end_service(
     *, actor: Actor, worker_id: int, expected_version: int | None = None, effective_date: datetime.date | None = None
 ) -> ApparatusWorker:
@@ -741,15 +586,12 @@ def terms_start(*, as_of: datetime.date | None = None) -> int:
     due = ApparatusWorker.objects.filter(serving=True, term_started=False, term_start__lte=as_of)
     started = 0
     for worker_id in due.values_list("pk", flat=True).iterator():
-        with transaction.atomic():
-            worker = _lock_worker(worker_id)
+        with worker_locked(worker_id) as locked:
+            worker = locked.worker
             if not worker.serving or worker.term_started or worker.term_start > as_of:
                 continue  # changed meanwhile
             worker.term_started = True
-            writes = WriteBatch()
-            writes.save(worker, update_fields=["term_started"])
-            counters_move(before=None, after=_counter_state(worker, worker.enrollment.status), writes=writes)
-            writes.send()
-            data_version_bump()
+            locked.writes.save(worker, update_fields=["term_started"])
+            locked.count(None)
         started += 1
     return started

@@ -6,7 +6,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from access.choices import Capability
-from access.scope import scope_for
+from access.context import scope_for
 from core.api.parameters import refuse_unknown_parameters
 from core.api.permissions import EXPORT_FORMATS, PUBLIC, DenyAll
 

@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from access.context import can_see_personal_data
 from access.masking import query_with_niks_masked
 from access.models import AccessLog
-from access.personal_data import can_see_personal_data
 from core.api.fields import RejectUnknownFieldsMixin, StrictCharField
 
 

@@ -17,10 +17,9 @@ from rest_framework.response import Response
 from access.api.permissions import PUBLIC, CapabilityRequired
 from access.backends import login_locked
 from access.choices import Capability
+from access.context import can_see_personal_data, scope_for
 from access.filtersets import AccessLogFilterSet
 from access.models import AccessLog
-from access.personal_data import can_see_personal_data
-from access.scope import scope_for
 from access.throttling import LoginRateThrottle
 from core.api.parameters import refuse_unknown_parameters
 from villages.models import Province, Regency

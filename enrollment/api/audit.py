@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from access.api.permissions import CapabilityRequired
 from access.choices import AccessKind, Capability
-from access.personal_data import can_see_personal_data
+from access.context import can_see_personal_data
 from access.services import access_log_write
 from enrollment.models import EnrollmentEvent
 from enrollment.services import PERSONAL_FIELDS

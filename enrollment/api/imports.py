@@ -26,8 +26,7 @@ from rest_framework.response import Response
 
 from access.api.permissions import CapabilityRequired
 from access.choices import AccessKind, Capability
-from access.personal_data import may_see_personal_data
-from access.scope import scope_for
+from access.context import may_see_personal_data, scope_for
 from access.services import access_log_write, nik_lookups_record
 from core.api.renderers import CSVRenderer, XLSXRenderer
 from core.errors import ServiceError

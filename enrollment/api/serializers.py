@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 # `can_see_personal_data` lives in access (the admin asks it too); the API imports it from here.
-from access.personal_data import can_see_personal_data
+from access.context import can_see_personal_data
 from core.api.fields import (
     ChoiceField,
     MultipleChoiceField,

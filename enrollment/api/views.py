@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from access.api.permissions import CapabilityRequired
 from access.choices import AccessKind, Capability
-from access.scope import scope_for
+from access.context import scope_for
 from access.services import access_log_write, nik_lookups_record
 from core.api.browsable import BrowsableAPIRendererWithoutStoredData
 from core.api.parameters import PAGES

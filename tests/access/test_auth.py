@@ -220,16 +220,21 @@ def test_a_safe_token_request_reads_the_data_version_with_the_token(shared, worl
     from rest_framework.test import APIRequestFactory
 
     from access.authentication import TokenAuthentication
+    from access.context import request_context_open
     from core.data_version import data_version
 
     _admin, token = shared.users[ADMIN]
     raw = getattr(APIRequestFactory(), method)("/api/v1/coverage/", HTTP_AUTHORIZATION=f"Token {token}")
 
-    user, auth = TokenAuthentication().authenticate(Request(raw))
+    with request_context_open() as context:
+        user, _auth = TokenAuthentication().authenticate(Request(raw))
 
     assert user.is_authenticated
-    assert getattr(auth, "data_version", None) == (data_version() if reads_version else None)
-    assert auth.rate_counted.hits == 1
+    assert context.user_id == user.pk
+    assert context.data_version == (data_version() if reads_version else None)
+    assert context.rate_counted is not None
+    assert context.rate_counted.hits == 1
+    assert context.personal_data is True  # a superuser
 
 
 def test_personal_data_right_through_a_group_reaches_a_token_caller(shared, world):

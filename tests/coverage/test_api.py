@@ -636,7 +636,7 @@ def reads(context) -> list[str]:
     return [
         q["sql"]
         for q in context.captured_queries
-        if "nextval('coverage_data_version_seq')" not in q["sql"] and "UPDATE coverage_dataversion" not in q["sql"]
+        if "nextval('coverage_data_version_seq')" not in q["sql"] and "INTO coverage_dataversion" not in q["sql"]
     ]
 
 

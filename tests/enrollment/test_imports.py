@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 from openpyxl import Workbook
 
-from access.scope import scope_for
+from access.context import scope_for
 from coverage.models import VillageCoverage
 from coverage.services import counters_recount
 from enrollment import services

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import translation
 
 from core.errors import ConflictError, ServiceError, StaleVersionError
-from enrollment import services, transitions
+from enrollment import services, transitions, writing
 from enrollment.choices import POSITIONS_BY_INSTITUTION, EnrollmentStatus, EventKind
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from tests.helpers import nik_for
@@ -924,6 +924,7 @@ def test_a_worker_is_locked_only_inside_a_transaction(regions):
     worker = WorkerFactory()
 
     with pytest.raises(transaction.TransactionManagementError):
-        services._lock_worker(worker.pk)
-    with transaction.atomic():
-        assert services._lock_worker(worker.pk).enrollment.status == EnrollmentStatus.NOT_REGISTERED
+        writing._lock(worker.pk)
+    with writing.worker_locked(worker.pk) as locked:
+        assert locked.enrollment.status == EnrollmentStatus.NOT_REGISTERED
+        assert locked.worker.enrollment is locked.enrollment

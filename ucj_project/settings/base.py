@@ -37,6 +37,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The request's context (access.context): what it learns of its caller once, and the
+    # RateLimit-* headers on the answers to a caller counted against its rate.
+    "access.context.request_context_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -45,8 +48,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # RateLimit-* headers on the answers to a caller counted against its rate.
-    "access.throttling.rate_limit_headers",
 ]
 
 ROOT_URLCONF = "ucj_project.urls"

@@ -1,0 +1,140 @@
+"""What one request learns about its caller and the data, once, in one typed place.
+
+Every entry point asks the same questions many times over a request: the caller's scope, whether
+it may see personal data, its rate-limit count, the data version. The answers are kept in the
+request's `RequestContext`, opened by `request_context_middleware` for the length of the request
+(a context variable: each thread or task has its own). The token check fills in what it reads
+with the token in one round trip (the personal-data right, the count, the version;
+access.authentication); the rest is computed on first use.
+
+Outside a request (commands, jobs, tests calling services) there is no context: every question
+is answered afresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponseBase
+
+from .personal_data import personal_data_right
+from .scope import NOTHING, Scope, scope_compute
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A request already counted (with the token's lookup): the count and when it was made."""
+
+    hits: int
+    now: float
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    """A counted caller's rate: requests allowed in the window, left in it, seconds until it ends."""
+
+    limit: int
+    remaining: int
+    reset: int
+
+
+@dataclass
+class RequestContext:
+    """The answers of one request. `user_id` is the caller they are about: the first user asked
+    about (the one authenticated); questions about anyone else are answered afresh."""
+
+    user_id: int | None = None
+    scope: Scope | None = None
+    personal_data: bool | None = None
+    rate_counted: Counted | None = None  # counted with the token's lookup
+    rate_limit: RateLimitState | None = None  # for the RateLimit-* headers of the answer
+    data_version: int | None = None  # read with the token's lookup (safe methods)
+
+    def about(self, user_id: int) -> bool:
+        if self.user_id is None:
+            self.user_id = user_id
+        return self.user_id == user_id
+
+
+_current: ContextVar[RequestContext | None] = ContextVar("ucj_request_context", default=None)
+
+
+def request_context() -> RequestContext | None:
+    """The current request's context, or None outside a request."""
+    return _current.get()
+
+
+@contextmanager
+def request_context_open() -> Iterator[RequestContext]:
+    """A fresh context for the block (a request, or a job acting as one caller)."""
+    context = RequestContext()
+    token = _current.set(context)
+    try:
+        yield context
+    finally:
+        _current.reset(token)
+
+
+def caller_context(user: object) -> RequestContext | None:
+    """The current context if it is about `user` (claiming it for `user` if about nobody yet)."""
+    context = _current.get()
+    pk = getattr(user, "pk", None)
+    if context is None or pk is None or not context.about(pk):
+        return None
+    return context
+
+
+def _active(user: object) -> bool:
+    return (
+        user is not None and bool(getattr(user, "is_authenticated", False)) and bool(getattr(user, "is_active", False))
+    )
+
+
+def scope_for(user: object) -> Scope:
+    """The caller's scope (access.scope), computed once per request."""
+    if not _active(user):
+        return NOTHING
+    context = caller_context(user)
+    if context is None:
+        return scope_compute(user)
+    if context.scope is None:
+        context.scope = scope_compute(user)
+    return context.scope
+
+
+def may_see_personal_data(user: object) -> bool:
+    """Whether `user` sees full NIK, birth date and phone (access.personal_data), decided once per
+    request: a token's check reads it with the token."""
+    if not _active(user):
+        return False
+    context = caller_context(user)
+    if context is None:
+        return personal_data_right(user)
+    if context.personal_data is None:
+        context.personal_data = personal_data_right(user)
+    return context.personal_data
+
+
+def can_see_personal_data(request: HttpRequest) -> bool:
+    """The same for the caller of a request: an API request or a plain Django one (the admin)."""
+    return may_see_personal_data(getattr(request, "user", None))
+
+
+def request_context_middleware(get_response: Callable[[HttpRequest], HttpResponseBase]) -> Callable:
+    """Middleware: opens the request's context; its answer carries the RateLimit-* headers of a
+    caller counted against its own rate (a token or a session user), 429s included."""
+
+    def middleware(request: HttpRequest) -> HttpResponseBase:
+        with request_context_open() as context:
+            response = get_response(request)
+            state = context.rate_limit
+        if state is not None:
+            response.headers["RateLimit-Limit"] = str(state.limit)
+            response.headers["RateLimit-Remaining"] = str(state.remaining)
+            response.headers["RateLimit-Reset"] = str(state.reset)
+        return response
+
+    return middleware

@@ -1,0 +1,413 @@
+"""What one recorded change writes, defined once: its history event, the worker's state period and
+the coverage counters.
+
+Two forms share every rule here:
+- one change of a locked worker (`LockedWorker.record`), which the services make inside
+  `worker_locked` / `worker_created` (enrollment.writing): the rows join the write batch;
+- whole new histories built in memory (`NewHistory`), which the import and the demo write in
+  bulk. The synthetic generator writes the same rows with SQL of its own; a test replays its
+  workers through `NewHistory` and compares every row (tests/seed/test_synthetic_recording.py).
+
+What a change records as `changes` is {field: [old, new]} of every field it changed, values as
+JSON (`json_value`): a registration records each field it was given a value for.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
+from typing import Any, NamedTuple, Protocol
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from core.db import WriteBatch
+from enrollment.counting import CounterKey, CounterState, counter_statements
+from villages.models import Village
+
+from . import transitions
+from .choices import EnrollmentStatus, EventKind, EventSource
+from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
+
+Diff = Mapping[str, tuple[Any, Any]]
+ACTIVE = str(EnrollmentStatus.ACTIVE)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change and through what: a user or an API client, and the source."""
+
+    user: AbstractBaseUser | None = None
+    label: str = ""
+    source: str = EventSource.API
+    import_id: int | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(label="system", source=EventSource.SYSTEM)
+
+
+# --- the history event's changes ----------------------------------------------------------------
+
+
+def json_value(value: Any) -> Any:
+    """A field's value as the history stores it: dates as ISO text, a village as its code."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Village):
+        return value.code
+    return value
+
+
+def changes_json(diff: Diff) -> dict[str, list[Any]]:
+    """The `changes` of an event: {field: [old, new]}."""
+    return {name: [json_value(old), json_value(new)] for name, (old, new) in diff.items()}
+
+
+def _text(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)  # what json.dumps itself uses for a str
+    if kind is datetime.date:
+        return f'"{value.isoformat()}"'
+    if kind is int:
+        return str(value)
+    return json.dumps(json_value(value))
+
+
+def changes_text(diff: Diff) -> str:
+    """`json.dumps(changes_json(diff))`, quicker: a bulk import of 100,000 new workers writes over
+    a million changed values, and encoding them one dict at a time was most of its cost."""
+    pairs = (f"{encode_basestring_ascii(name)}: [{_text(old)}, {_text(new)}]" for name, (old, new) in diff.items())
+    return "{" + ", ".join(pairs) + "}"
+
+
+def registration_changes(data: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """What a registration records: each of the worker's fields it was given a value for."""
+    return {name: (None, value) for name, value in data.items() if value is not None and value != ""}
+
+
+# --- a transition applied ------------------------------------------------------------------------
+
+
+class Applied(NamedTuple):
+    """A transition applied to an enrollment: the status it leads to, the history's diff, and the
+    enrollment and worker fields to write (only those that change, for the enrollment)."""
+
+    to_status: str
+    diff: dict[str, tuple[Any, Any]]
+    enrollment: dict[str, Any]
+    worker: dict[str, Any]
+
+
+def transition_applied(
+    kind: str,
+    *,
+    status: str,
+    enrollment: Mapping[str, Any],
+    worker: Mapping[str, Any],
+    date: datetime.date,
+    params: Mapping[str, Any],
+) -> Applied:
+    """What `transitions.TABLE[kind]` does from `status`, given the enrollment's and the worker's
+    current field values and what the caller sent. The table's own rules are not checked here
+    (`Transition.validator`): the services check them first; bulk writers check them per row."""
+    rule = transitions.TABLE[kind]
+    to_status = rule.target(status)
+    diff: dict[str, tuple[Any, Any]] = {"status": (status, to_status)}
+    enrollment_set: dict[str, Any] = {}
+    if rule.enrollment_values is not None:
+        for name, value in rule.enrollment_values(params).items():
+            if enrollment[name] != value:
+                diff[name] = (enrollment[name], value)
+                enrollment_set[name] = value
+    worker_set: dict[str, Any] = {}
+    for name, value in rule.worker_sets.items():
+        value = date if value is transitions.EFFECTIVE_DATE else value
+        if name in rule.worker_recorded:
+            diff[name] = (worker[name], value)
+        worker_set[name] = value
+    return Applied(to_status, diff, enrollment_set, worker_set)
+
+
+# --- the state period and the counters ---------------------------------------------------------
+
+
+class WorkerLike(Protocol):
+    """What the period and the counters read of a worker: a saved one, or `WorkerFacts`."""
+
+    pk: Any
+    village_id: int
+    district_id: int
+    regency_id: int
+    province_id: int
+    institution: str
+    serving: bool
+    term_started: bool
+    term_end: datetime.date | None
+
+
+@dataclass(slots=True)
+class WorkerFacts:
+    """A new worker as bulk writers hold it (they write its row themselves): what a history
+    reads and what a transition may set."""
+
+    pk: int
+    village_id: int
+    district_id: int
+    regency_id: int
+    province_id: int
+    institution: str
+    serving: bool
+    term_started: bool
+    term_end: datetime.date | None
+
+    @classmethod
+    def of(
+        cls, worker_id: int, village: Village, *, institution: str, term_started: bool, term_end: datetime.date | None
+    ) -> WorkerFacts:
+        return cls(
+            worker_id,
+            village.pk,
+            village.district_id,
+            village.regency_id,
+            village.province_id,
+            institution,
+            True,
+            term_started,
+            term_end,
+        )
+
+
+class PeriodState(NamedTuple):
+    """A worker's state over a period: where it serves, whether, and its enrollment."""
+
+    village_id: int
+    district_id: int
+    regency_id: int
+    province_id: int
+    institution: str
+    serving: bool
+    status: str
+    funding_source: str
+    paid_until: datetime.date | None
+
+
+PERIOD_STATE_FIELDS = PeriodState._fields
+
+
+def period_state(
+    worker: WorkerLike, *, status: str, funding_source: str, paid_until: datetime.date | None
+) -> PeriodState:
+    """The state a change leaves the worker in (the funding source counts only while active)."""
+    return PeriodState(
+        worker.village_id,
+        worker.district_id,
+        worker.regency_id,
+        worker.province_id,
+        worker.institution,
+        worker.serving,
+        status,
+        funding_source if status == ACTIVE else "",
+        paid_until,
+    )
+
+
+def replaces_open_period(open_from: datetime.date | None, date: datetime.date) -> bool:
+    """Whether a change on `date` replaces the state of the open period (which starts at
+    `open_from`) instead of closing it and opening one: a second change on the same day replaces
+    that day's state, and so does a change before the open period starts (a worker registered
+    ahead of its term start has one period from that start; before it, it serves nowhere)."""
+    return open_from is not None and open_from >= date
+
+
+def counter_state(worker: WorkerLike, status: str) -> CounterState | None:
+    """Where and how the worker counts: nowhere unless serving and its term has started (a worker
+    registered ahead of its term start counts once `services.terms_start` has started it)."""
+    if not (worker.serving and worker.term_started):
+        return None
+    key = CounterKey(worker.village_id, worker.district_id, worker.regency_id, worker.province_id, worker.institution)
+    return CounterState(key, status == ACTIVE)
+
+
+def event_values(
+    *,
+    worker_id: int,
+    kind: str,
+    effective_date: datetime.date,
+    actor: Actor,
+    from_status: str,
+    to_status: str,
+    changes: Any,
+) -> dict[str, Any]:
+    """An event's fields (by attname) but its id and time of recording."""
+    user = actor.user
+    return {
+        "worker_id": worker_id,
+        "kind": str(kind),
+        "effective_date": effective_date,
+        "actor_id": user.pk if user is not None and user.is_authenticated else None,
+        "actor_label": actor.label or (user.get_username() if user is not None else ""),
+        "source": str(actor.source),
+        "from_status": from_status,
+        "to_status": to_status,
+        "changes": changes,
+        "import_batch_id": actor.import_id,
+    }
+
+
+# --- one change, under the worker's lock ---------------------------------------------------------
+
+
+@dataclass
+class LockedWorker:
+    """A worker locked for writing (or just created) in the current transaction, with what the
+    lock read beside it, and the batch its writes join; `enrollment.writing` sends the batch and
+    moves the data version on when the service returns."""
+
+    worker: ApparatusWorker
+    enrollment: Enrollment
+    last_change: datetime.date | None  # the effective date of its last event
+    open_from: datetime.date | None  # where its open state period starts
+    writes: WriteBatch = field(default_factory=WriteBatch)
+    changed: bool = False  # whether anything was recorded (and the data version must move)
+
+    def counted(self) -> CounterState | None:
+        return counter_state(self.worker, self.enrollment.status)
+
+    def record(
+        self,
+        *,
+        kind: str,
+        actor: Actor,
+        effective_date: datetime.date,
+        from_status: str,
+        diff: Diff,
+        counted_before: CounterState | None,
+        period_from: datetime.date | None = None,
+    ) -> None:
+        """Add what the change writes after the worker's and enrollment's own rows: the state
+        period (from `period_from` when given, a registration ahead of its term start; otherwise
+        from the effective date), the history event and the counters."""
+        worker, enrollment = self.worker, self.enrollment
+        to_status = enrollment.status
+        state = period_state(
+            worker, status=to_status, funding_source=enrollment.funding_source, paid_until=enrollment.paid_until
+        )
+        start = period_from or effective_date
+        open_period = WorkerPeriod.objects.filter(worker_id=worker.pk, valid_to__isnull=True)
+        if replaces_open_period(self.open_from, start):
+            self.writes.update(open_period, rows=1, **state._asdict())
+        else:
+            if self.open_from is not None:
+                self.writes.update(open_period, rows=1, valid_to=start)
+            self.writes.insert(WorkerPeriod(worker_id=worker.pk, valid_from=start, **state._asdict()))
+            self.open_from = start
+        self.last_change = effective_date
+        self.writes.insert(
+            EnrollmentEvent(
+                **event_values(
+                    worker_id=worker.pk,
+                    kind=kind,
+                    effective_date=effective_date,
+                    actor=actor,
+                    from_status=from_status,
+                    to_status=to_status,
+                    changes=changes_json(diff),
+                )
+            )
+        )
+        self.count(counted_before)
+
+    def count(self, counted_before: CounterState | None) -> None:
+        """Move the counters from how the worker counted before to how it counts now."""
+        self.writes.extend(counter_statements(before=counted_before, after=self.counted()))
+        self.changed = True
+
+
+# --- whole new histories, in bulk ----------------------------------------------------------------
+
+
+class Event(NamedTuple):
+    kind: str
+    effective_date: datetime.date
+    from_status: str
+    to_status: str
+    diff: dict[str, tuple[Any, Any]]
+
+
+class Period(NamedTuple):
+    valid_from: datetime.date
+    valid_to: datetime.date | None
+    state: PeriodState
+
+
+ENROLLMENT_START = {name: Enrollment._meta.get_field(name).get_default() for name in transitions.MEMBERSHIP_FIELDS}
+
+
+class NewHistory:
+    """A new worker's history built in memory, change by change, exactly as the services would
+    record it through `LockedWorker.record`: its events, its state periods, and how it counts in
+    the end. `worker` is the new worker as registered (a transition may change it)."""
+
+    def __init__(self, worker: WorkerLike) -> None:
+        self.worker = worker
+        self.status = str(transitions.INITIAL_STATUS)
+        self.enrollment: dict[str, Any] = dict(ENROLLMENT_START)
+        self.events: list[Event] = []
+        self.periods: list[Period] = []
+
+    def register(self, data: Mapping[str, Any], *, effective_date: datetime.date, period_from: datetime.date) -> None:
+        """The registration, recording `data` (the worker's own fields as given)."""
+        self._record(EventKind.REGISTERED, effective_date, "", registration_changes(data), period_from)
+
+    def apply(self, kind: str, *, effective_date: datetime.date, params: Mapping[str, Any] | None = None) -> None:
+        """A transition (its rules already checked by the caller)."""
+        worker = self.worker
+        applied = transition_applied(
+            kind,
+            status=self.status,
+            enrollment=self.enrollment,
+            worker={name: getattr(worker, name) for name in transitions.WORKER_FIELDS_SET},
+            date=effective_date,
+            params=params or {},
+        )
+        self.enrollment.update(applied.enrollment)
+        for name, value in applied.worker.items():
+            setattr(worker, name, value)
+        from_status, self.status = self.status, applied.to_status
+        self._record(kind, effective_date, from_status, applied.diff, effective_date)
+
+    def _record(
+        self, kind: str, date: datetime.date, from_status: str, diff: dict[str, tuple[Any, Any]], start: datetime.date
+    ) -> None:
+        self.events.append(Event(str(kind), date, from_status, self.status, diff))
+        state = period_state(
+            self.worker,
+            status=self.status,
+            funding_source=self.enrollment["funding_source"],
+            paid_until=self.enrollment["paid_until"],
+        )
+        periods = self.periods
+        if periods and replaces_open_period(periods[-1].valid_from, start):
+            periods[-1] = periods[-1]._replace(state=state)
+        else:
+            if periods:
+                periods[-1] = periods[-1]._replace(valid_to=start)
+            periods.append(Period(start, None, state))
+
+    def counted(self) -> CounterState | None:
+        return counter_state(self.worker, self.status)
+
+    def enrollment_row(self) -> tuple[Any, ...]:
+        """(status, *MEMBERSHIP_FIELDS) of the enrollment in the end."""
+        enrollment = self.enrollment
+        return (self.status, *(enrollment[name] for name in transitions.MEMBERSHIP_FIELDS))
+
+    def period_rows(self) -> Iterator[tuple[Any, ...]]:
+        """(worker_id, valid_from, valid_to, *PeriodState) of each period."""
+        worker_id = self.worker.pk
+        for period in self.periods:
+            yield (worker_id, period.valid_from, period.valid_to, *period.state)
