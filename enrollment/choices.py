@@ -90,7 +90,6 @@ class Program(models.TextChoices):
     JP = "jp", _("Pension (JP)")
 
 
-REQUIRED_PROGRAMS = {Program.JKK, Program.JKM}
 
 
 class FundingSource(models.TextChoices):

@@ -195,7 +195,8 @@ class PeriodState(NamedTuple):
     paid_until: datetime.date | None
 
 
-PERIOD_STATE_FIELDS = PeriodState._fields
+# The columns of `NewHistory.period_rows`.
+PERIOD_COLUMNS = ("worker_id", "valid_from", "valid_to", *PeriodState._fields)
 
 
 def period_state(
@@ -364,7 +365,9 @@ class NewHistory:
         self._record(EventKind.REGISTERED, effective_date, "", registration_changes(data), period_from)
 
     def apply(self, kind: str, *, effective_date: datetime.date, params: Mapping[str, Any] | None = None) -> None:
-        """A transition (its rules already checked by the caller)."""
+        """A transition (its rules already checked by the caller; `IllegalTransition` if the table
+        does not allow it from the current status)."""
+        transitions.target(kind, self.status)
         worker = self.worker
         applied = transition_applied(
             kind,

@@ -31,19 +31,27 @@ from core.bulk import bulk_insert, next_ids
 from coverage.choices import CoverageKind
 from coverage.models import Target, WorkforceFigure
 from coverage.services import counters_recount, snapshots_take
-from enrollment import transitions
 from enrollment.choices import (
-    EnrollmentStatus,
     EventKind,
     EventSource,
     FundingSource,
     Institution,
     Position,
+    Program,
     Scheme,
     Sex,
     WageBasis,
 )
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
+from enrollment.recording import (
+    PERIOD_COLUMNS,
+    Actor,
+    NewHistory,
+    WorkerFacts,
+    changes_json,
+    event_values,
+)
+from enrollment.transitions import MEMBERSHIP_FIELDS
 from villages.demo import JAMBI
 from villages.demo import demo_load as regions_demo_load
 from villages.models import BranchOffice, District, Province, Regency, Village
@@ -282,25 +290,25 @@ class _Builder:
         }
 
     def membership(self, planned: PlannedWorker, wage_basis: str, village: Village) -> dict:
+        """What an activation is sent (`services.enrollment_activate`), but its period."""
         self.kpj += 1
         rng = self.rng
         scheme = Scheme.PU if wage_basis == WageBasis.SILTAP else Scheme.BPU
         sources, weights = zip(*FUNDING_WEIGHTS, strict=True)
+        with_jht = scheme == Scheme.PU and rng.random() < 0.3
         return {
             "kpj_number": f"{24_000_000_000 + self.kpj}",
             "scheme": scheme,
             "npp": f"{90_000_000 + village.pk}" if scheme == Scheme.PU else "",
-            "program_jht": scheme == Scheme.PU and rng.random() < 0.3,
-            "program_jp": False,
+            "programs": [Program.JKK, Program.JKM, *([Program.JHT] if with_jht else [])],
             "funding_source": rng.choices(sources, weights)[0],
         }
 
 
-def _histories(rng: random.Random, planned: PlannedWorker, term_start: datetime.date) -> list[tuple]:
-    """(kind, effective date, from status, to status, paid_until, membership) of each event.
-
-    The statuses come from the transition table: a history the services would refuse fails here."""
-    steps: list[tuple[str, datetime.date, datetime.date | None, bool]] = []  # (kind, date, paid_until, membership)
+def _steps(rng: random.Random, planned: PlannedWorker, term_start: datetime.date) -> list[tuple]:
+    """(kind, effective date, paid-until, whether it records the membership) of each transition
+    after the registration (`recording.NewHistory` refuses one the table does not allow)."""
+    steps: list[tuple[str, datetime.date, datetime.date | None, bool]] = []
     year_start = max(term_start, datetime.date(2024, 1, 2))
     if planned.fate == "protected":
         # Activations spread over 2024, more of them late in the year: the trend rises.
@@ -329,97 +337,79 @@ def _histories(rng: random.Random, planned: PlannedWorker, term_start: datetime.
     elif planned.fate == "ended":
         ended = _day(rng, datetime.date(2024, 2, 1), datetime.date(2024, 11, 30))
         steps.append((EventKind.SERVICE_ENDED, ended, None, False))
-    path = transitions.path([kind for kind, *_rest in steps])
-    events = [(EventKind.REGISTERED, term_start, "", transitions.INITIAL_STATUS, None, False)]
-    for (kind, date, paid_until, membership), (_kind, from_status, to_status) in zip(steps, path, strict=True):
-        events.append((kind, date, from_status, to_status, paid_until, membership))
-    return events
+    return steps
 
 
 def _load_workers(rng: random.Random, log: Callable[[str], None]) -> None:
+    """Every planned worker, its history recorded as the services record it (recording.NewHistory)."""
     desa = list(Village.objects.filter(province__code=JAMBI[0], kind="desa").order_by("code"))
     planned = _plan(rng, desa)
     builder = _Builder(rng)
     ids = next_ids(ApparatusWorker, len(planned))
     event_ids = iter(next_ids(EnrollmentEvent, 5 * len(planned)))
     period_ids = iter(next_ids(WorkerPeriod, 5 * len(planned)))
+    actor = Actor(label=ACTOR_LABEL, source=EventSource.SYSTEM)
     workers, enrollments, events, periods = [], [], [], []
     for worker_id, plan in zip(ids, planned, strict=True):
         village = plan.village
-        regions = {
-            "village_id": village.pk,
-            "district_id": village.district_id,
-            "regency_id": village.regency_id,
-            "province_id": village.province_id,
-        }
         person = builder.person(plan)
         if plan.fate == "ended":
             term_start = _day(rng, datetime.date(2019, 1, 1), datetime.date(2021, 12, 31))
         else:
             term_start = _day(rng, datetime.date(2019, 1, 1), datetime.date(2024, 6, 30))
-        history = _histories(rng, plan, term_start)
-        last = history[-1]
+        steps = _steps(rng, plan, term_start)
+        membership = builder.membership(plan, person["wage_basis"], village) if any(s[3] for s in steps) else {}
+        data = {
+            "village": village,
+            **person,
+            "institution": plan.institution,
+            "position": plan.position,
+            "term_start": term_start,
+            "term_end": None,
+        }
+        history = NewHistory(
+            WorkerFacts.of(worker_id, village, institution=plan.institution, term_started=True, term_end=None)
+        )
+        history.register(data, effective_date=term_start, period_from=term_start)
+        coverage_start = None
+        for kind, date, paid_until, with_membership in steps:
+            params = {}
+            if with_membership:
+                coverage_start = coverage_start or date
+                params = {**membership, "coverage_start": coverage_start, "paid_until": paid_until}
+            history.apply(kind, effective_date=date, params=params)
+        worker = history.worker
         workers.append(
             {
                 "id": worker_id,
-                **regions,
-                **person,
-                "institution": plan.institution,
-                "position": plan.position,
-                "term_start": term_start,
-                "term_end": last[1] if plan.fate == "ended" else None,
-                "serving": plan.fate != "ended",
-                "enrollment_status": last[3],
+                "village_id": village.pk,
+                "district_id": village.district_id,
+                "regency_id": village.regency_id,
+                "province_id": village.province_id,
+                **{name: value for name, value in data.items() if name != "village"},
+                "term_end": worker.term_end,
+                "serving": worker.serving,
+                "term_started": True,
+                "enrollment_status": history.status,
             }
         )
-        membership = builder.membership(plan, person["wage_basis"], village) if any(h[5] for h in history) else {}
-        enrollment = {"worker_id": worker_id, "status": last[3], **membership}
-        if membership:
-            activated = next(h for h in history if h[0] == EventKind.ACTIVATED)
-            enrollment["coverage_start"], enrollment["paid_until"] = activated[1], activated[4]
-        enrollments.append(enrollment)
-        registered = {
-            "village": village.code,
-            "institution": plan.institution,
-            "position": plan.position,
-            "term_start": term_start.isoformat(),
-            "wage_basis": person["wage_basis"],
-        }
-        for index, (kind, date, from_status, to_status, paid_until, with_membership) in enumerate(history):
-            changes = registered if kind == EventKind.REGISTERED else {"status": [from_status, to_status]}
-            if with_membership:
-                changes = {**changes, "kpj_number": [None, membership["kpj_number"]]}
-            events.append(
-                {
-                    "id": next(event_ids),
-                    "worker_id": worker_id,
-                    "kind": kind,
-                    "effective_date": date,
-                    "actor_label": ACTOR_LABEL,
-                    "source": EventSource.SYSTEM,
-                    "from_status": from_status,
-                    "to_status": to_status,
-                    "changes": changes,
-                }
+        status, *membership_values = history.enrollment_row()
+        enrollments.append(
+            {"worker_id": worker_id, "status": status, **dict(zip(MEMBERSHIP_FIELDS, membership_values, strict=True))}
+        )
+        for event in history.events:
+            values = event_values(
+                worker_id=worker_id,
+                kind=event.kind,
+                effective_date=event.effective_date,
+                actor=actor,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                changes=changes_json(event.diff),
             )
-            next_date = history[index + 1][1] if index + 1 < len(history) else None
-            if next_date == date:
-                continue  # a later change the same day gives that day's state
-            active = to_status == EnrollmentStatus.ACTIVE
-            periods.append(
-                {
-                    "id": next(period_ids),
-                    "worker_id": worker_id,
-                    "valid_from": date,
-                    "valid_to": next_date,
-                    **regions,
-                    "institution": plan.institution,
-                    "serving": not transitions.ends_service(kind),
-                    "status": to_status,
-                    "funding_source": membership.get("funding_source", "") if active else "",
-                    "paid_until": paid_until,
-                }
-            )
+            events.append({"id": next(event_ids), **values})
+        for row in history.period_rows():
+            periods.append({"id": next(period_ids), **dict(zip(PERIOD_COLUMNS, row, strict=True))})
     bulk_insert(ApparatusWorker, workers)
     bulk_insert(Enrollment, enrollments)
     bulk_insert(EnrollmentEvent, events)

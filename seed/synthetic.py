@@ -489,20 +489,58 @@ _HISTORY_TEMPLATE = """
          NULL, NULL)
     ) AS e(seq, kind, effective_date, from_status, to_status, changes, paid_until, next_date)
 """
-# The changes each event records (JSON as the services write it).
+
+
+# The changes each event records, as enrollment.recording records them: a registration each field
+# given a value (`a` is the worker's row), a transition what `recording.transition_applied` says
+# it changes from a new enrollment's values (tests/seed/test_synthetic_recording.py compares).
+def _pair(name: str, old: str, new: str) -> str:
+    return f"'{name}', jsonb_build_array({old}, {new})"
+
+
 CHANGES = [
-    "jsonb_build_object('village', jsonb_build_array(NULL, w.village_code),"
-    " 'institution', jsonb_build_array(NULL, w.institution), 'position', jsonb_build_array(NULL, w.position),"
-    " 'term_start', jsonb_build_array(NULL, w.term_start))",
-    "jsonb_build_object('status', jsonb_build_array(%(not_registered)s, %(submitted)s))",
-    "jsonb_build_object('status', jsonb_build_array(%(submitted)s, %(active)s),"
-    " 'kpj_number', jsonb_build_array(NULL, '2' || lpad(w.id::text, 10, '0')),"
-    " 'paid_until', jsonb_build_array(NULL, w.paid_until))",
-    "jsonb_build_object('status', jsonb_build_array(%(active)s, %(active)s),"
-    " 'paid_until', jsonb_build_array(w.paid_until, w.paid_until + 365))",
-    "jsonb_build_object('status', jsonb_build_array(%(active)s, %(lapsed)s))",
-    "jsonb_build_object('status', jsonb_build_array(%(not_registered)s, %(ended)s),"
-    " 'term_end', jsonb_build_array(NULL, w.changed))",
+    "jsonb_build_object("
+    + ", ".join(
+        _pair(name, "NULL", value)
+        for name, value in (
+            ("village", "w.village_code"),
+            ("nik", "a.nik"),
+            ("full_name", "a.full_name"),
+            ("sex", "a.sex"),
+            ("birth_date", "w.birth_date"),
+            ("institution", "w.institution"),
+            ("position", "w.position"),
+            ("term_start", "w.term_start"),
+            ("wage_basis", "w.wage_basis"),
+            ("monthly_wage", "w.wage"),
+        )
+    )
+    + ") || CASE WHEN w.has_phone THEN jsonb_build_object("
+    + _pair("phone", "NULL", "w.phone")
+    + ") ELSE '{}'::jsonb END",
+    f"jsonb_build_object({_pair('status', '%(not_registered)s', '%(submitted)s')})",
+    "jsonb_build_object("
+    + ", ".join(
+        [
+            _pair("status", "%(submitted)s", "%(active)s"),
+            _pair("kpj_number", "NULL", "'2' || lpad(w.id::text, 10, '0')"),
+            _pair("scheme", "''", "CASE WHEN w.wage_basis = %(siltap)s THEN %(pu)s ELSE %(bpu)s END"),
+            _pair("funding_source", "''", "w.funding_source"),
+            _pair("coverage_start", "NULL", "w.activated"),
+            _pair("paid_until", "NULL", "w.paid_until"),
+        ]
+    )
+    + ") || CASE WHEN w.wage_basis = %(siltap)s THEN jsonb_build_object("
+    + _pair("npp", "''", "'9' || lpad(w.village_id::text, 8, '0')")
+    + ") ELSE '{}'::jsonb END"
+    + " || CASE WHEN w.wage_basis = %(siltap)s AND w.jht THEN jsonb_build_object("
+    + _pair("program_jht", "false", "true")
+    + ") ELSE '{}'::jsonb END",
+    f"jsonb_build_object({_pair('status', '%(active)s', '%(active)s')}, "
+    f"{_pair('paid_until', 'w.paid_until', 'w.paid_until + 365')})",
+    f"jsonb_build_object({_pair('status', '%(active)s', '%(lapsed)s')})",
+    f"jsonb_build_object({_pair('status', '%(not_registered)s', '%(ended)s')}, "
+    f"{_pair('term_end', 'NULL', 'w.changed')})",
 ]
 _HISTORY = _HISTORY_TEMPLATE.format(**{f"c{n}": c for n, c in enumerate(CHANGES, 1)})
 # The same rows without the changes, for the state periods (building JSON nobody reads would be
@@ -541,10 +579,18 @@ def _events(cursor) -> int:
             source, from_status, to_status, changes, import_batch_id)
         SELECT w.id, e.kind, e.effective_date, (e.effective_date + TIME '10:00') AT TIME ZONE %(tz)s, NULL,
                %(label)s, %(source)s, e.from_status, e.to_status, e.changes, NULL
-        FROM syn_worker w {_HISTORY}
+        FROM syn_worker w JOIN {_table(ApparatusWorker)} a ON a.id = w.id {_HISTORY}
         WHERE e.kind IS NOT NULL
         """,
-        {**_history_params(), "tz": settings.TIME_ZONE, "label": ACTOR_LABEL, "source": EventSource.SYSTEM},
+        {
+            **_history_params(),
+            "tz": settings.TIME_ZONE,
+            "label": ACTOR_LABEL,
+            "source": EventSource.SYSTEM,
+            "siltap": WageBasis.SILTAP,
+            "pu": Scheme.PU,
+            "bpu": Scheme.BPU,
+        },
     )
     return cursor.rowcount
 
