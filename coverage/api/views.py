@@ -21,7 +21,7 @@ from core.api.browsable import BrowsableAPIRendererWithoutStoredData
 from core.api.parameters import PAGES
 from core.api.renderers import CSVRenderer, XLSXRenderer
 from core.errors import NotFoundError, ServiceError
-from coverage.caching import conditional
+from coverage.caching import cached, conditional_answer
 from coverage.filtersets import TargetFilterSet
 from coverage.models import Target, VillageCoverage, WorkforceFigure
 from coverage.selectors.detail import RegionDetail, region_detail
@@ -93,18 +93,14 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "coverage"
     query_parameters = {"get": (CoverageRowsQuerySerializer, *PAGES)}  # core.api.parameters
-    conditional_answers = True  # ETag and 304 (coverage.caching.conditional)
 
     @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))
+    @conditional_answer
     def get(self, request: Request) -> Response:
-        scope = scope_for(request.user)
-        return conditional(request, scope=scope, respond=lambda cached: self.respond(request, scope, cached))
-
-    def respond(self, request: Request, scope, cached) -> Response:
         params = query(CoverageRowsQuerySerializer, request)
         as_of = check_as_of(params.get("as_of"))
         # Kept serialized: shaping hundreds of rows costs more than computing them from counters.
-        rows = cached(lambda: coverage_rows_data(params, as_of, scope))
+        rows = cached(request, coverage_rows_data, params, as_of, scope_for(request.user))
         return self.list_response(rows)
 
 
@@ -158,20 +154,21 @@ class CoverageDetailView(GenericAPIView):
     serializer_class = CoverageRowSerializer
     path_example = "15.08"
     query_parameters = {"get": (CoverageDetailQuerySerializer,)}
-    conditional_answers = True
 
     @extend_schema(parameters=[CoverageDetailQuerySerializer], responses=CoverageDetailSerializer)
+    @conditional_answer
     def get(self, request: Request, code: str) -> Response:
-        scope = scope_for(request.user)
-
-        def respond(cached) -> Response:
-            params = query(CoverageDetailQuerySerializer, request)
-            as_of = check_as_of(params.get("as_of"))
-            return Response(
-                cached(lambda: region_detail_data(code=code, as_of=as_of, compare=params.get("compare"), scope=scope))
-            )
-
-        return conditional(request, scope=scope, respond=respond)
+        params = query(CoverageDetailQuerySerializer, request)
+        as_of = check_as_of(params.get("as_of"))
+        detail = cached(
+            request,
+            region_detail_data,
+            code=code,
+            as_of=as_of,
+            compare=params.get("compare"),
+            scope=scope_for(request.user),
+        )
+        return Response(detail)
 
 
 class CoverageTrendView(GenericAPIView):
@@ -182,22 +179,21 @@ class CoverageTrendView(GenericAPIView):
     serializer_class = CoverageRowSerializer
     path_example = "15.08"
     query_parameters = {"get": (TrendQuerySerializer,)}
-    conditional_answers = True
 
     @extend_schema(parameters=[TrendQuerySerializer], responses=TrendSerializer)
+    @conditional_answer
     def get(self, request: Request, code: str) -> Response:
-        scope = scope_for(request.user)
-
-        def respond(cached) -> Response:
-            params = query(TrendQuerySerializer, request)
-            points = cached(
-                lambda: trend(
-                    code=code, start=params["start"], end=params["end"], interval=params["interval"], scope=scope
-                )
-            )
-            return Response({"code": code, "interval": params["interval"], "points": points})
-
-        return conditional(request, scope=scope, respond=respond)
+        params = query(TrendQuerySerializer, request)
+        points = cached(
+            request,
+            trend,
+            code=code,
+            start=params["start"],
+            end=params["end"],
+            interval=params["interval"],
+            scope=scope_for(request.user),
+        )
+        return Response({"code": code, "interval": params["interval"], "points": points})
 
 
 class UnprotectedVillagesView(ExportMixin, GenericAPIView):
@@ -209,17 +205,15 @@ class UnprotectedVillagesView(ExportMixin, GenericAPIView):
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "unprotected-villages"
     query_parameters = {"get": (UnprotectedVillagesQuerySerializer, *PAGES)}
-    conditional_answers = True
 
     @extend_schema(parameters=[UnprotectedVillagesQuerySerializer], responses=UnprotectedVillageSerializer(many=True))
+    @conditional_answer
     def get(self, request: Request) -> Response:
-        # Conditional only: the rows are paged by the database, not computed whole.
-        scope = scope_for(request.user)
-        return conditional(request, scope=scope, respond=lambda _cached: self.respond(request, scope))
-
-    def respond(self, request: Request, scope) -> Response:
+        # Conditional only, nothing `cached`: the rows are paged by the database, not computed whole.
         params = query(UnprotectedVillagesQuerySerializer, request)
-        rows = unprotected_villages(scope=scope, branch=params.get("branch"), regency=params.get("regency"))
+        rows = unprotected_villages(
+            scope=scope_for(request.user), branch=params.get("branch"), regency=params.get("regency")
+        )
         return self.list_response(rows, UnprotectedVillageSerializer)
 
 
