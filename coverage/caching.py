@@ -13,14 +13,19 @@ version seen by a reader never names data older than what was committed when it 
   stops being asked for once the version moves on. A JSON answer is kept as sent, too: asked
   again, it costs the version read and a cache lookup.
 
+A view declares it with `@conditional_answer` on its handler (in the spirit of Django's
+`condition`), and computes through `cached(compute, ...)`.
+
 The version itself (read, bump) is core.data_version: every app's writes bump it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from django.core.cache import caches
 from django.http import HttpResponse, HttpResponseBase
@@ -28,13 +33,19 @@ from django.utils import translation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from access.context import request_context
+from access.context import request_context, scope_for
 from access.scope import Scope
 from core.clock import today
 from core.data_version import data_version
 
+P = ParamSpec("P")
+T = TypeVar("T")
+View = TypeVar("View")
+
 # The request parameters that only page or format an answer: the computed rows are the same.
 PRESENTATION_PARAMS = {"page", "page_size", "format"}
+# The cache key of what the handler running under `conditional_answer` computes (`cached`).
+_computing: ContextVar[str | None] = ContextVar("ucj_coverage_computing", default=None)
 
 
 def _scope_key(scope: Scope) -> str:
@@ -52,50 +63,72 @@ def _if_none_match(request: Request) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
-def conditional(request: Request, *, scope: Scope, respond: Callable[[Callable], Response]) -> HttpResponseBase:
-    """Answer `request` with 304 when the caller's ETag is current; otherwise call `respond`
-    with a `cached(compute)` helper that returns `compute()` from the process cache when this
-    version has already computed it, and tag the response with the ETag.
+def conditional_answer(
+    handler: Callable[Concatenate[View, Request, P], Response],
+) -> Callable[Concatenate[View, Request, P], HttpResponseBase]:
+    """A view handler whose answer depends only on the data, the request and the caller's scope:
+    answered with 304 when the caller's ETag is current; otherwise run, its values computed
+    through `cached` kept for this version, and the response tagged with the ETag.
 
     A JSON answer is also kept whole, as sent: the same request (same version, query, scope,
     language and host, which its page links name) is answered with those bytes, without
     validating, paging or rendering again. Only successful JSON answers carry an ETag; files
     (CSV, XLSX) are always produced afresh, so every export is logged.
     """
-    context = request_context()  # a token's check read the version with the token
-    read_along = context.data_version if context is not None else None
-    version = (data_version(read_along=read_along), today())  # the default date is today's: answers change at midnight
-    scope_key = _scope_key(scope)
-    fmt = request.query_params.get("format") or request.accepted_renderer.format
-    query = sorted(request.query_params.lists())
-    language = translation.get_language()
-    etag = f'"{_digest(version, request.path, query, fmt, scope_key, language)}"'
-    conditional_format = fmt in ("json", "api")
-    if conditional_format and etag in _if_none_match(request):
-        return _tagged(Response(status=304), etag)
-    cache = caches["coverage"]
-    body_key = "body:" + _digest(etag, request.scheme, request.get_host()) if fmt == "json" else None
-    if body_key is not None:
-        kept = cache.get(body_key)
-        if kept is not None:
-            content_type, body = kept
-            return _tagged(HttpResponse(body, content_type=content_type), etag)
-    computed_query = [(k, v) for k, v in query if k not in PRESENTATION_PARAMS]
-    cache_key = "cov:" + _digest(version, request.path, computed_query, scope_key, language)
 
-    def cached(compute: Callable[[], Any]) -> Any:
-        value = cache.get(cache_key)
-        if value is None:
-            value = compute()
-            cache.set(cache_key, value)
-        return value
-
-    response = respond(cached)
-    if conditional_format and response.status_code == 200:
-        _tagged(response, etag)
+    @functools.wraps(handler)
+    def answer(view: View, request: Request, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        scope_key = _scope_key(scope_for(request.user))
+        context = request_context()  # a token's check read the version with the token
+        read_along = context.data_version if context is not None else None
+        # The default date is today's: answers change at midnight.
+        version = (data_version(read_along=read_along), today())
+        fmt = request.query_params.get("format") or request.accepted_renderer.format
+        query = sorted(request.query_params.lists())
+        language = translation.get_language()
+        etag = f'"{_digest(version, request.path, query, fmt, scope_key, language)}"'
+        conditional_format = fmt in ("json", "api")
+        if conditional_format and etag in _if_none_match(request):
+            return _tagged(Response(status=304), etag)
+        cache = caches["coverage"]
+        body_key = "body:" + _digest(etag, request.scheme, request.get_host()) if fmt == "json" else None
         if body_key is not None:
-            response.add_post_render_callback(lambda done: cache.set(body_key, (done["Content-Type"], done.content)))
-    return response
+            kept = cache.get(body_key)
+            if kept is not None:
+                content_type, body = kept
+                return _tagged(HttpResponse(body, content_type=content_type), etag)
+        computed_query = [(k, v) for k, v in query if k not in PRESENTATION_PARAMS]
+        computing = _computing.set("cov:" + _digest(version, request.path, computed_query, scope_key, language))
+        try:
+            response = handler(view, request, *args, **kwargs)
+        finally:
+            _computing.reset(computing)
+        if conditional_format and response.status_code == 200:
+            _tagged(response, etag)
+            if body_key is not None:
+                response.add_post_render_callback(
+                    lambda done: cache.set(body_key, (done["Content-Type"], done.content))
+                )
+        return response
+
+    # The schema documents ETag, If-None-Match and 304 for the handlers that have them (core.api.schema).
+    answer.conditional_answers = True  # type: ignore[attr-defined]
+    return answer
+
+
+def cached(compute: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`compute(*args, **kwargs)`, from the process cache when this version of the answer has
+    already computed it. Called by a `conditional_answer` handler: the value is filed under the
+    same version, path, query (less paging and format), scope and language as its answer."""
+    key = _computing.get()
+    if key is None:
+        raise RuntimeError("cached() computes for a handler decorated with @conditional_answer.")
+    cache = caches["coverage"]
+    value: T | None = cache.get(key)
+    if value is None:
+        value = compute(*args, **kwargs)
+        cache.set(key, value)
+    return value
 
 
 def _tagged(response: HttpResponseBase, etag: str) -> HttpResponseBase:

@@ -93,7 +93,7 @@ class DataVersion(models.Model):
 class Target(models.Model):
     """A coverage target (percent) for a year, a region and a kind of coverage.
 
-    A region without its own target inherits the nearest ancestor's (`coverage.selectors`).
+    A region without its own target inherits the nearest ancestor's (`coverage.selectors.targets`).
     """
 
     kind = models.CharField(_("kind"), max_length=20, choices=CoverageKind.choices)

@@ -183,7 +183,7 @@ def counters_differences() -> list[CounterDifference]:
 @transaction.atomic
 def snapshots_take(*, as_of: datetime.date) -> int:
     """Store every region's coverage on `as_of` (replacing any earlier snapshot of that date)."""
-    from .selectors import snapshot_rows
+    from .selectors.snapshots import snapshot_rows
 
     data_version_bump()
     rows = snapshot_rows(as_of)

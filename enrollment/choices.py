@@ -90,8 +90,6 @@ class Program(models.TextChoices):
     JP = "jp", _("Pension (JP)")
 
 
-
-
 class FundingSource(models.TextChoices):
     APBDES = "apbdes", _("Village budget (APBDes/ADD)")
     APBD_KABUPATEN = "apbd_kabupaten", _("Regency budget (APBD kabupaten)")

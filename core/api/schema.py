@@ -185,7 +185,8 @@ class AutoSchema(SpectacularAutoSchema):
                 parameter["allowEmptyValue"] = True
         self._files_as_files(operation)
         responses = operation["responses"]
-        if self.method == "GET" and getattr(self.view, "conditional_answers", False):
+        handler = getattr(self.view, self.method.lower(), None)
+        if self.method == "GET" and getattr(handler, "conditional_answers", False):
             self._conditional(operation)
         for status in sorted(self.error_statuses(operation)):
             responses.setdefault(status, self._error_response(status))
@@ -279,7 +280,7 @@ class AutoSchema(SpectacularAutoSchema):
             }
 
     def _conditional(self, operation: dict[str, Any]) -> None:
-        """ETag on JSON answers, If-None-Match and 304 (coverage.caching.conditional)."""
+        """ETag on JSON answers, If-None-Match and 304 (a handler marked by coverage.caching.conditional_answer)."""
         operation.setdefault("parameters", []).append(
             {
                 "in": "header",

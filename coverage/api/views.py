@@ -16,15 +16,21 @@ from rest_framework.response import Response
 from access.api.permissions import CapabilityRequired
 from access.choices import Capability
 from access.context import scope_for
+from access.scope import Scope
 from access.services import access_log_export
 from core.api.browsable import BrowsableAPIRendererWithoutStoredData
 from core.api.parameters import PAGES
 from core.api.renderers import CSVRenderer, XLSXRenderer
-from core.errors import ServiceError
-from coverage import selectors
-from coverage.caching import conditional
+from core.errors import NotFoundError, ServiceError
+from coverage.caching import cached, conditional_answer
 from coverage.filtersets import TargetFilterSet
 from coverage.models import Target, VillageCoverage, WorkforceFigure
+from coverage.selectors.detail import RegionDetail, region_detail
+from coverage.selectors.rows import coverage_rows_listed
+from coverage.selectors.source import check_as_of
+from coverage.selectors.trend import trend
+from coverage.selectors.unprotected import unprotected_villages
+from coverage.selectors.workforce import workforce_enriched, workforce_summary
 from villages.services import level_for_code
 
 from .serializers import (
@@ -43,7 +49,6 @@ from .serializers import (
 )
 
 EXPORT_FORMATS = ("csv", "xlsx")
-ROW_ORDER_NONE_LAST = {"coverage_pct", "gap_to_target"}
 
 
 READ_COVERAGE = {"get": Capability.READ_COVERAGE}
@@ -89,41 +94,34 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "coverage"
     query_parameters = {"get": (CoverageRowsQuerySerializer, *PAGES)}  # core.api.parameters
-    conditional_answers = True  # ETag and 304 (coverage.caching.conditional)
 
     @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))
+    @conditional_answer
     def get(self, request: Request) -> Response:
-        scope = scope_for(request.user)
-        return conditional(request, scope=scope, respond=lambda cached: self.respond(request, scope, cached))
-
-    def respond(self, request: Request, scope, cached) -> Response:
         params = query(CoverageRowsQuerySerializer, request)
-        as_of = selectors.check_as_of(params.get("as_of"))
+        as_of = check_as_of(params.get("as_of"))
         # Kept serialized: shaping hundreds of rows costs more than computing them from counters.
-        rows = cached(lambda: [dict(r) for r in CoverageRowSerializer(self.rows(params, as_of, scope), many=True).data])
+        rows = cached(coverage_rows_data, params, as_of, scope_for(request.user))
         return self.list_response(rows)
 
-    @staticmethod
-    def rows(params: dict[str, Any], as_of: datetime.date, scope) -> list[selectors.CoverageFigures]:
-        parent = selectors.parent_get(params["parent"], scope=scope) if params.get("parent") else None
-        rows = selectors.coverage_rows(
-            level=params["level"], parent=parent, as_of=as_of, institution=params.get("institution"), scope=scope
-        )
-        if "coverage_pct_lt" in params:
-            rows = [r for r in rows if r.coverage_pct is not None and r.coverage_pct < params["coverage_pct_lt"]]
-        if "coverage_pct_gte" in params:
-            rows = [r for r in rows if r.coverage_pct is not None and r.coverage_pct >= params["coverage_pct_gte"]]
-        if params.get("has_unprotected") is not None:
-            rows = [r for r in rows if (r.unprotected > 0) == params["has_unprotected"]]
-        ordering = params["ordering"]
-        field, reverse = ordering.lstrip("-"), ordering.startswith("-")
-        present = [r for r in rows if getattr(r, field) is not None]
-        absent = [r for r in rows if getattr(r, field) is None]
-        present.sort(key=lambda r: (getattr(r, field), r.code) if not reverse else getattr(r, field), reverse=reverse)
-        return present + absent
+
+def coverage_rows_data(params: dict[str, Any], as_of: datetime.date, scope: Scope) -> list[dict[str, Any]]:
+    """The coverage rows asked for, serialized."""
+    rows = coverage_rows_listed(
+        level=params["level"],
+        as_of=as_of,
+        scope=scope,
+        parent=params.get("parent"),
+        institution=params.get("institution"),
+        coverage_pct_lt=params.get("coverage_pct_lt"),
+        coverage_pct_gte=params.get("coverage_pct_gte"),
+        has_unprotected=params.get("has_unprotected"),
+        ordering=params["ordering"],
+    )
+    return [dict(row) for row in CoverageRowSerializer(rows, many=True).data]
 
 
-def detail_payload(detail: selectors.RegionDetail) -> dict[str, Any]:
+def detail_payload(detail: RegionDetail) -> dict[str, Any]:
     figures = detail.figures
     return {
         "code": detail.region.code,
@@ -142,32 +140,36 @@ def detail_payload(detail: selectors.RegionDetail) -> dict[str, Any]:
     }
 
 
+def region_detail_data(
+    *, code: str, as_of: datetime.date, compare: datetime.date | None, scope: Scope
+) -> dict[str, Any]:
+    """A region's detail as the answer shows it."""
+    return detail_payload(region_detail(code=code, as_of=as_of, compare=compare, scope=scope))
+
+
 class CoverageDetailView(GenericAPIView):
     """One region (any level): figures, breakdowns, rank among siblings, change, premium estimate."""
 
     permission_classes = [CapabilityRequired]
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
-    conditional_answers = True
     path_example = "15.08"
     query_parameters = {"get": (CoverageDetailQuerySerializer,)}
 
     @extend_schema(parameters=[CoverageDetailQuerySerializer], responses=CoverageDetailSerializer)
+    @conditional_answer
     def get(self, request: Request, code: str) -> Response:
-        scope = scope_for(request.user)
-
-        def respond(cached) -> Response:
-            params = query(CoverageDetailQuerySerializer, request)
-            as_of = selectors.check_as_of(params.get("as_of"))
-            return Response(
-                cached(
-                    lambda: detail_payload(
-                        selectors.region_detail(code=code, as_of=as_of, compare=params.get("compare"), scope=scope)
-                    )
-                )
-            )
-
-        return conditional(request, scope=scope, respond=respond)
+        params = query(CoverageDetailQuerySerializer, request)
+        as_of = check_as_of(params.get("as_of"))
+        detail = cached(
+            request,
+            region_detail_data,
+            code=code,
+            as_of=as_of,
+            compare=params.get("compare"),
+            scope=scope_for(request.user),
+        )
+        return Response(detail)
 
 
 class CoverageTrendView(GenericAPIView):
@@ -176,24 +178,23 @@ class CoverageTrendView(GenericAPIView):
     permission_classes = [CapabilityRequired]
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
-    conditional_answers = True
     path_example = "15.08"
     query_parameters = {"get": (TrendQuerySerializer,)}
 
     @extend_schema(parameters=[TrendQuerySerializer], responses=TrendSerializer)
+    @conditional_answer
     def get(self, request: Request, code: str) -> Response:
-        scope = scope_for(request.user)
-
-        def respond(cached) -> Response:
-            params = query(TrendQuerySerializer, request)
-            points = cached(
-                lambda: selectors.trend(
-                    code=code, start=params["start"], end=params["end"], interval=params["interval"], scope=scope
-                )
-            )
-            return Response({"code": code, "interval": params["interval"], "points": points})
-
-        return conditional(request, scope=scope, respond=respond)
+        params = query(TrendQuerySerializer, request)
+        points = cached(
+            request,
+            trend,
+            code=code,
+            start=params["start"],
+            end=params["end"],
+            interval=params["interval"],
+            scope=scope_for(request.user),
+        )
+        return Response({"code": code, "interval": params["interval"], "points": points})
 
 
 class UnprotectedVillagesView(ExportMixin, GenericAPIView):
@@ -205,25 +206,15 @@ class UnprotectedVillagesView(ExportMixin, GenericAPIView):
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "unprotected-villages"
     query_parameters = {"get": (UnprotectedVillagesQuerySerializer, *PAGES)}
-    conditional_answers = True
 
     @extend_schema(parameters=[UnprotectedVillagesQuerySerializer], responses=UnprotectedVillageSerializer(many=True))
+    @conditional_answer
     def get(self, request: Request) -> Response:
-        # Conditional only: the rows are paged by the database, not computed whole.
-        scope = scope_for(request.user)
-        return conditional(request, scope=scope, respond=lambda _cached: self.respond(request, scope))
-
-    def respond(self, request: Request, scope) -> Response:
+        # Conditional only, nothing `cached`: the rows are paged by the database, not computed whole.
         params = query(UnprotectedVillagesQuerySerializer, request)
-        regency_ids = None
-        if params.get("branch"):
-            regency_ids = selectors.branch_regency_ids(params["branch"], scope=scope)
-        elif params.get("regency"):
-            region = selectors.region_get(params["regency"], scope=scope, field="regency")
-            if region.level != "regency":
-                raise ServiceError(_("regency must be a regency/city code."), field="regency")
-            regency_ids = [region.id]
-        rows = selectors.unprotected_villages(regency_ids=regency_ids, scope=scope)
+        rows = unprotected_villages(
+            scope=scope_for(request.user), branch=params.get("branch"), regency=params.get("regency")
+        )
         return self.list_response(rows, UnprotectedVillageSerializer)
 
 
@@ -317,13 +308,13 @@ class WorkforceViewSet(viewsets.ModelViewSet):
     @extend_schema(responses=WorkforceRowSerializer(many=True))
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(list(self.filter_queryset(self.get_queryset())))
-        return self.get_paginated_response(selectors.workforce_enriched(page))
+        return self.get_paginated_response(workforce_enriched(page))
 
     @extend_schema(parameters=[AS_OF_SUMMARY], responses=WorkforceSummarySerializer)
     def retrieve(self, request: Request, code: str | None = None, *args, **kwargs) -> Response:
         params = query(CoverageDetailQuerySerializer, request)
-        as_of = selectors.check_as_of(params.get("as_of"))
-        return Response(selectors.workforce_summary(code=code, as_of=as_of, scope=scope_for(self.request.user)))
+        as_of = check_as_of(params.get("as_of"))
+        return Response(workforce_summary(code=code, as_of=as_of, scope=scope_for(self.request.user)))
 
     def get_object(self):
         # Writes address one figure by region code and the `date` query parameter.
@@ -333,6 +324,6 @@ class WorkforceViewSet(viewsets.ModelViewSet):
             raise ServiceError(_("Name the figure's date with ?as_of=YYYY-MM-DD."), field="as_of")
         figure = self.get_queryset().filter(region_code=self.kwargs["code"], date=date).first()
         if figure is None:
-            raise selectors.NotFoundError(_("No such workforce figure."), field="code")
+            raise NotFoundError(_("No such workforce figure."), field="code")
         self.check_object_permissions(self.request, figure)
         return figure

@@ -7,8 +7,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from coverage import selectors
 from coverage.models import CoverageSnapshot, VillageCoverage
+from coverage.selectors.snapshots import snapshot_rows
 
 from .conftest import DAY_ONE, D
 
@@ -98,7 +98,7 @@ def test_snapshot_back_fill_equals_the_history_of_each_date(history):
     snapshot("--start", "2024-01-01", "--end", "2024-06-30")
 
     for date in sorted(set(CoverageSnapshot.objects.values_list("date", flat=True))):
-        expected = {(row.region_code, row.date, row.serving, row.protected) for row in selectors.snapshot_rows(date)}
+        expected = {(row.region_code, row.date, row.serving, row.protected) for row in snapshot_rows(date)}
         assert stored(date) == expected
 
 

@@ -19,8 +19,9 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from access.models import AccessProfile
-from coverage import selectors
+from core import clock
 from coverage.models import CoverageSnapshot, RegencyCoverage, Target, VillageCoverage, WorkforceFigure
+from coverage.selectors.source import figure_source
 from coverage.services import counters_recount
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from enrollment.services import enrollments_expire
@@ -198,11 +199,11 @@ def test_counters_equal_full_recount():
 
 def test_counters_equal_history_for_today_after_expiry(set_today):
     enrollments_expire()
-    today = selectors.today()
+    today = clock.today()
     group = ["village_id", "institution"]
     from_counters = {
         (row["village_id"], row["institution"]): (row["serving_sum"], row["protected_sum"])
-        for row in selectors._aggregate(as_of=today, scope={}, group=group)
+        for row in figure_source(today).aggregate(where={}, group=group)
         if row["serving_sum"]
     }
     # One day later "today" is in the past, so the same question is answered from the history.
@@ -210,7 +211,7 @@ def test_counters_equal_history_for_today_after_expiry(set_today):
 
     from_history = {
         (row["village_id"], row["institution"]): (row["serving_sum"], row["protected_sum"])
-        for row in selectors._aggregate(as_of=today, scope={}, group=group)
+        for row in figure_source(today).aggregate(where={}, group=group)
     }
 
     assert from_history == from_counters

@@ -7,8 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from coverage import figures, selectors
+from coverage import figures
 from coverage.models import CoverageSnapshot, Target, VillageCoverage
+from coverage.selectors.regions import LEVELS, region_get
+from coverage.selectors.rows import coverage_rows, rank_among
+from coverage.selectors.snapshots import snapshot_rows
 from coverage.services import counters_recount, snapshots_take
 from enrollment.models import Enrollment
 from enrollment.services import enrollments_expire
@@ -94,8 +97,8 @@ def figures_by_code(rows) -> dict[str, tuple[int, int]]:
 
 def all_rows(as_of: datetime.date) -> dict[str, tuple[int, int]]:
     rows = {}
-    for level in selectors.LEVELS:
-        rows.update(figures_by_code(selectors.coverage_rows(level=level, parent=None, as_of=as_of)))
+    for level in LEVELS:
+        rows.update(figures_by_code(coverage_rows(level=level, parent=None, as_of=as_of)))
     return rows
 
 
@@ -165,7 +168,7 @@ def test_counters_today_give_hand_counted_figures_after_later_events(scenario):
 def test_snapshot_rows_from_history_equal_snapshot_taken_from_counters(scenario):
     stored = set(CoverageSnapshot.objects.filter(date=DAY_ONE).values_list("region_code", "serving", "protected"))
 
-    recomputed = {(row.region_code, row.serving, row.protected) for row in selectors.snapshot_rows(DAY_ONE)}
+    recomputed = {(row.region_code, row.serving, row.protected) for row in snapshot_rows(DAY_ONE)}
 
     assert recomputed == stored
     # Only regions with serving workers get a snapshot row.
@@ -200,8 +203,8 @@ def test_counters_equal_full_recount_after_scenario(scenario):
 
 
 def test_institution_filter_counts_only_that_institution_in_past_and_today(scenario):
-    past = selectors.coverage_rows(level="province", parent=None, as_of=DAY_ONE, institution="bpd")
-    today = selectors.coverage_rows(level="province", parent=None, as_of=DAY_TWO, institution="bpd")
+    past = coverage_rows(level="province", parent=None, as_of=DAY_ONE, institution="bpd")
+    today = coverage_rows(level="province", parent=None, as_of=DAY_TWO, institution="bpd")
 
     assert figures_by_code(past)["15"] == (1, 1)
     assert figures_by_code(today)["15"] == (1, 0)  # the BPD chair lapsed on 2024-08-01
@@ -217,8 +220,8 @@ def test_active_worker_past_paid_until_is_unprotected_in_history(workers, set_to
     workers.activate(worker, D(2024, 2, 1), paid_until=D(2024, 2, 29))
     set_today(D(2024, 4, 30))  # no expiry has run: the enrollment is still "active"
 
-    on_paid_until = figures_by_code(selectors.coverage_rows(level="village", parent=None, as_of=D(2024, 2, 29)))
-    day_after = figures_by_code(selectors.coverage_rows(level="village", parent=None, as_of=D(2024, 3, 1)))
+    on_paid_until = figures_by_code(coverage_rows(level="village", parent=None, as_of=D(2024, 2, 29)))
+    day_after = figures_by_code(coverage_rows(level="village", parent=None, as_of=D(2024, 3, 1)))
 
     assert on_paid_until["15.01.01.2001"] == (1, 1)
     assert day_after["15.01.01.2001"] == (1, 0)
@@ -233,7 +236,7 @@ def test_grace_days_keep_protection_after_paid_until(workers, set_today, setting
     assert enrollments_expire() == 1
 
     def protected_on(day):
-        rows = selectors.coverage_rows(level="village", parent=None, as_of=day)
+        rows = coverage_rows(level="village", parent=None, as_of=day)
         return figures_by_code(rows)["15.01.01.2001"][1]
 
     assert [protected_on(D(2024, 5, 31)), protected_on(D(2024, 6, 10)), protected_on(D(2024, 6, 11))] == [1, 1, 0]
@@ -246,16 +249,16 @@ def test_expiry_makes_today_counters_agree_with_history(workers, set_today):
     workers.activate(kept, D(2024, 2, 1), paid_until=D(2025, 1, 31))
     workers.activate(expiring, D(2024, 2, 1), paid_until=D(2024, 4, 30))
     today = set_today(D(2024, 6, 1))
-    assert figures_by_code(selectors.coverage_rows(level="village", parent=None, as_of=today))["15.01.01.2001"] == (
+    assert figures_by_code(coverage_rows(level="village", parent=None, as_of=today))["15.01.01.2001"] == (
         2,
         2,
     )
 
     assert enrollments_expire() == 1
 
-    counted = figures_by_code(selectors.coverage_rows(level="village", parent=None, as_of=today))
+    counted = figures_by_code(coverage_rows(level="village", parent=None, as_of=today))
     set_today(today + datetime.timedelta(days=1))
-    from_history = figures_by_code(selectors.coverage_rows(level="village", parent=None, as_of=today))
+    from_history = figures_by_code(coverage_rows(level="village", parent=None, as_of=today))
     assert counted["15.01.01.2001"] == from_history["15.01.01.2001"] == (2, 1)
     assert Enrollment.objects.get(pk=expiring.pk).status == "lapsed"
 
@@ -265,7 +268,7 @@ def test_worker_with_future_term_start_is_not_serving_before_it(workers, set_tod
     workers.register("15.01.01.2001", start=D(2024, 7, 20))
 
     def serving_on(day):
-        return figures_by_code(selectors.coverage_rows(level="province", parent=None, as_of=day))["15"][0]
+        return figures_by_code(coverage_rows(level="province", parent=None, as_of=day))["15"][0]
 
     on_registration = serving_on(D(2024, 6, 30))
     set_today(D(2024, 8, 30))
@@ -275,7 +278,7 @@ def test_worker_with_future_term_start_is_not_serving_before_it(workers, set_tod
 
 def _province(day):
     """(serving, protected) of Jambi on `day` (counters when `day` is today, periods before)."""
-    return figures_by_code(selectors.coverage_rows(level="province", parent=None, as_of=day))["15"]
+    return figures_by_code(coverage_rows(level="province", parent=None, as_of=day))["15"]
 
 
 def test_future_term_counts_today_once_terms_start_has_run_on_its_start(workers, set_today):
@@ -355,8 +358,8 @@ def test_targets_inherit_from_nearest_ancestor_and_own_target_overrides(workers,
     Target.objects.create(kind="workforce", year=2024, region_code="15.01", target_pct=Decimal("80"))
 
     rows = {}
-    for level in selectors.LEVELS:
-        rows.update({row.code: row for row in selectors.coverage_rows(level=level, parent=None, as_of=DAY_ONE)})
+    for level in LEVELS:
+        rows.update({row.code: row for row in coverage_rows(level=level, parent=None, as_of=DAY_ONE)})
 
     targets = {code: row.target_pct for code, row in rows.items()}
     assert targets["15"] == targets["15.01"] == targets["15.01.01.2001"] == targets["15.71.01.1001"] == Decimal(50)
@@ -371,10 +374,10 @@ def test_targets_inherit_from_nearest_ancestor_and_own_target_overrides(workers,
 def test_rank_among_siblings_is_competition_rank_by_coverage(workers, set_today):
     set_today(DAY_ONE)
     build_until_day_one(workers)
-    regencies = selectors.coverage_rows(level="regency", parent=selectors.region_get("15"), as_of=DAY_ONE)
+    regencies = coverage_rows(level="regency", parent=region_get("15"), as_of=DAY_ONE)
 
     # 15.08: 2/3 = 66.67%, 15.01: 3/7 = 42.86%, 15.71: no workers, no rank.
-    assert [selectors.rank_among(regencies, code) for code in ("15.01", "15.08", "15.71")] == [2, 1, None]
+    assert [rank_among(regencies, code) for code in ("15.01", "15.08", "15.71")] == [2, 1, None]
 
 
 def test_rank_ties_share_the_better_place(workers, set_today):
@@ -383,9 +386,9 @@ def test_rank_ties_share_the_better_place(workers, set_today):
         worker = workers.register(village)
         if village != "15.01.02.2001":
             workers.activate(worker, D(2024, 2, 1))
-    villages = selectors.coverage_rows(level="village", parent=selectors.region_get("15.01"), as_of=DAY_ONE)
+    villages = coverage_rows(level="village", parent=region_get("15.01"), as_of=DAY_ONE)
 
-    ranks = [selectors.rank_among(villages, code) for code in ("15.01.01.2001", "15.01.01.2002", "15.01.02.2001")]
+    ranks = [rank_among(villages, code) for code in ("15.01.01.2001", "15.01.01.2002", "15.01.02.2001")]
     assert ranks == [1, 1, 3]
 
 

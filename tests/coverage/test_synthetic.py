@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from coverage.models import CoverageSnapshot, RegencyCoverage, Target, VillageCoverage
-from coverage.selectors import snapshot_rows
+from coverage.selectors.snapshots import snapshot_rows
 from coverage.services import counters_recount
 from enrollment.choices import EnrollmentStatus, EventKind
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod

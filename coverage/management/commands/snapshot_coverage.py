@@ -4,8 +4,9 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.clock import today
 from coverage.choices import Interval
-from coverage.selectors import period_start, today
+from coverage.selectors.trend import period_start
 from coverage.services import snapshots_take
 
 

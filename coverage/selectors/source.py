@@ -1,0 +1,135 @@
+"""Where coverage figures come from, chosen once by their date.
+
+Today's figures are SUMs over the maintained counters (`VillageCoverage`, `RegencyCoverage`)
+and, for what the counters do not break down, the workers as they stand. A past date is
+computed exactly from the workers' state periods (`WorkerPeriod`, written with every history
+event): the periods that contain the date give each worker's village, institution, service and
+membership on it, so one aggregate answers for any region.
+
+`figure_source(as_of)` is the one place that tells the two apart: every selector asks the
+source it returns, so a new figure answers for today and for a past date alike.
+"""
+
+from __future__ import annotations
+
+import datetime
+from abc import ABC, abstractmethod
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from core.clock import today
+from core.errors import ServiceError
+from enrollment.choices import EnrollmentStatus, WageBasis
+from enrollment.models import ApparatusWorker, WorkerPeriod
+
+from ..models import RegencyCoverage, VillageCoverage
+
+# A filter on counter rows or state periods, by the columns naming regions: {"regency_id": 12}.
+# (The caller's access is a `Scope`, never one of these.)
+Where = dict[str, Any]
+# The columns the regency counters hold: a question asking only these is answered from them.
+REGENCY_COUNTER_COLUMNS = {"province_id", "regency_id", "institution"}
+
+
+def check_as_of(as_of: datetime.date | None) -> datetime.date:
+    """The date asked for (default today); a future date has no figures yet."""
+    if as_of is None:
+        return today()
+    if as_of > today():
+        raise ServiceError(_("as_of cannot be in the future."), field="as_of", code="future_date")
+    return as_of
+
+
+class FigureSource(ABC):
+    """The workers as they were (or are) on one date, counted by region."""
+
+    def __init__(self, as_of: datetime.date) -> None:
+        self.as_of = as_of
+
+    @abstractmethod
+    def aggregate(self, *, where: Where, group: list[str], institution: str | None = None) -> list[dict[str, Any]]:
+        """Serving and protected workers (`serving_sum`, `protected_sum`) of the rows `where`
+        selects, grouped by region columns and/or institution."""
+
+    def protected_by_funding_source(self, *, where: Where) -> dict[str, int]:
+        """Protected workers by the source funding their premium ("unknown" when none is recorded)."""
+        return {source or "unknown": n for source, n in self._protected_funding(where).order_by()}
+
+    @abstractmethod
+    def _protected_funding(self, where: Where) -> QuerySet[Any]:
+        """(funding source, protected workers) pairs."""
+
+    @abstractmethod
+    def unprotected_wages(self, *, where: Where) -> dict[str, Any]:
+        """Unprotected workers (`n`), those of them paid a siltap with a known wage (`pu_n`, the
+        wage earners) and the sum of those wages a month (`pu_wages`)."""
+
+
+class Counters(FigureSource):
+    """Today: the maintained counters, and the workers as they stand for what counters do not hold."""
+
+    def aggregate(self, *, where: Where, group: list[str], institution: str | None = None) -> list[dict[str, Any]]:
+        # Province and regency figures from the regency counters: a few thousand rows for the
+        # whole country instead of one per village and institution.
+        regency_level = set(group) | set(where) <= REGENCY_COUNTER_COLUMNS
+        rows = (RegencyCoverage if regency_level else VillageCoverage).objects.filter(**where)
+        if institution:
+            rows = rows.filter(institution=institution)
+        aggregates = {"serving_sum": Sum("serving"), "protected_sum": Sum("protected")}
+        return list(rows.values(*group).annotate(**aggregates).order_by())
+
+    def _protected_funding(self, where: Where) -> QuerySet[Any]:
+        # Counted as the counters count: serving, term started.
+        workers = ApparatusWorker.objects.filter(
+            serving=True, term_started=True, enrollment_status=EnrollmentStatus.ACTIVE
+        )
+        return workers.filter(**where).values_list("enrollment__funding_source").annotate(n=Count("pk"))
+
+    def unprotected_wages(self, *, where: Where) -> dict[str, Any]:
+        workers = (
+            ApparatusWorker.objects.filter(serving=True, term_started=True, **where)
+            .exclude(enrollment_status=EnrollmentStatus.ACTIVE)
+            .values_list("wage_basis", "monthly_wage")
+        )
+        pu = Q(wage_basis=WageBasis.SILTAP, monthly_wage__isnull=False)
+        return workers.aggregate(n=Count("pk"), pu_n=Count("pk", filter=pu), pu_wages=Sum("monthly_wage", filter=pu))
+
+
+class StatePeriods(FigureSource):
+    """A past date: the workers' state periods that contain it."""
+
+    def _protected(self) -> Q:
+        grace = datetime.timedelta(days=settings.UCJ_LAPSE_GRACE_DAYS)
+        return Q(status=EnrollmentStatus.ACTIVE, paid_until__gte=self.as_of - grace)
+
+    def _serving(self) -> QuerySet[WorkerPeriod]:
+        """The state period of every worker serving on the date."""
+        return WorkerPeriod.objects.filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=self.as_of), valid_from__lte=self.as_of, serving=True
+        )
+
+    def aggregate(self, *, where: Where, group: list[str], institution: str | None = None) -> list[dict[str, Any]]:
+        rows = self._serving().filter(**where)
+        if institution:
+            rows = rows.filter(institution=institution)
+        aggregates = {"serving_sum": Count("id"), "protected_sum": Count("id", filter=self._protected())}
+        return list(rows.values(*group).annotate(**aggregates).order_by())
+
+    def _protected_funding(self, where: Where) -> QuerySet[Any]:
+        periods = self._serving().filter(self._protected(), **where)
+        return periods.values_list("funding_source").annotate(n=Count("id"))
+
+    def unprotected_wages(self, *, where: Where) -> dict[str, Any]:
+        periods = self._serving().exclude(self._protected()).filter(**where)
+        pu = Q(worker__wage_basis=WageBasis.SILTAP, worker__monthly_wage__isnull=False)
+        return periods.aggregate(
+            n=Count("id"), pu_n=Count("id", filter=pu), pu_wages=Sum("worker__monthly_wage", filter=pu)
+        )
+
+
+def figure_source(as_of: datetime.date) -> FigureSource:
+    """The source of the figures on `as_of`: the counters today, the state periods before."""
+    return Counters(as_of) if as_of >= today() else StatePeriods(as_of)

@@ -1,0 +1,26 @@
+"""Coverage targets as a region sees them: its own, or its nearest ancestor's."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from villages.services import parent_code
+
+from ..models import Target
+
+
+class TargetResolver:
+    """Targets of one kind and year; a region without its own inherits the nearest ancestor's."""
+
+    def __init__(self, *, kind: str, year: int) -> None:
+        self.targets: dict[str, Decimal] = dict(
+            Target.objects.filter(kind=kind, year=year).values_list("region_code", "target_pct")
+        )
+
+    def for_code(self, code: str) -> Decimal | None:
+        while True:
+            if code in self.targets:
+                return self.targets[code]
+            if "." not in code:
+                return None
+            code = parent_code(code)
