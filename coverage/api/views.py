@@ -162,7 +162,6 @@ class CoverageDetailView(GenericAPIView):
         params = query(CoverageDetailQuerySerializer, request)
         as_of = check_as_of(params.get("as_of"))
         detail = cached(
-            request,
             region_detail_data,
             code=code,
             as_of=as_of,
@@ -186,7 +185,6 @@ class CoverageTrendView(GenericAPIView):
     def get(self, request: Request, code: str) -> Response:
         params = query(TrendQuerySerializer, request)
         points = cached(
-            request,
             trend,
             code=code,
             start=params["start"],
