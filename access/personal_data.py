@@ -3,7 +3,10 @@ decided in this one place for every entry point: API, exports, admin, commands a
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Permission
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, Permission, PermissionsMixin
 from django.db.models import Q
 
 from .choices import Role
@@ -17,12 +20,15 @@ PERSONAL_DATA_PERMISSION = ("enrollment", "view_personal_data")
 # administrator by role included (see README).
 ROLES_WITH_PERSONAL_DATA = frozenset({Role.BRANCH_OFFICER})
 
+# Where a user keeps the answer for the rest of the request (access.authentication sets it too).
+_CACHED = "_ucj_personal_data"
+
 
 def role_sees_personal_data(role: str | None) -> bool:
     return role in ROLES_WITH_PERSONAL_DATA
 
 
-def may_see_personal_data(user) -> bool:
+def may_see_personal_data(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     """Whether `user` sees full NIK, birth date and phone: superusers, the roles above, and
     holders of `enrollment.view_personal_data` (directly or through a group).
 
@@ -31,9 +37,9 @@ def may_see_personal_data(user) -> bool:
     `access.authentication.tokens_with_key`."""
     if not (user is not None and user.is_authenticated and user.is_active):
         return False
-    if user.is_superuser:
+    if isinstance(user, PermissionsMixin) and user.is_superuser:
         return True
-    cached = getattr(user, "_ucj_personal_data", None)
+    cached: bool | None = getattr(user, _CACHED, None)
     if cached is None:
         profile = getattr(user, "access_profile", None)
         cached = role_sees_personal_data(profile.role if profile is not None else None) or (
@@ -43,10 +49,10 @@ def may_see_personal_data(user) -> bool:
             .filter(Q(user=user) | Q(group__user=user))
             .exists()
         )
-        user._ucj_personal_data = cached
+        setattr(user, _CACHED, cached)
     return cached
 
 
-def can_see_personal_data(request) -> bool:
+def can_see_personal_data(request: Any) -> bool:
     """The same for the caller of a request: an API request or a plain Django one (the admin)."""
     return may_see_personal_data(getattr(request, "user", None))

@@ -4,12 +4,20 @@ it covers. Every endpoint, export and admin page filters through `scope_for(user
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, PermissionsMixin
+from django.db.models import Model, Q, QuerySet
 
 from villages.models import Regency
 
 from .choices import READ_ONLY_CAPABILITIES, ROLE_CAPABILITIES, Capability, Role
+
+_M = TypeVar("_M", bound=Model)
+
+# Where a user keeps its scope for the rest of the request.
+_CACHED = "_ucj_scope"
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class Scope:
             condition |= Q(**{f"{regency}__in": self.regency_ids})
         return condition
 
-    def filter(self, queryset: QuerySet, **columns: str) -> QuerySet:
+    def filter(self, queryset: QuerySet[_M], **columns: str) -> QuerySet[_M]:
         return queryset.filter(self.q(**columns))
 
     def contains(self, *, province_id: int | None, regency_id: int | None) -> bool:
@@ -72,7 +80,15 @@ NOTHING = Scope()
 EVERYTHING = Scope(role=Role.ADMIN, everything=True, capabilities=ROLE_CAPABILITIES[Role.ADMIN])
 
 
-def _regions(province_ids: set[int], regency_ids: set[int]) -> dict:
+class _Regions(TypedDict):
+    province_ids: frozenset[int]
+    regency_ids: frozenset[int]
+    province_codes: frozenset[str]
+    regency_codes: frozenset[str]
+    parent_province_ids: frozenset[int]
+
+
+def _regions(province_ids: set[int], regency_ids: set[int]) -> _Regions:
     regencies = list(Regency.objects.filter(pk__in=regency_ids).values_list("pk", "code", "province_id"))
     from villages.models import Province
 
@@ -85,20 +101,20 @@ def _regions(province_ids: set[int], regency_ids: set[int]) -> dict:
     }
 
 
-def scope_for(user) -> Scope:
+def scope_for(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
     """The caller's scope, computed once per request and kept on the user object."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
-    cached = getattr(user, "_ucj_scope", None)
+    cached: Scope | None = getattr(user, _CACHED, None)
     if cached is not None:
         return cached
     scope = _compute(user)
-    user._ucj_scope = scope
+    setattr(user, _CACHED, scope)
     return scope
 
 
-def _compute(user) -> Scope:
-    if user.is_superuser:
+def _compute(user: AbstractBaseUser | AnonymousUser) -> Scope:
+    if isinstance(user, PermissionsMixin) and user.is_superuser:
         return Scope(role=Role.ADMIN, everything=True, capabilities=ROLE_CAPABILITIES[Role.ADMIN])
     profile = getattr(user, "access_profile", None)
     if profile is None:
