@@ -4,6 +4,8 @@ regions covered), not from Django's model permissions."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -13,6 +15,12 @@ from django.utils.translation import gettext as _
 from villages.models import Province
 
 from .context import can_see_personal_data, scope_for
+
+if TYPE_CHECKING:
+    # What the mixin below is mixed into (a model admin or an inline), for the type checker only.
+    _ModelAdmin = admin.options.BaseModelAdmin[Any]
+else:
+    _ModelAdmin = object
 
 
 class ScopedAdminMixin:
@@ -67,11 +75,11 @@ class ScopedAdminMixin:
         return obj
 
 
-class MaskedFieldsMixin:
+class MaskedFieldsMixin(_ModelAdmin):
     """Read-only pages whose personal fields a caller without the personal-data right sees
-    through a masking method instead: `masked_fields` maps each field to that method's name."""
+    through a masking method instead: `masked_fields` maps each field to that method's name
+    (`fields` is a flat list of names)."""
 
-    fields: list[str]
     masked_fields: dict[str, str] = {}
 
     def get_fields(self, request, obj=None):

@@ -6,14 +6,16 @@ it covers. Every endpoint, export, admin page and write service asks `access.con
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from core.errors import OutOfScopeError
 from villages.models import Regency
 
 from .choices import READ_ONLY_CAPABILITIES, ROLE_CAPABILITIES, Capability, Role
+
+_M = TypeVar("_M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class Scope:
             condition |= Q(**{f"{regency}__in": self.regency_ids})
         return condition
 
-    def filter(self, queryset: QuerySet, **columns: str) -> QuerySet:
+    def filter(self, queryset: QuerySet[_M], **columns: str) -> QuerySet[_M]:
         return queryset.filter(self.q(**columns))
 
     def contains(self, *, province_id: int | None, regency_id: int | None) -> bool:
@@ -83,7 +85,15 @@ NOTHING = Scope()
 EVERYTHING = Scope(role=Role.ADMIN, everything=True, capabilities=ROLE_CAPABILITIES[Role.ADMIN])
 
 
-def _regions(province_ids: set[int], regency_ids: set[int]) -> dict:
+class _Regions(TypedDict):
+    province_ids: frozenset[int]
+    regency_ids: frozenset[int]
+    province_codes: frozenset[str]
+    regency_codes: frozenset[str]
+    parent_province_ids: frozenset[int]
+
+
+def _regions(province_ids: set[int], regency_ids: set[int]) -> _Regions:
     regencies = list(Regency.objects.filter(pk__in=regency_ids).values_list("pk", "code", "province_id"))
     from villages.models import Province
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -33,11 +34,19 @@ class NikLookupsThrottled(ServiceError):
         self.retry_after = retry_after
 
 
+def _logged_user(request: HttpRequest) -> User:
+    """The caller the access log names: only signed-in callers are shown or look up personal data."""
+    user = request.user
+    if isinstance(user, AnonymousUser):
+        raise ValueError("The access log records signed-in callers only.")
+    return user
+
+
 def access_log_write(*, request: HttpRequest, kind: str, worker_ids: list[int], rows: int | None = None) -> AccessLog:
     """Record that `request.user` was shown full personal data of `worker_ids`, exported them
     (every id, so the log tells whose data left) or looked NIKs up."""
     return AccessLog.objects.create(
-        user=request.user,
+        user=_logged_user(request),
         kind=kind,
         path=request.path[:300],
         query=request.META.get("QUERY_STRING", "")[:1000],
@@ -57,9 +66,9 @@ def nik_lookups_record(*, request: HttpRequest, lookups: int, field: str = "nik"
     `looked_up` says what was looked up where the request's query does not (`nik=…`, or the
     checksum of an import's file, which is kept with the import).
     """
-    user = request.user
-    if lookups <= 0 or may_see_personal_data(user):
+    if lookups <= 0 or may_see_personal_data(request.user):
         return
+    user = _logged_user(request)
     rate = NikLookupRate()
     if not rate.count(user.pk, lookups):
         raise NikLookupsThrottled(
@@ -130,6 +139,7 @@ def client_revoke(*, name: str) -> int:
     user = get_user_model().objects.filter(username=f"{CLIENT_PREFIX}{name}").first()
     if user is None:
         raise ServiceError(f"No client named {name!r}.", field="name")
+    revoked: int
     revoked, _ = AuthToken.objects.filter(user=user).delete()
     user.is_active = False
     user.save(update_fields=["is_active"])

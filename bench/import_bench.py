@@ -294,10 +294,10 @@ def hostile_files(tmp: Path) -> list[tuple[str, Path]]:
     declared = 1024
     path = zipped(workbook_parts(content), tmp / "underdeclared.xlsx")
     data = bytearray(path.read_bytes())
-    name = b"xl/worksheets/sheet1.xml"
-    local = zipfile.ZipFile(path).getinfo(name.decode()).header_offset
+    member = b"xl/worksheets/sheet1.xml"
+    local = zipfile.ZipFile(path).getinfo(member.decode()).header_offset
     central = data.index(b"PK\x01\x02")
-    while data[central + 46 : central + 46 + len(name)] != name:
+    while data[central + 46 : central + 46 + len(member)] != member:
         central = data.index(b"PK\x01\x02", central + 4)
     crc = zlib.crc32(content[:declared])
     struct.pack_into("<I", data, local + 14, crc)  # local header: CRC, sizes at +18, +22

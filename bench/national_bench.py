@@ -537,9 +537,11 @@ def markdown(results: dict) -> str:
     notes = [f"- {row['scenario']}: {row['note']}" for row in results["scenarios"] if row.get("note")]
     if notes:
         lines += ["", *notes]
-    errors = [f"- {row['scenario']}: {row['first_error']}" for row in results["scenarios"] if row.get("first_error")]
-    if errors:
-        lines += ["", "First unexpected answer per scenario:", "", *errors]
+    first_errors = [
+        f"- {row['scenario']}: {row['first_error']}" for row in results["scenarios"] if row.get("first_error")
+    ]
+    if first_errors:
+        lines += ["", "First unexpected answer per scenario:", "", *first_errors]
     return "\n".join(lines) + "\n"
 
 

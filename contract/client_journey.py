@@ -86,7 +86,7 @@ def typed_error(response, status: int, what: str) -> str:
         type(error).__module__.startswith("ucj_desa_client.models."),
         f"{what}: the {status} answer was not parsed into a model ({type(error).__name__})",
     )
-    errors = getattr(error, "errors", None)
+    errors = getattr(error, "errors", None) or []
     expect(bool(errors), f"{what}: {type(error).__name__} has no errors")
     first = errors[0]
     return f"{type(error).__name__} ({first.code}: {first.detail})"

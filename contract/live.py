@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +127,7 @@ class ContractDatabase:
             self.url = f"sqlite:///{folder / 'contract.sqlite3'}"
             self.name = str(folder / "contract.sqlite3")
             return
-        self.server = {
+        self.server: dict[str, Any] = {
             "host": config.get("HOST") or None,
             "port": config.get("PORT") or None,
             "user": config.get("USER") or None,

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import DateField, DateTimeField, JSONField, Max, Model
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import DateField, DateTimeField, Field, JSONField, Max, Model
 from django.utils import timezone
 
 CHUNK = 10_000
@@ -38,12 +40,13 @@ def next_ids(model: type[Model], count: int, *, using: str = "default") -> list[
                 "FROM generate_series(1, %s)",
                 [model._meta.db_table, model._meta.pk.column, count],
             )
-            return cursor.fetchone()[0]
-    start = (model.objects.using(using).aggregate(top=Max("pk"))["top"] or 0) + 1
+            ids: list[int] = cursor.fetchone()[0]
+            return ids
+    start = (model._default_manager.using(using).aggregate(top=Max("pk"))["top"] or 0) + 1
     return list(range(start, start + count))
 
 
-def _converter(field, connection) -> Callable[[Any], Any] | None:
+def _converter(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Callable[[Any], Any] | None:
     """How a Python value of `field` is passed to the database, or None when it goes as it is."""
     if isinstance(field, JSONField):
         if connection.vendor == "postgresql":
@@ -60,10 +63,17 @@ def _converter(field, connection) -> Callable[[Any], Any] | None:
     return None
 
 
-def _default(field, now):
+def _default(field: Field[Any, Any], now: datetime) -> Any:
     if isinstance(field, DateTimeField) and (field.auto_now or field.auto_now_add):
         return now
     return field.get_default()  # "" for text fields without a default
+
+
+def _column(field: Field[Any, Any]) -> str:
+    """A concrete field's column (only many-to-many fields have none)."""
+    if field.column is None:
+        raise ValueError(f"{field.name} has no column")
+    return field.column
 
 
 @contextmanager
@@ -92,9 +102,13 @@ def row_writer(
     """
     connection = connections[using]
     meta = model._meta
-    given = [meta.get_field(name) for name in columns]
-    if [f.attname for f in given] != list(columns):
-        raise ValueError(f"row_writer takes field attnames, not {list(columns)}")
+    given: list[Field[Any, Any]] = []
+    for name in columns:
+        field = meta.get_field(name)
+        # A reverse relation or a many-to-many field has no column of this table.
+        if not isinstance(field, Field) or field.attname != name or field.column is None:
+            raise ValueError(f"row_writer takes field attnames, not {list(columns)}")
+        given.append(field)
     now = timezone.now()
     named = set(columns)
     # Left to the database: the primary key, and fields with a database default only.
@@ -114,15 +128,16 @@ def row_writer(
     def prepare(row: Sequence[Any]) -> Sequence[Any]:
         # Only the few columns that need converting are touched; the rest pass through as they are.
         values = (*row, *defaults)
-        if converters:
-            values = list(values)
-            for i, convert in converters:
-                values[i] = convert(values[i])
-        return values
+        if not converters:
+            return values
+        converted = list(values)
+        for i, convert in converters:
+            converted[i] = convert(converted[i])
+        return converted
 
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    names = ", ".join(quote(f.column) for f in fields)
+    names = ", ".join(quote(_column(f)) for f in fields)
     with connection.wrap_database_errors, connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:

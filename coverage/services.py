@@ -110,7 +110,7 @@ def counters_recount() -> int:
             "GROUP BY w.village_id, w.district_id, w.regency_id, w.province_id, w.institution",
             [EnrollmentStatus.ACTIVE],
         )
-        rows = cursor.rowcount
+        rows: int = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {regency} (regency_id, province_id, institution, serving, protected) "
             f"SELECT regency_id, province_id, institution, SUM(serving), SUM(protected) FROM {village} "
@@ -141,11 +141,13 @@ def counters_differences() -> list[CounterDifference]:
     from enrollment.models import ApparatusWorker
     from villages.models import Regency, Village
 
-    recounted = ApparatusWorker.objects.filter(serving=True, term_started=True).values_list(
-        "village_id", "regency_id", "institution"
-    )
-    recounted = recounted.annotate(
-        serving_sum=Count("id"), protected_sum=Count("id", filter=Q(enrollment__status=EnrollmentStatus.ACTIVE))
+    recounted = (
+        ApparatusWorker.objects.filter(serving=True, term_started=True)
+        .values("village_id", "regency_id", "institution")
+        .annotate(
+            serving_sum=Count("id"), protected_sum=Count("id", filter=Q(enrollment__status=EnrollmentStatus.ACTIVE))
+        )
+        .values_list("village_id", "regency_id", "institution", "serving_sum", "protected_sum")
     )
     villages: dict[tuple[int, str], list[list[int]]] = defaultdict(lambda: [[0, 0], [0, 0]])
     regencies: dict[tuple[int, str], list[list[int]]] = defaultdict(lambda: [[0, 0], [0, 0]])
@@ -173,7 +175,9 @@ def counters_differences() -> list[CounterDifference]:
             )
         )
         found = [
-            CounterDifference(level, *names.get(pk, (f"#{pk}", "")), institution, tuple(counted), tuple(recount))
+            CounterDifference(
+                level, *names.get(pk, (f"#{pk}", "")), institution, (counted[0], counted[1]), (recount[0], recount[1])
+            )
             for (pk, institution), (counted, recount) in differing.items()
         ]
         differences.extend(sorted(found, key=lambda d: (d.code, d.institution)))

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -308,7 +309,7 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
             return
         if any(not self.capable(request, ACTION_CAPABILITIES[name]) for name in names):
             raise PermissionDenied
-        selected = set(request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME))
+        selected = set(request.POST.getlist(ACTION_CHECKBOX_NAME))
         if request.POST.get("select_across") == "1" or not selected:
             return
         # Ids as the database can take them: "²" is a digit to isdigit(), and 23 digits overflow.
@@ -367,7 +368,7 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
             "queryset": queryset,
             "action": action,
             "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/enrollment/action_form.html", context)
 

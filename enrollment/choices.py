@@ -39,7 +39,7 @@ class Position(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-_BOARD = {Position.KETUA, Position.WAKIL_KETUA, Position.SEKRETARIS, Position.BENDAHARA, Position.ANGGOTA}
+_BOARD: set[str] = {Position.KETUA, Position.WAKIL_KETUA, Position.SEKRETARIS, Position.BENDAHARA, Position.ANGGOTA}
 
 # The positions each institution has; `other` accepts every position.
 POSITIONS_BY_INSTITUTION: dict[str, set[str]] = {

@@ -47,8 +47,10 @@ class WorkerFilterSet(django_filters.FilterSet):
         """By the region's id (looked up by code in a subquery), not by a join on its code: the
         database then walks the (region, status, id) index in page order and stops after a page,
         instead of joining every worker of the region to sort them."""
-        model = ApparatusWorker._meta.get_field(name).related_model
-        return queryset.filter(**{f"{name}_id": Subquery(model.objects.filter(code=value).values("pk")[:1])})
+        region = ApparatusWorker._meta.get_field(name).related_model
+        if not isinstance(region, type):  # a foreign key to a region model, named by the filter
+            raise TypeError(f"{name} is not a foreign key of ApparatusWorker")
+        return queryset.filter(**{f"{name}_id": Subquery(region._default_manager.filter(code=value).values("pk")[:1])})
 
     def filter_protected(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         # As coverage counts it: a term that has not started yet protects no one yet.

@@ -103,5 +103,6 @@ def phone_mask(phone: str) -> str:
     return "*" * len(phone)
 
 
-def birth_date_mask(birth_date) -> None:
-    """Nothing of it: even the year narrows a NIK's birth-date digits sixtyfold."""
+def birth_date_mask(birth_date: datetime.date) -> str | None:
+    """Nothing of it: even the year narrows a NIK's birth-date digits sixtyfold. (Typed as a mask,
+    text or nothing, so callers treat it like the other masks.)"""

@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from core.api.renderers import neutralise, neutralise_cell
 
@@ -71,14 +72,14 @@ def _column_help() -> dict[str, str]:
 def template_xlsx() -> bytes:
     """The sheet a village fills: headers, one example row, and the allowed values (Indonesian)."""
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # the one a new workbook has, and shows first
     sheet.title = "aparatur"
     sheet.append(COLUMNS)
     sheet.append([EXAMPLE[c] for c in COLUMNS])
     for index, column in enumerate(COLUMNS, start=1):
         cell = sheet.cell(row=1, column=index)
         cell.font = Font(bold=column in REQUIRED_COLUMNS)
-        sheet.column_dimensions[cell.column_letter].width = max(14, len(column) + 4)
+        sheet.column_dimensions[get_column_letter(index)].width = max(14, len(column) + 4)
         if column in TEXT_COLUMNS:
             for row in range(2, 2002):
                 sheet.cell(row=row, column=index).number_format = "@"

@@ -107,8 +107,12 @@ def validate_activation(attempt: Attempt) -> None:
 def validate_renewal(attempt: Attempt) -> None:
     """Paid further than now, and the membership's period with the new paid-until."""
     paid_until = attempt.params["paid_until"]
-    rules.rule_paid_until_later(attempt.enrollment.paid_until, paid_until)
-    rules.rule_period(attempt.enrollment.coverage_start, paid_until, attempt.date, now=attempt.now)
+    enrollment = attempt.enrollment
+    # An active or lapsed membership has its period (constraint enrollment_member_has_kpj_and_period).
+    if enrollment.coverage_start is None or enrollment.paid_until is None:
+        raise ValueError(f"Enrollment {enrollment.pk} is {enrollment.status} without a membership period.")
+    rules.rule_paid_until_later(enrollment.paid_until, paid_until)
+    rules.rule_period(enrollment.coverage_start, paid_until, attempt.date, now=attempt.now)
 
 
 def validate_service_end(attempt: Attempt) -> None:

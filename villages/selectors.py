@@ -38,6 +38,6 @@ def region_by_code(code: str, *, field: str = "code") -> tuple[str, int]:
     """The level and id of the region with this code at any level, or a 404 naming the code."""
     level = level_for_code(code)
     pk = MODEL_BY_LEVEL[level].objects.filter(code=code).values_list("pk", flat=True).first() if level else None
-    if pk is None:
+    if level is None or pk is None:
         raise NotFoundError(_("No region has the code %(code)s.") % {"code": code}, field=field)
     return level, pk

@@ -9,8 +9,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
+from django.db.models import CharField, Manager, Model
 
 from core.data_version import data_version_bump
 
@@ -34,7 +36,8 @@ LEVELS: tuple[RegionLevel, ...] = (
     RegionLevel.DISTRICT,
     RegionLevel.VILLAGE,
 )
-MODEL_BY_LEVEL = {
+RegionModel = type[Province] | type[Regency] | type[District] | type[Village]
+MODEL_BY_LEVEL: dict[str, RegionModel] = {
     RegionLevel.PROVINCE: Province,
     RegionLevel.REGENCY: Regency,
     RegionLevel.DISTRICT: District,
@@ -47,7 +50,16 @@ CODE_RE_BY_LEVEL = {
     RegionLevel.VILLAGE: re.compile(VILLAGE_CODE_RE),
 }
 EXPECTED_HEADER = ["code", "name"]
-NAME_MAX_LENGTH = Province._meta.get_field("name").max_length
+
+
+def _max_length(model: type[Model], name: str) -> int:
+    field = model._meta.get_field(name)
+    if not isinstance(field, CharField) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} is not a CharField with a max_length")
+    return field.max_length
+
+
+NAME_MAX_LENGTH = _max_length(Province, "name")
 MAX_ERRORS_LISTED = 50
 BATCH_SIZE = 5000
 
@@ -178,7 +190,7 @@ def _missing_parents(rows: list[_Row]) -> list[tuple[int, str]]:
     ]
 
 
-def _new_instance(row: _Row, ids: dict[str, dict[str, int]]):
+def _new_instance(row: _Row, ids: dict[str, dict[str, int]]) -> Province | Regency | District | Village:
     code = row.code
     if row.level == RegionLevel.PROVINCE:
         return Province(code=code, name=row.name)
@@ -228,7 +240,8 @@ def regions_import(
         ids: dict[str, dict[str, int]] = {}
         for level in LEVELS:
             model = MODEL_BY_LEVEL[level]
-            existing = {code: (pk, name) for code, pk, name in model.objects.values_list("code", "pk", "name")}
+            objects: Manager[Any] = model.objects  # one level's model at a time
+            existing = {code: (pk, name) for code, pk, name in objects.values_list("code", "pk", "name")}
             level_rows = by_level[level]
             new = [row for row in level_rows if row.code not in existing]
             renamed = [
@@ -246,18 +259,18 @@ def regions_import(
             ids[level] = {code: pk for code, (pk, _name) in existing.items()}
             for start in range(0, len(new), BATCH_SIZE):
                 batch = [_new_instance(row, ids) for row in new[start : start + BATCH_SIZE]]
-                model.objects.bulk_create(batch)
+                objects.bulk_create(batch)
                 if progress:
                     progress(level, min(start + BATCH_SIZE, len(new)), len(new))
             if renamed:
-                model.objects.bulk_update(renamed, ["name"], batch_size=BATCH_SIZE)
+                objects.bulk_update(renamed, ["name"], batch_size=BATCH_SIZE)
             if new:
-                ids[level] = dict(model.objects.values_list("code", "pk"))
+                ids[level] = dict(objects.values_list("code", "pk"))
     if report.changed and not dry_run:
         data_version_bump()  # names and regions appear in coverage answers
     return report
 
 
-def regions_import_file(*, path: Path, **kwargs) -> RegionImportReport:
+def regions_import_file(*, path: Path, **kwargs: Any) -> RegionImportReport:
     """`regions_import` for a file on disk."""
     return regions_import(data=Path(path).read_bytes(), **kwargs)

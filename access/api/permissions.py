@@ -1,16 +1,27 @@
 """Deny by default: every view names the capability each of its actions needs (the default,
 `DenyAll`, and the `PUBLIC` marker are in core.api.permissions, which needs no roles)."""
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 
 from access.choices import Capability
 from access.context import scope_for
 from core.api.parameters import refuse_unknown_parameters
 from core.api.permissions import EXPORT_FORMATS, PUBLIC, DenyAll
 
-__all__ = ["PUBLIC", "CapabilityRequired", "DenyAll"]
+__all__ = ["PUBLIC", "CapabilityRequired", "DenyAll", "signed_in_user"]
+
+
+def signed_in_user(request: Request) -> User:
+    """The caller of an action that records who acted: `CapabilityRequired` lets no anonymous
+    caller in, so this only makes that known to the type checker (and refuses one all the same)."""
+    user = request.user
+    if isinstance(user, AnonymousUser):
+        raise NotAuthenticated()
+    return user
 
 
 class CapabilityRequired(BasePermission):

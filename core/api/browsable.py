@@ -10,7 +10,14 @@ than the JSON answer shows the same caller.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Literal
+
 from rest_framework.renderers import BrowsableAPIRenderer
+
+if TYPE_CHECKING:
+    from django import forms
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 
 class BrowsableAPIRendererWithoutStoredData(BrowsableAPIRenderer):
@@ -18,8 +25,10 @@ class BrowsableAPIRendererWithoutStoredData(BrowsableAPIRenderer):
 
     # DRF finds the object to fill a form with through `data.serializer.instance`; given no
     # data it builds the form from the view's serializer alone, with its empty initial values.
-    def get_rendered_html_form(self, data, view, method, request):
+    def get_rendered_html_form(
+        self, data: Any, view: APIView, method: str, request: Request
+    ) -> str | Literal[True] | None:
         return super().get_rendered_html_form(None, view, method, request)
 
-    def get_raw_data_form(self, data, view, method, request):
+    def get_raw_data_form(self, data: Any, view: APIView, method: str, request: Request) -> forms.Form | None:
         return super().get_raw_data_form(None, view, method, request)

@@ -7,6 +7,10 @@
 library still documents every error response in the OpenAPI schema.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -19,17 +23,21 @@ from rest_framework.response import Response
 
 from core.errors import ServiceError
 
+if TYPE_CHECKING:
+    from rest_framework.request import Request
 
-def _client_error(status: int, code: str, detail: str, attr: str | None = None, kind: str = "client_error"):
+
+def _client_error(status: int, code: str, detail: str, attr: str | None = None, kind: str = "client_error") -> Response:
     return Response({"type": kind, "errors": [{"code": code, "detail": detail, "attr": attr}]}, status=status)
 
 
 class UcjExceptionHandler(ExceptionHandler):
     """Service errors and oversized bodies in the standard shape; errors always as JSON."""
 
-    def run(self):
-        request = self.context.get("request")
-        if getattr(getattr(request, "accepted_renderer", None), "format", None) in ("csv", "xlsx"):
+    def run(self) -> Response | None:
+        request: Request | None = self.context.get("request")
+        renderer = getattr(request, "accepted_renderer", None)
+        if request is not None and getattr(renderer, "format", None) in ("csv", "xlsx"):
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
         exc = self.exc

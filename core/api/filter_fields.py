@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +18,7 @@ class StrictBooleanField(forms.Field):
 
     default_error_messages = {"invalid": _("Use true or false.")}
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> bool | None:
         if value in (None, ""):
             return None
         text = str(value).strip().lower()
@@ -28,10 +30,12 @@ class StrictBooleanField(forms.Field):
 
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
-    field_class = StrictBooleanField
+    # django-filter takes any form field; its stubs narrow a BooleanFilter's to NullBooleanField.
+    field_class = StrictBooleanField  # type: ignore[assignment]
 
 
 class IntegerFilter(django_filters.NumberFilter):
     """A whole number: `year=0.5` is an error, not a filter that matches nothing."""
 
-    field_class = forms.IntegerField
+    # django-filter takes any form field; its stubs narrow a NumberFilter's to DecimalField.
+    field_class = forms.IntegerField  # type: ignore[assignment]

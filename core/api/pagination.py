@@ -7,6 +7,11 @@ spend its time on (millions of rows, for 50 shown). So a list counts at most
 learnt by reading one row more than the page.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
@@ -16,6 +21,17 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+if TYPE_CHECKING:
+    from rest_framework.pagination import HtmlContextWithPageLinks
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+    # Django's own classes are generic to the type checker only.
+    _Page = Page[Any]
+    _Paginator = Paginator[Any]
+else:
+    _Page, _Paginator = Page, Paginator
+
 # The list an example page's links name (the schema's examples of every list).
 EXAMPLE_LIST = "https://ucj-desa.example.id/api/v1/workers/"
 
@@ -23,10 +39,10 @@ EXAMPLE_LIST = "https://ucj-desa.example.id/api/v1/workers/"
 MAX_OFFSET = 2**62
 
 
-class OpenPage(Page):
+class OpenPage(_Page):
     """A page of a list whose length is unknown: it knows only whether a row follows it."""
 
-    def __init__(self, object_list, number, paginator, *, more: bool):
+    def __init__(self, object_list: Sequence[Any], number: int, paginator: Paginator[Any], *, more: bool) -> None:
         super().__init__(object_list, number, paginator)
         self.more = more
 
@@ -34,15 +50,16 @@ class OpenPage(Page):
         return self.more
 
 
-class BoundedPaginator(Paginator):
+class BoundedPaginator(_Paginator):
     """A paginator that counts a queryset up to `limit` rows; `count` is None beyond that."""
 
-    def __init__(self, object_list, per_page, *, limit: int, **kwargs):
+    def __init__(self, object_list: Any, per_page: int, *, limit: int, **kwargs: Any) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.limit = limit
 
+    # None beyond the limit is this paginator's point; only this module reads its count.
     @cached_property
-    def count(self) -> int | None:
+    def count(self) -> int | None:  # type: ignore[override]
         if not isinstance(self.object_list, QuerySet):
             return len(self.object_list)
         # COUNT(*) over a subquery with LIMIT: the database stops after limit + 1 rows, in
@@ -51,42 +68,43 @@ class BoundedPaginator(Paginator):
         return counted if counted <= self.limit else None
 
     @cached_property
-    def num_pages(self) -> int | None:
+    def num_pages(self) -> int | None:  # type: ignore[override]  # as `count`
         return None if self.count is None else super().num_pages
 
-    def validate_number(self, number) -> int:
+    def validate_number(self, number: int | float | str) -> int:
         if self.count is not None:
             return super().validate_number(number)
         try:
-            number = int(number)
+            whole = int(number)
         except (TypeError, ValueError) as exc:
             raise PageNotAnInteger(_("That page number is not an integer")) from exc
-        if number < 1:
+        if whole < 1:
             raise EmptyPage(_("That page number is less than 1"))
-        if (number - 1) * self.per_page >= MAX_OFFSET:  # no database takes an offset that large
+        if (whole - 1) * self.per_page >= MAX_OFFSET:  # no database takes an offset that large
             raise EmptyPage(_("That page contains no results"))
-        return number
+        return whole
 
-    def page(self, number) -> Page:
+    def page(self, number: int | str) -> Page[Any]:
         if self.count is not None:
             return super().page(number)
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
+        whole = self.validate_number(number)
+        bottom = (whole - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
-        if not rows and number > 1:
+        if not rows and whole > 1:
             raise EmptyPage(_("That page contains no results"))
-        return OpenPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+        return OpenPage(rows[: self.per_page], whole, self, more=len(rows) > self.per_page)
 
 
 class StandardPagination(PageNumberPagination):
     """Page-number pagination; `page_size` may be asked for, but never above `max_page_size`;
     the count is exact up to `UCJ_LIST_COUNT_LIMIT` rows and null beyond."""
 
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
+    page_size: int = 50
+    page_size_query_param: str = "page_size"
+    max_page_size: int = 500
+    paginator: BoundedPaginator  # the last page's, set with it
 
-    def get_page_size(self, request) -> int:
+    def get_page_size(self, request: Request) -> int:
         """The page size asked for, at most `max_page_size`; one that is not a whole number from
         1 up is a 400 (DRF would answer the default page as if none had been asked for)."""
         raw = request.query_params.get(self.page_size_query_param)
@@ -97,7 +115,7 @@ class StandardPagination(PageNumberPagination):
         # Any number of digits is a whole number (the schema says so): a long one is the maximum.
         return self.max_page_size if len(raw) > 9 else min(int(raw), self.max_page_size)
 
-    def get_schema_operation_parameters(self, view):
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_query_param:
@@ -111,11 +129,11 @@ class StandardPagination(PageNumberPagination):
                 )
         return parameters
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> list[Any]:
         self.request = request
         page_size = self.get_page_size(request)
         paginator = BoundedPaginator(queryset, page_size, limit=settings.UCJ_LIST_COUNT_LIMIT)
-        page_number = request.query_params.get(self.page_query_param) or 1
+        page_number: int | str = request.query_params.get(self.page_query_param) or 1
         if page_number in self.last_page_strings:
             if paginator.num_pages is None:
                 raise NotFound(
@@ -123,23 +141,24 @@ class StandardPagination(PageNumberPagination):
                     % {"limit": paginator.limit}
                 )
             page_number = paginator.num_pages
+        self.paginator = paginator
         try:
-            self.page = paginator.page(page_number)
+            self.page = page = paginator.page(page_number)
         except (EmptyPage, PageNotAnInteger) as exc:
             raise NotFound(self.invalid_page_message.format(page_number=page_number, message=str(exc))) from exc
-        if self.template is not None and (self.page.has_next() or self.page.has_previous()):
+        if self.template is not None and (page.has_next() or page.has_previous()):
             self.display_page_controls = True  # the browsable API's page links
-        return list(self.page)
+        return list(page)
 
-    def get_paginated_response(self, data) -> Response:
-        paginator = self.page.paginator
-        body = {"count": paginator.count}
+    def get_paginated_response(self, data: Any) -> Response:
+        paginator = self.paginator
+        body: dict[str, Any] = {"count": paginator.count}
         if paginator.count is None:
             body["count_exceeds"] = paginator.limit
         body.update(next=self.get_next_link(), previous=self.get_previous_link(), results=data)
         return Response(body)
 
-    def get_paginated_response_schema(self, schema):
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         response = super().get_paginated_response_schema(schema)
         properties = response["properties"]
         # The second page of 123 rows: what a list answers, links included.
@@ -156,7 +175,7 @@ class StandardPagination(PageNumberPagination):
             "example": 100000,
             "description": "Present when `count` is null: more rows than this match.",
         }
-        order = ("count", "count_exceeds", "next", "previous", "results")
+        order: tuple[str, ...] = ("count", "count_exceeds", "next", "previous", "results")
         if not isinstance(schema, dict):
             # drf-spectacular builds a list's example page from each property's example (the
             # results standing in as `schema`): a counted page has no `count_exceeds`.
@@ -164,7 +183,12 @@ class StandardPagination(PageNumberPagination):
         response["properties"] = {key: properties[key] for key in order}
         return response
 
-    def get_html_context(self):
-        if self.page.paginator.num_pages is not None:
+    def get_html_context(self) -> HtmlContextWithPageLinks:
+        if self.paginator.num_pages is not None:
             return super().get_html_context()
-        return {"previous_url": self.get_previous_link(), "next_url": self.get_next_link(), "page_links": []}
+        return {
+            # None without a page on that side, as in DRF's own context (its stubs say str).
+            "previous_url": self.get_previous_link(),  # type: ignore[typeddict-item]
+            "next_url": self.get_next_link(),  # type: ignore[typeddict-item]
+            "page_links": [],
+        }

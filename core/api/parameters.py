@@ -19,7 +19,7 @@ only callers allowed to call the endpoint at all, before the view reads anything
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +31,11 @@ from rest_framework.settings import api_settings
 
 from core.api.pagination import StandardPagination
 
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
 # The parameters of a paginated answer, for views that declare them (`query_parameters`).
 PAGES = (StandardPagination.page_query_param, StandardPagination.page_size_query_param)
 
@@ -41,28 +46,30 @@ _known: dict[tuple[type, str, str], dict[str, bool]] = {}
 MULTIPLE_VALUE_FIELDS = (serializers.ListField, serializers.MultipleChoiceField, serializers.ManyRelatedField)
 
 
-def refuse_unknown_parameters(request, view) -> None:
+def refuse_unknown_parameters(request: Request, view: APIView) -> None:
     """A 400 naming every query parameter the view does not read, and every one that takes one
     value but came more than once; nothing if all are known."""
     if not request.query_params:
         return
     known = known_parameters(request, view)
-    errors: dict[str, list] = {}
+    errors: dict[str, list[serializers.ErrorDetail]] = {}
     for name in sorted(request.query_params):
         if name not in known:
-            errors[name] = [serializers.ErrorDetail(_("Unknown parameter."), code="unknown_parameter")]
+            errors[name] = [serializers.ErrorDetail(str(_("Unknown parameter.")), code="unknown_parameter")]
         elif not known[name] and len(request.query_params.getlist(name)) > 1:
             errors[name] = [
-                serializers.ErrorDetail(_("This parameter takes one value; send it once."), code="repeated_parameter")
+                serializers.ErrorDetail(
+                    str(_("This parameter takes one value; send it once.")), code="repeated_parameter"
+                )
             ]
     if errors:
         raise serializers.ValidationError(errors)
 
 
-def known_parameters(request, view) -> dict[str, bool]:
+def known_parameters(request: Request, view: APIView) -> dict[str, bool]:
     """The query parameters `view` reads for this request's action or method: {name: whether it
     may come more than once}."""
-    method = request.method.lower()
+    method = (request.method or "").lower()
     action = getattr(view, "action", None) or ("get" if method == "head" else method)
     key = (type(view), action, method)
     known = _known.get(key)
@@ -71,7 +78,7 @@ def known_parameters(request, view) -> dict[str, bool]:
     return known
 
 
-def _work_out(request, view, action: str) -> dict[str, bool]:
+def _work_out(request: Request, view: APIView, action: str) -> dict[str, bool]:
     known: dict[str, bool] = {}
     if request.method in SAFE_METHODS and len({r.format for r in view.get_renderers()}) > 1:
         known[api_settings.URL_FORMAT_OVERRIDE] = False
@@ -82,16 +89,16 @@ def _work_out(request, view, action: str) -> dict[str, bool]:
     return known
 
 
-def _list_parameters(view) -> dict[str, bool]:
+def _list_parameters(view: APIView) -> dict[str, bool]:
     """A list's filters, search, ordering and pages."""
     known: dict[str, bool] = {}
     for backend_class in getattr(view, "filter_backends", ()):
         backend = backend_class()
         if isinstance(backend, DjangoFilterBackend):
             queryset = getattr(view, "queryset", None)
-            filterset_class = backend.get_filterset_class(
-                view, queryset if queryset is not None else view.get_queryset()
-            )
+            if queryset is None:  # a view filtered by django-filter without a queryset is a generic one
+                queryset = cast("GenericAPIView[Any]", view).get_queryset()
+            filterset_class = backend.get_filterset_class(view, queryset)
             for name, filter_ in (filterset_class.base_filters if filterset_class else {}).items():
                 known[name] = issubclass(
                     filter_.field_class, (forms.MultipleChoiceField, forms.ModelMultipleChoiceField)
@@ -111,7 +118,7 @@ def _declared(item: Any) -> dict[str, bool]:
     """A declared name, a tuple of names, or a query serializer's fields."""
     if isinstance(item, str):
         return {item: False}
-    if isinstance(item, type) and issubclass(item, serializers.BaseSerializer):
+    if isinstance(item, type) and issubclass(item, serializers.Serializer):
         return {name: isinstance(field, MULTIPLE_VALUE_FIELDS) for name, field in item().fields.items()}
     if isinstance(item, Iterable):
         known: dict[str, bool] = {}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, Any
 
 from django.utils.translation import gettext as _
 from rest_framework import parsers
@@ -31,7 +32,9 @@ class JSONParser(parsers.JSONParser):
     """DRF's JSON parser with a bound on nesting: a body nested deeper than MAX_JSON_DEPTH (or so
     deep that the parser itself runs out of recursion) is a 400 in the one error shape, not a 500."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:

@@ -2,7 +2,15 @@
 and the marker of an action anyone may take. The check of a caller's capabilities is
 access.api.permissions.CapabilityRequired."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from rest_framework.permissions import BasePermission
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 EXPORT_FORMATS = ("csv", "xlsx")
 
@@ -12,5 +20,5 @@ PUBLIC = "public"
 class DenyAll(BasePermission):
     """The default: a view that does not declare its permissions answers no one."""
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return False

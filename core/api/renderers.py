@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -54,7 +55,9 @@ class CSVRenderer(BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
+    ) -> bytes:
         rows = _rows(data)
         buffer = io.StringIO()
         if rows:
@@ -71,7 +74,9 @@ class XLSXRenderer(BaseRenderer):
     charset = None
     render_style = "binary"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
+    ) -> bytes:
         rows = _rows(data)
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("data")

@@ -1,6 +1,13 @@
 """The router every app's `api/urls.py` uses."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from rest_framework.routers import SimpleRouter
+
+if TYPE_CHECKING:
+    from rest_framework.viewsets import ViewSetMixin
 
 
 class Router(SimpleRouter):
@@ -11,8 +18,9 @@ class Router(SimpleRouter):
 
     ID_REGEX = r"[0-9]{1,18}"  # below 2**63: a bigint primary key
 
-    def get_lookup_regex(self, viewset, lookup_prefix=""):
-        if getattr(viewset, "lookup_value_regex", None) is None and viewset.lookup_field in ("pk", "id"):
-            kwarg = getattr(viewset, "lookup_url_kwarg", None) or viewset.lookup_field
+    def get_lookup_regex(self, viewset: type[ViewSetMixin], lookup_prefix: str = "") -> str:
+        lookup_field = getattr(viewset, "lookup_field", "pk")  # as SimpleRouter reads it
+        if getattr(viewset, "lookup_value_regex", None) is None and lookup_field in ("pk", "id"):
+            kwarg = getattr(viewset, "lookup_url_kwarg", None) or lookup_field
             return f"(?P<{lookup_prefix}{kwarg}>{self.ID_REGEX})"
         return super().get_lookup_regex(viewset, lookup_prefix)

@@ -18,7 +18,7 @@ views cannot say one by one.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import translation
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -30,13 +30,18 @@ from core.api import schema_filters  # noqa: F401  (documents search and orderin
 from core.api.pagination import EXAMPLE_LIST
 from core.api.permissions import PUBLIC
 
+if TYPE_CHECKING:
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.plumbing import ComponentRegistry
+    from rest_framework.request import Request
+
 EXAMPLE_HOST = EXAMPLE_LIST.split("/api/")[0]
 FILE_MEDIA_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 BINARY = {"type": "string", "format": "binary"}
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     """One problem: a code for programs, a message for people, and the field at fault."""
 
     code = serializers.CharField(
@@ -52,7 +57,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="ErrorResponse")
-class ErrorResponseSerializer(serializers.Serializer):
+class ErrorResponseSerializer(serializers.Serializer[Any]):
     """Every error answer (4xx): its kind and every problem found."""
 
     type = serializers.ChoiceField(
@@ -60,7 +65,8 @@ class ErrorResponseSerializer(serializers.Serializer):
         help_text="`validation_error`: fix the fields named in `errors`; `client_error`: the request as a whole "
         "cannot be served as sent.",
     )
-    errors = ErrorSerializer(many=True, help_text="Every problem found, all at once.")
+    # DRF's metaclass takes declared fields out of the class: the `errors` property is untouched.
+    errors = ErrorSerializer(many=True, help_text="Every problem found, all at once.")  # type: ignore[assignment]
 
 
 def _error(code: str, detail: str, attr: str | None = None, kind: str = "client_error") -> dict[str, Any]:
@@ -171,7 +177,9 @@ def first_sentence(text: str) -> str:
 
 
 class AutoSchema(SpectacularAutoSchema):
-    def get_operation(self, path, path_regex, path_prefix, method, registry):
+    def get_operation(
+        self, path: str, path_regex: str, path_prefix: str, method: str, registry: ComponentRegistry
+    ) -> dict[str, Any] | None:
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
@@ -211,7 +219,7 @@ class AutoSchema(SpectacularAutoSchema):
                     if isinstance(page.get(link), str):
                         page[link] = page[link].replace(EXAMPLE_LIST, EXAMPLE_HOST + self.path)
 
-    def get_filter_backends(self):
+    def get_filter_backends(self) -> list[Any]:
         """Search and ordering are documented where the view has them: the parameters a list
         reads, as core.api.parameters counts them."""
         backends = super().get_filter_backends()
@@ -334,7 +342,9 @@ class AutoSchema(SpectacularAutoSchema):
         return first_sentence(doc) if doc else None
 
 
-def postprocess_rate_limit_headers(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+def postprocess_rate_limit_headers(
+    result: dict[str, Any], generator: SchemaGenerator, request: Request | None, public: bool
+) -> dict[str, Any]:
     """The rate-limit headers, described once (components.headers) for every answer to refer to."""
     result.setdefault("components", {})["headers"] = RATE_LIMIT_HEADERS
     return result

@@ -5,9 +5,12 @@ the lists that read them)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.extensions import OpenApiFilterExtension
+
+if TYPE_CHECKING:
+    from drf_spectacular.openapi import AutoSchema
 
 # How each searched field is matched (DRF's default lookup: a part of it, any case).
 SEARCHED = {"name": "the name", "code": "the code"}
@@ -16,7 +19,9 @@ SEARCHED = {"name": "the name", "code": "the code"}
 class SearchFilterExtension(OpenApiFilterExtension):
     target_class = "rest_framework.filters.SearchFilter"
 
-    def get_schema_operation_parameters(self, auto_schema, *args, **kwargs) -> list[dict[str, Any]]:
+    def get_schema_operation_parameters(
+        self, auto_schema: AutoSchema, *args: Any, **kwargs: Any
+    ) -> list[dict[str, Any]]:
         fields = getattr(auto_schema.view, "search_fields", None)
         if not fields:
             return []  # not searched here (or searched by the view's filterset, which says how)
@@ -35,7 +40,9 @@ class SearchFilterExtension(OpenApiFilterExtension):
 class OrderingFilterExtension(OpenApiFilterExtension):
     target_class = "rest_framework.filters.OrderingFilter"
 
-    def get_schema_operation_parameters(self, auto_schema, *args, **kwargs) -> list[dict[str, Any]]:
+    def get_schema_operation_parameters(
+        self, auto_schema: AutoSchema, *args: Any, **kwargs: Any
+    ) -> list[dict[str, Any]]:
         view = auto_schema.view
         fields = getattr(view, "ordering_fields", None)
         if not fields or fields == "__all__":

@@ -24,7 +24,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from access.api.permissions import CapabilityRequired
+from access.api.permissions import CapabilityRequired, signed_in_user
 from access.choices import AccessKind, Capability
 from access.context import may_see_personal_data, scope_for
 from access.services import access_log_write, nik_lookups_record
@@ -141,7 +141,7 @@ ROW_ERROR = inline_serializer(
         "message": serializers.CharField(),
     },
 )
-SUMMARY_FIELDS = {
+SUMMARY_FIELDS: dict[str, serializers.Field] = {
     "import": serializers.IntegerField(help_text="The import's id (`/api/v1/imports/{id}/`)."),
     "rows": serializers.IntegerField(),
     "created": serializers.IntegerField(),
@@ -208,7 +208,7 @@ class WorkerImportUploadView(GenericAPIView):
             raise PayloadTooLarge(_("The file is larger than %(size)d bytes.") % {"size": limit}, field="file")
         try:
             record, summary = import_services.workers_import(
-                actor=Actor(user=request.user, source=EventSource.IMPORT),
+                actor=Actor(user=signed_in_user(request), source=EventSource.IMPORT),
                 scope=scope_for(request.user),
                 file_name=upload.name,
                 data=upload.read(),

@@ -19,9 +19,11 @@ from enrollment.imports import MAX_WAGE
 from enrollment.masking import changes_masked
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
 from enrollment.nik import birth_date_mask, nik_compact, nik_mask, nik_problems, phone_mask
-from villages.models import Village
+from villages.models import District, Province, Regency, Village
 
 from . import examples
+
+_PERSONAL_DATA_ALLOWED = "_personal_data_allowed"
 
 PHONE_REGEX = r"^\+?[0-9][0-9 -]{5,18}$"
 
@@ -78,10 +80,18 @@ class EnrollmentSerializer(serializers.ModelSerializer):
 class WorkerSerializer(serializers.ModelSerializer):
     """A worker as read; NIK, birth date and phone are masked without `view_personal_data`."""
 
-    village = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_("Village code."))
-    district = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_("District code."))
-    regency = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_("Regency/city code."))
-    province = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_("Province code."))
+    village: serializers.SlugRelatedField[Village] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text=_("Village code.")
+    )
+    district: serializers.SlugRelatedField[District] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text=_("District code.")
+    )
+    regency: serializers.SlugRelatedField[Regency] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text=_("Regency/city code.")
+    )
+    province: serializers.SlugRelatedField[Province] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text=_("Province code.")
+    )
     birth_date = serializers.SerializerMethodField()
     enrollment = EnrollmentSerializer(read_only=True)
     protected = serializers.SerializerMethodField(
@@ -138,10 +148,13 @@ class WorkerSerializer(serializers.ModelSerializer):
 
     @property
     def _full(self) -> bool:
+        # Asked once per answer, remembered on the root serializer (a list's, for every row).
         root = self.root
-        if not hasattr(root, "_personal_data_allowed"):
-            root._personal_data_allowed = can_see_personal_data(self.context.get("request"))
-        return root._personal_data_allowed
+        allowed: bool | None = getattr(root, _PERSONAL_DATA_ALLOWED, None)
+        if allowed is None:
+            allowed = can_see_personal_data(self.context.get("request"))
+            setattr(root, _PERSONAL_DATA_ALLOWED, allowed)
+        return allowed
 
     def to_representation(self, worker):
         # Written out rather than left to the declared fields: building a model serializer's
@@ -208,7 +221,7 @@ class NikField(StrictCharField):
 class WorkerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """The fields a clerk fills in to register or edit a worker."""
 
-    village = serializers.SlugRelatedField(
+    village: serializers.SlugRelatedField[Village] = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Village.objects.all(),
         help_text=_("Code of the village served (`15.08.01.2001`), in your region."),

@@ -16,7 +16,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from access.api.permissions import CapabilityRequired
+from access.api.permissions import CapabilityRequired, signed_in_user
 from access.choices import AccessKind, Capability
 from access.context import scope_for
 from access.services import access_log_write, nik_lookups_record
@@ -82,7 +82,7 @@ def stale_if_match_is_412(request: Request):
 
 
 def actor_for(request: Request) -> services.Actor:
-    return services.Actor(user=request.user, source=EventSource.API)
+    return services.Actor(user=signed_in_user(request), source=EventSource.API)
 
 
 def expected_version(request: Request, body_version: int | None) -> int | None:
@@ -184,7 +184,8 @@ class WorkerViewSet(
         if worker_ids and can_see_personal_data(self.request):
             access_log_write(request=self.request, kind=AccessKind.PERSONAL_DATA, worker_ids=worker_ids)
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    # An export streams its rows; DRF's dispatch returns any HttpResponse as it is.
+    def list(self, request: Request, *args, **kwargs) -> Response | StreamingHttpResponse:  # type: ignore[override]
         export = getattr(request.accepted_renderer, "format", None)
         if export in ("csv", "xlsx"):
             return self._export(export)

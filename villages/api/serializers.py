@@ -27,7 +27,9 @@ class ProvinceSerializer(serializers.ModelSerializer):
 class RegencySerializer(serializers.ModelSerializer):
     """A regency (kabupaten) or city (kota), by its official code."""
 
-    province = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="Province code.")
+    province: serializers.SlugRelatedField[Province] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="Province code."
+    )
 
     class Meta:
         model = Regency
@@ -46,8 +48,12 @@ class RegencySerializer(serializers.ModelSerializer):
 class DistrictSerializer(serializers.ModelSerializer):
     """A district (kecamatan), by its official code."""
 
-    province = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="Province code.")
-    regency = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="Regency/city code.")
+    province: serializers.SlugRelatedField[Province] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="Province code."
+    )
+    regency: serializers.SlugRelatedField[Regency] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="Regency/city code."
+    )
 
     class Meta:
         model = District
@@ -73,9 +79,15 @@ class DistrictSerializer(serializers.ModelSerializer):
 class VillageSerializer(serializers.ModelSerializer):
     """A village (desa or kelurahan), by its official code."""
 
-    province = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="Province code.")
-    regency = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="Regency/city code.")
-    district = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="District code.")
+    province: serializers.SlugRelatedField[Province] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="Province code."
+    )
+    regency: serializers.SlugRelatedField[Regency] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="Regency/city code."
+    )
+    district: serializers.SlugRelatedField[District] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="District code."
+    )
 
     class Meta:
         model = Village

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from villages.choices import RegionLevel
 from villages.services import LEVELS, RegionImportError, regions_import_file
 
-PLURAL = {
+PLURAL: dict[str, str] = {
     RegionLevel.PROVINCE: "provinces",
     RegionLevel.REGENCY: "regencies",
     RegionLevel.DISTRICT: "districts",
