@@ -9,6 +9,7 @@ not what they see: a statement sent after a locking one runs once the lock is he
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -50,6 +51,12 @@ def read_together(*querysets: QuerySet) -> list[list[Model]]:
     return _read(using, compiled)
 
 
+# The compiled plans of each connection (gone with the connection object).
+_plans: weakref.WeakKeyDictionary[Any, dict[PreparedRead, list[tuple[QuerySet, Any, str, int]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class PreparedRead:
     """`read_together` of querysets that differ only in the value of one parameter (a worker's
     id, say), compiled once per database instead of on every read.
@@ -66,8 +73,8 @@ class PreparedRead:
         self.build = build
 
     def _plan(self, using: str) -> list[tuple[QuerySet, Any, str, int]]:
-        # Kept on the connection object, which is the thread's own: compilers are not shared.
-        plans = connections[using].__dict__.setdefault("ucj_prepared", {})
+        # Kept per connection object, which is the thread's own: compilers are not shared.
+        plans = _plans.setdefault(connections[using], {})
         plan = plans.get(self)
         if plan is None:
             plan = []
