@@ -106,6 +106,15 @@ def _regions(province_ids: set[int], regency_ids: set[int]) -> _Regions:
     }
 
 
+def operator_scope(*, province_id: int | None = None, regency_id: int | None = None) -> Scope:
+    """Every capability, limited to one province or one regency: an operator's command run for a
+    region (`import_workers --region`)."""
+    if (province_id is None) == (regency_id is None):
+        raise ValueError("an operator's scope is one province or one regency")
+    regions = _regions({province_id} if province_id is not None else set(), {regency_id} if regency_id else set())
+    return Scope(role=Role.ADMIN, capabilities=ROLE_CAPABILITIES[Role.ADMIN], **regions)
+
+
 def scope_compute(user: Any) -> Scope:
     """The scope of an active, authenticated `user`: its role's capabilities, and its regions.
     Asked through `access.context.scope_for`, which keeps it for the request."""

@@ -226,11 +226,6 @@ class ApparatusWorkerAdmin(ScopedAdminMixin, MaskedWorkerFields, admin.ModelAdmi
             data["phone"] = data["phone"] or ""
         if data.get("nik"):
             data["nik"] = nik_compact(data["nik"])
-        village = data.get("village")
-        if village is not None and not scope_for(request.user).contains(
-            province_id=village.province_id, regency_id=village.regency_id
-        ):
-            raise ServiceError(_("No village with this code in your region."), field="village")
         if change:
             return services.worker_update(
                 actor=admin_actor(request),

@@ -13,6 +13,7 @@ The worker rows of new workers are written while the rows are still being checke
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import gc
 import hashlib
@@ -29,7 +30,7 @@ from django.utils.translation import gettext as _
 from access.choices import Capability
 from access.scope import Scope
 from core.bulk import insert_rows, next_ids, row_writer
-from core.errors import ConflictError, ServiceError
+from core.errors import ConflictError, OutOfScopeError, ServiceError
 from enrollment.counting import CounterKey, counters_add
 from villages.models import Village
 
@@ -201,8 +202,12 @@ class _RowChecker:
         seen_nik, seen_kpj, now = self.seen_nik, self.seen_kpj, self.now
         values = row.values
         village = self.villages.get(values["village_code"])
-        if village is None or not scope.contains(province_id=village.province_id, regency_id=village.regency_id):
-            row.errors.append(RowError(row.number, "village_code", _("No village with this code in your region.")))
+        try:  # an unknown code is answered as one outside the region: the same rule as the services'
+            if village is None:
+                raise OutOfScopeError(field="village")
+            scope.require(province_id=village.province_id, regency_id=village.regency_id, field="village")
+        except OutOfScopeError as exc:
+            _reject(row, exc)
             return None
         nik = values["nik"]
         if nik in seen_nik:
@@ -567,7 +572,6 @@ def _check_and_write_new(
 def workers_import(
     *,
     actor: services.Actor,
-    scope: Scope,
     file_name: str,
     data: bytes,
     dry_run: bool = False,
@@ -581,6 +585,8 @@ def workers_import(
     row is matched on NIK and before the import's transaction (the API counts them there as NIK lookups of a caller
     without the personal-data right: whether a row matches a worker tells that NIK's holder).
     Raises `imports.ImportFileError` for a file refused as a whole (nothing is recorded then).
+    A row whose village is outside the actor's scope (`actor.scope`) is refused, as the services
+    refuse it; the changed rows go through the services themselves.
     """
     with _cyclic_gc_paused():
         rows = read_rows(name=file_name, data=data)
@@ -598,13 +604,13 @@ def workers_import(
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
     )
-    import_actor = services.Actor(user=actor.user, label=actor.label, source=EventSource.IMPORT, import_id=record.pk)
+    import_actor = dataclasses.replace(actor, source=EventSource.IMPORT, import_id=record.pk)
     try:
         with transaction.atomic():
             with _cyclic_gc_paused():
                 new, changed, write = _check_and_write_new(
                     rows,
-                    scope,
+                    actor.scope,
                     import_actor,
                     summary,
                     dry_run=dry_run,

@@ -23,6 +23,8 @@ from typing import Any, NamedTuple, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from access.context import may_see_personal_data, scope_for
+from access.scope import EVERYTHING, Scope
 from core.db import WriteBatch
 from enrollment.counting import CounterKey, CounterState, counter_statements
 from villages.models import Village
@@ -37,16 +39,32 @@ ACTIVE = str(EnrollmentStatus.ACTIVE)
 
 @dataclass(frozen=True)
 class Actor:
-    """Who makes a change and through what: a user or an API client, and the source."""
+    """Who makes a change and through what: a user or an API client, and the source.
+
+    Every write service refuses a region outside the actor's `scope` (`Scope.require`): its
+    user's (access.context), or everything for the system itself; an operator's command may
+    limit it to a region (`region_scope`)."""
 
     user: AbstractBaseUser | None = None
     label: str = ""
     source: str = EventSource.API
     import_id: int | None = None
+    region_scope: Scope | None = None
 
     @classmethod
     def system(cls) -> Actor:
         return cls(label="system", source=EventSource.SYSTEM)
+
+    @property
+    def scope(self) -> Scope:
+        if self.region_scope is not None:
+            return self.region_scope
+        return scope_for(self.user) if self.user is not None else EVERYTHING
+
+    @property
+    def personal_data(self) -> bool:
+        """Whether the actor sees personal data (access.context): the system does."""
+        return self.user is None or may_see_personal_data(self.user)
 
 
 # --- the history event's changes ----------------------------------------------------------------

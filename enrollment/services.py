@@ -15,8 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from access.context import may_see_personal_data, scope_for
-from access.scope import EVERYTHING, Scope
+from access.scope import Scope
 from core.clock import today
 from core.errors import ConflictError, FieldError, ServiceError, StaleVersionError
 from villages.models import Village
@@ -114,7 +113,7 @@ def _check_hidden_fields_sent(actor: Actor, worker: ApparatusWorker, changes: di
     other: digits 7-12 of the NIK are the birth date), and moves a term start earlier only with
     them (the term must start after the birth date: a few binary-search edits would read it).
     A later term start is always after the birth date, and needs nothing more."""
-    if actor.user is None or may_see_personal_data(actor.user):
+    if actor.personal_data:
         return
     sent = {"nik", "birth_date"} & changes.keys()
     if len(sent) == 1:
@@ -136,11 +135,6 @@ def _check_hidden_fields_sent(actor: Actor, worker: ApparatusWorker, changes: di
             field="birth_date",
             code="earlier_term_start_needs_birth_date",
         )
-
-
-def actor_scope(actor: Actor) -> Scope:
-    """The regions an actor covers: its user's, or everything for the system itself."""
-    return scope_for(actor.user) if actor.user is not None else EVERYTHING
 
 
 def nik_serving_elsewhere(
@@ -172,7 +166,7 @@ def _check_nik_free(nik: str, *, actor: Actor, exclude_worker_id: int | None = N
     if other is not None:
         raise ConflictError(
             nik_serving_elsewhere(
-                scope=actor_scope(actor),
+                scope=actor.scope,
                 province_id=other.province_id,
                 regency_id=other.regency_id,
                 village_code=other.village.code,
@@ -229,6 +223,7 @@ def worker_register(
     but it serves from the term start: its state period begins there, and the counters count it
     once `terms_start` (the daily `expire_enrollments`) has seen that day come.
     """
+    actor.scope.require(province_id=village.province_id, regency_id=village.regency_id, field="village")
     data = {
         "village": village,
         "nik": nik,
@@ -287,6 +282,11 @@ def worker_update(
         raise ServiceError(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
     with worker_locked(worker_id) as locked:
         worker = locked.worker
+        scope = actor.scope
+        scope.require(province_id=worker.province_id, regency_id=worker.regency_id)
+        moved_to = changes.get("village")
+        if moved_to is not None:
+            scope.require(province_id=moved_to.province_id, regency_id=moved_to.regency_id, field="village")
         _check_version(worker, expected_version)
         _check_hidden_fields_sent(actor, worker, changes)
         if not worker.serving:
@@ -297,7 +297,7 @@ def worker_update(
         before = locked.counted()
         data = {field: getattr(worker, field) for field in WORKER_FIELDS}
         diff = {field: (data[field], value) for field, value in changes.items() if data[field] != value}
-        if actor.user is not None and not may_see_personal_data(actor.user):
+        if not actor.personal_data:
             # Personal fields sent by a caller who may not see them are written even when equal, so
             # that the answer (a new version, or an error) never tells a right guess from a wrong one.
             diff.update({field: (data[field], changes[field]) for field in PERSONAL_FIELDS if field in changes})
@@ -361,6 +361,7 @@ def _transition(
     rule = transitions.TABLE[kind]
     with worker_locked(worker_id) as locked:
         worker, enrollment = locked.worker, locked.enrollment
+        actor.scope.require(province_id=worker.province_id, regency_id=worker.regency_id)
         _check_version(worker, expected_version)
         status = enrollment.status
         if not rule.allows(status):

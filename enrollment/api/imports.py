@@ -209,7 +209,6 @@ class WorkerImportUploadView(GenericAPIView):
         try:
             record, summary = import_services.workers_import(
                 actor=Actor(user=signed_in_user(request), source=EventSource.IMPORT),
-                scope=scope_for(request.user),
                 file_name=upload.name,
                 data=upload.read(),
                 dry_run=serializer.validated_data["dry_run"],

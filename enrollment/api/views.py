@@ -172,14 +172,6 @@ class WorkerViewSet(
         # The list's filters and ordering: a worker addressed by id is found by id (and scope).
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
-    def _check_village_in_scope(self, village) -> None:
-        if village is not None and not scope_for(self.request.user).contains(
-            province_id=village.province_id, regency_id=village.regency_id
-        ):
-            raise ServiceError(
-                _("No village with this code in your region."), field="village", code="village_out_of_scope"
-            )
-
     def _log_personal_data(self, worker_ids: list[int]) -> None:
         if worker_ids and can_see_personal_data(self.request):
             access_log_write(request=self.request, kind=AccessKind.PERSONAL_DATA, worker_ids=worker_ids)
@@ -249,7 +241,6 @@ class WorkerViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("version", None)
-        self._check_village_in_scope(data["village"])
         nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": data["nik"]}))
         worker = services.worker_register(actor=actor_for(request), **data)
         return self._respond(worker, status.HTTP_201_CREATED)
@@ -265,7 +256,6 @@ class WorkerViewSet(
         serializer = WorkerWriteSerializer(data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
-        self._check_village_in_scope(changes.get("village"))
         version = expected_version(request, changes.pop("version", None))
         if version is None:
             raise PreconditionRequired(

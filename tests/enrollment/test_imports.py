@@ -17,7 +17,6 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 from openpyxl import Workbook
 
-from access.context import scope_for
 from coverage.models import VillageCoverage
 from coverage.services import counters_recount
 from enrollment import services
@@ -163,7 +162,6 @@ def run_import(regions, admin_user):
         user = user or admin_user
         return workers_import(
             actor=services.Actor(user=user, source=EventSource.IMPORT),
-            scope=scope_for(user),
             file_name=name,
             data=data,
             **options,

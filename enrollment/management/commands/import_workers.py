@@ -6,8 +6,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from access.choices import ROLE_CAPABILITIES, Role
-from access.scope import Scope
+from access.scope import operator_scope
 from core.errors import ServiceError
 from enrollment.choices import EventSource
 from enrollment.import_services import workers_import
@@ -37,11 +36,10 @@ class Command(BaseCommand):
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         # The command is run by an operator of the server: every capability, limited to the region.
-        capabilities = ROLE_CAPABILITIES[Role.ADMIN]
         if level == RegionLevel.PROVINCE:
-            scope = Scope(province_ids=frozenset({area_id}), capabilities=capabilities)
+            scope = operator_scope(province_id=area_id)
         elif level == RegionLevel.REGENCY:
-            scope = Scope(regency_ids=frozenset({area_id}), capabilities=capabilities)
+            scope = operator_scope(regency_id=area_id)
         else:
             raise CommandError("--region must be a province or regency/city code")
         importer = get_user_model().objects.filter(username=user).first() if user else None
@@ -55,8 +53,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Reading {file} ...")
         try:
             record, summary = workers_import(
-                actor=Actor(user=importer, label=user or "import_workers", source=EventSource.IMPORT),
-                scope=scope,
+                actor=Actor(
+                    user=importer, label=user or "import_workers", source=EventSource.IMPORT, region_scope=scope
+                ),
                 file_name=file.name,
                 data=file.read_bytes(),
                 dry_run=dry_run,
