@@ -129,12 +129,14 @@ def tokens_with_key(token_key: str, *, along: list[tuple[str, list]] = ()) -> tu
     alias = router.db_for_read(AccessProfile)
     connection = connections[alias]
     statement, converters, (token_model, user_model) = _token_plan(alias)
-    with contextlib.ExitStack() as cursors, pipelined(alias):
+    with contextlib.ExitStack() as cursors:
         cursor = cursors.enter_context(connection.cursor())
         others = [cursors.enter_context(connection.cursor()) for _ in along]
-        cursor.execute(statement, [PERSONAL_DATA_PERMISSION[1], PERSONAL_DATA_PERMISSION[0], token_key])
-        for other, (sql, params) in zip(others, along, strict=True):
-            other.execute(sql, params)
+        with pipelined(alias):
+            cursor.execute(statement, [PERSONAL_DATA_PERMISSION[1], PERSONAL_DATA_PERMISSION[0], token_key])
+            for other, (sql, params) in zip(others, along, strict=True):
+                other.execute(sql, params)
+        # Read after the pipeline's end, which receives every result in one round trip (core.db).
         rows = cursor.fetchall()
         returned = [other.fetchone() for other in others]
     if converters:

@@ -118,7 +118,7 @@ def may_see_personal_data(user: object) -> bool:
     return context.personal_data
 
 
-def can_see_personal_data(request: HttpRequest) -> bool:
+def can_see_personal_data(request: object) -> bool:
     """The same for the caller of a request: an API request or a plain Django one (the admin)."""
     return may_see_personal_data(getattr(request, "user", None))
 

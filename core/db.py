@@ -95,10 +95,13 @@ class PreparedRead:
 
 def _read(using: str, compiled: list[tuple[QuerySet, Any, str, Any]]) -> list[list[Model]]:
     connection = connections[using]
-    with pipelined(using), contextlib.ExitStack() as cursors:
+    with contextlib.ExitStack() as cursors:
         opened = [cursors.enter_context(connection.cursor()) for _ in compiled]
-        for cursor, (_queryset, _compiler, sql, params) in zip(opened, compiled, strict=True):
-            cursor.execute(sql, params)
+        with pipelined(using):
+            for cursor, (_queryset, _compiler, sql, params) in zip(opened, compiled, strict=True):
+                cursor.execute(sql, params)
+        # Read once the pipeline has ended: its end syncs and receives every result, one round trip
+        # for all of them. A read inside it would wait for its result, then for the sync's answer.
         results = [cursor.fetchall() for cursor in opened]
     found = []
     for (queryset, compiler, _sql, _params), rows in zip(compiled, results, strict=True):

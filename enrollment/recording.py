@@ -363,7 +363,12 @@ class Period(NamedTuple):
     state: PeriodState
 
 
-ENROLLMENT_START = {name: Enrollment._meta.get_field(name).get_default() for name in transitions.MEMBERSHIP_FIELDS}
+# A new enrollment's membership fields, as `Enrollment.objects.create(worker=...)` leaves them.
+ENROLLMENT_START: dict[str, Any] = {
+    field.name: field.get_default()
+    for field in Enrollment._meta.concrete_fields
+    if field.name in transitions.MEMBERSHIP_FIELDS
+}
 
 
 class NewHistory:

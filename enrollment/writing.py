@@ -8,6 +8,9 @@ and records the change (enrollment.recording); it never sends a statement itself
         locked.writes.save(locked.worker, update_fields=[...])
         locked.record(kind=..., ...)          # period, event, counters: into the batch
 
+The worker the block hands over carries its enrollment (`worker.enrollment`, no query), and so
+does the worker every service returns.
+
 On leaving the block the batch is sent (one round trip on PostgreSQL, see core.db) and, if a
 change was recorded, the data version moves on once the transaction commits. An exception
 leaves nothing written.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 from django.db import connection, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -65,7 +69,7 @@ def _lock(worker_id: int) -> LockedWorker:
         raise ApparatusWorker.DoesNotExist(f"No worker {worker_id}.")
     if not enrollments:
         raise Enrollment.DoesNotExist(f"No enrollment for worker {worker_id}.")
-    worker, enrollment = workers[0], enrollments[0]
+    worker, enrollment = cast(ApparatusWorker, workers[0]), cast(Enrollment, enrollments[0])  # the reads' models
     # The two dates are the read's annotations; they live on in the LockedWorker only.
     last_change: datetime.date | None = enrollment.__dict__.pop("last_change")
     open_from: datetime.date | None = enrollment.__dict__.pop("open_from")

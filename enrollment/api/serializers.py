@@ -1,6 +1,8 @@
 """Worker and enrollment representations. Writes are validated here for shape and types;
 business rules live in `enrollment.services`."""
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
@@ -22,8 +24,6 @@ from enrollment.nik import birth_date_mask, nik_compact, nik_mask, nik_problems,
 from villages.models import District, Province, Regency, Village
 
 from . import examples
-
-_PERSONAL_DATA_ALLOWED = "_personal_data_allowed"
 
 PHONE_REGEX = r"^\+?[0-9][0-9 -]{5,18}$"
 
@@ -74,6 +74,13 @@ class EnrollmentSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "paid_until": {"help_text": _("Contributions are paid up to this day; the membership lapses after it.")}
         }
+
+    def to_representation(self, instance: Enrollment) -> dict[str, Any]:
+        # What `WorkerSerializer.to_representation` writes out by hand: an empty text is null.
+        data = super().to_representation(instance)
+        for name in ("kpj_number", "scheme", "npp", "funding_source"):
+            data[name] = _or_null(data[name])
+        return data
 
 
 @extend_schema_serializer(examples=examples.WORKER_EXAMPLES)
@@ -148,13 +155,8 @@ class WorkerSerializer(serializers.ModelSerializer):
 
     @property
     def _full(self) -> bool:
-        # Asked once per answer, remembered on the root serializer (a list's, for every row).
-        root = self.root
-        allowed: bool | None = getattr(root, _PERSONAL_DATA_ALLOWED, None)
-        if allowed is None:
-            allowed = can_see_personal_data(self.context.get("request"))
-            setattr(root, _PERSONAL_DATA_ALLOWED, allowed)
-        return allowed
+        # Decided once per request (access.context), whatever the number of rows.
+        return can_see_personal_data(self.context.get("request"))
 
     def to_representation(self, worker):
         # Written out rather than left to the declared fields: building a model serializer's

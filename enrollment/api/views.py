@@ -98,10 +98,10 @@ def expected_version(request: Request, body_version: int | None) -> int | None:
 
 def _regions_reused(worker, before) -> bool:
     """Give `worker` (as written) the village, district, regency and province objects of `before`
-    (the same worker as read before the write) when it still serves in the same village."""
+    (the same worker as read before the write) when it still serves in the same village. Its
+    enrollment came with it: every write service returns the worker with the enrollment it wrote
+    (enrollment.writing)."""
     if before is None or before.pk != worker.pk or before.village_id != worker.village_id:
-        return False
-    if not type(worker).enrollment.related.is_cached(worker):
         return False
     for field in ("village", "district", "regency", "province"):
         setattr(worker, field, getattr(before, field))

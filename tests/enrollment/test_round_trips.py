@@ -1,0 +1,128 @@
+"""Round trips to PostgreSQL of one transition, measured on the wire: the test's connection goes
+through a proxy that holds back everything the client sends by DELAY, so each round trip costs
+DELAY and the time a transition takes, divided by DELAY, is the number of its round trips.
+
+The write path promises (enrollment.writing, core.db): the BEGIN (psycopg waits for its answer
+before it sends anything else of the transaction); the lock and the enrollment's read in one;
+every write (worker, enrollment, period, event, counters) in one; the COMMIT; the data version
+moved on after the commit. Five. (Before the reads waited inside their pipeline, seven.)"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import deque
+
+import pytest
+from django.db import connection
+
+from enrollment import services
+
+from .factories import WorkerFactory, activation, bring_to
+
+pytestmark = [pytest.mark.requires_postgres, pytest.mark.django_db(transaction=True)]
+
+DELAY = 0.1  # seconds, far above what the transition computes (a few milliseconds)
+
+
+class DelayingProxy:
+    """Forwards a TCP connection to the database, each chunk the client sends DELAY after it came:
+    chunks sent together (a pipeline) stay together, so a round trip costs DELAY once."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _address = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            for sock in (client, server):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            queue: deque[tuple[float, bytes]] = deque()
+            ready = threading.Condition()
+            threading.Thread(target=self._read, args=(client, queue, ready), daemon=True).start()
+            threading.Thread(target=self._send_late, args=(server, queue, ready), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client), daemon=True).start()
+
+    @staticmethod
+    def _read(source: socket.socket, queue: deque, ready: threading.Condition) -> None:
+        while chunk := source.recv(65536):
+            with ready:
+                queue.append((time.monotonic() + DELAY, chunk))
+                ready.notify()
+        with ready:
+            queue.append((0.0, b""))
+            ready.notify()
+
+    @staticmethod
+    def _send_late(target: socket.socket, queue: deque, ready: threading.Condition) -> None:
+        while True:
+            with ready:
+                while not queue:
+                    ready.wait()
+                due, chunk = queue.popleft()
+            if not chunk:
+                target.close()
+                return
+            time.sleep(max(0.0, due - time.monotonic()))
+            target.sendall(chunk)
+
+    @staticmethod
+    def _pipe(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                target.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            target.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def through_proxy(regions):
+    """A function that reconnects the test's connection through a `DelayingProxy`."""
+    settings = connection.settings_dict
+    host, port = settings["HOST"], settings["PORT"]
+    proxies = []
+
+    def reconnect() -> None:
+        proxy = DelayingProxy(host or "127.0.0.1", int(port or 5432))
+        proxies.append(proxy)
+        connection.close()
+        settings["HOST"], settings["PORT"] = "127.0.0.1", str(proxy.port)
+
+    yield reconnect
+    connection.close()
+    settings["HOST"], settings["PORT"] = host, port
+    for proxy in proxies:
+        proxy.close()
+
+
+def round_trips(action) -> float:
+    started = time.monotonic()
+    action()
+    return (time.monotonic() - started) / DELAY
+
+
+def test_an_activation_takes_five_round_trips(through_proxy):
+    actor = services.Actor(label="test")
+    workers = [bring_to(WorkerFactory(), "submitted") for _ in range(8)]
+    through_proxy()
+    # Statements run more than a few times on a connection are prepared once (UCJ_DB_PREPARED),
+    # which costs a round trip of its own: measured once that is done, as on a working server.
+    for worker in workers[:-1]:
+        services.enrollment_activate(actor=actor, worker_id=worker.pk, **activation())
+
+    trips = round_trips(lambda: services.enrollment_activate(actor=actor, worker_id=workers[-1].pk, **activation()))
+
+    assert round(trips) == 5, trips
