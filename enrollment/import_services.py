@@ -1,6 +1,6 @@
 """The write path of spreadsheet imports.
 
-Rows are checked with the same rules as the API (`services._validate_worker`,
+Rows are checked with the same rules as the API (`rules.rule_worker`,
 `rules.rule_membership`, `rules.rule_period`, NIK and KPJ uniqueness), matched on NIK, and then:
 new workers are written in bulk (worker, enrollment, `registered` and, with membership
 columns, `activated` history events, state periods and counters, exactly as the services
@@ -218,7 +218,7 @@ class _RowChecker:
         seen_nik[nik] = row.number
         data = _worker_data(values, village)
         try:
-            services._validate_worker(data, now=now)
+            rules.rule_worker(data, now=now)
         except ServiceError as exc:
             _reject(row, exc)
             return None

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.errors import FieldError, ServiceError
 
-from .choices import Program, Scheme
+from .choices import POSITIONS_BY_INSTITUTION, Institution, Position, Program, Scheme
+from .nik import nik_problems
+
+# The earliest birth date (and date in a history) the records take.
+EARLIEST_DATE = datetime.date(1900, 1, 1)
 
 # ASCII digits only: str.isdigit() also takes full-width and other Unicode digits, which the
 # database check constraint then refuses (an IntegrityError reported as "KPJ taken").
@@ -108,3 +113,43 @@ def rule_service_ends_after_term_start(term_start: datetime.date, date: datetime
             field="effective_date",
             code="before_term_start",
         )
+
+
+def rule_worker(data: Mapping[str, Any], *, now: datetime.date) -> None:
+    """A worker's own data (the fields of `services.WORKER_FIELDS`): a NIK that agrees with the birth
+    date and sex, dates in order and in range, a position of its institution, a wage not negative.
+    Raises one ServiceError listing every problem."""
+    problems: list[FieldError] = list(nik_problems(data["nik"], birth_date=data["birth_date"], sex=data["sex"]))
+    birth_date, term_start, term_end = data["birth_date"], data["term_start"], data["term_end"]
+    if birth_date > now:
+        problems.append(FieldError("birth_date", "future_date", _("The birth date is in the future.")))
+    elif birth_date < EARLIEST_DATE:
+        problems.append(FieldError("birth_date", "date_too_early", _("The birth date is before 1900.")))
+    if term_start <= birth_date:
+        problems.append(FieldError("term_start", "before_birth", _("The term cannot start before the birth date.")))
+    if term_start > horizon("UCJ_FUTURE_HORIZON_DAYS", now):
+        problems.append(
+            FieldError(
+                "term_start",
+                "too_far_in_future",
+                _("The term start is more than %(days)d days ahead.") % {"days": settings.UCJ_FUTURE_HORIZON_DAYS},
+            )
+        )
+    if term_end is not None and term_end < term_start:
+        problems.append(FieldError("term_end", "before_start", _("The term end is before the term start.")))
+    if data["position"] not in POSITIONS_BY_INSTITUTION[data["institution"]]:
+        problems.append(
+            FieldError(
+                "position",
+                "position_not_in_institution",
+                _("The position %(position)s does not exist in the institution %(institution)s.")
+                % {
+                    "position": Position(data["position"]).label,
+                    "institution": Institution(data["institution"]).label,
+                },
+            )
+        )
+    if data.get("monthly_wage") is not None and data["monthly_wage"] < 0:
+        problems.append(FieldError("monthly_wage", "negative", _("The monthly wage cannot be negative.")))
+    if problems:
+        raise ServiceError.many(problems)

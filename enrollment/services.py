@@ -17,23 +17,19 @@ from django.utils.translation import gettext as _
 
 from access.scope import Scope
 from core.clock import today
-from core.errors import ConflictError, FieldError, ServiceError, StaleVersionError
+from core.errors import ConflictError, ServiceError, StaleVersionError
 from villages.models import Village
 
 from . import rules, transitions
 from .choices import (
-    POSITIONS_BY_INSTITUTION,
     EnrollmentStatus,
     EventKind,
-    Institution,
-    Position,
 )
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
-from .nik import nik_problems
 from .recording import Actor, LockedWorker, registration_changes, transition_applied
 from .writing import worker_created, worker_locked
 
-EARLIEST_DATE = datetime.date(1900, 1, 1)
+EARLIEST_DATE = rules.EARLIEST_DATE
 WORKER_FIELDS = (
     "village",
     "nik",
@@ -62,48 +58,6 @@ def _check_version(worker: ApparatusWorker, expected_version: int | None) -> Non
             % {"current": worker.version, "sent": expected_version},
             field="version",
         )
-
-
-def _validate_worker(data: dict[str, Any], *, now: datetime.date | None = None) -> None:
-    """The rules a worker's own data must meet; raises one ServiceError listing every problem.
-
-    `now` (today) may be passed in by callers that check many rows at once.
-    """
-    now = now or today()
-    problems: list[FieldError] = list(nik_problems(data["nik"], birth_date=data["birth_date"], sex=data["sex"]))
-    birth_date, term_start, term_end = data["birth_date"], data["term_start"], data["term_end"]
-    if birth_date > now:
-        problems.append(FieldError("birth_date", "future_date", _("The birth date is in the future.")))
-    elif birth_date < EARLIEST_DATE:
-        problems.append(FieldError("birth_date", "date_too_early", _("The birth date is before 1900.")))
-    if term_start <= birth_date:
-        problems.append(FieldError("term_start", "before_birth", _("The term cannot start before the birth date.")))
-    if term_start > _horizon("UCJ_FUTURE_HORIZON_DAYS", now):
-        problems.append(
-            FieldError(
-                "term_start",
-                "too_far_in_future",
-                _("The term start is more than %(days)d days ahead.") % {"days": settings.UCJ_FUTURE_HORIZON_DAYS},
-            )
-        )
-    if term_end is not None and term_end < term_start:
-        problems.append(FieldError("term_end", "before_start", _("The term end is before the term start.")))
-    if data["position"] not in POSITIONS_BY_INSTITUTION[data["institution"]]:
-        problems.append(
-            FieldError(
-                "position",
-                "position_not_in_institution",
-                _("The position %(position)s does not exist in the institution %(institution)s.")
-                % {
-                    "position": Position(data["position"]).label,
-                    "institution": Institution(data["institution"]).label,
-                },
-            )
-        )
-    if data.get("monthly_wage") is not None and data["monthly_wage"] < 0:
-        problems.append(FieldError("monthly_wage", "negative", _("The monthly wage cannot be negative.")))
-    if problems:
-        raise ServiceError.many(problems)
 
 
 def _check_hidden_fields_sent(actor: Actor, worker: ApparatusWorker, changes: dict[str, Any]) -> None:
@@ -238,7 +192,7 @@ def worker_register(
         "wage_basis": wage_basis,
         "monthly_wage": monthly_wage,
     }
-    _validate_worker(data)
+    rules.rule_worker(data, now=today())
     date = _effective(None, effective_date or min(term_start, today()))
     _check_nik_free(nik, actor=actor)
     started = term_start <= today()
@@ -304,7 +258,7 @@ def worker_update(
         if not diff:
             return worker
         data.update({field: new for field, (_old, new) in diff.items()})
-        _validate_worker(data)
+        rules.rule_worker(data, now=today())
         date = _effective(locked, effective_date)
         if "nik" in diff:
             _check_nik_free(data["nik"], actor=actor, exclude_worker_id=worker.pk)

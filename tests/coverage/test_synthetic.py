@@ -20,7 +20,7 @@ from coverage.services import counters_recount
 from enrollment.choices import EnrollmentStatus, EventKind
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from enrollment.nik import nik_problems
-from enrollment.services import _validate_worker
+from enrollment.rules import rule_worker
 from seed.synthetic import _snapshot_dates
 from tests.enrollment.helpers import assert_statuses_mirrored, counter_rows
 from villages.models import District, Province, Regency, Village
@@ -81,7 +81,7 @@ def test_generated_data_is_valid_counted_and_deterministic(some_provinces):
         assert nik_problems(worker.nik, birth_date=worker.birth_date, sex=worker.sex) == []
         data = {f: getattr(worker, f) for f in ("nik", "full_name", "sex", "birth_date", "phone", "institution")}
         data |= {f: getattr(worker, f) for f in ("position", "term_start", "term_end", "wage_basis", "monthly_wage")}
-        _validate_worker({**data, "village": worker.village}, now=END)
+        rule_worker({**data, "village": worker.village}, now=END)
     serving_niks = ApparatusWorker.objects.filter(serving=True).values("nik").annotate(n=Count("id"))
     assert not serving_niks.filter(n__gt=1).exists()
 
