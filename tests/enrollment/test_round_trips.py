@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import traceback
 from collections import deque
 
 import pytest
@@ -108,13 +109,30 @@ def through_proxy(regions):
         proxy.close()
 
 
-def round_trips(action) -> float:
+def round_trips(action, monkeypatch) -> tuple[float, list[str]]:
+    """The round trips `action` takes, and where the client waited (for the failure's message)."""
+    import psycopg
+
+    waited: list[str] = []
+    wait = psycopg.Connection.wait
+
+    def timed(self, gen, *args, **kwargs):
+        started = time.monotonic()
+        try:
+            return wait(self, gen, *args, **kwargs)
+        finally:
+            took = (time.monotonic() - started) / DELAY
+            if took > 0.5:
+                frames = [f"{f.name}:{f.lineno}" for f in traceback.extract_stack()[-12:-1]]
+                waited.append(f"{took:.1f} " + " < ".join(reversed(frames)))
+
+    monkeypatch.setattr(psycopg.Connection, "wait", timed)
     started = time.monotonic()
     action()
-    return (time.monotonic() - started) / DELAY
+    return (time.monotonic() - started) / DELAY, waited
 
 
-def test_an_activation_takes_five_round_trips(through_proxy):
+def test_an_activation_takes_five_round_trips(through_proxy, monkeypatch):
     actor = services.Actor(label="test")
     workers = [bring_to(WorkerFactory(), "submitted") for _ in range(8)]
     through_proxy()
@@ -123,6 +141,8 @@ def test_an_activation_takes_five_round_trips(through_proxy):
     for worker in workers[:-1]:
         services.enrollment_activate(actor=actor, worker_id=worker.pk, **activation())
 
-    trips = round_trips(lambda: services.enrollment_activate(actor=actor, worker_id=workers[-1].pk, **activation()))
+    trips, waited = round_trips(
+        lambda: services.enrollment_activate(actor=actor, worker_id=workers[-1].pk, **activation()), monkeypatch
+    )
 
-    assert round(trips) == 5, trips
+    assert round(trips) == 5, "\n".join([f"{trips:.2f} round trips:", *waited])
