@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+from collections.abc import Callable, Sequence
 from hmac import compare_digest
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
+from django.db.models import Field, ManyToManyField, Model
+from django.db.models.fields.mixins import FieldCacheMixin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -24,18 +28,54 @@ from rest_framework.permissions import SAFE_METHODS
 
 from access.throttling import AnonymousRateLimit, TokenRateThrottle, count_statement
 from core.data_version import version_statement
-from core.db import pipelined
+from core.db import Statement, pipelined
 
 from .context import Counted, caller_context
 from .models import AccessProfile
 from .personal_data import PERSONAL_DATA_PERMISSION, personal_data_decided
 
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.expressions import Col
+    from django.db.models.fields.reverse_related import ForeignObjectRel
+    from django.db.models.options import Options
+    from rest_framework.request import Request
+
+# A column as read, and what the ORM applies to its value (each called with value, column, connection).
+_Converters = list[tuple["Col", list[Callable[..., Any]]]]
+# The statement, its columns' converters (none: every value arrives as the ORM would have it)
+# and the token and user models.
+_Plan = tuple[str, _Converters, tuple[type[Model], type[Model]]]
+
 # Per database alias: the statement and each column's converters, made once per process from
 # the models' metadata.
-_plans: dict[str, tuple[str, list[tuple], tuple]] = {}
+_plans: dict[str, _Plan] = {}
 
 
-def _converters(model, connection) -> list[tuple]:
+def _many_to_many(model: type[Model], name: str) -> tuple[Options[Any], type[Model]]:
+    """The table behind `model`'s many-to-many field `name`, and the model it points to."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, ManyToManyField) or field.remote_field.through is None:
+        raise ImproperlyConfigured(f"{model._meta.label}.{name} is not a many-to-many field.")
+    return field.remote_field.through._meta, field.related_model
+
+
+def _relation(model: type[Model], name: str) -> FieldCacheMixin:
+    """`model`'s relation `name` (either side), whose cache holds the related object once read."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, FieldCacheMixin):
+        raise ImproperlyConfigured(f"{model._meta.label}.{name} is not a relation.")
+    return field
+
+
+def _column(field: Field[Any, Any] | ForeignObjectRel) -> str:
+    """The column of a field (the reverse side of a relation and a many-to-many field have none)."""
+    if not isinstance(field, Field) or field.column is None:
+        raise ImproperlyConfigured(f"{field} has no column.")
+    return field.column
+
+
+def _converters(model: type[Model], connection: BaseDatabaseWrapper) -> _Converters:
     """What the ORM would apply to each column of `model` as read (e.g. aware datetimes on SQLite)."""
     result = []
     for f in model._meta.concrete_fields:
@@ -44,7 +84,7 @@ def _converters(model, connection) -> list[tuple]:
     return result
 
 
-def _token_plan(alias: str) -> tuple[str, list[tuple], tuple]:
+def _token_plan(alias: str) -> _Plan:
     """SELECT token, user, profile columns and the personal-data flag for one token key.
 
     Hand-written rather than compiled by the ORM on every request: compiling a three-table
@@ -55,19 +95,18 @@ def _token_plan(alias: str) -> tuple[str, list[tuple], tuple]:
     connection = connections[alias]
     qn = connection.ops.quote_name
     token_model, user_model = get_token_model(), get_user_model()
-    user_perms = user_model._meta.get_field("user_permissions").remote_field.through._meta
-    user_groups = user_model._meta.get_field("groups").remote_field.through._meta
-    group_model = user_model._meta.get_field("groups").related_model
-    group_perms = group_model._meta.get_field("permissions").remote_field.through._meta
+    user_perms, _permission_model = _many_to_many(user_model, "user_permissions")
+    user_groups, group_model = _many_to_many(user_model, "groups")
+    group_perms, _permission_model = _many_to_many(group_model, "permissions")
 
-    def table(meta) -> str:
+    def table(meta: Options[Any]) -> str:
         return qn(meta.db_table)
 
-    def col(meta, name: str) -> str:
-        return qn(meta.get_field(name).column)
+    def col(meta: Options[Any], name: str) -> str:
+        return qn(_column(meta.get_field(name)))
 
-    def columns(model, alias_name: str) -> str:
-        return ", ".join(f"{alias_name}.{qn(f.column)}" for f in model._meta.concrete_fields)
+    def columns(model: type[Model], alias_name: str) -> str:
+        return ", ".join(f"{alias_name}.{qn(_column(f))}" for f in model._meta.concrete_fields)
 
     token, user, profile = token_model._meta, user_model._meta, AccessProfile._meta
     permission, content_type = Permission._meta, ContentType._meta
@@ -107,7 +146,7 @@ def _token_plan(alias: str) -> tuple[str, list[tuple], tuple]:
     return plan
 
 
-def _converted(row: tuple, converters: list[tuple], connection) -> list:
+def _converted(row: Sequence[Any], converters: _Converters, connection: BaseDatabaseWrapper) -> list[Any]:
     values = list(row)
     for i, (col, functions) in enumerate(converters):
         for function in functions:
@@ -115,11 +154,11 @@ def _converted(row: tuple, converters: list[tuple], connection) -> list:
     return values
 
 
-def _instance(model, alias: str, values: tuple):
+def _instance(model: type[Model], alias: str, values: Sequence[Any]) -> Any:
     return model.from_db(alias, [f.attname for f in model._meta.concrete_fields], values)
 
 
-def tokens_with_key(token_key: str, *, along: list[tuple[str, list]] = ()) -> tuple[list[tuple[Any, bool]], list]:
+def tokens_with_key(token_key: str, *, along: Sequence[Statement] = ()) -> tuple[list[tuple[Any, bool]], list[Any]]:
     """The tokens whose key is `token_key`, each with `.user` (and its `access_profile`, or the
     knowledge that it has none) loaded, and whether that user may see personal data.
 
@@ -144,7 +183,8 @@ def tokens_with_key(token_key: str, *, along: list[tuple[str, list]] = ()) -> tu
     n_token = len(token_model._meta.concrete_fields)
     n_user = len(user_model._meta.concrete_fields)
     n_profile = len(AccessProfile._meta.concrete_fields)
-    profile_cache = user_model._meta.get_field("access_profile")
+    profile_cache = _relation(user_model, "access_profile")
+    profile_user, token_user = _relation(AccessProfile, "user"), _relation(token_model, "user")
     tokens = []
     for row in rows:
         token = _instance(token_model, alias, row[:n_token])
@@ -152,9 +192,9 @@ def tokens_with_key(token_key: str, *, along: list[tuple[str, list]] = ()) -> tu
         profile_values = row[n_token + n_user : n_token + n_user + n_profile]
         profile = _instance(AccessProfile, alias, profile_values) if profile_values[0] is not None else None
         if profile is not None:
-            AccessProfile._meta.get_field("user").set_cached_value(profile, user)
+            profile_user.set_cached_value(profile, user)
         profile_cache.set_cached_value(user, profile)  # None: "no profile", without a query
-        token_model._meta.get_field("user").set_cached_value(token, user)
+        token_user.set_cached_value(token, user)
         # The rule of access.personal_data, with the permission read along with the token.
         personal_data = personal_data_decided(
             is_superuser=user.is_superuser, role=profile.role if profile else None, has_permission=bool(row[-1])
@@ -174,7 +214,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
     address, as anonymous requests are: guessing tokens uses up that rate.
     """
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         self.request_method = request.method
         scheme = request.META.get("HTTP_AUTHORIZATION", "").split(" ", 1)[0]
         if scheme.lower() == "bearer":  # the commonest mistake: say which scheme this API takes
@@ -191,12 +231,12 @@ class TokenAuthentication(KnoxTokenAuthentication):
             TokenRateThrottle().settle(request, authenticated[0], counted)
         return authenticated
 
-    def authenticate_credentials(self, token: bytes):
+    def authenticate_credentials(self, token: bytes) -> tuple[Any, Any]:
         message = _("Invalid token.")
-        token = token.decode("utf-8")
-        token_key = token[: CONSTANTS.TOKEN_KEY_LENGTH]
+        token_text = token.decode("utf-8")
+        token_key = token_text[: CONSTANTS.TOKEN_KEY_LENGTH]
         throttle = TokenRateThrottle()
-        along = {}
+        along: dict[str, Statement] = {}
         if throttle.rate is not None:
             along["counted"] = count_statement(throttle.token_key(token_key), *throttle.window())
         if self.request_method in SAFE_METHODS:  # coverage answers start with the data version
@@ -208,7 +248,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
                 auth_token.delete()
                 continue
             try:
-                digest = hash_token(token)
+                digest = hash_token(token_text)
             except (TypeError, binascii.Error) as exc:
                 raise exceptions.AuthenticationFailed(message) from exc
             if compare_digest(digest, auth_token.digest):

@@ -26,6 +26,7 @@ a counted caller say where it stands: `RateLimit-Limit`, `RateLimit-Remaining` a
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
@@ -36,12 +37,17 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
 from access.context import Counted, RateLimitState, caller_context
 from access.models import RateCount
+from core.db import Statement
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 # Counts of windows that ended this long ago are deleted along the way.
 CLEANUP_GRACE_SECONDS = 3600
 
 
-def count_statement(key: str, window: int, expires: int, amount: int = 1) -> tuple[str, list]:
+def count_statement(key: str, window: int, expires: int, amount: int = 1) -> Statement:
     """The statement that counts `amount` requests (or lookups) of `key` in `window` and returns
     the window's count so far. On PostgreSQL it also deletes the counts of other keys whose
     windows ended over an hour ago, so the table holds only recent callers. SQLite cannot delete
@@ -75,6 +81,11 @@ def hit(key: str, window: int, expires: int, amount: int = 1) -> int:
 class WindowCountThrottle(SimpleRateThrottle):
     """DRF's rate parsing and keys, with database window counts instead of cached histories."""
 
+    # Parsed from the rate by SimpleRateThrottle.__init__ (None without one; read only with one).
+    num_requests: int
+    duration: int
+    window_end: float
+
     def window(self, now: float | None = None) -> tuple[int, int]:
         """The window's number at `now` (the current time if not given) and the second it ends
         (both kept for `wait`)."""
@@ -83,7 +94,7 @@ class WindowCountThrottle(SimpleRateThrottle):
         self.window_end = (window + 1) * self.duration
         return window, int(self.window_end)
 
-    def allow_request(self, request, view) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)
@@ -107,7 +118,7 @@ class TokenRateThrottle(WindowCountThrottle):
     def token_key(self, token_key: str) -> str:
         return self.cache_format % {"scope": self.scope, "ident": f"t{token_key}"}
 
-    def limit_for(self, user) -> int:
+    def limit_for(self, user: Any) -> int:
         """The requests `user` may make in a window: its profile's `rate_limit` (a minute's
         worth, scaled to the window should `UCJ_RATE_TOKEN` count by another period), or the
         default. The profile came with the caller (its token's lookup, the session's user)."""
@@ -124,7 +135,7 @@ class TokenRateThrottle(WindowCountThrottle):
             return self.num_requests
         return max(1, round(per_minute * self.duration / 60))
 
-    def settle(self, request, user, counted: Counted) -> int:
+    def settle(self, request: Request, user: Any, counted: Counted) -> int:
         """Take `user`'s rate and the window of `counted`, and keep where the caller stands for
         the RateLimit-* headers of its answer; returns the window's count."""
         self.num_requests = self.limit_for(user)
@@ -138,7 +149,7 @@ class TokenRateThrottle(WindowCountThrottle):
             )
         return counted.hits
 
-    def allow_request(self, request, view) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         if self.rate is None:
             return True
         context = caller_context(request.user)
@@ -150,8 +161,8 @@ class TokenRateThrottle(WindowCountThrottle):
             counted = Counted(hits=hit(self.key, *self.window()), now=self.now)
         return self.allow_count(self.settle(request, request.user, counted))
 
-    def get_cache_key(self, request, view):
-        if not request.user or not request.user.is_authenticated:
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        if not getattr(request.user, "is_authenticated", False):  # no user (None) or an anonymous one
             return None
         token_key = getattr(request.auth, "token_key", None)
         if token_key:
@@ -170,7 +181,7 @@ class AnonymousRateLimit(BaseAuthentication):
     the others recognised, by address, and refuses it with 429 beyond the anonymous rate. As an
     authentication class it runs before the permissions, so refused requests count too."""
 
-    def authenticate(self, request) -> None:
+    def authenticate(self, request: Request) -> None:
         """Nobody (the request goes on as anonymous), or 429 beyond the rate."""
         throttle = AnonymousRateThrottle()
         if throttle.rate is not None:

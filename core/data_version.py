@@ -19,6 +19,8 @@ import threading
 
 from django.db import connection, transaction
 
+from core.db import Statement
+
 SEQUENCE = "coverage_data_version_seq"
 
 
@@ -37,7 +39,7 @@ class _WriteState(threading.local):
 _state = _WriteState()
 
 
-def version_statement() -> tuple[str, list[object]]:
+def version_statement() -> Statement:
     """The statement that reads the current data version (one row, one column; or no row)."""
     if connection.vendor == "postgresql":
         return f"SELECT last_value + is_called::int FROM {SEQUENCE}", []

@@ -11,14 +11,17 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import DatabaseError, connections
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.db.models.sql import InsertQuery, UpdateQuery
 
 # A statement of our own: SQL and its parameters.
 Statement = tuple[str, Sequence[Any]]
+
+# A queryset ready to be read: the queryset, its compiler, its SQL and the SQL's parameters.
+_Compiled = tuple[QuerySet[Any], Any, str, Sequence[Any]]
 
 
 def pipelined(using: str = "default") -> contextlib.ExitStack:
@@ -37,13 +40,13 @@ def pipelined(using: str = "default") -> contextlib.ExitStack:
     return stack
 
 
-def read_together(*querysets: QuerySet) -> list[list[Model]]:
+def read_together(*querysets: QuerySet[Any]) -> list[list[Model]]:
     """The rows of each queryset, as model instances with their annotations, read in one round
     trip on PostgreSQL (in a transaction not yet begun, its BEGIN goes along too).
 
     For plain querysets of one model: no select_related, deferred fields or values()."""
     using = querysets[0].db
-    compiled = []
+    compiled: list[_Compiled] = []
     for queryset in querysets:
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
@@ -52,7 +55,7 @@ def read_together(*querysets: QuerySet) -> list[list[Model]]:
 
 
 # The compiled plans of each connection (gone with the connection object).
-_plans: weakref.WeakKeyDictionary[Any, dict[PreparedRead, list[tuple[QuerySet, Any, str, int]]]] = (
+_plans: weakref.WeakKeyDictionary[Any, dict[PreparedRead, list[tuple[QuerySet[Any], Any, str, int]]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -69,10 +72,10 @@ class PreparedRead:
 
     STAND_IN = -73_190_427
 
-    def __init__(self, build: Callable[[Any], list[QuerySet]]) -> None:
+    def __init__(self, build: Callable[[Any], list[QuerySet[Any]]]) -> None:
         self.build = build
 
-    def _plan(self, using: str) -> list[tuple[QuerySet, Any, str, int]]:
+    def _plan(self, using: str) -> list[tuple[QuerySet[Any], Any, str, int]]:
         # Kept per connection object, which is the thread's own: compilers are not shared.
         plans = _plans.setdefault(connections[using], {})
         plan = plans.get(self)
@@ -89,11 +92,13 @@ class PreparedRead:
         return plan
 
     def read(self, value: Any, using: str = "default") -> list[list[Model]]:
-        compiled = [(queryset, compiler, sql, [value] * n) for queryset, compiler, sql, n in self._plan(using)]
+        compiled: list[_Compiled] = [
+            (queryset, compiler, sql, [value] * n) for queryset, compiler, sql, n in self._plan(using)
+        ]
         return _read(using, compiled)
 
 
-def _read(using: str, compiled: list[tuple[QuerySet, Any, str, Any]]) -> list[list[Model]]:
+def _read(using: str, compiled: list[_Compiled]) -> list[list[Model]]:
     connection = connections[using]
     with contextlib.ExitStack() as cursors:
         opened = [cursors.enter_context(connection.cursor()) for _ in compiled]
@@ -133,14 +138,15 @@ class WriteBatch:
 
     def __init__(self, using: str = "default") -> None:
         self.using = using
-        self._statements: list[tuple[str, tuple | list, int | None]] = []
+        self._statements: list[tuple[str, Sequence[Any], int | None]] = []
 
     def __len__(self) -> int:
         return len(self._statements)
 
-    def update(self, queryset: QuerySet, *, rows: int | None = None, **values) -> None:
+    def update(self, queryset: QuerySet[Any], *, rows: int | None = None, **values: Any) -> None:
         """`queryset.update(**values)`, expected to change `rows` rows if given."""
-        query = queryset.query.chain(UpdateQuery)
+        # chain(klass) returns a klass, which the stubs type as any Query.
+        query = cast(UpdateQuery, queryset.query.chain(UpdateQuery))
         query.add_update_values(values)
         sql, params = query.get_compiler(self.using).as_sql()
         self._statements.append((sql, params, rows))
@@ -152,6 +158,8 @@ class WriteBatch:
         values = {}
         for name in update_fields:
             field = meta.get_field(name)
+            if not isinstance(field, Field):  # a reverse relation: no column of this table
+                raise ValueError(f"{name!r} is not a field of {meta.label} that save() writes.")
             values[field.attname] = field.pre_save(obj, add=False)
         self.update(type(obj)._base_manager.filter(pk=obj.pk), rows=1, **values)
 
@@ -167,7 +175,7 @@ class WriteBatch:
         for sql, params in query.get_compiler(self.using).as_sql():
             self._statements.append((sql, params, 1))
 
-    def execute(self, sql: str, params: tuple | list, *, rows: int | None = None) -> None:
+    def execute(self, sql: str, params: Sequence[Any], *, rows: int | None = None) -> None:
         """A statement of our own, with its parameters."""
         self._statements.append((sql, params, rows))
 

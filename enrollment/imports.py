@@ -581,6 +581,7 @@ def _unpacked(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
     else:
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         position = 0
+        source: bytes | memoryview
         try:
             while not inflater.eof:
                 if inflater.unconsumed_tail:
@@ -670,14 +671,14 @@ def _inspect_workbook(data: bytes) -> bool:
     return formulas
 
 
-def _calamine_rows(data: bytes) -> tuple[Iterator[list[Any]] | None, BaseException | None]:
+def _calamine_rows(data: bytes) -> Iterator[list[Any]] | BaseException:
     """The first sheet's rows as python-calamine reads them, or the error it raised."""
     from python_calamine import CalamineWorkbook
 
     try:
-        return CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).iter_rows(), None
+        return CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).iter_rows()
     except BaseException as exc:  # calamine raises its own error types for a broken workbook
-        return None, _reader_failure(exc)
+        return _reader_failure(exc)
 
 
 def _reader_failure(exc: BaseException) -> BaseException:
@@ -694,9 +695,9 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     shows them (and they are refused per cell)."""
     formulas = _inspect_workbook(data)
     if not formulas:
-        rows, error = _calamine_rows(data)
-        if error is not None:
-            raise _unreadable(error) from error
+        rows = _calamine_rows(data)
+        if isinstance(rows, BaseException):
+            raise _unreadable(rows) from rows
         number = 0
         while True:
             try:
@@ -712,17 +713,17 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
-        rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+        sheet_rows = enumerate(sheet.iter_rows(values_only=True), start=1)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
         raise _unreadable(exc) from exc
     while True:
         try:
-            number, row = next(rows)
+            number, sheet_row = next(sheet_rows)
         except StopIteration:
             break
         except Exception as exc:  # a sheet openpyxl cannot read to its end
             raise _unreadable(exc) from exc
-        yield number, list(row)
+        yield number, list(sheet_row)
     workbook.close()
 
 
@@ -841,7 +842,10 @@ class _RowReader:
     def __init__(self, header: list[str], kind: str):
         self.width = len(header)
         self.indexes: dict[tuple[str, ...], dict[str, int]] = {}  # see Values.of
-        self.columns = [(index, column, {}, column in REPEATED_COLUMNS) for index, column in enumerate(header)]
+        # Each column's index, name, cleaned values by cell (see the docstring) and whether repeated.
+        self.columns: list[tuple[int, str, dict[Any, Any], bool]] = [
+            (index, column, {}, column in REPEATED_COLUMNS) for index, column in enumerate(header)
+        ]
 
     def row(self, number: int, cells: list[Any]) -> ParsedRow:
         values: dict[str, Any] = {}

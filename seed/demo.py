@@ -137,12 +137,13 @@ DESA_ROLES: list[tuple[str, str, int | tuple[int, int]]] = [
 # Roles added or removed to reach the exact total.
 FLEX_ROLES = [(Institution.RT, Position.KETUA), (Institution.LINMAS, Position.ANGGOTA)]
 MOSTLY_FEMALE = {Institution.PKK, Institution.POSYANDU}
-SILTAP = {
+# Monthly wages by position and by institution, keyed by the plain strings a PlannedWorker holds.
+SILTAP: dict[str, int] = {
     Position.KEPALA_DESA: 2_426_640,
     Position.SEKRETARIS_DESA: 2_224_420,
 }
 SILTAP_DEFAULT = 2_022_200
-HONORARIUM = {
+HONORARIUM: dict[str, int] = {
     Institution.BPD: 800_000,
     Institution.RT: 400_000,
     Institution.RW: 450_000,
@@ -466,6 +467,7 @@ def demo_users_load() -> list[str]:
         # (access.admin_scope), not Django's model permissions. Viewers read coverage in the API.
         user.is_staff = role in (Role.PROVINCE_OFFICER, Role.REGENCY_OFFICER, Role.BRANCH_OFFICER)
         user.save()
+        region: dict[str, Province | Regency | BranchOffice]
         if role == Role.REGENCY_OFFICER:
             region = {"regency": Regency.objects.get(code=code)}
         elif role == Role.BRANCH_OFFICER:

@@ -1,5 +1,7 @@
 """Coverage representations and the query parameters of the coverage endpoints."""
 
+from typing import Any, TypedDict
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
@@ -49,17 +51,16 @@ BUNGO_FIGURE = {
 }
 
 
-def _example(name: str, summary: str, value, **kwargs) -> OpenApiExample:
+def _example(name: str, summary: str, value: Any, **kwargs: Any) -> OpenApiExample:
     return OpenApiExample(name, summary=summary, value=value, **kwargs)
 
 
 ROW_ORDERING = ["code", "name", "serving", "protected", "unprotected", "coverage_pct", "gap_to_target"]
 
 
-def validate_region_code(value: str) -> str:
+def validate_region_code(value: str) -> None:
     if level_for_code(value) is None:
         raise serializers.ValidationError(_("Not a region code (e.g. 15, 15.01, 15.01.01, 15.01.01.2001)."))
-    return value
 
 
 @extend_schema_serializer(examples=[_example("bungo", "Kabupaten Bungo among Jambi's regencies", BUNGO)])
@@ -92,7 +93,8 @@ class CoverageRowSerializer(serializers.Serializer):
 
 class CoverageRowsQuerySerializer(serializers.Serializer):
     level = ChoiceField(choices=RegionLevel.choices, help_text="The level of the regions listed.")
-    parent = serializers.CharField(
+    # DRF's metaclass takes declared fields out of the class: no clash with Field.parent.
+    parent = serializers.CharField(  # type: ignore[assignment]
         required=False, validators=[validate_region_code], help_text="Only regions under this code (`15` or `15.08`)."
     )
     as_of = serializers.DateField(
@@ -270,7 +272,14 @@ class WorkforceFigureSerializer(serializers.ModelSerializer):
 
 # Answers computed by the selectors, described for the schema (the views send the selectors' dicts).
 
-PCT = {"max_digits": 6, "decimal_places": 2, "coerce_to_string": False}
+
+class _DecimalOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+    coerce_to_string: bool
+
+
+PCT: _DecimalOptions = {"max_digits": 6, "decimal_places": 2, "coerce_to_string": False}
 
 
 class InstitutionCoverageSerializer(serializers.Serializer):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.generics import GenericAPIView
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from access.api.permissions import CapabilityRequired
 from access.choices import Capability
@@ -54,25 +56,30 @@ EXPORT_FORMATS = ("csv", "xlsx")
 READ_COVERAGE = {"get": Capability.READ_COVERAGE}
 
 
-def query(serializer_class, request: Request) -> dict[str, Any]:
+def query(serializer_class: type[BaseSerializer[Any]], request: Request) -> dict[str, Any]:
     serializer = serializer_class(data=request.query_params)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
 
-class ExportMixin:
+class ExportMixin(GenericAPIView):
     """`?format=csv|xlsx` returns every row (no pagination) as a file; JSON is paginated."""
 
-    renderer_classes = [JSONRenderer, BrowsableAPIRendererWithoutStoredData, CSVRenderer, XLSXRenderer]
+    renderer_classes: Sequence[type[BaseRenderer]] = [
+        JSONRenderer,
+        BrowsableAPIRendererWithoutStoredData,
+        CSVRenderer,
+        XLSXRenderer,
+    ]
     export_name = "export"
 
     def is_export(self) -> bool:
         return getattr(self.request.accepted_renderer, "format", None) in EXPORT_FORMATS
 
-    def list_response(self, rows, serializer_class=None) -> Response:
+    def list_response(self, rows: Any, serializer_class: type[BaseSerializer[Any]] | None = None) -> Response:
         """`rows` as JSON pages or a file; without `serializer_class`, rows are already data."""
 
-        def shaped(items):
+        def shaped(items: Iterable[Any]) -> Any:
             return serializer_class(items, many=True).data if serializer_class else list(items)
 
         if self.is_export():  # the `export` capability was checked first (CapabilityRequired)
@@ -82,6 +89,7 @@ class ExportMixin:
             filename = f"{self.export_name}.{extension}"
             return Response(data, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
         page = self.paginate_queryset(rows)
+        assert page is not None  # every list is paginated (DEFAULT_PAGINATION_CLASS)
         return self.get_paginated_response(shaped(page))
 
 
@@ -306,12 +314,14 @@ class WorkforceViewSet(viewsets.ModelViewSet):
     @extend_schema(responses=WorkforceRowSerializer(many=True))
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(list(self.filter_queryset(self.get_queryset())))
+        assert page is not None  # every list is paginated (DEFAULT_PAGINATION_CLASS)
         return self.get_paginated_response(workforce_enriched(page))
 
     @extend_schema(parameters=[AS_OF_SUMMARY], responses=WorkforceSummarySerializer)
     def retrieve(self, request: Request, code: str | None = None, *args, **kwargs) -> Response:
         params = query(CoverageDetailQuerySerializer, request)
         as_of = check_as_of(params.get("as_of"))
+        assert code is not None  # the route (workforce/{code}/) always passes it
         return Response(workforce_summary(code=code, as_of=as_of, scope=scope_for(self.request.user)))
 
     def get_object(self):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from django.db.models import F, QuerySet, Sum
 from django.utils.translation import gettext as _
@@ -16,9 +16,24 @@ from ..models import VillageCoverage
 from .regions import region_get
 
 
+class UnprotectedVillageRow(TypedDict):
+    """A village with unprotected workers, with its regions and today's counts."""
+
+    village__code: str
+    village__name: str
+    district__code: str
+    district__name: str
+    regency__code: str
+    regency__name: str
+    province__code: str
+    serving_sum: int
+    protected_sum: int
+    unprotected: int
+
+
 def unprotected_villages(
     *, scope: Scope | None = None, branch: str | None = None, regency: str | None = None
-) -> QuerySet[VillageCoverage, dict[str, Any]]:
+) -> QuerySet[VillageCoverage, UnprotectedVillageRow]:
     """Villages with unprotected workers today, most unprotected first, with their regions: of the
     regencies the branch office coded `branch` serves, or of the regency coded `regency`, or all
     (of those the caller covers)."""

@@ -67,7 +67,7 @@ def workforce_enriched(figures: list[WorkforceFigure]) -> list[dict[str, Any]]:
                 else None,
                 "target_pct": target,
                 "gap_to_target": gap_to_target(target, f.potential_workers, f.active_participants),
-                "rank": 1 + sum(1 for p in peers if pct is not None and p > pct) if pct is not None else None,
+                "rank": 1 + sum(p > pct for p in peers) if pct is not None else None,
                 "ranked_regions": len(peers),
             }
         )
