@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -153,20 +153,6 @@ def transition_applied(
 # --- the state period and the counters ---------------------------------------------------------
 
 
-class WorkerLike(Protocol):
-    """What the period and the counters read of a worker: a saved one, or `WorkerFacts`."""
-
-    pk: Any
-    village_id: int
-    district_id: int
-    regency_id: int
-    province_id: int
-    institution: str
-    serving: bool
-    term_started: bool
-    term_end: datetime.date | None
-
-
 @dataclass(slots=True)
 class WorkerFacts:
     """A new worker as bulk writers hold it (they write its row themselves): what a history
@@ -215,6 +201,10 @@ class PeriodState(NamedTuple):
 
 # The columns of `NewHistory.period_rows`.
 PERIOD_COLUMNS = ("worker_id", "valid_from", "valid_to", *PeriodState._fields)
+
+
+# What the period and the counters read of a worker: a saved one, or a new one held in bulk.
+WorkerLike = ApparatusWorker | WorkerFacts
 
 
 def period_state(
