@@ -123,7 +123,9 @@ def can_see_personal_data(request: object) -> bool:
     return may_see_personal_data(getattr(request, "user", None))
 
 
-def request_context_middleware(get_response: Callable[[HttpRequest], HttpResponseBase]) -> Callable:
+def request_context_middleware(
+    get_response: Callable[[HttpRequest], HttpResponseBase],
+) -> Callable[[HttpRequest], HttpResponseBase]:
     """Middleware: opens the request's context; its answer carries the RateLimit-* headers of a
     caller counted against its own rate (a token or a session user), 429s included."""
 
