@@ -18,11 +18,12 @@ import datetime
 import gc
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from django.utils.translation import gettext as _
 from access.choices import Capability
 from access.scope import Scope
 from core.bulk import insert_rows, next_ids, row_writer
+from core.clock import today
 from core.errors import ConflictError, OutOfScopeError, ServiceError
 from enrollment.counting import CounterKey, counters_add
 from villages.models import Village
@@ -38,7 +40,7 @@ from . import rules, services, transitions
 from .choices import EventKind, EventSource, Scheme
 from .imports import MAX_ERRORS, NO_VALUES, ParsedRow, RowError, Values, read_rows
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerImport, WorkerPeriod
-from .recording import NewHistory, WorkerFacts, changes_text, counter_state, event_values
+from .recording import Actor, NewHistory, WorkerFacts, changes_text, counter_state, event_values
 from .transitions import MEMBERSHIP_FIELDS
 
 CHUNK = 5000
@@ -105,7 +107,7 @@ def _reject(row: ParsedRow, exc: ServiceError) -> None:
         row.errors.append(RowError(row.number, column, error.message))
 
 
-def _worker_data(values: dict[str, Any], village: Village) -> dict[str, Any]:
+def _worker_data(values: Mapping[str, Any], village: Village) -> dict[str, Any]:
     return {
         "village": village,
         "nik": values["nik"],
@@ -122,7 +124,7 @@ def _worker_data(values: dict[str, Any], village: Village) -> dict[str, Any]:
     }
 
 
-def _membership(values: dict[str, Any]) -> dict[str, Any]:
+def _membership(values: Mapping[str, Any]) -> dict[str, Any]:
     programs = set(values["programs"])
     scheme = values["scheme"]
     return {
@@ -136,12 +138,14 @@ def _membership(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _registration_date(data: dict[str, Any], now: datetime.date) -> datetime.date:
-    return min(data["term_start"], now)
+def _registration_date(data: Mapping[str, Any], now: datetime.date) -> datetime.date:
+    term_start: datetime.date = data["term_start"]
+    return min(term_start, now)
 
 
-def _activation_date(data: dict[str, Any], membership: dict[str, Any], now: datetime.date) -> datetime.date:
-    return max(_registration_date(data, now), min(membership["coverage_start"], now))
+def _activation_date(data: Mapping[str, Any], membership: Mapping[str, Any], now: datetime.date) -> datetime.date:
+    coverage_start: datetime.date = membership["coverage_start"]
+    return max(_registration_date(data, now), min(coverage_start, now))
 
 
 def _chunks(numbers: list[str]) -> Iterator[list[str] | RawSQL]:
@@ -181,18 +185,22 @@ class _RowChecker:
                 .iterator(chunk_size=CHUNK)
             ):
                 self.existing[worker.nik] = worker
-        kpjs = [row.values.get("kpj_number") for row in rows if not row.rejected and row.values.get("kpj_number")]
+        kpjs: list[str] = [kpj for row in rows if not row.rejected and (kpj := row.values.get("kpj_number"))]
         self.kpj_owner: dict[str, int] = {}
         for chunk in _chunks(kpjs):
             self.kpj_owner.update(
-                Enrollment.objects.filter(kpj_number__in=chunk).values_list("kpj_number", "worker_id")
+                # The KPJ numbers are not None: `kpj_number__in` matches no NULL.
+                cast(
+                    "Iterable[tuple[str, int]]",
+                    Enrollment.objects.filter(kpj_number__in=chunk).values_list("kpj_number", "worker_id"),
+                )
             )
         # At most this many rows can make new workers (fewer if some are refused).
         self.new_at_most = len(set(niks) - self.existing.keys())
         self.scope = scope
         self.seen_nik: dict[str, int] = {}
         self.seen_kpj: dict[str, int] = {}
-        self.now = services.today()
+        self.now = today()
         self.may_enroll = scope.can(Capability.MANAGE_ENROLLMENT)
         self.indexes: dict[tuple[str, ...], dict[str, int]] = {}  # see imports.Values.of
 
@@ -291,7 +299,7 @@ class _RowChecker:
             row, village, Values.of(data, self.indexes), membership and Values.of(membership, self.indexes), worker
         )
         row.values = NO_VALUES
-        if worker is not None and _membership_action(plan):
+        if worker is not None and membership is not None and _membership_action(plan):
             # enrollment_activate / enrollment_renew take effect today (not on the activation date
             # checked above): refuse the row now rather than fail the whole import while writing.
             try:
@@ -307,7 +315,7 @@ def _worker_changes(plan: _Plan) -> dict[str, Any]:
     return {f: plan.data[f] for f in COMPARED_FIELDS if getattr(worker, f) != plan.data[f]}
 
 
-def _membership_action(plan: _Plan) -> str | None:
+def _membership_action(plan: _Plan) -> Literal["activate", "renew"] | None:
     """What the row asks of an existing worker's membership: None, 'activate' or 'renew'."""
     if not plan.membership:
         return None
@@ -377,14 +385,14 @@ class _NewWorkers:
     (`finish`), generated while they are written, so memory holds the plans only.
     """
 
-    def __init__(self, actor: services.Actor, count: int):
+    def __init__(self, actor: Actor, count: int):
         """`count`: at least as many workers as will be added (their ids are drawn now)."""
         self.actor = actor
-        self.now = services.today()
+        self.now = today()
         self.ids = iter(next_ids(ApparatusWorker, count))
         self.plans: list[_Plan] = []
         self.worker_ids: list[int] = []
-        self._write: Callable[[tuple], None] | None = None
+        self._write: Callable[[Sequence[Any]], None] | None = None
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -400,6 +408,7 @@ class _NewWorkers:
         self.plans.append(plan)
         self.worker_ids.append(worker_id)
         data, village = plan.data, plan.village
+        assert self._write is not None, "add() is called inside writing()"
         self._write(
             (
                 worker_id,
@@ -524,7 +533,7 @@ def _concurrent_change(exc: IntegrityError) -> ConflictError:
 def _check_and_write_new(
     rows: list[ParsedRow],
     scope: Scope,
-    actor: services.Actor,
+    actor: Actor,
     summary: ImportSummary,
     *,
     dry_run: bool,
@@ -571,7 +580,7 @@ def _check_and_write_new(
 
 def workers_import(
     *,
-    actor: services.Actor,
+    actor: Actor,
     file_name: str,
     data: bytes,
     dry_run: bool = False,
@@ -594,8 +603,10 @@ def workers_import(
     if before_matching is not None:
         before_matching(len(rows), checksum)
     summary = ImportSummary(rows=len(rows), dry_run=dry_run)
+    user = actor.user
     record = WorkerImport.objects.create(
-        created_by=actor.user if actor.user is not None and actor.user.is_authenticated else None,
+        # A signed-in user is a User (AUTH_USER_MODEL); a command or the system has none.
+        created_by=user if isinstance(user, User) and user.is_authenticated else None,
         source=EventSource.IMPORT if actor.source == EventSource.API else actor.source,
         file_name=file_name[:255],
         size=len(data),
@@ -605,6 +616,8 @@ def workers_import(
         all_or_nothing=all_or_nothing,
     )
     import_actor = dataclasses.replace(actor, source=EventSource.IMPORT, import_id=record.pk)
+    changed: list[_Plan] = []
+    rejected: list[ParsedRow] = []
     try:
         with transaction.atomic():
             with _cyclic_gc_paused():
@@ -632,14 +645,14 @@ def workers_import(
         record.summary = summary.as_dict()
         # Sending the file to the database takes about three copies of it on the way (30 MB at
         # most, so some 90 MB): not while the rows are held as well.
-        rows = changed = rejected = None
+        del rows, changed, rejected
         record.data = data
         record.committed = summary.committed
         record.save(update_fields=["committed", "summary", "data"])
     return record, summary
 
 
-def _apply_changes(actor: services.Actor, plan: _Plan) -> None:
+def _apply_changes(actor: Actor, plan: _Plan) -> None:
     worker_id = plan.existing.pk
     changes = _worker_changes(plan)
     if changes:
@@ -651,7 +664,10 @@ def _apply_changes(actor: services.Actor, plan: _Plan) -> None:
             actor=actor, worker_id=worker_id, changes=changes, expected_version=plan.existing.version
         )
     action = _membership_action(plan)
+    if action is None:
+        return
     membership = plan.membership
+    assert membership is not None  # an action is asked only by a row with membership columns
     if action == "activate":
         services.enrollment_activate(
             actor=actor,

@@ -26,7 +26,8 @@ from .choices import (
     EventKind,
 )
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
-from .recording import Actor, LockedWorker, registration_changes, transition_applied
+from .recording import Actor as Actor  # every service takes one: its callers build it from here
+from .recording import LockedWorker, registration_changes, transition_applied
 from .writing import worker_created, worker_locked
 
 EARLIEST_DATE = rules.EARLIEST_DATE
@@ -493,6 +494,9 @@ def enrollments_expire(*, as_of: datetime.date | None = None) -> int:
     )
     lapsed = 0
     for worker_id, paid_until, last_event in due.iterator():
+        # Never None: `paid_until__lt` matches no NULL, and an active membership has a paid-until
+        # (check constraint enrollment_member_has_kpj_and_period).
+        assert paid_until is not None
         lapse_date = paid_until + grace + datetime.timedelta(days=1)
         try:
             enrollment_lapse(
@@ -516,6 +520,7 @@ def terms_expire(*, as_of: datetime.date | None = None) -> int:
     due = ApparatusWorker.objects.filter(serving=True, term_end__lt=as_of).values_list("pk", "term_end")
     ended = 0
     for worker_id, term_end in due.iterator():
+        assert term_end is not None  # `term_end__lt` matches no NULL
         last = EnrollmentEvent.objects.filter(worker_id=worker_id).aggregate(last=Max("effective_date"))["last"]
         try:
             worker_end_service(

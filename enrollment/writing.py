@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import cast
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -34,7 +34,7 @@ from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from .recording import LockedWorker
 
 
-def _lock_reads(worker_id: int) -> list[QuerySet]:
+def _lock_reads(worker_id: int) -> list[QuerySet[Any]]:
     # The enrollment is read after the lock, in its own statement. Joined into the locking query,
     # a writer that waited for the lock got the worker's new row but the enrollment's old one
     # (PostgreSQL re-reads only the locked rows), so two transitions could both pass the state
