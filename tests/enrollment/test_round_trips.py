@@ -114,7 +114,7 @@ def round_trips(action, monkeypatch) -> tuple[float, list[str]]:
     import psycopg
 
     waited: list[str] = []
-    wait = psycopg.Connection.wait
+    wait = getattr(psycopg.Connection.wait, "unpatched", psycopg.Connection.wait)
 
     def timed(self, gen, *args, **kwargs):
         started = time.monotonic()
@@ -126,6 +126,7 @@ def round_trips(action, monkeypatch) -> tuple[float, list[str]]:
                 frames = [f"{f.name}:{f.lineno}" for f in traceback.extract_stack()[-12:-1]]
                 waited.append(f"{took:.1f} " + " < ".join(reversed(frames)))
 
+    timed.unpatched = wait  # type: ignore[attr-defined]
     monkeypatch.setattr(psycopg.Connection, "wait", timed)
     started = time.monotonic()
     action()
@@ -134,15 +135,20 @@ def round_trips(action, monkeypatch) -> tuple[float, list[str]]:
 
 def test_an_activation_takes_five_round_trips(through_proxy, monkeypatch):
     actor = services.Actor(label="test")
-    workers = [bring_to(WorkerFactory(), "submitted") for _ in range(8)]
+    workers = [bring_to(WorkerFactory(), "submitted") for _ in range(10)]
     through_proxy()
     # Statements run more than a few times on a connection are prepared once (UCJ_DB_PREPARED),
     # which costs a round trip of its own: measured once that is done, as on a working server.
-    for worker in workers[:-1]:
+    for worker in workers[:7]:
         services.enrollment_activate(actor=actor, worker_id=worker.pk, **activation())
 
-    trips, waited = round_trips(
-        lambda: services.enrollment_activate(actor=actor, worker_id=workers[-1].pk, **activation()), monkeypatch
-    )
+    # The fewest of three: a wait that is not the write path's (the machine busy) only adds.
+    measured = [
+        round_trips(
+            lambda w=worker: services.enrollment_activate(actor=actor, worker_id=w.pk, **activation()), monkeypatch
+        )
+        for worker in workers[7:]
+    ]
+    trips, waited = min(measured)
 
     assert round(trips) == 5, "\n".join([f"{trips:.2f} round trips:", *waited])
