@@ -40,7 +40,7 @@ from . import rules, services, transitions
 from .choices import EventKind, EventSource, Scheme
 from .imports import MAX_ERRORS, NO_VALUES, ParsedRow, RowError, Values, read_rows
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerImport, WorkerPeriod
-from .recording import Actor, NewHistory, WorkerFacts, changes_text, counter_state, event_values
+from .recording import Actor, NewHistory, WorkerFacts, changes_text, event_values
 from .transitions import MEMBERSHIP_FIELDS
 
 CHUNK = 5000
@@ -451,12 +451,6 @@ class _NewWorkers:
             history.apply(ACTIVATED, effective_date=_activation_date(data, membership, now), params=membership)
         return history
 
-    def _histories(self) -> Iterator[NewHistory]:
-        # Built again for each table written: holding 100,000 histories would cost more memory
-        # than building them costs time.
-        for worker_id, plan in zip(self.worker_ids, self.plans, strict=True):
-            yield self._history(worker_id, plan)
-
     def finish(self, progress: ProgressCallback | None) -> int:
         """Write the rest for the workers added; returns their number."""
         actor, plans = self.actor, self.plans
@@ -465,42 +459,32 @@ class _NewWorkers:
             worker_id=0, kind="", effective_date=self.now, actor=actor, from_status="", to_status="", changes=None
         )
         event_tail = tuple(tail[name] for name in EVENT_COLUMNS[6:])
-
-        def enrollments() -> Iterator[tuple[Any, ...]]:
-            for history in self._histories():
-                yield (history.worker.pk, *history.enrollment_row())
+        # Each history is built once, while its events are written (the largest rows, streamed);
+        # the enrollment and period rows it gives are kept (a few tens of bytes each) and written
+        # after, with the counters' deltas.
+        enrollments: list[tuple[Any, ...]] = []
+        periods: list[tuple[Any, ...]] = []
+        deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
 
         def events() -> Iterator[tuple[Any, ...]]:
-            for history in self._histories():
-                worker_id = history.worker.pk
+            for worker_id, plan in zip(self.worker_ids, plans, strict=True):
+                history = self._history(worker_id, plan)
+                enrollments.append((worker_id, *history.enrollment_row()))
+                periods.extend(history.period_rows())
+                counted = history.counted()
+                if counted is not None:  # a future term counts once `terms_start` has started it
+                    delta = deltas[counted.key]
+                    delta[0] += 1
+                    delta[1] += int(counted.protected)
                 for event in history.events:
                     yield (worker_id, *event[:4], changes_text(event.diff), *event_tail)
 
-        def periods() -> Iterator[tuple[Any, ...]]:
-            for history in self._histories():
-                yield from history.period_rows()
-
-        deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
-        for worker_id, plan in zip(self.worker_ids, plans, strict=True):
-            counted = counter_state(
-                WorkerFacts.of(
-                    worker_id,
-                    plan.village,
-                    institution=plan.data["institution"],
-                    term_started=plan.data["term_start"] <= self.now,
-                    term_end=None,
-                ),
-                ACTIVE if plan.membership else NOT_REGISTERED,
-            )
-            if counted is not None:  # a future term counts once `terms_start` has started it
-                deltas[counted.key][0] += 1
-                deltas[counted.key][1] += int(counted.protected)
         if progress:
             progress("write", 0, total)
         if plans:
-            insert_rows(Enrollment, ENROLLMENT_COLUMNS, enrollments())
             insert_rows(EnrollmentEvent, EVENT_COLUMNS, events(), json_text=True)
-            insert_rows(WorkerPeriod, PERIOD_COLUMNS, periods())
+            insert_rows(Enrollment, ENROLLMENT_COLUMNS, enrollments)
+            insert_rows(WorkerPeriod, PERIOD_COLUMNS, periods)
         counters_add(deltas)  # one round trip on PostgreSQL: see coverage.services.counter_statements
         if progress:
             progress("write", total, total)
