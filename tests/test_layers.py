@@ -8,7 +8,7 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["ucj_project", "core", "villages", "access", "enrollment", "coverage", "seed", "bench"]
+PACKAGES = ["ucj_project", "core", "villages", "access", "enrollment", "coverage", "portal", "seed", "bench"]
 
 
 def _circles(graph: grimp.ImportGraph) -> list[list[str]]:

@@ -1,4 +1,4 @@
-"""Top-level URL map: admin, the v1 API of every app, the OpenAPI schema and docs, health."""
+"""Top-level URL map: admin, the v1 API of every app, the OpenAPI schema and docs, health, the portal."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -29,6 +29,8 @@ urlpatterns = [
     # its "/" form, as Django does for every address.
     # No CSRF check first: a DELETE with a session cookie would get the CSRF page (403, HTML).
     re_path(r"^api/.*/$", csrf_exempt(page_not_found)),
+    # The portal for people, at the root.
+    path("", include("portal.urls")),
 ]
 
 # Unmatched URLs elsewhere: Django's page; under /api/ (without a "/" at the end) the JSON shape.

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "villages",
     "enrollment",
     "coverage",
+    "portal",
     "seed",
 ]
 
@@ -231,3 +232,7 @@ UCJ_IMPORT_MAX_BYTES = env.int("UCJ_IMPORT_MAX_BYTES", default=30 * 1024 * 1024)
 UCJ_IMPORT_MAX_ROWS = env.int("UCJ_IMPORT_MAX_ROWS", default=100_000)
 UCJ_IMPORT_MAX_UNPACKED_BYTES = env.int("UCJ_IMPORT_MAX_UNPACKED_BYTES", default=400 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# The portal (portal/): its login page, and where a login leads.
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"

@@ -1,0 +1,56 @@
+"""The portal speaks Indonesian whatever the browser asks, or the language the user chose.
+
+The API keeps following `Accept-Language` (a program asks for what it parses); the portal's
+people asked for Bahasa Indonesia by default and a switch remembered per user (`Preference`).
+Before login, the switch is remembered in a cookie."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils import translation
+
+from .models import Preference
+
+COOKIE = "ucj_bahasa"
+DEFAULT = "id"
+CHOICES = {code for code, _name in settings.LANGUAGES}
+
+
+def language_of(request: HttpRequest) -> str:
+    """The language of the portal's pages for this request."""
+    user = request.user
+    if user.is_authenticated:
+        preference = Preference.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+        if preference in CHOICES:
+            return str(preference)
+    chosen = request.COOKIES.get(COOKIE)
+    return chosen if chosen in CHOICES else DEFAULT
+
+
+def language_set(request: HttpRequest, response: HttpResponse, language: str) -> None:
+    """Remember `language` for the user (and, before login, in a cookie)."""
+    if request.user.is_authenticated:
+        Preference.objects.update_or_create(user_id=request.user.pk, defaults={"language": language})
+    response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax")
+
+
+def in_portal_language(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A portal view rendered in the portal's language (not the browser's)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        language = language_of(request)
+        with translation.override(language):
+            request.LANGUAGE_CODE = language
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+        response["Content-Language"] = language
+        return response
+
+    return wrapped
