@@ -46,6 +46,7 @@ demo: migrate
 run: demo
 	@echo ""
 	@echo "UCJ Desa is starting on http://$(HOST):$(PORT)/"
+	@echo "  Portal:    http://$(HOST):$(PORT)/  (the demo users printed above)"
 	@echo "  API docs:  http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Admin:     http://$(HOST):$(PORT)/admin/  (log in with the credentials printed above)"
 	@echo ""
