@@ -9,4 +9,5 @@ urlpatterns = [
     path("masuk/", views.LoginView.as_view(), name="login"),
     path("keluar/", views.LogoutView.as_view(), name="logout"),
     path("bahasa/", views.language_switch, name="language"),
+    path("cakupan/<str:code>/", views.coverage, name="coverage"),
 ]
