@@ -111,3 +111,23 @@ def test_a_past_date_shows_that_dates_figures(kerinci_client, workers, admin_cli
         admin_client, level="district", parent="15.01", as_of=past.isoformat(), ordering="name"
     )
     assert 'class="protected">0<' in response.text  # serving since 2024, activated only today
+
+
+def test_the_monthly_trend_is_drawn_from_the_stored_snapshots(kerinci_client, regions, today):
+    import datetime
+
+    from coverage.models import CoverageSnapshot
+
+    months = [(today.replace(day=1) - datetime.timedelta(days=31 * n)).replace(day=1) for n in (3, 2, 1)]
+    for month, protected in zip(months, (10, 20, 30), strict=True):
+        CoverageSnapshot.objects.create(region_code="15.01", date=month, serving=100, protected=protected)
+
+    response = kerinci_client.get(page("15.01"))
+
+    assert response.status_code == 200
+    points = re.search(r'<polyline [^>]*points="([^"]+)"', response.text).group(1).split()
+    assert len(points) == 3
+    heights = [float(point.split(",")[1]) for point in points]
+    assert heights[0] > heights[1] > heights[2]  # coverage rose: the line climbs
+    assert "10,00% →" in response.text
+    assert "30,00%" in response.text
