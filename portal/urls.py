@@ -10,4 +10,5 @@ urlpatterns = [
     path("keluar/", views.LogoutView.as_view(), name="logout"),
     path("bahasa/", views.language_switch, name="language"),
     path("cakupan/<str:code>/", views.coverage, name="coverage"),
+    path("daftar/desa-belum-terlindungi/", views.unprotected, name="unprotected"),
 ]

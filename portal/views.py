@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -27,6 +28,7 @@ from coverage.selectors.detail import RegionDetail, region_detail
 from coverage.selectors.regions import LEVELS
 from coverage.selectors.rows import CoverageFigures, coverage_rows_listed
 from coverage.selectors.trend import trend
+from coverage.selectors.unprotected import unprotected_villages
 from enrollment.choices import Institution
 from villages.models import Province, Regency
 
@@ -223,3 +225,30 @@ def trend_chart(points: list[dict[str, Any]], width: int = 640, height: int = 16
         "first": dated[0],
         "last": dated[-1],
     }
+
+
+# --- worklists -----------------------------------------------------------------------------------
+
+PAGE_SIZE = 50
+
+
+@login_required
+@in_portal_language
+def unprotected(request: HttpRequest) -> HttpResponse:
+    """The villages with unprotected workers today, most unprotected first: the caller's (a
+    branch's territory), or one of its regencies; a page of 50 at a time, with the count."""
+    scope = scope_for(request.user)
+    regencies = list(scope.filter(Regency.objects.all(), regency="pk").order_by("code").values_list("code", "name"))
+    regency = request.GET.get("kabupaten") or None
+    if regency not in {code for code, _name in regencies}:
+        regency = None
+    rows = unprotected_villages(scope=scope, regency=regency)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("halaman"))
+    context = {
+        "page": page,
+        "count": page.paginator.count,
+        "regencies": regencies,
+        "regency": regency,
+        "today": today(),
+    }
+    return render(request, "portal/unprotected.html", context)
