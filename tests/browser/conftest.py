@@ -48,6 +48,17 @@ def browser(chromium, live_server) -> Iterator:
         driver.quit()
 
 
+def navigate(driver, action) -> None:
+    """Do `action` (a click that loads a page) and wait until the new page has replaced the old:
+    looking for an element before that may find the old page's, gone a moment later."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element("tag name", "html")
+    action()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old))
+
+
 def screenshot(driver, name: str) -> Path:
     """Save what the browser shows (tests/browser/screenshots/NAME.png)."""
     SCREENSHOTS.mkdir(exist_ok=True)

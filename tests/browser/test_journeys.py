@@ -10,7 +10,7 @@ from access.models import AccessProfile
 from tests.enrollment.factories import WorkerFactory, bring_to, village
 from villages.models import Regency
 
-from .conftest import LAPTOP, PHONE, screenshot
+from .conftest import LAPTOP, PHONE, navigate, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,7 @@ def log_in(driver, username: str, password: str = PASSWORD) -> None:
     driver.get(driver.live_server_url + "/")
     driver.find_element(By.ID, "id_username").send_keys(username)
     driver.find_element(By.ID, "id_password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "button.primary").click()
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, "button.primary").click)
 
 
 def test_an_officer_logs_in_in_indonesian_sees_the_region_and_switches_to_english(browser, bungo_officer):
@@ -42,23 +42,23 @@ def test_an_officer_logs_in_in_indonesian_sees_the_region_and_switches_to_englis
     assert "Nama pengguna atau kata sandi salah" in browser.find_element(By.CSS_SELECTOR, ".errors").text
 
     browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button.primary").click()
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "button.primary").click)
     region = browser.find_element(By.CSS_SELECTOR, '[data-code="15.08"]')
     assert browser.find_element(By.TAG_NAME, "h1").text == "Cakupan hari ini"
     assert region.find_element(By.CSS_SELECTOR, ".serving").text == "2"
     assert region.find_element(By.CSS_SELECTOR, ".protected").text == "1"
     screenshot(browser, "home-regency-officer")
 
-    browser.find_element(By.CSS_SELECTOR, 'button[name="language"][value="en"]').click()
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, 'button[name="language"][value="en"]').click)
     assert browser.find_element(By.TAG_NAME, "h1").text == "Coverage today"
 
     browser.set_window_size(*PHONE)
-    browser.refresh()
+    navigate(browser, browser.refresh)
     figures = browser.find_element(By.CSS_SELECTOR, '[data-code="15.08"] .figures')
     assert figures.size["width"] <= PHONE[0]  # nothing wider than the phone's screen
     screenshot(browser, "home-phone")
 
-    browser.find_element(By.XPATH, '//button[text()="Log out"]').click()
+    navigate(browser, browser.find_element(By.XPATH, '//button[text()="Log out"]').click)
     assert "You have logged out." in browser.find_element(By.TAG_NAME, "h1").text
 
 
@@ -70,16 +70,16 @@ def test_a_province_officer_drills_down_to_a_village_and_back(browser, regions):
     bring_to(WorkerFactory(village=village("15.01.01.2001")), "active")
     log_in(browser, "pmd.jambi")
 
-    browser.find_element(By.CSS_SELECTOR, '[data-code="15"] h2 a').click()
-    browser.find_element(By.CSS_SELECTOR, 'tr[data-code="15.01"] a').click()
-    browser.find_element(By.CSS_SELECTOR, 'tr[data-code="15.01.01"] a').click()
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, '[data-code="15"] h2 a').click)
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, 'tr[data-code="15.01"] a').click)
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, 'tr[data-code="15.01.01"] a').click)
     village_row = browser.find_element(By.CSS_SELECTOR, 'tr[data-code="15.01.01.2001"]')
     assert village_row.find_elements(By.TAG_NAME, "td")[1].text == "1"  # serving
     # The page's bar spans the screen (a table's meter once took its class, and its width).
     assert browser.find_element(By.CSS_SELECTOR, "header.bar").size["width"] >= LAPTOP[0] - 20
     screenshot(browser, "drill-down-district")
 
-    browser.find_element(By.CSS_SELECTOR, "a.up").click()
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "a.up").click)
     assert browser.find_element(By.TAG_NAME, "h1").text.endswith("15.01")
-    browser.find_element(By.CSS_SELECTOR, "a.up").click()
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "a.up").click)
     assert browser.find_element(By.TAG_NAME, "h1").text.endswith("15")
