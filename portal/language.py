@@ -11,7 +11,9 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
 from django.utils import translation
 
 from .models import Preference
@@ -47,7 +49,12 @@ def in_portal_language(view: Callable[..., HttpResponseBase]) -> Callable[..., H
         language = language_of(request)
         with translation.override(language):
             request.LANGUAGE_CODE = language
-            response = view(request, *args, **kwargs)
+            try:
+                response = view(request, *args, **kwargs)
+            except Http404:  # the portal's own pages for these, in its language
+                response = render(request, "portal/not_found.html", status=404)
+            except PermissionDenied:
+                response = render(request, "portal/forbidden.html", status=403)
             if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                 response.render()
         response["Content-Language"] = language

@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from access.choices import Capability
 from access.context import scope_for
 from core.clock import today
 from core.errors import ServiceError
@@ -34,6 +35,7 @@ from villages.models import Province, Regency
 
 from .forms import LoginForm
 from .language import CHOICES, in_portal_language, language_set
+from .permissions import capability_required
 
 
 @method_decorator(in_portal_language, name="dispatch")
@@ -132,6 +134,7 @@ def _child_level(level: str) -> str | None:
 
 @login_required
 @in_portal_language
+@capability_required(Capability.READ_COVERAGE)
 def coverage(request: HttpRequest, code: str) -> HttpResponse:
     """A region (in the caller's scope, else 404): its figures, the regions one level down
     (sortable, filtered by institution, on any date) with a bar against the target, and its
@@ -234,6 +237,7 @@ PAGE_SIZE = 50
 
 @login_required
 @in_portal_language
+@capability_required(Capability.READ_COVERAGE)
 def unprotected(request: HttpRequest) -> HttpResponse:
     """The villages with unprotected workers today, most unprotected first: the caller's (a
     branch's territory), or one of its regencies; a page of 50 at a time, with the count."""

@@ -49,14 +49,19 @@ def browser(chromium, live_server) -> Iterator:
 
 
 def navigate(driver, action) -> None:
-    """Do `action` (a click that loads a page) and wait until the new page has replaced the old:
-    looking for an element before that may find the old page's, gone a moment later."""
-    from selenium.webdriver.support import expected_conditions
+    """Do `action` (a click that loads a page) and wait until a new document has replaced the old
+    and finished loading: looking for an element before that may find the old page's, gone a
+    moment later. The old document is marked; the new one has no mark (no element of the old
+    one is kept: asking one that is gone fails in more ways than one)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element("tag name", "html")
+    driver.execute_script("window.ucjOldPage = true;")
     action()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old))
+    # Asked while the page is changing, the script itself may fail: ask again.
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return !window.ucjOldPage && document.readyState === 'complete';")
+    )
 
 
 def screenshot(driver, name: str) -> Path:

@@ -1,0 +1,29 @@
+"""The capability a page needs, checked as the API checks it (access.context's scope)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseBase
+
+from access.context import scope_for
+
+View = Callable[..., HttpResponseBase]
+
+
+def capability_required(capability: str) -> Callable[[View], View]:
+    """403 unless the caller's scope holds `capability` (a region outside it is a 404 later)."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not scope_for(request.user).can(capability):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate

@@ -1,0 +1,75 @@
+"""Every portal page for every kind of caller, with the exact status: login for a visitor, 403 for
+an account without the capability, 404 for a region outside the caller's scope, 200 otherwise.
+The 403 and 404 pages speak the portal's language, not the browser's."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from access.models import AccessProfile
+from villages.models import BranchOffice, Province, Regency
+
+from .test_pages import PASSWORD, log_in
+
+pytestmark = pytest.mark.django_db
+
+PAGES = {
+    "home": reverse("portal:home"),
+    "province": reverse("portal:coverage", args=["15"]),
+    "kerinci": reverse("portal:coverage", args=["15.01"]),
+    "bungo": reverse("portal:coverage", args=["15.08"]),
+    "worklist": reverse("portal:unprotected"),
+}
+# caller -> page -> status
+MATRIX = {
+    "visitor": {"home": 302, "province": 302, "kerinci": 302, "bungo": 302, "worklist": 302},
+    "no_profile": {"home": 200, "province": 403, "kerinci": 403, "bungo": 403, "worklist": 403},
+    "admin": {"home": 200, "province": 200, "kerinci": 200, "bungo": 200, "worklist": 200},
+    "province_officer": {"home": 200, "province": 200, "kerinci": 200, "bungo": 200, "worklist": 200},
+    "regency_officer": {"home": 200, "province": 404, "kerinci": 200, "bungo": 404, "worklist": 200},
+    "branch_officer": {"home": 200, "province": 404, "kerinci": 404, "bungo": 200, "worklist": 200},
+    "viewer": {"home": 200, "province": 200, "kerinci": 200, "bungo": 200, "worklist": 200},
+}
+
+
+def caller(kind: str) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    if kind == "visitor":
+        return client
+    if kind == "admin":
+        get_user_model().objects.create_superuser(kind, "a@example.id", PASSWORD)
+    else:
+        user = get_user_model().objects.create_user(kind, password=PASSWORD)
+        region = {
+            "province_officer": {"province": Province.objects.get(code="15")},
+            "viewer": {"province": Province.objects.get(code="15")},
+            "regency_officer": {"regency": Regency.objects.get(code="15.01")},
+            "branch_officer": {"branch": BranchOffice.objects.get(code="muara-bungo")},
+        }.get(kind)
+        if region is not None:
+            AccessProfile.objects.create(user=user, role=kind, **region)
+    log_in(client, kind)
+    return client
+
+
+@pytest.mark.parametrize("kind", list(MATRIX))
+def test_every_page_for_every_caller(regions, kind):
+    client = caller(kind)
+
+    statuses = {page: client.get(url).status_code for page, url in PAGES.items()}
+
+    assert statuses == MATRIX[kind]
+
+
+def test_the_refusal_pages_speak_indonesian(regions):
+    officer = caller("regency_officer")
+    nobody = caller("no_profile")
+
+    not_found = officer.get(PAGES["bungo"])
+    not_allowed = nobody.get(PAGES["kerinci"])
+
+    assert not_found.status_code == 404
+    assert "Tidak ditemukan" in not_found.content.decode()
+    assert not_allowed.status_code == 403
+    assert "Tidak diizinkan" in not_allowed.content.decode()
