@@ -1,14 +1,14 @@
 from django.urls import path
 
-from . import views
+from .views import auth, coverage, home, worklists
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("masuk/", views.LoginView.as_view(), name="login"),
-    path("keluar/", views.LogoutView.as_view(), name="logout"),
-    path("bahasa/", views.language_switch, name="language"),
-    path("cakupan/<str:code>/", views.coverage, name="coverage"),
-    path("daftar/desa-belum-terlindungi/", views.unprotected, name="unprotected"),
+    path("", home.home, name="home"),
+    path("masuk/", auth.LoginView.as_view(), name="login"),
+    path("keluar/", auth.LogoutView.as_view(), name="logout"),
+    path("bahasa/", auth.language_switch, name="language"),
+    path("cakupan/<str:code>/", coverage.coverage, name="coverage"),
+    path("daftar/desa-belum-terlindungi/", worklists.unprotected, name="unprotected"),
 ]

@@ -69,9 +69,9 @@ def test_a_regency_outside_the_callers_scope_is_ignored_not_shown(regions, worke
 
 
 def test_the_list_is_paged_by_fifty(regions, admin_user, monkeypatch):
-    import portal.views
+    import portal.views.worklists
 
-    monkeypatch.setattr(portal.views, "PAGE_SIZE", 1)
+    monkeypatch.setattr(portal.views.worklists, "PAGE_SIZE", 1)
     for code in (VILLAGE, OTHER_REGENCY_VILLAGE):
         WorkerFactory(village=village(code))
     client = Client()

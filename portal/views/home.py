@@ -1,0 +1,63 @@
+"""The home page: the caller's regions today."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from access.context import scope_for
+from core.clock import today
+from core.errors import ServiceError
+from coverage.selectors.detail import RegionDetail, region_detail
+from coverage.selectors.rows import CoverageFigures, coverage_rows_listed
+from villages.models import Province, Regency
+
+from ..language import in_portal_language
+from .common import date_param
+
+
+@login_required
+@in_portal_language
+def home(request: HttpRequest) -> HttpResponse:
+    """The caller's regions today: serving, protected, unprotected, coverage, this year's target
+    and the gap to it, the change since a chosen date, the monthly premium to protect the rest."""
+    scope = scope_for(request.user)
+    as_of = today()
+    since = date_param(request.GET.get("sejak"))
+    error = None
+    if request.GET.get("sejak") and (since is None or since >= as_of):
+        error = _("Choose a date before today.")
+        since = None
+    details: list[RegionDetail] = []
+    provinces: list[CoverageFigures] = []
+    if scope.everything:
+        provinces = coverage_rows_listed(level="province", as_of=as_of, scope=scope, ordering="code")
+    else:
+        codes = sorted(scope.province_codes) + sorted(scope.regency_codes)
+        for code in codes:
+            try:
+                details.append(region_detail(code=code, as_of=as_of, compare=since, scope=scope))
+            except ServiceError:
+                continue  # a region gone from the list
+    context = {
+        "as_of": as_of,
+        "since": since,
+        "error": error,
+        "details": details,
+        "provinces": provinces,
+        "national": _national(provinces) if provinces else None,
+        "scope_names": _scope_names(scope.province_ids, scope.regency_ids),
+    }
+    return render(request, "portal/home.html", context)
+
+
+def _national(rows: list[CoverageFigures]) -> CoverageFigures:
+    return CoverageFigures(serving=sum(r.serving for r in rows), protected=sum(r.protected for r in rows))
+
+
+def _scope_names(province_ids: frozenset[int], regency_ids: frozenset[int]) -> list[str]:
+    names = list(Province.objects.filter(pk__in=province_ids).order_by("code").values_list("name", flat=True))
+    names += Regency.objects.filter(pk__in=regency_ids).order_by("code").values_list("name", flat=True)
+    return names
