@@ -110,6 +110,7 @@ class EventKind(models.TextChoices):
 
 class EventSource(models.TextChoices):
     API = "api", _("API")
+    PORTAL = "portal", _("Portal")
     IMPORT = "import", _("Import")
     ADMIN = "admin", _("Admin")
     SYSTEM = "system", _("System")
