@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
+from access.choices import Capability
 from access.context import scope_for
 
 View = Callable[..., HttpResponseBase]
@@ -27,3 +28,9 @@ def capability_required(capability: str) -> Callable[[View], View]:
         return wrapped
 
     return decorate
+
+
+def export_required(request: HttpRequest) -> None:
+    """A page's spreadsheet is an export, as the API's files are: 403 without `export`."""
+    if not scope_for(request.user).can(Capability.EXPORT):
+        raise PermissionDenied
