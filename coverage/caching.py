@@ -137,3 +137,24 @@ def _tagged(response: HttpResponseBase, etag: str) -> HttpResponseBase:
     response["Cache-Control"] = "private, no-cache"
     response["Vary"] = "Authorization, Cookie, Accept, Accept-Language"
     return response
+
+
+def remembered(compute: Callable[..., T], /, **kwargs: Any) -> T:
+    """`compute(**kwargs)`, from the process cache when this data version has already computed
+    it: for a page that is not a `conditional_answer` (the portal's), the same cache, the same
+    versions, the same scope rule as the API's answers. Every argument is part of the key (a
+    scope by its regions), and so are the function and the language."""
+    context = request_context()
+    read_along = context.data_version if context is not None else None
+    version_now = data_version(read_along=read_along)
+    if context is not None and context.reading:
+        context.data_version = version_now  # read before any of the request's data: it holds for all of it
+    version = (version_now, today())
+    arguments = sorted((name, _scope_key(v) if isinstance(v, Scope) else v) for name, v in kwargs.items())
+    key = "page:" + _digest(version, compute.__module__, compute.__qualname__, arguments, translation.get_language())
+    cache = caches["coverage"]
+    value: T | None = cache.get(key)
+    if value is None:
+        value = compute(**kwargs)
+        cache.set(key, value)
+    return value
