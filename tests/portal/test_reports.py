@@ -95,9 +95,9 @@ def test_a_viewer_reads_the_worklist_but_may_not_export_it(regions, workers):
 def test_report_dates_are_dates():
     from portal.reports import Column, Report
 
-    content = Report(
-        title="t", details=[], columns=[Column("d", "date"), Column("n", "money")], sheet="s"
-    ).workbook([(datetime.date(2026, 3, 1), 150000)])
+    content = Report(title="t", details=[], columns=[Column("d", "date"), Column("n", "money")], sheet="s").workbook(
+        [(datetime.date(2026, 3, 1), 150000)]
+    )
     sheet = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
 
     assert sheet["A4"].value.date() == datetime.date(2026, 3, 1)  # a date cell (read back as a datetime)
