@@ -66,3 +66,16 @@ def test_the_refusal_pages_speak_indonesian(regions):
     assert "Tidak ditemukan" in not_found.content.decode()
     assert not_allowed.status_code == 403
     assert "Tidak diizinkan" in not_allowed.content.decode()
+
+
+def test_pages_count_against_the_users_rate_as_its_api_session_does(regions):
+    officer = caller("regency_officer")
+    AccessProfile.objects.filter(user__username="regency_officer").update(rate_limit=2)
+
+    statuses = [officer.get(PAGES["home"][0]).status_code for _ in range(3)]
+    refused = officer.get(PAGES["kerinci"][0])
+
+    assert statuses == [200, 200, 429]
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+    assert "Terlalu banyak permintaan" in refused.content.decode()
