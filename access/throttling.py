@@ -165,8 +165,8 @@ class TokenRateThrottle(WindowCountThrottle):
     def allow_user(self, request: Any) -> bool:
         """A signed-in user's request outside DRF (a portal page): counted per user, against the
         same count and rate as the user's session in the API (a request of no one is not)."""
-        user = getattr(request, "user", None)
-        if self.rate is None or not getattr(user, "is_authenticated", False):
+        user: Any = getattr(request, "user", None)
+        if self.rate is None or user is None or not user.is_authenticated:
             return True
         self.key = self.cache_format % {"scope": self.scope, "ident": f"u{user.pk}"}
         counted = Counted(hits=hit(self.key, *self.window()), now=self.now)

@@ -57,10 +57,10 @@ def in_portal_language(view: Callable[..., HttpResponseBase]) -> Callable[..., H
             throttle = TokenRateThrottle()
             try:
                 if not throttle.allow_user(request):
-                    response = render(request, "portal/too_many.html", status=429)
-                    response["Retry-After"] = str(math.ceil(throttle.wait()))
-                    response["Content-Language"] = language
-                    return response
+                    refused = render(request, "portal/too_many.html", status=429)
+                    refused["Retry-After"] = str(math.ceil(throttle.wait()))
+                    refused["Content-Language"] = language
+                    return refused
                 response = view(request, *args, **kwargs)
             except Http404:  # the portal's own pages for these, in its language
                 response = render(request, "portal/not_found.html", status=404)
