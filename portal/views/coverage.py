@@ -24,7 +24,7 @@ from enrollment.choices import Institution
 
 from ..language import in_portal_language
 from ..permissions import capability_required
-from .common import date_param
+from .common import date_param, figures_cached
 
 SORTS = ("name", "serving", "protected", "unprotected", "coverage_pct", "gap_to_target")
 TREND_MONTHS = 24
@@ -78,6 +78,7 @@ def coverage(request: HttpRequest, code: str) -> HttpResponse:
     )
     parent = region.code.rsplit(".", 1)[0] if "." in region.code else None
     context = {
+        **figures_cached(request, scope),
         "detail": detail,
         "figures": detail.figures,
         "rows": rows,

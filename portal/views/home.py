@@ -16,7 +16,7 @@ from coverage.selectors.rows import CoverageFigures, coverage_rows_listed
 from villages.models import Province, Regency
 
 from ..language import in_portal_language
-from .common import date_param
+from .common import date_param, figures_cached
 
 
 @login_required
@@ -43,6 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
             except ServiceError:
                 continue  # a region gone from the list
     context = {
+        **figures_cached(request, scope),
         "as_of": as_of,
         "since": since,
         "error": error,

@@ -71,3 +71,34 @@ def test_one_callers_cached_figures_never_answer_for_another(officers):
     assert 'data-code="15.01"' not in bungo
     assert protected(kerinci, "15.01") == "1"
     assert protected(bungo, "15.08") == "2"
+
+
+def test_after_a_write_the_drill_down_shows_the_new_figures(officers):
+    client = client_of("pmd.kerinci")
+    url = reverse("portal:coverage", args=["15.01"])
+    district = VILLAGE.rsplit(".", 1)[0]
+
+    def row_protected() -> str:
+        html = client.get(url).text
+        row = html.split(f'<tr data-code="{district}">', 1)[1].split("</tr>", 1)[0]
+        return re.findall(r"<td>([^<]*)</td>", row)[1]
+
+    before = row_protected()
+    bring_to(WorkerFactory(village=village(VILLAGE)), "active")
+    after = row_protected()
+
+    assert (before, after) == ("1", "2")
+
+
+@pytest.mark.parametrize("seconds", [0])
+def test_with_the_cache_off_nothing_is_kept(officers, settings, seconds):
+    settings.CACHES = {**settings.CACHES, "coverage": {**settings.CACHES["coverage"], "TIMEOUT": seconds}}
+    from django.core.cache import caches
+
+    client = client_of("pmd.kerinci")
+    client.get(reverse("portal:coverage", args=["15.01"]))
+
+    cache = caches["coverage"]
+    stored = [key.split(":", 2)[2] for key in cache._cache]  # noqa: SLF001 (the local-memory cache's own store)
+    assert stored  # figures, rows, trend and the rendered part were all offered to the cache
+    assert [cache.get(key) for key in stored] == [None] * len(stored)  # and none is kept
