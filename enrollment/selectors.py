@@ -1,8 +1,12 @@
 """Read querysets of workers and their history."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 
-from .models import ApparatusWorker, EnrollmentEvent
+from access.context import may_see_personal_data, scope_for
+
+from .models import ApparatusWorker, EnrollmentEvent, WorkerImport
 
 
 def worker_list() -> QuerySet[ApparatusWorker]:
@@ -33,3 +37,14 @@ def worker_page() -> QuerySet[ApparatusWorker]:
 def worker_history(*, worker_id: int) -> QuerySet[EnrollmentEvent]:
     """A worker's events, oldest first."""
     return EnrollmentEvent.objects.filter(worker_id=worker_id).order_by("id")
+
+
+def worker_imports_visible(*, user: Any) -> QuerySet[WorkerImport]:
+    """The past imports `user` may see, newest first, without their files: all of them for an
+    admin who may see personal data, one's own for everyone else (others' summaries quote their
+    rows, a NIK's birth-date digits among them)."""
+    # select_related: created_by (its username is shown); the file itself is deferred.
+    queryset = WorkerImport.objects.select_related("created_by").defer("data").order_by("-id")
+    if scope_for(user).everything and may_see_personal_data(user):
+        return queryset
+    return queryset.filter(created_by=user)

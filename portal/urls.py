@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, coverage, home, worklists
+from .views import auth, coverage, home, imports, worklists
 
 app_name = "portal"
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("bahasa/", auth.language_switch, name="language"),
     path("cakupan/<str:code>/", coverage.coverage, name="coverage"),
     path("daftar/desa-belum-terlindungi/", worklists.unprotected, name="unprotected"),
+    path("impor/", imports.imports, name="imports"),
+    path("impor/<int:pk>/", imports.import_result, name="import"),
+    path("impor/<int:pk>/tulis/", imports.import_confirm, name="import-confirm"),
 ]
