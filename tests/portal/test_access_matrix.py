@@ -25,6 +25,9 @@ PAGES = {
     "imports": (reverse("portal:imports"), (302, 403, 200, 200, 200, 403, 403)),
     # No import has this id: the capability is checked first (403), then the import (404).
     "import": (reverse("portal:import", args=[999_999]), (302, 403, 404, 404, 404, 403, 403)),
+    "workers": (reverse("portal:workers"), (302, 403, 200, 200, 200, 200, 403)),
+    "worker_new": (reverse("portal:worker_new"), (302, 403, 200, 200, 200, 403, 403)),
+    "village_options": (reverse("portal:village_options"), (302, 403, 200, 200, 200, 403, 403)),
 }
 
 
@@ -82,3 +85,23 @@ def test_pages_count_against_the_users_rate_as_its_api_session_does(regions):
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) >= 1
     assert "Terlalu banyak permintaan" in refused.content.decode()
+
+
+# A worker's pages, for a worker of Kerinci (15.01): url name -> caller -> status (CALLERS' order).
+WORKER_PAGES = {
+    "worker": (302, 403, 200, 200, 200, 404, 403),
+    "worker_edit": (302, 403, 200, 200, 200, 403, 403),
+}
+
+
+@pytest.mark.parametrize("kind", CALLERS)
+def test_every_worker_page_for_every_caller(regions, kind):
+    from tests.enrollment.factories import WorkerFactory
+
+    worker = WorkerFactory()  # in Kerinci: outside the branch's territory
+    client = caller(kind)
+    expected = {name: statuses[CALLERS.index(kind)] for name, statuses in WORKER_PAGES.items()}
+
+    answered = {name: client.get(reverse(f"portal:{name}", args=[worker.pk])).status_code for name in WORKER_PAGES}
+
+    assert answered == expected
