@@ -163,6 +163,23 @@ def test_the_list_is_paged_by_fifty(people, monkeypatch):
     assert "Halaman 1 dari 2" in one.text
 
 
+def test_the_lists_queries_do_not_grow_with_its_rows(people, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_of("bpjs.muarabungo")
+    bring_to(WorkerFactory(village=village(BUNGO)), "active")
+    with CaptureQueriesContext(connection) as one:
+        client.get(LIST)
+    for status in ("active", "submitted", "lapsed"):
+        bring_to(WorkerFactory(village=village(BUNGO)), status)
+
+    with django_assert_max_num_queries(len(one)):
+        response = client.get(LIST)
+
+    assert len(names(response.text)) == 4
+
+
 # --- one worker ---------------------------------------------------------------------------------
 
 
@@ -377,8 +394,10 @@ def test_the_activation_form_answers_htmx_with_a_fragment(siti):
     refused = client.post(url, {**good, "kpj_number": "abc"}, HTTP_HX_REQUEST="true")
     done = client.post(url, good, HTTP_HX_REQUEST="true")
 
+    assert "hx-post" not in page(client, worker).text  # on the worker's page: a plain form, the page comes back
     assert refused.status_code == 200
     assert "<html" not in refused.text
+    assert f'hx-post="{url}"' in refused.text  # embedded elsewhere: it stays in place
     assert field_errors(refused.text, "kpj_number", f"activate-{worker.pk}-") != ""
     assert done.status_code == 200
     assert "<html" not in done.text
