@@ -81,12 +81,12 @@ def test_the_bungo_officer_registers_a_worker_and_submits_it(browser):
 
     assert browser.find_element(By.TAG_NAME, "h1").text == "Dewi Lestari"
     assert "Pekerja Dewi Lestari telah didaftarkan." in browser.find_element(By.CSS_SELECTOR, ".message").text
-    assert browser.find_element(By.CSS_SELECTOR, "dd.status").text == "Belum terdaftar"
+    assert browser.find_element(By.CSS_SELECTOR, "dd.enrollment-status").text == "Belum terdaftar"
     assert browser.find_element(By.CSS_SELECTOR, "dd.nik").text == nik  # the demo officer has the right
 
     navigate(browser, browser.find_element(By.CSS_SELECTOR, 'button[value="submit"]').click)
 
-    assert browser.find_element(By.CSS_SELECTOR, "dd.status").text == "Diajukan"
+    assert browser.find_element(By.CSS_SELECTOR, "dd.enrollment-status").text == "Diajukan"
     history = browser.find_element(By.CSS_SELECTOR, "ol.history").text
     assert "diajukan untuk kepesertaan oleh pmd.bungo" in history
     assert browser.find_elements(By.CSS_SELECTOR, 'button[value="submit"]') == []  # done: no second submit
