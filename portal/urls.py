@@ -11,4 +11,7 @@ urlpatterns = [
     path("bahasa/", auth.language_switch, name="language"),
     path("cakupan/<str:code>/", coverage.coverage, name="coverage"),
     path("daftar/desa-belum-terlindungi/", worklists.unprotected, name="unprotected"),
+    path("daftar/menunggu-aktivasi/", worklists.activation_queue, name="activation_queue"),
+    path("daftar/jatuh-tempo/", worklists.renewals, name="renewals"),
+    path("daftar/masa-jabatan-berakhir/", worklists.terms_ended, name="terms_ended"),
 ]
