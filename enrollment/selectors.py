@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from .choices import EnrollmentStatus, EventKind
@@ -59,12 +60,18 @@ def activation_queue() -> QuerySet[ApparatusWorker]:
 
 
 def memberships_due(*, as_of: datetime.date, days: int = 30) -> QuerySet[ApparatusWorker]:
-    """Active memberships paid until at most `days` after `as_of`, the soonest first: what a branch
-    renews before people lose protection. Those whose paid-until has just passed but that are not
-    lapsed yet (the daily `enrollments_expire` waits out the grace period) come first."""
+    """Active memberships paid until a day from `as_of` to `days` after it, the soonest first: what
+    a branch renews before people lose protection. A paid-until just passed but within the grace
+    period (`UCJ_LAPSE_GRACE_DAYS`: not lapsed yet) counts too; one older than that is the daily
+    `enrollments_expire`'s to lapse, not a renewal falling due."""
+    earliest = as_of - datetime.timedelta(days=settings.UCJ_LAPSE_GRACE_DAYS)
     return (
         worker_list()
-        .filter(enrollment_status=EnrollmentStatus.ACTIVE, enrollment__paid_until__lte=as_of + datetime.timedelta(days))
+        .filter(
+            enrollment_status=EnrollmentStatus.ACTIVE,
+            enrollment__paid_until__gte=earliest,
+            enrollment__paid_until__lte=as_of + datetime.timedelta(days),
+        )
         .order_by("enrollment__paid_until", "id")
     )
 

@@ -297,11 +297,17 @@ def test_renewals_download_with_paid_until_and_lapse_dates(clerk, memberships, t
     )
 
 
-def test_the_renewal_selectors(regions, memberships, today):
+def test_the_renewal_selectors(regions, memberships, today, settings):
+    settings.UCJ_LAPSE_GRACE_DAYS = 0
     due = selectors.memberships_due(as_of=today, days=30)
     lapsed = selectors.memberships_lapsed(as_of=today, days=30)
 
     assert list(due.values_list("pk", flat=True)) == [memberships[k].pk for k in ("kerinci", "in5", "in20")]
+    on_day_5 = selectors.memberships_due(as_of=today + 5 * DAY, days=30)
+    on_day_6 = selectors.memberships_due(as_of=today + 6 * DAY, days=34)
+    # Paid until today: due that day; the day after it is the daily run's to lapse (no grace).
+    assert [w.pk for w in on_day_5] == [memberships[k].pk for k in ("in5", "in20")]
+    assert [w.pk for w in on_day_6] == [memberships[k].pk for k in ("in20", "in40")]
     assert list(lapsed.values_list("pk", flat=True)) == [memberships[k].pk for k in ("lapsed3", "lapsed12")]
     assert [w.lapsed_on for w in lapsed] == [today - 3 * DAY, today - 12 * DAY]
 
