@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -171,9 +172,10 @@ def _value(value: Any) -> str:
 
 def _field_label(name: str) -> str:
     try:
-        return str(ApparatusWorker._meta.get_field(name).verbose_name)
-    except Exception:  # a field of the enrollment (kpj_number, paid_until...) or one gone
+        field = ApparatusWorker._meta.get_field(name)
+    except FieldDoesNotExist:  # a field no longer there
         return name.replace("_", " ")
+    return str(getattr(field, "verbose_name", name))
 
 
 def history_sentences(events: list[EnrollmentEvent], *, personal: bool) -> list[Sentence]:
@@ -319,7 +321,7 @@ def _transition_written(
     return written, {}
 
 
-DONE = {
+DONE: dict[str, Callable[[], str]] = {
     EventKind.SUBMITTED: lambda: _("Submitted for enrollment."),
     EventKind.ACTIVATED: lambda: _("Membership activated."),
     EventKind.RENEWED: lambda: _("Membership renewed."),
