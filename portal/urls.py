@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, coverage, home, worklists
+from .views import auth, coverage, home, workers, worklists
 
 app_name = "portal"
 
@@ -14,4 +14,14 @@ urlpatterns = [
     path("daftar/menunggu-aktivasi/", worklists.activation_queue, name="activation_queue"),
     path("daftar/jatuh-tempo/", worklists.renewals, name="renewals"),
     path("daftar/masa-jabatan-berakhir/", worklists.terms_ended, name="terms_ended"),
+    path("pekerja/", workers.workers, name="workers"),
+    path("pekerja/baru/", workers.worker_new, name="worker_new"),
+    path("pekerja/desa/", workers.village_options, name="village_options"),
+    path("pekerja/<int:pk>/", workers.worker, name="worker"),
+    path("pekerja/<int:pk>/ubah/", workers.worker_edit, name="worker_edit"),
+    path("pekerja/<int:pk>/ajukan/", workers.worker_submit, name="worker_submit"),
+    path("pekerja/<int:pk>/aktifkan/", workers.worker_activate, name="worker_activate"),
+    path("pekerja/<int:pk>/perpanjang/", workers.worker_renew, name="worker_renew"),
+    path("pekerja/<int:pk>/nonaktifkan/", workers.worker_lapse, name="worker_lapse"),
+    path("pekerja/<int:pk>/akhiri-tugas/", workers.worker_end_service, name="worker_end_service"),
 ]

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -83,6 +84,8 @@ def coverage(request: HttpRequest, code: str) -> HttpResponse:
         "headers": _headers(sort, as_of, institution),
         "parent": parent if parent and scope.contains_code(parent) else None,
         "chart": trend_chart(points),
+        # The workers behind today's numbers (the worker list has no past dates).
+        "workers_url": reverse("portal:workers") if scope.can(Capability.READ_WORKERS) and as_of == today() else None,
     }
     return render(request, "portal/coverage.html", context)
 

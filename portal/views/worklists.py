@@ -35,7 +35,9 @@ from villages.models import Regency
 from ..language import in_portal_language
 from ..permissions import capability_required, export_required
 from ..reports import Column, Report, title_details, xlsx_response
+from ..worker_forms import ActivateForm
 from .common import scope_label
+from .workers import activate_form_for
 
 PAGE_SIZE = 50
 DAYS = 30  # how far ahead (and back) the renewal and term worklists look
@@ -172,6 +174,7 @@ class Row:
 
     worker: ApparatusWorker
     nik: str
+    form: Any = None  # the activation form of the queue's row, for those who may activate
 
 
 # A worklist's own columns in its spreadsheet: the column and how a worker fills it.
@@ -268,7 +271,12 @@ def _worker_report(
 
 
 def _worker_page(
-    request: HttpRequest, rows: QuerySet[ApparatusWorker], template: str, filters: Filters, **context: Any
+    request: HttpRequest,
+    rows: QuerySet[ApparatusWorker],
+    template: str,
+    filters: Filters,
+    form_for: Callable[[ApparatusWorker], Any] | None = None,
+    **context: Any,
 ) -> HttpResponse:
     """A page of 50 of the worklist, with its count and filters. A caller who sees full NIKs is
     logged as shown them, as the API's list logs the workers of its page."""
@@ -281,7 +289,14 @@ def _worker_page(
     extra_query = {"jenis": context["kind"]} if context.get("kind") else {}
     context.update(
         page=page,
-        rows=[Row(worker=w, nik=w.nik if personal_data else nik_mask(w.nik)) for w in workers],
+        rows=[
+            Row(
+                worker=w,
+                nik=w.nik if personal_data else nik_mask(w.nik),
+                form=form_for(w) if form_for is not None else None,
+            )
+            for w in workers
+        ],
         count=page.paginator.count,
         filters=filters,
         institutions=Institution.choices,
@@ -311,13 +326,24 @@ def activation_queue(request: HttpRequest) -> HttpResponse:
             filters=filters,
             extra=[(Column(_("Submitted on"), "date"), lambda w: getattr(w, "submitted_on", None))],
         )
+    may_activate = scope.can(Capability.MANAGE_ENROLLMENT)
     return _worker_page(
         request,
         rows,
         "portal/activation_queue.html",
         filters,
-        may_activate=scope.can(Capability.MANAGE_ENROLLMENT),
+        form_for=_queue_form if may_activate else None,
+        may_activate=may_activate,
     )
+
+
+def _queue_form(worker: ApparatusWorker) -> ActivateForm:
+    """The worker page's activation form (portal/activate_form.html, posted to the one activation
+    view, portal:worker_activate), its fields' ids made the row's own: fifty forms on a page must
+    not share the ids their labels point to."""
+    form = activate_form_for(worker)
+    form.auto_id = f"aktivasi-{worker.pk}-%s"
+    return form
 
 
 RENEWALS_LAPSED = "lewat"

@@ -65,6 +65,7 @@ def test_the_branch_clerk_activates_the_oldest_submission_from_the_queue(browser
     assert int(row.get_attribute("data-id")) == worker.pk  # the oldest submission first
 
     browser.execute_script("window.ucjSamePage = true;")  # gone if the page were reloaded
+    row.find_element(By.CSS_SELECTOR, "td.activate summary").click()
     form = row.find_element(By.CSS_SELECTOR, f"#activate-{worker.pk}")
     form.find_element(By.NAME, "kpj_number").send_keys("123")  # too short: refused next to the field
     Select(form.find_element(By.NAME, "scheme")).select_by_value("bpu")

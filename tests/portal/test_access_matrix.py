@@ -26,6 +26,9 @@ PAGES = {
     "activation_queue": (reverse("portal:activation_queue"), (302, 403, 200, 200, 200, 200, 403)),
     "renewals": (reverse("portal:renewals") + "?jenis=lewat", (302, 403, 200, 200, 200, 200, 403)),
     "terms_ended": (reverse("portal:terms_ended"), (302, 403, 200, 200, 200, 200, 403)),
+    "workers": (reverse("portal:workers"), (302, 403, 200, 200, 200, 200, 403)),
+    "worker_new": (reverse("portal:worker_new"), (302, 403, 200, 200, 200, 403, 403)),
+    "village_options": (reverse("portal:village_options"), (302, 403, 200, 200, 200, 403, 403)),
 }
 
 
@@ -70,3 +73,23 @@ def test_the_refusal_pages_speak_indonesian(regions):
     assert "Tidak ditemukan" in not_found.content.decode()
     assert not_allowed.status_code == 403
     assert "Tidak diizinkan" in not_allowed.content.decode()
+
+
+# A worker's pages, for a worker of Kerinci (15.01): url name -> caller -> status (CALLERS' order).
+WORKER_PAGES = {
+    "worker": (302, 403, 200, 200, 200, 404, 403),
+    "worker_edit": (302, 403, 200, 200, 200, 403, 403),
+}
+
+
+@pytest.mark.parametrize("kind", CALLERS)
+def test_every_worker_page_for_every_caller(regions, kind):
+    from tests.enrollment.factories import WorkerFactory
+
+    worker = WorkerFactory()  # in Kerinci: outside the branch's territory
+    client = caller(kind)
+    expected = {name: statuses[CALLERS.index(kind)] for name, statuses in WORKER_PAGES.items()}
+
+    answered = {name: client.get(reverse(f"portal:{name}", args=[worker.pk])).status_code for name in WORKER_PAGES}
+
+    assert answered == expected

@@ -47,7 +47,7 @@ def rows(html: str) -> list[tuple[str, list[str]]]:
     """(code, [serving, protected, unprotected]) of each row of the drill-down table."""
     found = []
     for code, cells in re.findall(r'<tr data-code="([^"]+)">(.*?)</tr>', html, re.S):
-        numbers = re.findall(r"<td>([0-9.,]+)</td>", cells)
+        numbers = re.findall(r"<td>(?:<a [^>]*>)?([0-9.,]+)(?:</a>)?</td>", cells)  # a number may link to workers
         found.append((code, numbers[:3]))
     return found
 

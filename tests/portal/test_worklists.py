@@ -166,7 +166,7 @@ def test_the_queue_downloads_as_a_report_for_people_masked_and_logged(bungo_offi
     }
     header = [cell.value for cell in sheet[7]]
     assert header == [
-        "ID pekerja", "NIK", "Nama lengkap", "Jenis kelamin", "Tanggal lahir", "Telepon", "Lembaga", "Jabatan",
+        "ID pekerja", "NIK", "Nama lengkap", "Jenis kelamin", "Tanggal lahir", "Nomor telepon", "Lembaga", "Jabatan",
         "Kode desa", "Desa/kelurahan", "Kecamatan", "Kabupaten/kota", "Awal masa jabatan", "Akhir masa jabatan",
         "Status kepesertaan", "Tanggal diajukan",
     ]  # fmt: skip
@@ -283,7 +283,7 @@ def test_renewals_download_with_paid_until_and_lapse_dates(clerk, memberships, t
     assert sheet.title == "Lewat jatuh tempo"
     assert sheet["A1"].value.startswith("Kepesertaan yang lewat dalam 30 hari terakhir — Cabang Muara Bungo")
     header = [cell.value for cell in sheet[7]]
-    assert header[-4:] == ["Nomor KPJ", "Sumber dana", "Dibayar sampai", "Tanggal lewat"]
+    assert header[-4:] == ["Nomor KPJ", "Sumber dana iuran", "Iuran dibayar sampai", "Tanggal lewat"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=8)]
     assert [row[0] for row in rows] == [memberships["lapsed3"].pk, memberships["lapsed12"].pk]
     assert rows[0][-4:] == [
