@@ -386,3 +386,106 @@ def client_of_admin():
     client = Client()
     log_in(client, "admin", "pw-admin-123")
     return client
+
+
+# --- activating from the queue ------------------------------------------------------------------
+
+
+def activation_form(worker, today, **overrides) -> dict:
+    data = {
+        "kpj_number": "24081500042",
+        "scheme": "bpu",
+        "programs": ["jkk", "jkm"],
+        "funding_source": "apbdes",
+        "coverage_start": today.isoformat(),
+        "paid_until": (today + 90 * DAY).isoformat(),
+        "version": worker.version,
+    }
+    data.update(overrides)
+    return data
+
+
+def protected_in(api, district: str, code: str) -> int:
+    """The village's protected workers as the API's coverage endpoint counts them."""
+    rows = api.get(reverse("coverage-list"), {"level": "village", "parent": district}).json()["results"]
+    return next(row["protected"] for row in rows if row["code"] == code)
+
+
+def test_each_row_of_the_queue_carries_the_activation_form_for_a_clerk(clerk, queue):
+    response = client_of("bpjs.bungo").get(QUEUE)
+    action = reverse("portal:worker_activate", args=[queue["early"].pk])
+
+    assert f'id="activate-{queue["early"].pk}"' in response.text
+    assert f'hx-post="{action}"' in response.text
+    assert response.text.count('class="stacked activate-form"') == 3
+    assert f'id="aktivasi-{queue["early"].pk}-kpj_number"' in response.text  # ids of the row's own
+
+
+def test_no_activation_form_for_a_caller_who_may_not_activate(bungo_officer, queue):
+    response = client_of("pmd.bungo").get(QUEUE)
+
+    assert response.status_code == 200
+    assert "activate-form" not in response.text
+    assert reverse("portal:worker_activate", args=[queue["early"].pk]) not in response.text
+
+
+def test_the_clerk_activates_from_the_queue_and_the_village_counts_one_more_protected(
+    clerk, queue, admin_client, today
+):
+    worker = queue["early"]
+    client = client_of("bpjs.bungo")
+    before = protected_in(admin_client, "15.08.01", BUNGO_TOWN)
+
+    response = client.post(
+        reverse("portal:worker_activate", args=[worker.pk]), activation_form(worker, today), HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 200
+    assert "activate-done" in response.text
+    assert "<html" not in response.text  # a fragment for the row, not a page
+    worker.refresh_from_db()
+    assert worker.enrollment_status == "active"
+    assert worker.enrollment.kpj_number == "24081500042"
+    assert worker.enrollment.paid_until == today + 90 * DAY
+    assert protected_in(admin_client, "15.08.01", BUNGO_TOWN) == before + 1
+    assert ids(client.get(QUEUE).text) == [queue["middle"].pk, queue["late"].pk]
+
+
+def test_a_bad_kpj_number_is_shown_next_to_its_field_and_nothing_is_written(clerk, queue, admin_client, today):
+    worker = queue["early"]
+    before = protected_in(admin_client, "15.08.01", BUNGO_TOWN)
+
+    response = client_of("bpjs.bungo").post(
+        reverse("portal:worker_activate", args=[worker.pk]),
+        activation_form(worker, today, kpj_number="12345"),
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.status_code == 200
+    field = re.search(r'<div class="field has-errors" data-field="kpj_number">(.*?)</div>', response.text, re.S)
+    assert field is not None
+    assert 'class="errors"' in field.group(1)
+    assert "11" in field.group(1)
+    worker.refresh_from_db()
+    assert worker.enrollment_status == "submitted"
+    assert protected_in(admin_client, "15.08.01", BUNGO_TOWN) == before
+
+
+def test_an_activation_without_the_csrf_token_is_refused(clerk, queue, today):
+    from django.test import Client
+
+    from .test_pages import PASSWORD
+
+    client = Client(enforce_csrf_checks=True)
+    client.get(reverse("portal:login"))  # sets the CSRF cookie, as a browser gets it
+    token = client.cookies["csrftoken"].value
+    client.post(reverse("portal:login"), {"username": "bpjs.bungo", "password": PASSWORD, "csrfmiddlewaretoken": token})
+    worker = queue["early"]
+    url = reverse("portal:worker_activate", args=[worker.pk])
+
+    refused = client.post(url, activation_form(worker, today), HTTP_HX_REQUEST="true")
+
+    assert client.get(QUEUE).status_code == 200  # logged in all the same
+    assert refused.status_code == 403
+    worker.refresh_from_db()
+    assert worker.enrollment_status == "submitted"
