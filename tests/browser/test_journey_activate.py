@@ -1,6 +1,6 @@
-"""Journey (2) on the demo data: the Muara Bungo branch clerk opens the activation queue, activates
-the oldest submitted worker with the form in its row (in place: the page is not reloaded), and the
-village's figures show one more protected worker."""
+"""Journey (2) on the demo data: the Muara Bungo branch clerk opens the activation queue, narrows it
+to Bungo, activates the oldest submitted worker there with the form in its row (in place: the page
+is not reloaded), and the village's figures show one more protected worker."""
 
 from __future__ import annotations
 
@@ -49,10 +49,10 @@ def test_the_branch_clerk_activates_the_oldest_submission_from_the_queue(browser
 
     call_command("load_demo", stdout=io.StringIO())
     clerk = get_user_model().objects.get(username="bpjs.muarabungo")
-    first = scope_for(clerk).filter(selectors.activation_queue()).first()
-    assert first is not None, "the demo has submitted workers in the branch's territory"
+    # The branch serves Merangin and Bungo: the oldest submission of Bungo, as its queue shows it.
+    first = scope_for(clerk).filter(selectors.activation_queue()).filter(regency__code="15.08").first()
+    assert first is not None, "the demo has submitted workers in Bungo"
     worker = ApparatusWorker.objects.select_related("village", "district").get(pk=first.pk)
-    assert worker.regency.code == "15.08"  # a Bungo village
     kpj = free_kpj()
     today = clock_today()
 
@@ -61,6 +61,8 @@ def test_the_branch_clerk_activates_the_oldest_submission_from_the_queue(browser
     browser.get(browser.live_server_url + "/")
     navigate(browser, browser.find_element(By.CSS_SELECTOR, 'nav.menu a[href="/daftar/menunggu-aktivasi/"]').click)
     assert browser.find_element(By.TAG_NAME, "h1").text == "Pekerja menunggu aktivasi"
+    Select(browser.find_element(By.ID, "kabupaten")).select_by_value("15.08")
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click)
     row = browser.find_element(By.CSS_SELECTOR, "tr[data-id]")
     assert int(row.get_attribute("data-id")) == worker.pk  # the oldest submission first
 
@@ -91,6 +93,7 @@ def test_the_branch_clerk_activates_the_oldest_submission_from_the_queue(browser
     )
     assert kpj in done.text
     assert browser.execute_script("return window.ucjSamePage === true;")  # in place, no reload
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", done)
     screenshot(browser, "activate-from-queue")
 
     worker.refresh_from_db()
