@@ -51,7 +51,8 @@ class RequestContext:
     personal_data: bool | None = None
     rate_counted: Counted | None = None  # counted with the token's lookup
     rate_limit: RateLimitState | None = None  # for the RateLimit-* headers of the answer
-    data_version: int | None = None  # read with the token's lookup (safe methods)
+    data_version: int | None = None  # read with the token's lookup, or by the first page read (safe methods)
+    reading: bool = False  # a safe method (GET, HEAD): the data version read first holds for the request
 
     def about(self, user_id: int) -> bool:
         if self.user_id is None:
@@ -131,6 +132,7 @@ def request_context_middleware(
 
     def middleware(request: HttpRequest) -> HttpResponseBase:
         with request_context_open() as context:
+            context.reading = request.method in ("GET", "HEAD", "OPTIONS")
             response = get_response(request)
             state = context.rate_limit
         if state is not None:

@@ -14,7 +14,8 @@ Where a request is counted:
   authentication class, `AnonymousRateLimit`, before any permission is checked: requests
   refused with 401, token guessing included, use up the anonymous rate too. DRF itself would
   check throttles only after authentication and permissions.
-- A session user (the browsable API) is counted by `TokenRateThrottle`, per user.
+- A session user (the browsable API) is counted by `TokenRateThrottle`, per user; the same
+  count and rate hold for its requests of the portal's pages (`TokenRateThrottle.allow_user`).
 
 A user's access profile may set its own rate (`AccessProfile.rate_limit`, requests a minute),
 for each of its tokens and its session, instead of `UCJ_RATE_TOKEN`. The profile comes with the
@@ -160,6 +161,16 @@ class TokenRateThrottle(WindowCountThrottle):
                 return True
             counted = Counted(hits=hit(self.key, *self.window()), now=self.now)
         return self.allow_count(self.settle(request, request.user, counted))
+
+    def allow_user(self, request: Any) -> bool:
+        """A signed-in user's request outside DRF (a portal page): counted per user, against the
+        same count and rate as the user's session in the API (a request of no one is not)."""
+        user: Any = getattr(request, "user", None)
+        if self.rate is None or user is None or not user.is_authenticated:
+            return True
+        self.key = self.cache_format % {"scope": self.scope, "ident": f"u{user.pk}"}
+        counted = Counted(hits=hit(self.key, *self.window()), now=self.now)
+        return self.allow_count(self.settle(request, user, counted))
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if not getattr(request.user, "is_authenticated", False):  # no user (None) or an anonymous one

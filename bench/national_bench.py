@@ -27,6 +27,10 @@ of its own. They run last, so their writes do not invalidate cached coverage ans
 are measured. Each run therefore uses up workers: rerun until the regency runs out of them (the
 script then says so and measures what it can).
 
+`portal_home` and `portal_drill_down` ask for the portal's home page and the regency's coverage
+page (its districts, its trend) as the regency's officer `bench.pmd`, signed in through the
+portal's login page with a fresh random password.
+
 `export_unprotected_csv` makes `requests / 10` requests (at least 3). `coverage_*_304` repeat a
 coverage request with `If-None-Match` set to its ETag; a server that sends no ETag is reported as
 "not supported". Any unexpected status is an error: the script exits 1 (for CI smoke runs with
@@ -43,6 +47,8 @@ import json
 import math
 import os
 import platform
+import re
+import secrets
 import statistics
 import sys
 import threading
@@ -50,6 +56,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -61,7 +68,9 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.hashers import PBKDF2PasswordHasher  # noqa: E402
 from django.contrib.auth.models import Permission  # noqa: E402
 from django.db import DatabaseError, connection  # noqa: E402
 from django.db.models import Count, Max, Q, Sum  # noqa: E402
@@ -77,6 +86,7 @@ from enrollment.models import ApparatusWorker, Enrollment  # noqa: E402
 from villages.models import Regency, Village  # noqa: E402
 
 BENCH_USER = "bench"
+PORTAL_USER = "bench.pmd"
 GUNICORN_ENV = {
     "UCJ_RATE_TOKEN": "100000000/min",
     "UCJ_RATE_ANON": "100000000/min",
@@ -229,6 +239,43 @@ def bench_user_token():
     return user, token
 
 
+def portal_officer(regency: Regency) -> tuple[object, str]:
+    """The regency's officer `bench.pmd`, with a fresh random password: the portal's pages are
+    asked for as a person who signed in there asks for them (`portal_login`)."""
+    user, _created = get_user_model().objects.get_or_create(username=PORTAL_USER)
+    password = secrets.token_urlsafe(18)
+    user.is_active = True
+    # The server's own hasher (the project's default), whatever hashers this process was given.
+    hasher = PBKDF2PasswordHasher()
+    user.password = hasher.encode(password, hasher.salt())
+    user.save()
+    AccessProfile.objects.update_or_create(
+        user=user, defaults={"role": Role.REGENCY_OFFICER, "province": None, "regency": regency, "branch": None}
+    )
+    return user, password
+
+
+def portal_login(client: Client, username: str, password: str) -> str:
+    """Sign in through the portal's login page (its CSRF cookie and token, then the form) and
+    return the session cookie's value."""
+    login = client.fetch(Req("GET", "/masuk/", None, {"Cookie": ""}))
+    csrf = SimpleCookie(login.headers.get("set-cookie", ""))[settings.CSRF_COOKIE_NAME].value
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', login.body)
+    if login.status != 200 or token is None:
+        raise SystemExit(f"the portal's login page answered {login.status} without a form")
+    form = urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token.group(1).decode()})
+    headers = {
+        "Cookie": f"{settings.CSRF_COOKIE_NAME}={csrf}",
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Referer": f"http://127.0.0.1:{client.port}/masuk/",
+    }
+    signed_in = client.fetch(Req("POST", "/masuk/", form.encode(), headers))
+    session = SimpleCookie(signed_in.headers.get("set-cookie", "")).get(settings.SESSION_COOKIE_NAME)
+    if signed_in.status != 302 or session is None:
+        raise SystemExit(f"signing in to the portal answered {signed_in.status}, no session")
+    return session.value
+
+
 def busiest_regency_id() -> int | None:
     """The regency with the most serving workers: from the coverage counters, else the workers."""
     for model in (getattr(coverage_models, "RegencyCoverage", None), coverage_models.VillageCoverage):
@@ -366,8 +413,13 @@ def two_years_before(day: datetime.date) -> datetime.date:
         return day.replace(year=day.year - 2, day=28)
 
 
-def scenarios_for(args, client: Client, regency: Regency, today: datetime.date) -> list[Scenario]:
+def scenarios_for(args, client: Client, regency: Regency, today: datetime.date, session: str = "") -> list[Scenario]:
     code = regency.code
+    cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"}
+
+    def page(path: str) -> Callable[[int], Req]:
+        return lambda _i: Req("GET", path, None, cookie)
+
     n, w = args.requests, args.warmup
     api = "/api/v1"
 
@@ -452,6 +504,8 @@ def scenarios_for(args, client: Client, regency: Regency, today: datetime.date) 
         Scenario("coverage_villages_of_regency", villages, n, w),
         Scenario("coverage_region_detail", get(f"/coverage/{code}/"), n, w),
         Scenario("coverage_trend", get(f"/coverage/{code}/trend/", **trend_query), n, w),
+        Scenario("portal_home", page("/"), n, w, note=f"the officer of {code}, signed in"),
+        Scenario("portal_drill_down", page(f"/cakupan/{code}/"), n, w, note=f"{code}: its districts, trend"),
         Scenario("worker_list", worker_list, n, w, note=f"pages 1..{pages} of 50"),
         Scenario("worker_detail", worker_detail, n, w, note=f"{len(detail_ids)} workers in turn"),
         Scenario(
@@ -491,6 +545,8 @@ REPORT_ORDER = [
     "coverage_villages_of_regency",
     "coverage_region_detail",
     "coverage_trend",
+    "portal_home",
+    "portal_drill_down",
     "worker_list",
     "worker_detail",
     "transition_activate",
@@ -568,6 +624,7 @@ def main(argv: list[str] | None = None) -> dict:
         },
     }
     user, token = bench_user_token()
+    _officer, password = portal_officer(regency)
     server = None
     try:
         env = {**os.environ, **GUNICORN_ENV}
@@ -575,9 +632,10 @@ def main(argv: list[str] | None = None) -> dict:
         server = Gunicorn(env)
         results["gunicorn"] = {"workers": 2, "port": server.port, "debug": env["DEBUG"]}
         client = Client(server.port, token)
-        scenarios = scenarios_for(args, client, regency, today)
         connection.close()  # the bench's own connection idles during the run
         server.wait_ready()
+        session = portal_login(client, PORTAL_USER, password)
+        scenarios = scenarios_for(args, client, regency, today, session)
         rows = []
         for scenario in scenarios:
             print(f"{scenario.name}: {scenario.warmup} warmup + {scenario.requests} requests ...", flush=True)

@@ -39,7 +39,7 @@ class Resp:
 
 
 class Client:
-    """One new loopback connection per request, with a token when given one."""
+    """One new loopback connection per request, with a token when given one (not with a session cookie)."""
 
     def __init__(self, port: int, token: str | None = None):
         self.port = port
@@ -47,7 +47,7 @@ class Client:
 
     def fetch(self, req: Req) -> Resp:
         headers = dict(req.headers)
-        if self.token and "Authorization" not in headers:
+        if self.token and "Authorization" not in headers and "Cookie" not in headers:  # a cookie: a portal page
             headers["Authorization"] = f"Token {self.token}"
         if req.body is not None:
             headers.setdefault("Content-Type", "application/json")

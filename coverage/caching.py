@@ -137,3 +137,39 @@ def _tagged(response: HttpResponseBase, etag: str) -> HttpResponseBase:
     response["Cache-Control"] = "private, no-cache"
     response["Vary"] = "Authorization, Cookie, Accept, Accept-Language"
     return response
+
+
+def remembered(compute: Callable[..., T], /, **kwargs: Any) -> T:
+    """`compute(**kwargs)`, from the process cache when this data version has already computed
+    it: for a page that is not a `conditional_answer` (the portal's), the same cache, the same
+    versions, the same scope rule as the API's answers. Every argument is part of the key (a
+    scope by its regions), and so are the function and the language."""
+    version = _version_today()
+    arguments = sorted((name, _scope_key(v) if isinstance(v, Scope) else v) for name, v in kwargs.items())
+    key = "page:" + _digest(version, compute.__module__, compute.__qualname__, arguments, translation.get_language())
+    cache = caches["coverage"]
+    value: T | None = cache.get(key)
+    if value is None:
+        value = compute(**kwargs)
+        cache.set(key, value)
+    return value
+
+
+def shown_key(*parts: Any, scope: Scope) -> str:
+    """The key under which a page's part that shows figures is kept as rendered (a template's
+    `{% cache %}` in the same cache): this data version and day, `parts` (the page's path and
+    query), the caller's regions and capabilities (what it may see and do changes the links and
+    buttons shown), and the language."""
+    capabilities = sorted(scope.capabilities)
+    return "shown:" + _digest(_version_today(), parts, _scope_key(scope), capabilities, translation.get_language())
+
+
+def _version_today() -> tuple[int, Any]:
+    """The data version and today. A reading request (GET) reads the version once, before any
+    of its data, and keeps it: it holds for everything the request reads after."""
+    context = request_context()
+    read_along = context.data_version if context is not None else None
+    version = data_version(read_along=read_along)
+    if context is not None and context.reading:
+        context.data_version = version
+    return version, today()

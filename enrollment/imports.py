@@ -142,6 +142,20 @@ class ImportFileError(Exception):
         self.status = status
 
 
+# How much more than the file a multipart request may carry (boundaries, other fields).
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+def upload_size_check(size: int, *, overhead: int = 0) -> None:
+    """Refuse a file larger than `UCJ_IMPORT_MAX_BYTES` (413): checked on the request's
+    Content-Length (with `overhead`) before the body is read, and on the file once received."""
+    limit = settings.UCJ_IMPORT_MAX_BYTES
+    if size > limit + overhead:
+        raise ImportFileError(
+            _("The file is larger than %(size)d bytes.") % {"size": limit}, code="file_too_large", status=413
+        )
+
+
 @dataclass(slots=True)  # a refused file can make millions of them
 class RowError:
     row: int

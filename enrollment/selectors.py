@@ -1,12 +1,15 @@
 """Read querysets of workers and their history."""
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from access.context import may_see_personal_data, scope_for
+
 from .choices import EnrollmentStatus, EventKind
-from .models import ApparatusWorker, EnrollmentEvent
+from .models import ApparatusWorker, EnrollmentEvent, WorkerImport
 
 
 def worker_list() -> QuerySet[ApparatusWorker]:
@@ -105,3 +108,14 @@ def terms_ending(*, as_of: datetime.date, days: int = 30) -> QuerySet[ApparatusW
         .filter(serving=True, term_end__gte=as_of, term_end__lte=as_of + datetime.timedelta(days))
         .order_by("term_end", "id")
     )
+
+
+def worker_imports_visible(*, user: Any) -> QuerySet[WorkerImport]:
+    """The past imports `user` may see, newest first, without their files: all of them for an
+    admin who may see personal data, one's own for everyone else (others' summaries quote their
+    rows, a NIK's birth-date digits among them)."""
+    # select_related: created_by (its username is shown); the file itself is deferred.
+    queryset = WorkerImport.objects.select_related("created_by").defer("data").order_by("-id")
+    if scope_for(user).everything and may_see_personal_data(user):
+        return queryset
+    return queryset.filter(created_by=user)

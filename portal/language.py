@@ -6,6 +6,7 @@ Before login, the switch is remembered in a cookie."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,6 +16,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import translation
+
+from access.throttling import TokenRateThrottle
 
 from .models import Preference
 
@@ -42,14 +45,22 @@ def language_set(request: HttpRequest, response: HttpResponse, language: str) ->
 
 
 def in_portal_language(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """A portal view rendered in the portal's language (not the browser's)."""
+    """A portal view rendered in the portal's language (not the browser's), its refusals as the
+    portal's own pages; a signed-in user's request counted against the user's rate, as the API
+    counts its session (access.throttling): beyond it, 429 with Retry-After."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         language = language_of(request)
         with translation.override(language):
             request.LANGUAGE_CODE = language
+            throttle = TokenRateThrottle()
             try:
+                if not throttle.allow_user(request):
+                    refused = render(request, "portal/too_many.html", status=429)
+                    refused["Retry-After"] = str(math.ceil(throttle.wait()))
+                    refused["Content-Language"] = language
+                    return refused
                 response = view(request, *args, **kwargs)
             except Http404:  # the portal's own pages for these, in its language
                 response = render(request, "portal/not_found.html", status=404)

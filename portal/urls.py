@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, coverage, home, workers, worklists
+from .views import auth, coverage, home, imports, workers, worklists
 
 app_name = "portal"
 
@@ -24,4 +24,7 @@ urlpatterns = [
     path("pekerja/<int:pk>/perpanjang/", workers.worker_renew, name="worker_renew"),
     path("pekerja/<int:pk>/nonaktifkan/", workers.worker_lapse, name="worker_lapse"),
     path("pekerja/<int:pk>/akhiri-tugas/", workers.worker_end_service, name="worker_end_service"),
+    path("impor/", imports.imports, name="imports"),
+    path("impor/<int:pk>/", imports.import_result, name="import"),
+    path("impor/<int:pk>/tulis/", imports.import_confirm, name="import-confirm"),
 ]

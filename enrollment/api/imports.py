@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -26,14 +25,15 @@ from rest_framework.response import Response
 
 from access.api.permissions import CapabilityRequired, signed_in_user
 from access.choices import AccessKind, Capability
-from access.context import may_see_personal_data, scope_for
+from access.context import may_see_personal_data
 from access.services import access_log_write, nik_lookups_record
 from core.api.renderers import CSVRenderer, XLSXRenderer
 from core.errors import ServiceError
 from enrollment import import_services, spreadsheets
 from enrollment.choices import EventSource
-from enrollment.imports import ImportFileError
+from enrollment.imports import UPLOAD_OVERHEAD, ImportFileError, upload_size_check
 from enrollment.models import WorkerImport
+from enrollment.selectors import worker_imports_visible
 from enrollment.services import Actor
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -198,14 +198,14 @@ class WorkerImportUploadView(GenericAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        limit = settings.UCJ_IMPORT_MAX_BYTES
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
-            raise PayloadTooLarge(_("The file is larger than %(size)d bytes.") % {"size": limit}, field="file")
-        serializer = ImportUploadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        upload = serializer.validated_data["file"]
-        if upload.size > limit:
-            raise PayloadTooLarge(_("The file is larger than %(size)d bytes.") % {"size": limit}, field="file")
+        try:
+            upload_size_check(int(request.META.get("CONTENT_LENGTH") or 0), overhead=UPLOAD_OVERHEAD)
+            serializer = ImportUploadSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            upload = serializer.validated_data["file"]
+            upload_size_check(upload.size)
+        except ImportFileError as exc:
+            raise PayloadTooLarge(exc.message, field="file") from exc
         try:
             record, summary = import_services.workers_import(
                 actor=Actor(user=signed_in_user(request), source=EventSource.IMPORT),
@@ -269,13 +269,7 @@ class WorkerImportViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["id", "created_at"]
 
     def get_queryset(self):
-        # select_related: created_by (its username is shown); the file itself is deferred.
-        queryset = WorkerImport.objects.select_related("created_by").defer("data")
-        # Others' summaries quote their rows (a NIK's birth-date digits among them): all imports
-        # for an admin who may see personal data, one's own for everyone else.
-        if scope_for(self.request.user).everything and may_see_personal_data(self.request.user):
-            return queryset
-        return queryset.filter(created_by=self.request.user)
+        return worker_imports_visible(user=self.request.user)
 
     @extend_schema(responses=FILE_ANSWER)
     @action(detail=True, methods=["get"])

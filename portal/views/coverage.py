@@ -16,6 +16,7 @@ from access.choices import Capability
 from access.context import scope_for
 from core.clock import today
 from core.errors import ServiceError
+from coverage.caching import remembered
 from coverage.selectors.detail import region_detail
 from coverage.selectors.regions import LEVELS
 from coverage.selectors.rows import coverage_rows_listed
@@ -24,7 +25,7 @@ from enrollment.choices import Institution
 
 from ..language import in_portal_language
 from ..permissions import capability_required
-from .common import date_param
+from .common import date_param, figures_cached
 
 SORTS = ("name", "serving", "protected", "unprotected", "coverage_pct", "gap_to_target")
 TREND_MONTHS = 24
@@ -53,7 +54,7 @@ def coverage(request: HttpRequest, code: str) -> HttpResponse:
     if sort.removeprefix("-") not in SORTS:
         sort = "name"
     try:
-        detail = region_detail(code=code, as_of=as_of, scope=scope)
+        detail = remembered(region_detail, code=code, as_of=as_of, scope=scope)
     except ServiceError as exc:
         if exc.status_code == 404:
             raise Http404(str(exc)) from exc
@@ -61,17 +62,24 @@ def coverage(request: HttpRequest, code: str) -> HttpResponse:
     region = detail.region
     level = _child_level(region.level)
     rows = (
-        coverage_rows_listed(
-            level=level, as_of=as_of, scope=scope, parent=region.code, institution=institution, ordering=sort
+        remembered(
+            coverage_rows_listed,
+            level=level,
+            as_of=as_of,
+            scope=scope,
+            parent=region.code,
+            institution=institution,
+            ordering=sort,
         )
         if level is not None
         else []
     )
-    points = trend(
-        code=region.code, start=_months_before(today(), TREND_MONTHS), end=today(), interval="month", scope=scope
+    points = remembered(
+        trend, code=region.code, start=_months_before(today(), TREND_MONTHS), end=today(), interval="month", scope=scope
     )
     parent = region.code.rsplit(".", 1)[0] if "." in region.code else None
     context = {
+        **figures_cached(request, scope),
         "detail": detail,
         "figures": detail.figures,
         "rows": rows,

@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 from access.context import scope_for
 from core.clock import today
 from core.errors import ServiceError
+from coverage.caching import remembered
 from coverage.selectors.detail import RegionDetail, region_detail
 from coverage.selectors.rows import CoverageFigures, coverage_rows_listed
 from villages.models import Province, Regency
 
 from ..language import in_portal_language
-from .common import date_param
+from .common import date_param, figures_cached
 
 
 @login_required
@@ -33,15 +34,16 @@ def home(request: HttpRequest) -> HttpResponse:
     details: list[RegionDetail] = []
     provinces: list[CoverageFigures] = []
     if scope.everything:
-        provinces = coverage_rows_listed(level="province", as_of=as_of, scope=scope, ordering="code")
+        provinces = remembered(coverage_rows_listed, level="province", as_of=as_of, scope=scope, ordering="code")
     else:
         codes = sorted(scope.province_codes) + sorted(scope.regency_codes)
         for code in codes:
             try:
-                details.append(region_detail(code=code, as_of=as_of, compare=since, scope=scope))
+                details.append(remembered(region_detail, code=code, as_of=as_of, compare=since, scope=scope))
             except ServiceError:
                 continue  # a region gone from the list
     context = {
+        **figures_cached(request, scope),
         "as_of": as_of,
         "since": since,
         "error": error,

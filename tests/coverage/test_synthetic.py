@@ -207,6 +207,8 @@ def test_benchmark_runs_in_quick_mode_on_generated_data(some_provinces, tmp_path
         "coverage_villages_of_regency",
         "coverage_region_detail",
         "coverage_trend",
+        "portal_home",
+        "portal_drill_down",
         "worker_list",
         "worker_detail",
         "transition_activate",

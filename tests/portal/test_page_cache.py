@@ -1,0 +1,105 @@
+"""The portal's figures come from the same process cache as the API's answers, under the same
+data version: asked again, a page computes nothing; after a write it shows the new figures; and
+one caller's regions never answer for another's."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.enrollment.factories import OTHER_REGENCY_VILLAGE, VILLAGE, WorkerFactory, bring_to, village
+from villages.models import Regency
+
+from .test_pages import make_user
+from .test_unprotected_page import client_of
+
+pytestmark = pytest.mark.django_db
+
+
+def protected(html: str, code: str) -> str:
+    section = html.split(f'data-code="{code}"', 1)[1]
+    return re.search(r'class="protected">([^<]*)<', section).group(1)
+
+
+@pytest.fixture
+def officers(regions):
+    make_user("pmd.kerinci", "regency_officer", regency=Regency.objects.get(code="15.01"))
+    make_user("pmd.bungo", "regency_officer", regency=Regency.objects.get(code="15.08"))
+    bring_to(WorkerFactory(village=village(VILLAGE)), "active")
+    for _ in range(2):
+        bring_to(WorkerFactory(village=village(OTHER_REGENCY_VILLAGE)), "active")
+
+
+@pytest.mark.parametrize("url", [reverse("portal:home"), reverse("portal:coverage", args=["15.01"])])
+def test_asked_again_a_page_reads_its_figures_from_the_cache(officers, url):
+    client = client_of("pmd.kerinci")
+    client.get(url)
+
+    with CaptureQueriesContext(connection) as first_again:
+        again = client.get(url)
+    from django.core.cache import caches
+
+    caches["coverage"].clear()
+    with CaptureQueriesContext(connection) as computed:
+        fresh = client.get(url)
+
+    assert again.status_code == fresh.status_code == 200
+    assert len(first_again) < len(computed)
+    versions = [q["sql"] for q in first_again if "data_version" in q["sql"] or "dataversion" in q["sql"]]
+    figures = [q["sql"] for q in first_again if "coverage" in q["sql"] and q["sql"] not in versions]
+    assert figures == []
+    assert len(versions) == 1  # read once, before anything else of the request
+
+
+def test_after_a_write_the_home_page_shows_the_new_figures(officers):
+    client = client_of("pmd.kerinci")
+    before = protected(client.get(reverse("portal:home")).text, "15.01")
+
+    bring_to(WorkerFactory(village=village(VILLAGE)), "active")
+    after = protected(client.get(reverse("portal:home")).text, "15.01")
+
+    assert (before, after) == ("1", "2")
+
+
+def test_one_callers_cached_figures_never_answer_for_another(officers):
+    kerinci = client_of("pmd.kerinci").get(reverse("portal:home")).text
+    bungo = client_of("pmd.bungo").get(reverse("portal:home")).text
+
+    assert 'data-code="15.08"' not in kerinci
+    assert 'data-code="15.01"' not in bungo
+    assert protected(kerinci, "15.01") == "1"
+    assert protected(bungo, "15.08") == "2"
+
+
+def test_after_a_write_the_drill_down_shows_the_new_figures(officers):
+    client = client_of("pmd.kerinci")
+    url = reverse("portal:coverage", args=["15.01"])
+    district = VILLAGE.rsplit(".", 1)[0]
+
+    def row_protected() -> str:
+        html = client.get(url).text
+        row = html.split(f'<tr data-code="{district}">', 1)[1].split("</tr>", 1)[0]
+        # Serving, protected, ...: a number alone, or a link to the workers behind it.
+        return re.findall(r"<td>(?:<a [^>]*>)?([^<]*)(?:</a>)?</td>", row)[1]
+
+    before = row_protected()
+    bring_to(WorkerFactory(village=village(VILLAGE)), "active")
+    after = row_protected()
+
+    assert (before, after) == ("1", "2")
+
+
+@pytest.mark.parametrize("seconds", [0])
+def test_with_the_cache_off_nothing_is_kept(officers, settings, seconds):
+    settings.CACHES = {**settings.CACHES, "coverage": {**settings.CACHES["coverage"], "TIMEOUT": seconds}}
+    from django.core.cache import caches
+
+    client = client_of("pmd.kerinci")
+    client.get(reverse("portal:coverage", args=["15.01"]))
+
+    cache = caches["coverage"]
+    stored = [key.split(":", 2)[2] for key in cache._cache]  # noqa: SLF001 (the local-memory cache's own store)
+    assert stored  # figures, rows, trend and the rendered part were all offered to the cache
+    assert [cache.get(key) for key in stored] == [None] * len(stored)  # and none is kept
