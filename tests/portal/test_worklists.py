@@ -489,3 +489,31 @@ def test_an_activation_without_the_csrf_token_is_refused(clerk, queue, today):
     assert refused.status_code == 403
     worker.refresh_from_db()
     assert worker.enrollment_status == "submitted"
+
+
+def test_the_queue_reads_no_more_queries_for_more_rows(clerk, regions, today):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_of("bpjs.bungo")
+    submitted(OTHER_REGENCY_VILLAGE, today - 3 * DAY)
+    with CaptureQueriesContext(connection) as one:
+        client.get(QUEUE)
+    for days in (4, 5, 6):
+        submitted(BUNGO_TOWN, today - days * DAY)
+    with CaptureQueriesContext(connection) as four:
+        response = client.get(QUEUE)
+
+    assert len(ids(response.text)) == 4
+    assert len(four) == len(one)
+
+
+def test_the_menu_offers_the_worker_worklists_only_to_those_who_may_read_workers(regions, clerk):
+    make_user("viewer.jambi", "viewer", province=Province.objects.get(code="15"))
+
+    clerk_home = client_of("bpjs.bungo").get(reverse("portal:home")).text
+    viewer_home = client_of("viewer.jambi").get(reverse("portal:home")).text
+
+    for url in (QUEUE, RENEWALS, TERMS):
+        assert f'href="{url}"' in clerk_home
+        assert f'href="{url}"' not in viewer_home
