@@ -14,6 +14,9 @@ urlpatterns = [
     path("daftar/menunggu-aktivasi/", worklists.activation_queue, name="activation_queue"),
     path("daftar/jatuh-tempo/", worklists.renewals, name="renewals"),
     path("daftar/masa-jabatan-berakhir/", worklists.terms_ended, name="terms_ended"),
+    path("impor/", imports.imports, name="imports"),
+    path("impor/<int:pk>/", imports.import_result, name="import"),
+    path("impor/<int:pk>/tulis/", imports.import_confirm, name="import-confirm"),
     path("pekerja/", workers.workers, name="workers"),
     path("pekerja/baru/", workers.worker_new, name="worker_new"),
     path("pekerja/desa/", workers.village_options, name="village_options"),
@@ -24,7 +27,4 @@ urlpatterns = [
     path("pekerja/<int:pk>/perpanjang/", workers.worker_renew, name="worker_renew"),
     path("pekerja/<int:pk>/nonaktifkan/", workers.worker_lapse, name="worker_lapse"),
     path("pekerja/<int:pk>/akhiri-tugas/", workers.worker_end_service, name="worker_end_service"),
-    path("impor/", imports.imports, name="imports"),
-    path("impor/<int:pk>/", imports.import_result, name="import"),
-    path("impor/<int:pk>/tulis/", imports.import_confirm, name="import-confirm"),
 ]

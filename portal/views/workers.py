@@ -229,10 +229,14 @@ def actions_allowed(request: HttpRequest, worker: ApparatusWorker) -> set[str]:
     }
 
 
-def activate_form_for(worker: ApparatusWorker) -> ActivateForm:
-    """An empty activation form for `worker` (its version read now, the two required programs
-    ticked): what a page embedding `portal/activate_form.html` passes as `form`."""
-    return ActivateForm(initial={"version": worker.version, "programs": ["jkk", "jkm"]}, prefix=None)
+def activate_form_for(worker: ApparatusWorker, data: QueryDict | None = None) -> ActivateForm:
+    """The activation form of `worker`: empty (its version read now, the two required programs
+    ticked), or with what was posted. What a page embedding `portal/activate_form.html` passes
+    as `form`; its inputs' ids name the worker, so that a page may hold the forms of many."""
+    auto_id = f"activate-{worker.pk}-%s"
+    if data is not None:
+        return ActivateForm(data, auto_id=auto_id)
+    return ActivateForm(initial={"version": worker.version, "programs": ["jkk", "jkm"]}, auto_id=auto_id)
 
 
 def _worker_page(
@@ -338,9 +342,10 @@ def _simple_transition(request: HttpRequest, pk: int, kind: str, service: Servic
     worker = _worker_or_404(request, pk)
     written, errors = _transition_written(request, worker, TransitionSerializer, service)
     if written is None:
+        labels = {name: field.label for name, field in TransitionForm.base_fields.items() if field.label}
         for field, items in errors.items():
             for message in items:
-                messages.error(request, message if field in (None, "status", "version") else f"{field}: {message}")
+                messages.error(request, f"{labels[field]}: {message}" if field in labels else message)
     else:
         messages.success(request, DONE[kind]())
     return _to_worker(pk)
@@ -386,7 +391,7 @@ def worker_activate(request: HttpRequest, pk: int) -> HttpResponse:
             return render(request, "portal/activate_done.html", {"worker": written})
         messages.success(request, DONE[EventKind.ACTIVATED]())
         return _to_worker(pk)
-    form = ActivateForm(request.POST)
+    form = activate_form_for(worker, request.POST)
     form.errors_attach(errors)
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "portal/activate_form.html", {"worker": worker, "form": form})

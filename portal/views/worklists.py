@@ -35,7 +35,6 @@ from villages.models import Regency
 from ..language import in_portal_language
 from ..permissions import capability_required, export_required
 from ..reports import Column, Report, title_details, xlsx_response
-from ..worker_forms import ActivateForm
 from .common import scope_label
 from .workers import activate_form_for
 
@@ -332,18 +331,9 @@ def activation_queue(request: HttpRequest) -> HttpResponse:
         rows,
         "portal/activation_queue.html",
         filters,
-        form_for=_queue_form if may_activate else None,
+        form_for=activate_form_for if may_activate else None,
         may_activate=may_activate,
     )
-
-
-def _queue_form(worker: ApparatusWorker) -> ActivateForm:
-    """The worker page's activation form (portal/activate_form.html, posted to the one activation
-    view, portal:worker_activate), its fields' ids made the row's own: fifty forms on a page must
-    not share the ids their labels point to."""
-    form = activate_form_for(worker)
-    form.auto_id = f"aktivasi-{worker.pk}-%s"
-    return form
 
 
 RENEWALS_LAPSED = "lewat"

@@ -26,12 +26,12 @@ PAGES = {
     "activation_queue": (reverse("portal:activation_queue"), (302, 403, 200, 200, 200, 200, 403)),
     "renewals": (reverse("portal:renewals") + "?jenis=lewat", (302, 403, 200, 200, 200, 200, 403)),
     "terms_ended": (reverse("portal:terms_ended"), (302, 403, 200, 200, 200, 200, 403)),
-    "workers": (reverse("portal:workers"), (302, 403, 200, 200, 200, 200, 403)),
-    "worker_new": (reverse("portal:worker_new"), (302, 403, 200, 200, 200, 403, 403)),
-    "village_options": (reverse("portal:village_options"), (302, 403, 200, 200, 200, 403, 403)),
     "imports": (reverse("portal:imports"), (302, 403, 200, 200, 200, 403, 403)),
     # No import has this id: the capability is checked first (403), then the import (404).
     "import": (reverse("portal:import", args=[999_999]), (302, 403, 404, 404, 404, 403, 403)),
+    "workers": (reverse("portal:workers"), (302, 403, 200, 200, 200, 200, 403)),
+    "worker_new": (reverse("portal:worker_new"), (302, 403, 200, 200, 200, 403, 403)),
+    "village_options": (reverse("portal:village_options"), (302, 403, 200, 200, 200, 403, 403)),
 }
 
 
@@ -78,6 +78,19 @@ def test_the_refusal_pages_speak_indonesian(regions):
     assert "Tidak diizinkan" in not_allowed.content.decode()
 
 
+def test_pages_count_against_the_users_rate_as_its_api_session_does(regions):
+    officer = caller("regency_officer")
+    AccessProfile.objects.filter(user__username="regency_officer").update(rate_limit=2)
+
+    statuses = [officer.get(PAGES["home"][0]).status_code for _ in range(3)]
+    refused = officer.get(PAGES["kerinci"][0])
+
+    assert statuses == [200, 200, 429]
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+    assert "Terlalu banyak permintaan" in refused.content.decode()
+
+
 # A worker's pages, for a worker of Kerinci (15.01): url name -> caller -> status (CALLERS' order).
 WORKER_PAGES = {
     "worker": (302, 403, 200, 200, 200, 404, 403),
@@ -96,16 +109,3 @@ def test_every_worker_page_for_every_caller(regions, kind):
     answered = {name: client.get(reverse(f"portal:{name}", args=[worker.pk])).status_code for name in WORKER_PAGES}
 
     assert answered == expected
-
-
-def test_pages_count_against_the_users_rate_as_its_api_session_does(regions):
-    officer = caller("regency_officer")
-    AccessProfile.objects.filter(user__username="regency_officer").update(rate_limit=2)
-
-    statuses = [officer.get(PAGES["home"][0]).status_code for _ in range(3)]
-    refused = officer.get(PAGES["kerinci"][0])
-
-    assert statuses == [200, 200, 429]
-    assert refused.status_code == 429
-    assert int(refused["Retry-After"]) >= 1
-    assert "Terlalu banyak permintaan" in refused.content.decode()

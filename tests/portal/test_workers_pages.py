@@ -62,10 +62,11 @@ def buttons(html: str) -> set[str]:
     return set(re.findall(r'<button type="submit" name="action" value="([a-z-]+)"', html))
 
 
-def field_errors(html: str, field: str) -> str:
-    """The errors shown right under one field of a form (portal/form_fields.html)."""
-    assert f'data-field="{field}"' in html, f"no field {field}"
-    return " ".join(re.findall(rf'<p class="errors" id="id_{field}_error">([^<]*)</p>', html))
+def field_errors(html: str, field: str, form: str = "id_") -> str:
+    """The errors shown right under one field of a form (portal/form_fields.html); `form`: the
+    start of its inputs' ids (`activate-<id>-` for a worker's activation form)."""
+    assert f'id="{form}{field}"' in html, f"no field {field}"
+    return " ".join(re.findall(rf'<p class="errors" id="{form}{field}_error">([^<]*)</p>', html))
 
 
 # --- the list ------------------------------------------------------------------------------------
@@ -160,6 +161,23 @@ def test_the_list_is_paged_by_fifty(people, monkeypatch):
     assert names(one.text) == [first.full_name]
     assert names(two.text) == [second.full_name]
     assert "Halaman 1 dari 2" in one.text
+
+
+def test_the_lists_queries_do_not_grow_with_its_rows(people, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_of("bpjs.muarabungo")
+    bring_to(WorkerFactory(village=village(BUNGO)), "active")
+    with CaptureQueriesContext(connection) as one:
+        client.get(LIST)
+    for status in ("active", "submitted", "lapsed"):
+        bring_to(WorkerFactory(village=village(BUNGO)), status)
+
+    with django_assert_max_num_queries(len(one)):
+        response = client.get(LIST)
+
+    assert len(names(response.text)) == 4
 
 
 # --- one worker ---------------------------------------------------------------------------------
@@ -335,9 +353,9 @@ def test_an_activation_refused_shows_each_error_next_to_its_field(siti):
     )
 
     assert response.status_code == 400
-    assert "11" in field_errors(response.text, "kpj_number")
-    assert field_errors(response.text, "funding_source") == "Bidang ini harus diisi."
-    assert field_errors(response.text, "scheme") == ""
+    assert "11" in field_errors(response.text, "kpj_number", f"activate-{worker.pk}-")
+    assert field_errors(response.text, "funding_source", f"activate-{worker.pk}-") == "Bidang ini harus diisi."
+    assert field_errors(response.text, "scheme", f"activate-{worker.pk}-") == ""
     assert 'value="123"' in response.text  # what was typed is kept
     worker.refresh_from_db()
     assert worker.enrollment_status == "submitted"
@@ -358,7 +376,7 @@ def test_an_activation_refused_by_the_service_names_the_field(siti):
     )
 
     assert response.status_code == 400
-    assert field_errors(response.text, "programs") != ""
+    assert field_errors(response.text, "programs", f"activate-{worker.pk}-") != ""
 
 
 def test_the_activation_form_answers_htmx_with_a_fragment(siti):
@@ -376,9 +394,11 @@ def test_the_activation_form_answers_htmx_with_a_fragment(siti):
     refused = client.post(url, {**good, "kpj_number": "abc"}, HTTP_HX_REQUEST="true")
     done = client.post(url, good, HTTP_HX_REQUEST="true")
 
+    assert "hx-post" not in page(client, worker).text  # on the worker's page: a plain form, the page comes back
     assert refused.status_code == 200
     assert "<html" not in refused.text
-    assert field_errors(refused.text, "kpj_number") != ""
+    assert f'hx-post="{url}"' in refused.text  # embedded elsewhere: it stays in place
+    assert field_errors(refused.text, "kpj_number", f"activate-{worker.pk}-") != ""
     assert done.status_code == 200
     assert "<html" not in done.text
     assert data["kpj_number"] in done.text
@@ -507,6 +527,31 @@ def test_the_officer_edits_a_worker_keeping_what_it_may_not_see(siti):
     siti.refresh_from_db()
     assert (siti.full_name, siti.nik, siti.version) == ("Siti Aminah Putri", siti.nik, 2)
     assert siti.position == "sekretaris_desa"
+
+
+def test_an_officer_with_the_right_edits_with_the_personal_data_filled_in(siti):
+    from django.contrib.auth import get_user_model
+
+    officer = get_user_model().objects.get(username="pmd.bungo")
+    officer.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
+
+    response = client_of("pmd.bungo").get(reverse("portal:worker_edit", args=[siti.pk]))
+
+    assert response.status_code == 200
+    assert f'value="{siti.nik}"' in response.text
+    assert 'value="1980-05-17"' in response.text
+
+
+def test_an_end_of_service_dated_before_the_term_is_refused_with_the_reason(siti):
+    response = client_of("pmd.bungo").post(
+        reverse("portal:worker_end_service", args=[siti.pk]),
+        {"version": siti.version, "effective_date": "2023-06-01"},
+        follow=True,
+    )
+
+    siti.refresh_from_db()
+    assert siti.serving is True
+    assert "Tanggal berlaku: " in response.text
 
 
 def test_an_edit_of_a_stale_version_says_who_changed_it_and_keeps_the_input(siti):

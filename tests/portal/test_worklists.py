@@ -418,7 +418,7 @@ def test_each_row_of_the_queue_carries_the_activation_form_for_a_clerk(clerk, qu
     assert f'id="activate-{queue["early"].pk}"' in response.text
     assert f'hx-post="{action}"' in response.text
     assert response.text.count('class="stacked activate-form"') == 3
-    assert f'id="aktivasi-{queue["early"].pk}-kpj_number"' in response.text  # ids of the row's own
+    assert f'id="activate-{queue["early"].pk}-kpj_number"' in response.text  # ids of the row's own
 
 
 def test_no_activation_form_for_a_caller_who_may_not_activate(bungo_officer, queue):
