@@ -2,30 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from access.choices import Capability
-from access.context import scope_for
-from access.services import access_log_export
+from access.choices import AccessKind, Capability
+from access.context import may_see_personal_data, scope_for
+from access.scope import Scope
+from access.services import access_log_export, access_log_write
+from core.api.renderers import neutralise_cell
 from core.clock import today
 from coverage.figures import coverage_pct
 from coverage.selectors.unprotected import UnprotectedVillageRow, unprotected_villages
+from enrollment import selectors
+from enrollment.choices import EnrollmentStatus, FundingSource, Institution, Position, Sex
+from enrollment.filtersets import WorkerFilterSet
+from enrollment.models import ApparatusWorker
+from enrollment.nik import birth_date_mask, nik_mask, phone_mask
 from villages.models import Regency
 
 from ..language import in_portal_language
 from ..permissions import capability_required, export_required
 from ..reports import Column, Report, title_details, xlsx_response
 from .common import scope_label
+from .workers import activate_form_for
 
 PAGE_SIZE = 50
+DAYS = 30  # how far ahead (and back) the renewal and term worklists look
 
 
 @login_required
@@ -91,3 +105,307 @@ def _unprotected_report(
     ]
     access_log_export(request=request, rows=len(listed))
     return xlsx_response(report.workbook(listed), f"desa-belum-terlindungi-{today().isoformat()}.xlsx")
+
+
+# --- worklists of workers --------------------------------------------------------------------
+# Each reads the workers an API list would give the caller (its scope, the API's selectors and
+# filterset), needs the capability the API's worker list needs (`read_workers`), and downloads as
+# the API's worker export does: the `export` capability, every exported worker named in the access
+# log, NIK, birth date and phone masked for a caller without the personal-data right.
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a worklist is narrowed to: a regency of the caller's (`kabupaten`), a village by its
+    code (`desa`), an institution (`lembaga`); the regencies the caller may choose from."""
+
+    regencies: list[tuple[str, str]]
+    regency: str | None
+    village: str | None
+    institution: str | None
+
+    @classmethod
+    def read(cls, request: HttpRequest, scope: Scope) -> Filters:
+        regencies = list(scope.filter(Regency.objects.all(), regency="pk").order_by("code").values_list("code", "name"))
+        regency = request.GET.get("kabupaten") or None
+        if regency not in {code for code, _name in regencies}:
+            regency = None  # not one of the caller's: the whole list, as the unprotected villages do
+        institution = request.GET.get("lembaga") or None
+        if institution not in Institution.values:
+            institution = None
+        village = (request.GET.get("desa") or "").strip()[:20] or None
+        return cls(regencies=regencies, regency=regency, village=village, institution=institution)
+
+    def applied(self, request: HttpRequest, rows: QuerySet[ApparatusWorker]) -> QuerySet[ApparatusWorker]:
+        """`rows` narrowed by the API's own worker filters (enrollment.filtersets)."""
+        data = QueryDict(mutable=True)
+        for name, value in (("regency", self.regency), ("village", self.village), ("institution", self.institution)):
+            if value:
+                data[name] = value
+        return WorkerFilterSet(data=data, queryset=rows, request=request).qs
+
+    def query(self, **extra: str) -> str:
+        """The filters as a query string (for the pages' and the download's links)."""
+        data = QueryDict(mutable=True)
+        for name, value in (
+            *extra.items(),
+            ("kabupaten", self.regency),
+            ("desa", self.village),
+            ("lembaga", self.institution),
+        ):
+            if value:
+                data[name] = value
+        return data.urlencode()
+
+    def label(self) -> str:
+        """The filters, as a report's title block names them."""
+        parts = [name for code, name in self.regencies if code == self.regency]
+        if self.village:
+            parts.append(self.village)
+        if self.institution:
+            parts.append(str(Institution(self.institution).label))
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A worker as a worklist shows it: its NIK as the caller may see it."""
+
+    worker: ApparatusWorker
+    nik: str
+    form: Any = None  # the activation form of the queue's row, for those who may activate
+
+
+# A worklist's own columns in its spreadsheet: the column and how a worker fills it.
+Extra = tuple[Column, Callable[[ApparatusWorker], Any]]
+
+
+def _worker_columns(extra: Sequence[Extra], personal_data: bool) -> tuple[list[Column], Callable[..., list[Any]]]:
+    """The columns every worker report has (as the API's export: NIK, birth date and phone masked
+    for a caller without the personal-data right), then the list's own."""
+    columns = [
+        Column(_("Worker ID"), "integer", width=11),
+        Column(_("NIK"), width=19),
+        Column(_("Full name"), width=28),
+        Column(_("Sex"), width=11),
+        Column(_("Birth date"), "date"),
+        Column(_("Phone"), width=16),
+        Column(_("Institution"), width=28),
+        Column(_("Position"), width=20),
+        Column(_("Village code"), width=15),
+        Column(_("Village")),
+        Column(_("District")),
+        Column(_("Regency/city")),
+        Column(_("Term start"), "date"),
+        Column(_("Term end"), "date"),
+        Column(_("Enrollment status"), width=16),
+        *(column for column, _value in extra),
+    ]
+
+    def row(worker: ApparatusWorker) -> list[Any]:
+        # Text a person typed (a name) is kept from being read as a formula, as the API's export does.
+        return [neutralise_cell(value) for value in _values(worker)]
+
+    def _values(worker: ApparatusWorker) -> list[Any]:
+        return [
+            worker.pk,
+            worker.nik if personal_data else nik_mask(worker.nik),
+            worker.full_name,
+            str(Sex(worker.sex).label),
+            worker.birth_date if personal_data else birth_date_mask(worker.birth_date),
+            worker.phone if personal_data else phone_mask(worker.phone),
+            str(Institution(worker.institution).label),
+            str(Position(worker.position).label),
+            worker.village.code,
+            worker.village.name,
+            worker.district.name,
+            worker.regency.name,
+            worker.term_start,
+            worker.term_end,
+            str(EnrollmentStatus(worker.enrollment_status).label),
+            *(value(worker) for _column, value in extra),
+        ]
+
+    return columns, row
+
+
+def _worker_report(
+    request: HttpRequest,
+    rows: QuerySet[ApparatusWorker],
+    *,
+    title: str,
+    sheet: str,
+    filename: str,
+    filters: Filters,
+    extra: Sequence[Extra] = (),
+) -> HttpResponse:
+    """Every worker of the worklist (not a page of it) as a spreadsheet for people: an export as
+    the API's worker export is (enrollment/api/views.py `_export`): bounded, each exported
+    worker named in the access log before the file is made, personal data masked as the caller's
+    rights require."""
+    export_required(request)
+    limit = settings.UCJ_LIST_COUNT_LIMIT
+    ids = list(rows.values_list("pk", flat=True)[: limit + 1])
+    if len(ids) > limit:
+        messages.error(
+            request,
+            _("An export holds at most %(limit)d workers; narrow it with filters (a province, a regency).")
+            % {"limit": limit},
+        )
+        return redirect(f"{request.path}?{filters.query()}")
+    access_log_write(request=request, kind=AccessKind.EXPORT, worker_ids=ids)
+    personal_data = may_see_personal_data(request.user)
+    columns, row = _worker_columns(extra, personal_data)
+    region = scope_label(request.user)
+    details = title_details(region=region, as_of=today(), user=request.user, generated=localtime())
+    if filters.label():
+        details.append((_("Filters"), filters.label()))
+    report = Report(
+        title=f"{title} — {region}, {date_format(today(), 'j F Y')}",
+        details=details,
+        columns=columns,
+        sheet=sheet,
+    )
+    return xlsx_response(report.workbook(row(worker) for worker in rows), f"{filename}-{today().isoformat()}.xlsx")
+
+
+def _worker_page(
+    request: HttpRequest,
+    rows: QuerySet[ApparatusWorker],
+    template: str,
+    filters: Filters,
+    form_for: Callable[[ApparatusWorker], Any] | None = None,
+    **context: Any,
+) -> HttpResponse:
+    """A page of 50 of the worklist, with its count and filters. A caller who sees full NIKs is
+    logged as shown them, as the API's list logs the workers of its page."""
+    scope = scope_for(request.user)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("halaman"))
+    personal_data = may_see_personal_data(request.user)
+    workers: list[ApparatusWorker] = list(page.object_list)
+    if personal_data and workers:
+        access_log_write(request=request, kind=AccessKind.PERSONAL_DATA, worker_ids=[w.pk for w in workers])
+    extra_query = {"jenis": context["kind"]} if context.get("kind") else {}
+    context.update(
+        page=page,
+        rows=[
+            Row(
+                worker=w,
+                nik=w.nik if personal_data else nik_mask(w.nik),
+                form=form_for(w) if form_for is not None else None,
+            )
+            for w in workers
+        ],
+        count=page.paginator.count,
+        filters=filters,
+        institutions=Institution.choices,
+        query=filters.query(**extra_query),
+        today=today(),
+        may_export=scope.can(Capability.EXPORT),
+    )
+    return render(request, template, context)
+
+
+@login_required
+@in_portal_language
+@capability_required(Capability.READ_WORKERS)
+def activation_queue(request: HttpRequest) -> HttpResponse:
+    """Workers submitted and waiting for activation, oldest submission first: a branch's queue
+    (its territory), each row with the activation form for those who may activate."""
+    scope = scope_for(request.user)
+    filters = Filters.read(request, scope)
+    rows = filters.applied(request, scope.filter(selectors.activation_queue()))
+    if request.GET.get("unduh") == "xlsx":
+        return _worker_report(
+            request,
+            rows,
+            title=_("Workers waiting for activation"),
+            sheet=_("Waiting for activation"),
+            filename="menunggu-aktivasi",
+            filters=filters,
+            extra=[(Column(_("Submitted on"), "date"), lambda w: getattr(w, "submitted_on", None))],
+        )
+    may_activate = scope.can(Capability.MANAGE_ENROLLMENT)
+    return _worker_page(
+        request,
+        rows,
+        "portal/activation_queue.html",
+        filters,
+        form_for=activate_form_for if may_activate else None,
+        may_activate=may_activate,
+    )
+
+
+RENEWALS_LAPSED = "lewat"
+
+
+@login_required
+@in_portal_language
+@capability_required(Capability.READ_WORKERS)
+def renewals(request: HttpRequest) -> HttpResponse:
+    """Memberships whose paid-until falls in the next 30 days (soonest first), or with
+    `?jenis=lewat` those lapsed in the last 30 days (latest first): what a branch renews."""
+    scope = scope_for(request.user)
+    filters = Filters.read(request, scope)
+    lapsed = request.GET.get("jenis") == RENEWALS_LAPSED
+    if lapsed:
+        listed = selectors.memberships_lapsed(as_of=today(), days=DAYS)
+    else:
+        listed = selectors.memberships_due(as_of=today(), days=DAYS)
+    rows = filters.applied(request, scope.filter(listed))
+    if request.GET.get("unduh") == "xlsx":
+        extra: list[Extra] = [
+            (Column(_("Membership number (KPJ)"), width=14), lambda w: w.enrollment.kpj_number),
+            (Column(_("Funding source"), width=24), lambda w: _funding(w.enrollment.funding_source)),
+            (Column(_("Paid until"), "date"), lambda w: w.enrollment.paid_until),
+        ]
+        if lapsed:
+            extra.append((Column(_("Lapsed on"), "date"), lambda w: getattr(w, "lapsed_on", None)))
+        return _worker_report(
+            request,
+            rows,
+            title=_("Memberships lapsed in the last 30 days") if lapsed else _("Memberships due in the next 30 days"),
+            sheet=_("Lapsed memberships") if lapsed else _("Due for renewal"),
+            filename="lewat-jatuh-tempo" if lapsed else "jatuh-tempo",
+            filters=filters,
+            extra=extra,
+        )
+    return _worker_page(
+        request, rows, "portal/renewals.html", filters, kind=RENEWALS_LAPSED if lapsed else "", lapsed=lapsed
+    )
+
+
+def _funding(value: str) -> str:
+    return str(FundingSource(value).label) if value else ""
+
+
+TERMS_ENDING = "segera"
+
+
+@login_required
+@in_portal_language
+@capability_required(Capability.READ_WORKERS)
+def terms_ended(request: HttpRequest) -> HttpResponse:
+    """Workers whose term has ended but whose service is still open (oldest term end first); with
+    `?jenis=segera`, those whose term ends in the next 30 days, which the daily run will end unless
+    a new term end is recorded."""
+    scope = scope_for(request.user)
+    filters = Filters.read(request, scope)
+    ending = request.GET.get("jenis") == TERMS_ENDING
+    if ending:
+        listed = selectors.terms_ending(as_of=today(), days=DAYS)
+    else:
+        listed = selectors.terms_ended_serving(as_of=today())
+    rows = filters.applied(request, scope.filter(listed))
+    if request.GET.get("unduh") == "xlsx":
+        return _worker_report(
+            request,
+            rows,
+            title=_("Terms ending in the next 30 days") if ending else _("Terms ended, service still open"),
+            sheet=_("Terms ending") if ending else _("Terms ended"),
+            filename="masa-jabatan-segera-berakhir" if ending else "masa-jabatan-berakhir",
+            filters=filters,
+        )
+    return _worker_page(
+        request, rows, "portal/terms_ended.html", filters, kind=TERMS_ENDING if ending else "", ending=ending
+    )

@@ -22,6 +22,10 @@ PAGES = {
     "kerinci": (reverse("portal:coverage", args=["15.01"]), (302, 403, 200, 200, 200, 404, 200)),
     "bungo": (reverse("portal:coverage", args=["15.08"]), (302, 403, 200, 200, 404, 200, 200)),
     "worklist": (reverse("portal:unprotected"), (302, 403, 200, 200, 200, 200, 200)),
+    # Worker worklists need the API's worker-list capability (read_workers): not the viewer's.
+    "activation_queue": (reverse("portal:activation_queue"), (302, 403, 200, 200, 200, 200, 403)),
+    "renewals": (reverse("portal:renewals") + "?jenis=lewat", (302, 403, 200, 200, 200, 200, 403)),
+    "terms_ended": (reverse("portal:terms_ended"), (302, 403, 200, 200, 200, 200, 403)),
     "imports": (reverse("portal:imports"), (302, 403, 200, 200, 200, 403, 403)),
     # No import has this id: the capability is checked first (403), then the import (404).
     "import": (reverse("portal:import", args=[999_999]), (302, 403, 404, 404, 404, 403, 403)),
