@@ -10,6 +10,7 @@ urlpatterns = [
     path("keluar/", auth.LogoutView.as_view(), name="logout"),
     path("bahasa/", auth.language_switch, name="language"),
     path("cakupan/<str:code>/", coverage.coverage, name="coverage"),
+    path("cakupan/<str:code>/cetak/", coverage.recap, name="recap"),
     path("daftar/desa-belum-terlindungi/", worklists.unprotected, name="unprotected"),
     path("impor/", imports.imports, name="imports"),
     path("impor/<int:pk>/", imports.import_result, name="import"),

@@ -25,6 +25,9 @@ PAGES = {
     "imports": (reverse("portal:imports"), (302, 403, 200, 200, 200, 403, 403)),
     # No import has this id: the capability is checked first (403), then the import (404).
     "import": (reverse("portal:import", args=[999_999]), (302, 403, 404, 404, 404, 403, 403)),
+    "recap-kerinci": (reverse("portal:recap", args=["15.01"]), (302, 403, 200, 200, 200, 404, 200)),
+    "recap-bungo": (reverse("portal:recap", args=["15.08"]), (302, 403, 200, 200, 404, 200, 200)),
+    "coverage-xlsx": (reverse("portal:coverage", args=["15.01"]) + "?unduh=xlsx", (302, 403, 200, 200, 200, 404, 403)),
 }
 
 
