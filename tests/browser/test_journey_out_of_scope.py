@@ -1,0 +1,25 @@
+"""Journey 5, on the demo data: the Bungo PMD officer types the address of a Kerinci page by hand
+and gets the portal's own 404 page, in Indonesian, with a way back home; nothing of Kerinci shows."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from .conftest import log_in_demo, navigate, screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_region_outside_the_officers_regency_typed_by_hand_is_not_found(demo, browser):
+    log_in_demo(browser, "pmd.bungo")
+
+    browser.get(browser.live_server_url + "/cakupan/15.01/")
+
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Tidak ditemukan"
+    assert "di luar wilayah Anda" in browser.find_element(By.CSS_SELECTOR, "main").text
+    assert "Kerinci" not in browser.page_source
+    screenshot(browser, "out-of-scope")
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "main a").click)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Cakupan hari ini"
+    assert browser.find_elements(By.CSS_SELECTOR, '[data-code="15.08"]')  # back home, in Bungo
