@@ -106,7 +106,7 @@ def _drill_down(request: HttpRequest, code: str) -> dict[str, Any]:
         else []
     )
     points = remembered(
-        trend, code=region.code, start=_months_before(today(), TREND_MONTHS), end=today(), interval="month", scope=scope
+        trend, code=region.code, start=_months_before(as_of, TREND_MONTHS), end=as_of, interval="month", scope=scope
     )
     parent = region.code.rsplit(".", 1)[0] if "." in region.code else None
     query = {"tanggal": as_of.isoformat(), "urut": sort, **({"lembaga": institution} if institution else {})}
