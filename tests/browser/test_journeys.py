@@ -10,7 +10,7 @@ from access.models import AccessProfile
 from tests.enrollment.factories import WorkerFactory, bring_to, village
 from villages.models import Regency
 
-from .conftest import LAPTOP, PHONE, navigate, screenshot
+from .conftest import PHONE, navigate, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -226,3 +226,18 @@ def test_the_recap_is_not_shown_outside_the_callers_regions_nor_without_the_capa
     assert "Tidak ditemukan" in kerinci.get(recap_page("15.08")).text
     assert kerinci.get(recap_page("99.99")).status_code == 404
     assert nobody.get(recap_page("15.01")).status_code == 403
+
+
+def test_a_past_dates_recap_draws_the_trend_up_to_that_date(kerinci, regions):
+    import datetime
+
+    for month, protected in ((1, 10), (6, 20), (12, 40)):
+        CoverageSnapshot.objects.create(
+            region_code="15.01", date=datetime.date(2020, month, 28), serving=100, protected=protected
+        )
+
+    html = kerinci.get(recap_page("15.01"), {"tanggal": "2020-12-31"}).text
+
+    assert "per 31 Desember 2020" in html
+    assert len(re.search(r'<polyline [^>]*points="([^"]+)"', html).group(1).split()) == 3
+    assert "Januari 2020: 10,00% → Desember 2020: 40,00%" in html
