@@ -10,6 +10,7 @@ urlpatterns = [
     path("keluar/", auth.LogoutView.as_view(), name="logout"),
     path("bahasa/", auth.language_switch, name="language"),
     path("cakupan/<str:code>/", coverage.coverage, name="coverage"),
+    path("cakupan/<str:code>/cetak/", coverage.recap, name="recap"),
     path("daftar/desa-belum-terlindungi/", worklists.unprotected, name="unprotected"),
     path("daftar/menunggu-aktivasi/", worklists.activation_queue, name="activation_queue"),
     path("daftar/jatuh-tempo/", worklists.renewals, name="renewals"),

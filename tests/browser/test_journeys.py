@@ -10,7 +10,7 @@ from access.models import AccessProfile
 from tests.enrollment.factories import WorkerFactory, bring_to, village
 from villages.models import Regency
 
-from .conftest import LAPTOP, PHONE, navigate, screenshot
+from .conftest import PHONE, navigate, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,26 +60,3 @@ def test_an_officer_logs_in_in_indonesian_sees_the_region_and_switches_to_englis
 
     navigate(browser, browser.find_element(By.XPATH, '//button[text()="Log out"]').click)
     assert "You have logged out." in browser.find_element(By.TAG_NAME, "h1").text
-
-
-def test_a_province_officer_drills_down_to_a_village_and_back(browser, regions):
-    from villages.models import Province
-
-    user = get_user_model().objects.create_user("pmd.jambi", password=PASSWORD)
-    AccessProfile.objects.create(user=user, role="province_officer", province=Province.objects.get(code="15"))
-    bring_to(WorkerFactory(village=village("15.01.01.2001")), "active")
-    log_in(browser, "pmd.jambi")
-
-    navigate(browser, browser.find_element(By.CSS_SELECTOR, '[data-code="15"] h2 a').click)
-    navigate(browser, browser.find_element(By.CSS_SELECTOR, 'tr[data-code="15.01"] a').click)
-    navigate(browser, browser.find_element(By.CSS_SELECTOR, 'tr[data-code="15.01.01"] a').click)
-    village_row = browser.find_element(By.CSS_SELECTOR, 'tr[data-code="15.01.01.2001"]')
-    assert village_row.find_elements(By.TAG_NAME, "td")[1].text == "1"  # serving
-    # The page's bar spans the screen (a table's meter once took its class, and its width).
-    assert browser.find_element(By.CSS_SELECTOR, "header.bar").size["width"] >= LAPTOP[0] - 20
-    screenshot(browser, "drill-down-district")
-
-    navigate(browser, browser.find_element(By.CSS_SELECTOR, "a.up").click)
-    assert browser.find_element(By.TAG_NAME, "h1").text.endswith("15.01")
-    navigate(browser, browser.find_element(By.CSS_SELECTOR, "a.up").click)
-    assert browser.find_element(By.TAG_NAME, "h1").text.endswith("15")

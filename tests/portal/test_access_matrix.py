@@ -32,6 +32,9 @@ PAGES = {
     "workers": (reverse("portal:workers"), (302, 403, 200, 200, 200, 200, 403)),
     "worker_new": (reverse("portal:worker_new"), (302, 403, 200, 200, 200, 403, 403)),
     "village_options": (reverse("portal:village_options"), (302, 403, 200, 200, 200, 403, 403)),
+    "recap-kerinci": (reverse("portal:recap", args=["15.01"]), (302, 403, 200, 200, 200, 404, 200)),
+    "recap-bungo": (reverse("portal:recap", args=["15.08"]), (302, 403, 200, 200, 404, 200, 200)),
+    "coverage-xlsx": (reverse("portal:coverage", args=["15.01"]) + "?unduh=xlsx", (302, 403, 200, 200, 200, 404, 403)),
 }
 
 
