@@ -5,10 +5,8 @@ is not reloaded), and the village's figures show one more protected worker."""
 from __future__ import annotations
 
 import datetime
-import io
 
 import pytest
-from django.core.management import call_command
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -44,10 +42,9 @@ def free_kpj() -> str:
     return f"{number:011d}"
 
 
-def test_the_branch_clerk_activates_the_oldest_submission_from_the_queue(browser):
+def test_the_branch_clerk_activates_the_oldest_submission_from_the_queue(demo, browser):
     from django.contrib.auth import get_user_model
 
-    call_command("load_demo", stdout=io.StringIO())
     clerk = get_user_model().objects.get(username="bpjs.muarabungo")
     # The branch serves Merangin and Bungo: the oldest submission of Bungo, as its queue shows it.
     first = scope_for(clerk).filter(selectors.activation_queue()).filter(regency__code="15.08").first()

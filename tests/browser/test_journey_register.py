@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import datetime
-import io
 
 import pytest
-from django.core.management import call_command
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -46,8 +44,7 @@ def fill(driver, name: str, value: str) -> None:
         element.send_keys(value)
 
 
-def test_the_bungo_officer_registers_a_worker_and_submits_it(browser):
-    call_command("load_demo", stdout=io.StringIO())
+def test_the_bungo_officer_registers_a_worker_and_submits_it(demo, browser):
     birth = datetime.date(1990, 2, 3)
     nik = next(
         n
