@@ -28,6 +28,7 @@ from access.choices import Role
 from access.models import AccessProfile
 from access.services import CLIENT_PREFIX, client_create
 from core.bulk import bulk_insert, next_ids
+from core.clock import today
 from coverage.choices import CoverageKind
 from coverage.models import Target, WorkforceFigure
 from coverage.services import counters_recount, snapshots_take
@@ -90,8 +91,16 @@ WORKFORCE_FIGURES = [
 ]
 WORKFORCE_SOURCE = "BPJS Ketenagakerjaan Jambi (demo data from the published report)"
 TARGETS = [(CoverageKind.WORKFORCE, 2024, "53"), (CoverageKind.WORKFORCE, 2025, "55")]
-# Not published for village apparatus; the demo mirrors the workforce targets.
+# Not published for village apparatus; the demo mirrors the workforce targets, and keeps 2025's
+# for every later year up to today's, so that "this year's target" and its gap show on any day.
 APPARATUS_TARGETS = [(CoverageKind.VILLAGE_APPARATUS, 2024, "53"), (CoverageKind.VILLAGE_APPARATUS, 2025, "55")]
+
+
+def apparatus_targets(year: int) -> list[tuple[str, int, str]]:
+    """The demo's village-apparatus targets up to `year` (this year's)."""
+    kind, last_year, pct = APPARATUS_TARGETS[-1]
+    return APPARATUS_TARGETS + [(kind, later, pct) for later in range(last_year + 1, year + 1)]
+
 
 FIRST_MALE = ["Ahmad", "Budi", "Dedi", "Eko", "Fauzi", "Hendra", "Irwan", "Joko", "Rahmat", "Syahrial", "Yusuf"]
 FIRST_FEMALE = ["Ani", "Dewi", "Fitri", "Indah", "Lestari", "Nurhayati", "Rina", "Siti", "Wati", "Yuliana"]
@@ -425,7 +434,7 @@ def _load_figures() -> None:
             date=date,
             defaults={"potential_workers": potential, "active_participants": active, "source": WORKFORCE_SOURCE},
         )
-    for kind, year, pct in TARGETS + APPARATUS_TARGETS:
+    for kind, year, pct in TARGETS + apparatus_targets(today().year):
         Target.objects.update_or_create(
             kind=kind, year=year, region_code=JAMBI[0], defaults={"target_pct": Decimal(pct)}
         )

@@ -226,3 +226,11 @@ def test_snapshot_of_report_date_matches_published_figures():
         CoverageSnapshot.objects.filter(date=datetime.date(2024, 12, 2), region_code__regex=r"^15\.[0-9]{2}$").count()
         == 10
     )
+
+
+def test_the_demo_has_a_village_apparatus_target_for_this_year(admin_client, today):
+    body = admin_client.get(reverse("coverage-detail", args=["15"])).json()
+
+    assert body["as_of"] == today.isoformat()
+    assert Decimal(str(body["target_pct"])) == Decimal("55")  # 2025's, kept for every later year
+    assert body["gap_to_target"] > 0  # 33% protected against 55%
