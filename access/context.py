@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponseBase
 
+from core.data_version import data_version
+
 from .personal_data import personal_data_right
 from .scope import NOTHING, Scope, scope_compute
 
@@ -102,8 +104,17 @@ def scope_for(user: object) -> Scope:
     if context is None:
         return scope_compute(user)
     if context.scope is None:
-        context.scope = scope_compute(user)
+        context.scope = scope_compute(user, version=request_data_version(context))
     return context.scope
+
+
+def request_data_version(context: RequestContext) -> int | None:
+    """The data version as the request knows it without asking: read with its token; or, for
+    a reading request (GET), read now, before any of its data, and kept for all of it. A write
+    request asks when it needs it (it may have written since)."""
+    if context.data_version is None and context.reading:
+        context.data_version = data_version()
+    return context.data_version
 
 
 def may_see_personal_data(user: object) -> bool:

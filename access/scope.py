@@ -115,9 +115,47 @@ def operator_scope(*, province_id: int | None = None, regency_id: int | None = N
     return Scope(role=Role.ADMIN, capabilities=ROLE_CAPABILITIES[Role.ADMIN], **regions)
 
 
-def scope_compute(user: Any) -> Scope:
+# The regions of each kind of profile (role, province, regency, branch) as last read, for one
+# data version: every change of regions and of a branch's regencies moves the version on
+# (coverage.signals, villages.services), and the memo is emptied when it does.
+_memo: dict[tuple[Any, ...], _Regions] = {}
+_memo_version: list[int | None] = [None]
+
+
+def _regions_of(profile: Any, province_ids: set[int], regency_ids: set[int], version: int | None) -> _Regions:
+    """`_regions` of a profile's own regions (a branch's: its regencies), read again only when
+    the data version moved on. Without a version known, read."""
+    if profile.role == Role.BRANCH_OFFICER:
+        key: tuple[Any, ...] = (profile.role, profile.branch_id)
+    else:
+        key = (profile.role, profile.province_id, profile.regency_id)
+    if version is None:
+        return _regions(province_ids, _branch_regencies(profile, regency_ids))
+    if _memo_version[0] != version:
+        _memo.clear()
+        _memo_version[0] = version
+    regions = _memo.get(key)
+    if regions is None:
+        regions = _memo[key] = _regions(province_ids, _branch_regencies(profile, regency_ids))
+    return regions
+
+
+def regions_forget() -> None:
+    """Empty the memo of profiles' regions (tests: every test starts at the same version)."""
+    _memo.clear()
+    _memo_version[0] = None
+
+
+def _branch_regencies(profile: Any, regency_ids: set[int]) -> set[int]:
+    if profile.role == Role.BRANCH_OFFICER:
+        return set(profile.branch.regencies.values_list("pk", flat=True))
+    return regency_ids
+
+
+def scope_compute(user: Any, *, version: int | None = None) -> Scope:
     """The scope of an active, authenticated `user`: its role's capabilities, and its regions.
-    Asked through `access.context.scope_for`, which keeps it for the request."""
+    Asked through `access.context.scope_for`, which keeps it for the request. `version`: the
+    data version the request knows, under which the regions read before are still right."""
     if user.is_superuser:
         return Scope(role=Role.ADMIN, everything=True, capabilities=ROLE_CAPABILITIES[Role.ADMIN])
     profile = getattr(user, "access_profile", None)
@@ -128,8 +166,6 @@ def scope_compute(user: Any) -> Scope:
         return Scope(role=role, everything=True, capabilities=ROLE_CAPABILITIES[Role.ADMIN])
     province_ids = {profile.province_id} if profile.province_id else set()
     regency_ids = {profile.regency_id} if profile.regency_id else set()
-    if role == Role.BRANCH_OFFICER:
-        regency_ids = set(profile.branch.regencies.values_list("pk", flat=True))
     if role == Role.INTEGRATION:
         acts_as = Role.PROVINCE_OFFICER if profile.province_id else Role.REGENCY_OFFICER
         capabilities = ROLE_CAPABILITIES[acts_as]
@@ -137,7 +173,8 @@ def scope_compute(user: Any) -> Scope:
             capabilities = capabilities & READ_ONLY_CAPABILITIES
     else:
         capabilities = ROLE_CAPABILITIES[role]
-    return Scope(role=role, capabilities=frozenset(capabilities), **_regions(province_ids, regency_ids))
+    regions = _regions_of(profile, province_ids, regency_ids, version)
+    return Scope(role=role, capabilities=frozenset(capabilities), **regions)
 
 
 __all__ = ["Capability", "EVERYTHING", "NOTHING", "Scope", "scope_compute"]

@@ -22,6 +22,7 @@ from access.throttling import TokenRateThrottle
 from .models import Preference
 
 COOKIE = "ucj_bahasa"
+SESSION_KEY = "ucj_bahasa"
 DEFAULT = "id"
 CHOICES = {code for code, _name in settings.LANGUAGES}
 
@@ -30,7 +31,11 @@ def language_of(request: HttpRequest) -> str:
     """The language of the portal's pages for this request."""
     user = request.user
     if user.is_authenticated:
-        preference = Preference.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+        # The user's choice, read once per session (kept in it, as the switch keeps it).
+        preference = request.session.get(SESSION_KEY)
+        if preference is None:
+            chosen_before = Preference.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+            preference = request.session[SESSION_KEY] = chosen_before or ""
         if preference in CHOICES:
             return str(preference)
     chosen = request.COOKIES.get(COOKIE)
@@ -41,6 +46,7 @@ def language_set(request: HttpRequest, response: HttpResponse, language: str) ->
     """Remember `language` for the user (and, before login, in a cookie)."""
     if request.user.is_authenticated:
         Preference.objects.update_or_create(user_id=request.user.pk, defaults={"language": language})
+        request.session[SESSION_KEY] = language
     response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax")
 
 

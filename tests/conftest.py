@@ -76,9 +76,13 @@ def _fresh_coverage_cache():
     with a database rolled back to the same version, so it must not find another test's answers."""
     from django.core.cache import caches
 
+    from access.scope import regions_forget
+
     caches["coverage"].clear()
+    regions_forget()  # the regions of profiles are kept under the data version too
     yield
     caches["coverage"].clear()
+    regions_forget()
 
 
 @pytest.fixture

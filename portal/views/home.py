@@ -13,7 +13,6 @@ from core.errors import ServiceError
 from coverage.caching import remembered
 from coverage.selectors.detail import RegionDetail, region_detail
 from coverage.selectors.rows import CoverageFigures, coverage_rows_listed
-from villages.models import Province, Regency
 
 from ..language import in_portal_language
 from .common import date_param, figures_cached
@@ -50,16 +49,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "details": details,
         "provinces": provinces,
         "national": _national(provinces) if provinces else None,
-        "scope_names": _scope_names(scope.province_ids, scope.regency_ids),
+        "scope_names": [detail.region.name for detail in details],
     }
     return render(request, "portal/home.html", context)
 
 
 def _national(rows: list[CoverageFigures]) -> CoverageFigures:
     return CoverageFigures(serving=sum(r.serving for r in rows), protected=sum(r.protected for r in rows))
-
-
-def _scope_names(province_ids: frozenset[int], regency_ids: frozenset[int]) -> list[str]:
-    names = list(Province.objects.filter(pk__in=province_ids).order_by("code").values_list("name", flat=True))
-    names += Regency.objects.filter(pk__in=regency_ids).order_by("code").values_list("name", flat=True)
-    return names

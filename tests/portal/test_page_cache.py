@@ -102,3 +102,23 @@ def test_with_the_cache_off_nothing_is_kept(officers, settings, seconds):
     stored = [key.split(":", 2)[2] for key in cache._cache]  # noqa: SLF001 (the local-memory cache's own store)
     assert stored  # figures, rows, trend and the rendered part were all offered to the cache
     assert [cache.get(key) for key in stored] == [None] * len(stored)  # and none is kept
+
+
+def test_a_callers_regions_are_read_once_and_a_branchs_new_territory_applies_at_once(regions):
+    from villages.models import BranchOffice
+
+    branch = BranchOffice.objects.get(code="muara-bungo")
+    make_user("bpjs.bungo", "branch_officer", branch=branch)
+    bring_to(WorkerFactory(village=village(VILLAGE)), "submitted")  # Kerinci: not the branch's
+    client = client_of("bpjs.bungo")
+    url = reverse("portal:unprotected")
+    client.get(url)
+
+    with CaptureQueriesContext(connection) as again:
+        before = client.get(url).text
+    branch.regencies.add(Regency.objects.get(code="15.01"))
+    after = client.get(url).text
+
+    assert not [q for q in again if "villages_branchoffice" in q["sql"]]  # the territory, kept
+    assert f'data-code="{VILLAGE}"' not in before
+    assert f'data-code="{VILLAGE}"' in after

@@ -497,10 +497,12 @@ def test_the_queue_reads_no_more_queries_for_more_rows(clerk, regions, today):
 
     client = client_of("bpjs.bungo")
     submitted(OTHER_REGENCY_VILLAGE, today - 3 * DAY)
+    client.get(QUEUE)  # a session's first page reads what the session then keeps (its language)
     with CaptureQueriesContext(connection) as one:
         client.get(QUEUE)
     for days in (4, 5, 6):
         submitted(BUNGO_TOWN, today - days * DAY)
+    client.get(QUEUE)  # after a write the regions of the caller are read again, once
     with CaptureQueriesContext(connection) as four:
         response = client.get(QUEUE)
 
