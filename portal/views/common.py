@@ -4,12 +4,19 @@ keeping the rendered figures."""
 from __future__ import annotations
 
 import datetime
+import re
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.contrib.messages import get_messages
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 
+from access.context import scope_for
 from access.scope import Scope
 from coverage.caching import shown_key
 
@@ -41,3 +48,37 @@ def figures_cached(request: HttpRequest, scope: Scope) -> dict[str, Any]:
         "figures_key": shown_key(request.path, sorted(request.GET.lists()), scope=scope),
         "figures_seconds": settings.CACHES["coverage"].get("TIMEOUT", 300),
     }
+
+
+# A kept page holds this where each request's own CSRF token goes.
+TOKEN_HOLE = "\x00csrf\x00"
+_TOKENS = re.compile(r'(?<=name="csrfmiddlewaretoken" value=")[^"]+|(?<="X-CSRFToken": ")[^"]+')
+
+
+def page_kept(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A page of figures kept whole as rendered for its caller, under the same data version,
+    day, path, query, regions, capabilities and language as its figures (`shown_key`), and the
+    caller itself (its name is on the page): asked again, it costs the checks that ran before
+    it (login, capability, rate) and a cache lookup. Each answer gets its own CSRF token. Not
+    kept: a page showing messages, an htmx request, anything but a 200 HTML answer."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.method != "GET" or getattr(request, "htmx", False) or len(get_messages(request)):
+            return view(request, *args, **kwargs)
+        scope = scope_for(request.user)
+        key = "page:" + shown_key(request.path, sorted(request.GET.lists()), request.user.pk, scope=scope)
+        cache = caches["coverage"]
+        kept = cache.get(key)
+        if kept is not None:
+            return HttpResponse(kept.replace(TOKEN_HOLE, get_token(request)))
+        response = view(request, *args, **kwargs)
+        if (
+            response.status_code == 200
+            and isinstance(response, HttpResponse)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            cache.set(key, _TOKENS.sub(TOKEN_HOLE, response.content.decode()))
+        return response
+
+    return wrapped

@@ -31,7 +31,7 @@ from enrollment.choices import Institution
 from ..language import in_portal_language
 from ..permissions import capability_required, export_required
 from ..reports import Column, Report, title_details, xlsx_response
-from .common import date_param, figures_cached
+from .common import date_param, figures_cached, page_kept
 
 # The level below a region, as a column of its table is headed.
 LEVEL_LABELS = {
@@ -51,6 +51,7 @@ def _child_level(level: str) -> str | None:
 @login_required
 @in_portal_language
 @capability_required(Capability.READ_COVERAGE)
+@page_kept
 def coverage(request: HttpRequest, code: str) -> HttpResponse:
     """A region (in the caller's scope, else 404): its figures, the regions one level down
     (sortable, filtered by institution, on any date) with a bar against the target, and its
@@ -65,6 +66,7 @@ def coverage(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @in_portal_language
 @capability_required(Capability.READ_COVERAGE)
+@page_kept
 def recap(request: HttpRequest, code: str) -> HttpResponse:
     """The region on one printed page, for a coordination meeting's screen: its figures, the
     target and the gap to it, the premium to protect the rest, the regions one level down with

@@ -15,11 +15,12 @@ from coverage.selectors.detail import RegionDetail, region_detail
 from coverage.selectors.rows import CoverageFigures, coverage_rows_listed
 
 from ..language import in_portal_language
-from .common import date_param, figures_cached
+from .common import date_param, figures_cached, page_kept
 
 
 @login_required
 @in_portal_language
+@page_kept
 def home(request: HttpRequest) -> HttpResponse:
     """The caller's regions today: serving, protected, unprotected, coverage, this year's target
     and the gap to it, the change since a chosen date, the monthly premium to protect the rest."""

@@ -122,3 +122,45 @@ def test_a_callers_regions_are_read_once_and_a_branchs_new_territory_applies_at_
     assert not [q for q in again if "villages_branchoffice" in q["sql"]]  # the territory, kept
     assert f'data-code="{VILLAGE}"' not in before
     assert f'data-code="{VILLAGE}"' in after
+
+
+def test_a_kept_page_is_its_callers_with_its_own_working_csrf_token(officers):
+    from django.test import Client
+
+    from .test_pages import PASSWORD
+
+    client = Client(enforce_csrf_checks=True)
+    client.get(reverse("portal:login"))
+    login = {"username": "pmd.kerinci", "password": PASSWORD, "csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+    client.post(reverse("portal:login"), login)
+    first = client.get(reverse("portal:home")).text
+    kept = client.get(reverse("portal:home")).text
+    other = client_of("pmd.bungo").get(reverse("portal:home")).text
+    tokens = [re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1) for page in (first, kept)]
+
+    switched = client.post(reverse("portal:language"), {"language": "en", "csrfmiddlewaretoken": tokens[1]})
+
+    assert tokens[0] != tokens[1]  # each answer its own (masked) token
+    assert "\x00" not in kept
+    assert switched.status_code == 302  # the kept page's token is accepted
+    assert ">pmd.kerinci<" in kept
+    assert ">pmd.bungo<" in other
+
+
+def test_a_page_with_a_message_is_not_answered_from_a_kept_one(officers):
+    from django.contrib import messages
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    client = client_of("pmd.kerinci")
+    client.get(reverse("portal:home"))
+    storage = CookieStorage(RequestFactory().get("/"))
+    storage.add(messages.INFO, "Pesan untuk petugas")
+    carrier = HttpResponse()
+    storage.update(carrier)
+    client.cookies["messages"] = carrier.cookies["messages"].value
+
+    shown = client.get(reverse("portal:home")).text
+
+    assert "Pesan untuk petugas" in shown
