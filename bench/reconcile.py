@@ -27,7 +27,7 @@ from django.db.models import Q  # noqa: E402
 
 from core.clock import today  # noqa: E402
 from enrollment import reconcile_services  # noqa: E402
-from enrollment.models import ApparatusWorker, ReconciliationRow  # noqa: E402
+from enrollment.models import ApparatusWorker, Reconciliation, ReconciliationRow  # noqa: E402
 from enrollment.recording import Actor  # noqa: E402
 
 
@@ -58,22 +58,29 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--apply", type=int, default=50_000)
+    parser.add_argument("--reuse", type=int, default=None, help="apply from this reconciliation, no new check")
     args = parser.parse_args()
+    actor = Actor(label="bench")
+    if args.reuse is not None:
+        apply(actor, Reconciliation.objects.get(pk=args.reuse), args.apply)
+        return
     started = time.perf_counter()
     data = extract(args.rows)
     print(f"extract: {args.rows} rows, {len(data) / 1e6:.1f} MB, built in {time.perf_counter() - started:.1f} s")
-    actor = Actor(label="bench")
     started = time.perf_counter()
     record = reconcile_services.reconciliation_record(actor=actor, file_name="bench.csv", data=data)
     print(f"reconcile (dry run, result written): {time.perf_counter() - started:.1f} s; counts {record.counts}")
     del data
-    if not args.apply:
-        return
+    if args.apply:
+        apply(actor, record, args.apply)
+
+
+def apply(actor: Actor, record: Reconciliation, count: int) -> None:
     ids = list(
         ReconciliationRow.objects.filter(reconciliation=record)
         .filter(Q(outcome="activate") | Q(outcome="renew") | Q(outcome="lapse"))
         .order_by("id")
-        .values_list("pk", flat=True)[: args.apply]
+        .values_list("pk", flat=True)[:count]
     )
     started = time.perf_counter()
     applied = reconcile_services.reconciliation_apply(actor=actor, reconciliation=record, row_ids=ids)

@@ -16,8 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db import connection, transaction
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,7 @@ from core.errors import ConflictError, NotFoundError, ServiceError
 from villages.models import BranchOffice
 
 from . import reconciling, services
-from .choices import EventKind, EventSource, ReconciliationDecision, ReconciliationOutcome, ReconciliationState
+from .choices import EventSource, ReconciliationDecision, ReconciliationOutcome, ReconciliationState
 from .imports import ImportFileError, blank_row, sheet_rows
 from .models import ApparatusWorker, EnrollmentEvent, Reconciliation, ReconciliationRow
 from .recording import Actor
@@ -288,6 +288,31 @@ def _last_changes(worker_ids: Iterable[int]) -> dict[int, datetime.date]:
     return last
 
 
+def _rows_accepted(reconciliation_id: int, rows: list[tuple[int, int]]) -> None:
+    """Mark `rows` (id, worker id) accepted, each with the event its change wrote: the events are
+    read in one query, the rows updated from a list of values a chunk at a time (a correlated
+    subquery per row made the planner scan the reconciliation's events for each row)."""
+    events = dict(
+        EnrollmentEvent.objects.filter(reconciliation_id=reconciliation_id)
+        .values("worker_id")
+        .annotate(last=Max("id"))
+        .values_list("worker_id", "last")
+        .iterator(chunk_size=CHUNK)
+    )
+    table = connection.ops.quote_name(ReconciliationRow._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            chunk = [(pk, events.get(worker_id)) for pk, worker_id in rows[start : start + CHUNK]]
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            # UPDATE ... FROM: PostgreSQL, and SQLite since 3.33; both name the columns of VALUES
+            # column1, column2.
+            cursor.execute(
+                f"UPDATE {table} SET decision = %s, applied_event_id = CAST(v.column2 AS bigint) "
+                f"FROM (VALUES {values}) AS v WHERE {table}.id = CAST(v.column1 AS bigint)",
+                [str(ReconciliationDecision.ACCEPTED), *(value for pair in chunk for value in pair)],
+            )
+
+
 def reconciliation_apply(
     *,
     actor: Actor,
@@ -384,17 +409,7 @@ def reconciliation_apply(
                     effective_date=max(date, previous) if previous is not None else date,
                 )
             applied[outcome] += 1
-        ids = [pk for pk, *_rest in chosen]
-        for start in range(0, len(ids), CHUNK):
-            ReconciliationRow.objects.filter(pk__in=ids[start : start + CHUNK]).update(
-                decision=ReconciliationDecision.ACCEPTED,
-                applied_event_id=Subquery(
-                    EnrollmentEvent.objects.filter(reconciliation_id=reconciliation.pk, worker_id=OuterRef("worker_id"))
-                    .exclude(kind=EventKind.REGISTERED)
-                    .order_by("-id")
-                    .values("id")[:1]
-                ),
-            )
+        _rows_accepted(reconciliation.pk, [(pk, worker_id) for pk, _o, worker_id, *_rest in chosen])
         total = dict(locked.applied or {})
         for outcome, number in applied.items():
             total[outcome] = total.get(outcome, 0) + number
