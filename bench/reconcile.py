@@ -18,6 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ucj_project.settings.local")
+os.environ.setdefault("DEBUG", "false")  # no query log: measure the work, not the debug wrapper
 
 import django  # noqa: E402
 
