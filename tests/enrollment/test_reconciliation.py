@@ -11,6 +11,7 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from openpyxl import Workbook
 
 from access.models import AccessProfile
@@ -158,7 +159,8 @@ def extract_rows(w, today):
 def test_every_outcome_of_a_small_extract(world, branch_actor, today, kind):
     rows = extract_rows(world, today)
     data = csv_file(rows) if kind == "csv" else xlsx_file(rows)
-    record = reconcile_services.reconciliation_record(actor=branch_actor, file_name=f"bpjs.{kind}", data=data)
+    with translation.override("en"):
+        record = reconcile_services.reconciliation_record(actor=branch_actor, file_name=f"bpjs.{kind}", data=data)
     got = outcomes(record)
     assert got == {
         2: "activate",
