@@ -114,8 +114,10 @@ def _branch_and_province(user: Any) -> tuple[Any, Any]:
 
 
 def reconciliations_visible(*, user: Any, scope: Scope) -> QuerySet[Reconciliation]:
-    """The reconciliations a caller may see: an admin all; a branch officer its branch's; a
-    province officer those made in its province."""
+    """The reconciliations a caller may see: an admin all; a branch officer its branch's, and
+    those a province officer made in a province it serves (of which it sees and applies the rows
+    of its own territory only: `rows_visible`); a province officer those made in its province.
+    Never another branch's."""
     queryset = Reconciliation.objects.select_related("created_by")  # created_by: the uploader's name
     if scope.everything:
         return queryset
@@ -123,6 +125,7 @@ def reconciliations_visible(*, user: Any, scope: Scope) -> QuerySet[Reconciliati
     condition = Q(pk__in=[])
     if branch is not None:
         condition |= Q(branch=branch)
+        condition |= Q(province_id__in=scope.parent_province_ids, branch__isnull=True, everything=False)
     if scope.province_ids:
         condition |= Q(province_id__in=scope.province_ids)
     if province is not None:
@@ -274,6 +277,26 @@ def _serving_outside(registry: reconciling.Registry, niks: Sequence[str]) -> set
     return found - registry.by_key.keys()
 
 
+def covers_whole(reconciliation: Reconciliation, *, user: Any, scope: Scope) -> bool:
+    """Whether the caller's territory holds all of the reconciliation's (then it sees every row)."""
+    if scope.everything:
+        return True
+    branch, _province = _branch_and_province(user)
+    if reconciliation.branch_id is not None:
+        return branch is not None and reconciliation.branch_id == branch.pk
+    return reconciliation.province_id is not None and reconciliation.province_id in scope.province_ids
+
+
+def rows_visible(reconciliation: Reconciliation, *, user: Any, scope: Scope) -> QuerySet[ReconciliationRow]:
+    """The reconciliation's rows the caller sees: all of them when its territory holds the
+    reconciliation's; otherwise (a branch officer reading a province's) only the rows of workers
+    of its territory: the others, and rows matching nobody, are someone else's."""
+    rows = ReconciliationRow.objects.filter(reconciliation=reconciliation)
+    if covers_whole(reconciliation, user=user, scope=scope):
+        return rows
+    return rows.filter(scope.q(province="worker__province_id", regency="worker__regency_id"))
+
+
 def _last_changes(worker_ids: Iterable[int]) -> dict[int, datetime.date]:
     ids = list(worker_ids)
     last: dict[int, datetime.date] = {}
@@ -325,7 +348,9 @@ def reconciliation_apply(
     since the dry run (another version), refuses the whole (409). Returns counts applied by outcome."""
     if (outcomes is None) == (row_ids is None):
         raise ServiceError(_("Send either outcomes or rows."), field="outcomes", code="outcomes_or_rows")
-    rows = ReconciliationRow.objects.filter(reconciliation=reconciliation)
+    scope = actor.scope
+    # A branch officer applies the rows of its territory of a province officer's reconciliation.
+    rows = rows_visible(reconciliation, user=actor.user, scope=scope)
     if outcomes is not None:
         wrong = sorted(set(outcomes) - {str(o) for o in APPLICABLE})
         if wrong or not outcomes:

@@ -316,7 +316,8 @@ class ReconciliationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         record = self.get_object()
         query = RowQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows = ReconciliationRow.objects.filter(reconciliation=record).order_by("id")
+        user = request.user
+        rows = reconcile_services.rows_visible(record, user=user, scope=scope_for(user)).order_by("id")
         outcome = query.validated_data.get("outcome")
         if outcome:
             rows = rows.filter(outcome=outcome)

@@ -176,3 +176,50 @@ def test_probable_match_precision_and_recall_on_typos():
     print(f"probable matches: precision {precision:.3f}, recall {recall:.3f}")
     assert precision >= 0.9
     assert recall >= 0.8
+
+
+def test_a_branch_clerk_applies_its_territory_of_a_province_officers_reconciliation(
+    bungo_branch, kerinci_branch, today
+):
+    from tests.enrollment.test_reconciliation import KERINCI_VILLAGE
+    from villages.models import Province
+
+    bungo, kerinci = register(BUNGO_VILLAGE, 1), register(KERINCI_VILLAGE, 2)
+    province = officer("dpmd-jambi", role="province_officer", province=Province.objects.get(code="15"))
+    paid = today + datetime.timedelta(days=30)
+    record = upload(client_of(province), csv_file([line(bungo, paid_until=paid), line(kerinci, paid_until=paid)]))
+    assert record.status_code == 201
+    assert record.json()["counts"]["activate"] == 2
+    rows_url = reverse("reconciliation-rows", args=[record.json()["id"]])
+    apply_url = reverse("reconciliation-apply", args=[record.json()["id"]])
+    clerk = client_of(bungo_branch)
+    seen = clerk.get(rows_url).json()
+    assert [row["worker"] for row in seen["results"]] == [bungo.pk]
+    assert clerk.post(apply_url, {"outcomes": ["activate"]}).json() == {"activate": 1, "renew": 0, "lapse": 0}
+    assert Enrollment.objects.get(pk=bungo.pk).status == "active"
+    assert Enrollment.objects.get(pk=kerinci.pk).status == "not_registered"
+    other_row = client_of(kerinci_branch).get(rows_url).json()["results"][0]["id"]
+    assert clerk.post(apply_url, {"rows": [other_row]}).status_code == 404
+
+
+def test_list_and_rows_take_the_same_queries_whatever_the_rows(bungo_branch, today):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_of(bungo_branch)
+    paid = today + datetime.timedelta(days=30)
+
+    def queries() -> tuple[int, int]:
+        last = client.get(reverse("reconciliation-list")).json()["results"][0]["id"]
+        with CaptureQueriesContext(connection) as listed:
+            assert client.get(reverse("reconciliation-list")).status_code == 200
+        with CaptureQueriesContext(connection) as rows:
+            assert client.get(reverse("reconciliation-rows", args=[last])).status_code == 200
+        return len(listed), len(rows)
+
+    assert upload(client, csv_file([line(register(BUNGO_VILLAGE, 1), paid_until=paid)])).status_code == 201
+    few = queries()
+    workers = [register(BUNGO_VILLAGE, n) for n in range(2, 7)]
+    for _ in range(4):
+        assert upload(client, csv_file([line(w, paid_until=paid) for w in workers])).status_code == 201
+    assert queries() == few
