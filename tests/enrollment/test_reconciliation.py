@@ -317,3 +317,27 @@ def test_a_far_cell_is_refused_before_reading(branch_actor, settings):
     with pytest.raises(ImportFileError) as error:
         reconcile_services.reconciliation_record(actor=branch_actor, file_name="bpjs.xlsx", data=far_cell("A5000"))
     assert error.value.code == "too_many_rows"
+
+
+def test_a_formula_cell_and_a_nik_as_a_number_are_bad_rows(world, branch_actor, today):
+    formula = line(world["new"], name='=HYPERLINK("http://x")')
+    book = Workbook()
+    book.active.append(HEADER)
+    book.active.append([int(world["active_same"].nik), "Budi", "1980-05-17", "L", "aktif", "jkk,jkm", "", "", ""])
+    out = io.BytesIO()
+    book.save(out)
+    with translation.override("en"):
+        in_csv = reconcile_services.reconciliation_record(
+            actor=branch_actor, file_name="bpjs.csv", data=csv_file([formula])
+        )
+        in_xlsx = reconcile_services.reconciliation_record(
+            actor=branch_actor, file_name="bpjs.xlsx", data=out.getvalue()
+        )
+    row = ReconciliationRow.objects.get(reconciliation=in_csv, row_number=2)
+    assert (row.outcome, row.column, row.message) == (
+        "bad_row",
+        "full_name",
+        "Formulas are not accepted; enter the value itself.",
+    )
+    row = ReconciliationRow.objects.get(reconciliation=in_xlsx, row_number=2)
+    assert (row.outcome, row.column) == ("bad_row", "nik")
