@@ -323,7 +323,7 @@ class ReconciliationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             rows = rows.filter(outcome=outcome)
         full = can_see_personal_data(request)
         if getattr(request.accepted_renderer, "format", None) == "xlsx":
-            worker_ids = [w for w in rows.values_list("worker_id", flat=True) if w is not None]
+            worker_ids = list(rows.exclude(worker_id=None).values_list("worker_id", flat=True))
             if full:
                 access_log_write(request=request, kind=AccessKind.PERSONAL_DATA, worker_ids=worker_ids)
             context = {"request": request}
@@ -420,7 +420,7 @@ def template_xlsx() -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.title = "sanding-data"
     sheet.append(TEMPLATE_HEADER)
     sheet.append(TEMPLATE_EXAMPLE)
