@@ -10,6 +10,7 @@ itself is `enrollment.reconciling` (pure).
 from __future__ import annotations
 
 import datetime
+import gc
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -29,6 +30,7 @@ from villages.models import BranchOffice
 
 from . import reconciling, services
 from .choices import EventSource, ReconciliationDecision, ReconciliationOutcome, ReconciliationState
+from .import_services import _cyclic_gc_paused
 from .imports import ImportFileError, blank_row, sheet_rows
 from .models import ApparatusWorker, EnrollmentEvent, Reconciliation, ReconciliationRow
 from .recording import Actor
@@ -36,6 +38,7 @@ from .recording import Actor
 Out = ReconciliationOutcome
 APPLICABLE = (Out.ACTIVATE, Out.RENEW, Out.LAPSE)
 CHUNK = 5000
+GC_EVERY = 2000
 ROW_COLUMNS = (
     "reconciliation_id",
     "row_number",
@@ -399,41 +402,44 @@ def reconciliation_apply(
             raise ConflictError(_("Nothing to apply."), field="outcomes", code="nothing_to_apply")
         last = _last_changes(worker_id for _pk, _o, worker_id, *_rest in chosen)
         applied = dict.fromkeys((str(o) for o in APPLICABLE), 0)
-        for _pk, outcome, worker_id, version, values, _decision in chosen:
-            assert worker_id is not None
-            date = reconciling.is_date(values, "effective_date")
-            if outcome == Out.ACTIVATE:
-                services.enrollment_activate(
-                    actor=applied_actor,
-                    worker_id=worker_id,
-                    kpj_number=values.get("kpj_number") or None,
-                    scheme=values["scheme"],
-                    programs=list(values["programs"]),
-                    funding_source="",
-                    coverage_start=reconciling.is_date(values, "coverage_start"),
-                    paid_until=reconciling.is_date(values, "paid_until"),
-                    npp=values.get("npp") or "",
-                    expected_version=version,
-                    effective_date=date,
-                    evidence_reconciliation=reconciliation.pk,
-                )
-            elif outcome == Out.RENEW:
-                services.enrollment_renew(
-                    actor=applied_actor,
-                    worker_id=worker_id,
-                    paid_until=reconciling.is_date(values, "paid_until"),
-                    expected_version=version,
-                    effective_date=date,
-                )
-            else:
-                previous = last.get(worker_id)
-                services.enrollment_lapse(
-                    actor=applied_actor,
-                    worker_id=worker_id,
-                    expected_version=version,
-                    effective_date=max(date, previous) if previous is not None else date,
-                )
-            applied[outcome] += 1
+        with _cyclic_gc_paused():  # see there; the young objects are collected every GC_EVERY rows
+            for _pk, outcome, worker_id, version, values, _decision in chosen:
+                assert worker_id is not None
+                date = reconciling.is_date(values, "effective_date")
+                if outcome == Out.ACTIVATE:
+                    services.enrollment_activate(
+                        actor=applied_actor,
+                        worker_id=worker_id,
+                        kpj_number=values.get("kpj_number") or None,
+                        scheme=values["scheme"],
+                        programs=list(values["programs"]),
+                        funding_source="",
+                        coverage_start=reconciling.is_date(values, "coverage_start"),
+                        paid_until=reconciling.is_date(values, "paid_until"),
+                        npp=values.get("npp") or "",
+                        expected_version=version,
+                        effective_date=date,
+                        evidence_reconciliation=reconciliation.pk,
+                    )
+                elif outcome == Out.RENEW:
+                    services.enrollment_renew(
+                        actor=applied_actor,
+                        worker_id=worker_id,
+                        paid_until=reconciling.is_date(values, "paid_until"),
+                        expected_version=version,
+                        effective_date=date,
+                    )
+                else:
+                    previous = last.get(worker_id)
+                    services.enrollment_lapse(
+                        actor=applied_actor,
+                        worker_id=worker_id,
+                        expected_version=version,
+                        effective_date=max(date, previous) if previous is not None else date,
+                    )
+                applied[outcome] += 1
+                if sum(applied.values()) % GC_EVERY == 0:
+                    gc.collect(0)  # a worker and its enrollment refer to each other: cycles
         _rows_accepted(reconciliation.pk, [(pk, worker_id) for pk, _o, worker_id, *_rest in chosen])
         total = dict(locked.applied or {})
         for outcome, number in applied.items():
