@@ -169,7 +169,7 @@ def reconciliation_record(
     if before_matching is not None:
         _kind, counted = sheet_rows(name=file_name, data=data, max_rows=max_rows)
         before_matching(max(sum(1 for _n, cells in counted if not blank_row(cells)) - 1, 0), checksum)
-    kind, rows = sheet_rows(name=file_name, data=data, max_rows=max_rows)
+    _kind, rows = sheet_rows(name=file_name, data=data, max_rows=max_rows)
     upload_date = today()
     registry = reconciling.Registry(registry_workers(scope).iterator(chunk_size=CHUNK), secret=secret)
     plain = registry.plain_hashes() if secret is not None else set()
@@ -265,7 +265,6 @@ def reconciliation_record(
                 emit_later(outcome)
         record.counts = tally
         record.save(update_fields=["counts"])
-    del kind
     return record
 
 
@@ -405,7 +404,7 @@ def reconciliation_apply(
         with _cyclic_gc_paused():  # see there; the young objects are collected every GC_EVERY rows
             for _pk, outcome, worker_id, version, values, _decision in chosen:
                 assert worker_id is not None
-                date = reconciling.is_date(values, "effective_date")
+                date = reconciling.iso_date(values, "effective_date")
                 if outcome == Out.ACTIVATE:
                     services.enrollment_activate(
                         actor=applied_actor,
@@ -414,8 +413,8 @@ def reconciliation_apply(
                         scheme=values["scheme"],
                         programs=list(values["programs"]),
                         funding_source="",
-                        coverage_start=reconciling.is_date(values, "coverage_start"),
-                        paid_until=reconciling.is_date(values, "paid_until"),
+                        coverage_start=reconciling.iso_date(values, "coverage_start"),
+                        paid_until=reconciling.iso_date(values, "paid_until"),
                         npp=values.get("npp") or "",
                         expected_version=version,
                         effective_date=date,
@@ -425,7 +424,7 @@ def reconciliation_apply(
                     services.enrollment_renew(
                         actor=applied_actor,
                         worker_id=worker_id,
-                        paid_until=reconciling.is_date(values, "paid_until"),
+                        paid_until=reconciling.iso_date(values, "paid_until"),
                         expected_version=version,
                         effective_date=date,
                     )

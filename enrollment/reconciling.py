@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -349,7 +349,7 @@ class Registry:
         return sorted(found.values(), key=lambda c: (-c["score"], c["worker"]))
 
 
-def _checked(proposal: Outcome, check: Any) -> Outcome:
+def _checked(proposal: Outcome, check: Callable[[], None]) -> Outcome:
     """`proposal`, or a bad row naming what the transition's rules refuse in it."""
     try:
         check()
@@ -458,5 +458,6 @@ def counts(outcomes: Iterable[str]) -> dict[str, int]:
     return tally
 
 
-def is_date(value: Mapping[str, Any], key: str) -> datetime.date:
+def iso_date(value: Mapping[str, Any], key: str) -> datetime.date:
+    """A proposal's date (stored as ISO text)."""
     return datetime.date.fromisoformat(str(value[key]))
