@@ -20,6 +20,7 @@ class Capability(models.TextChoices):
     EXPORT = "export", _("Export lists")
     READ_COVERAGE = "read_coverage", _("Read coverage figures")
     MANAGE_TARGETS = "manage_targets", _("Set targets of the regencies in scope")
+    RECONCILE = "reconcile", _("Reconcile the registry with BPJS Ketenagakerjaan's membership list")
     ADMIN = "admin", _("Manage users, clients, targets, rates and regions")
 
 
@@ -33,9 +34,11 @@ _OFFICER_READ = {Capability.READ_WORKERS, Capability.EXPORT, Capability.READ_COV
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(Capability.values),
-    Role.PROVINCE_OFFICER: frozenset(_OFFICER_READ | {Capability.WRITE_WORKERS, Capability.MANAGE_TARGETS}),
+    Role.PROVINCE_OFFICER: frozenset(
+        _OFFICER_READ | {Capability.WRITE_WORKERS, Capability.MANAGE_TARGETS, Capability.RECONCILE}
+    ),
     Role.REGENCY_OFFICER: frozenset(_OFFICER_READ | {Capability.WRITE_WORKERS}),
-    Role.BRANCH_OFFICER: frozenset(_OFFICER_READ | {Capability.MANAGE_ENROLLMENT}),
+    Role.BRANCH_OFFICER: frozenset(_OFFICER_READ | {Capability.MANAGE_ENROLLMENT, Capability.RECONCILE}),
     Role.VIEWER: frozenset({Capability.READ_COVERAGE}),
 }
 READ_ONLY_CAPABILITIES = frozenset(_OFFICER_READ)

@@ -114,3 +114,27 @@ class EventSource(models.TextChoices):
     IMPORT = "import", _("Import")
     ADMIN = "admin", _("Admin")
     SYSTEM = "system", _("System")
+    RECONCILIATION = "reconciliation", _("Reconciliation with BPJS Ketenagakerjaan")
+
+
+class ReconciliationOutcome(models.TextChoices):
+    """What a row of a BPJS extract says against the registry (see enrollment.reconciling)."""
+
+    SAME = "same", _("Same")
+    ACTIVATE = "activate", _("Activate")
+    LAPSE = "lapse", _("Lapse")
+    RENEW = "renew", _("Renew")
+    NOT_IN_REGISTRY = "not_in_registry", _("Not in the registry")
+    PROBABLE_MATCH = "probable_match", _("Probable match")
+    BAD_ROW = "bad_row", _("Bad row")
+
+
+class ReconciliationState(models.TextChoices):
+    CHECKED = "checked", _("Checked")
+    APPLIED = "applied", _("Applied")
+
+
+class ReconciliationDecision(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")

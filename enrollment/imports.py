@@ -146,10 +146,10 @@ class ImportFileError(Exception):
 UPLOAD_OVERHEAD = 64 * 1024
 
 
-def upload_size_check(size: int, *, overhead: int = 0) -> None:
-    """Refuse a file larger than `UCJ_IMPORT_MAX_BYTES` (413): checked on the request's
-    Content-Length (with `overhead`) before the body is read, and on the file once received."""
-    limit = settings.UCJ_IMPORT_MAX_BYTES
+def upload_size_check(size: int, *, overhead: int = 0, limit: int | None = None) -> None:
+    """Refuse a file larger than `limit` (by default `UCJ_IMPORT_MAX_BYTES`) (413): checked on the
+    request's Content-Length (with `overhead`) before the body is read, and on the file once received."""
+    limit = settings.UCJ_IMPORT_MAX_BYTES if limit is None else limit
     if size > limit + overhead:
         raise ImportFileError(
             _("The file is larger than %(size)d bytes.") % {"size": limit}, code="file_too_large", status=413
@@ -531,8 +531,8 @@ class _SheetLimits:
     text: int
 
     @classmethod
-    def from_settings(cls) -> _SheetLimits:
-        data_rows = settings.UCJ_IMPORT_MAX_ROWS
+    def from_settings(cls, max_rows: int | None = None) -> _SheetLimits:
+        data_rows = settings.UCJ_IMPORT_MAX_ROWS if max_rows is None else max_rows
         return cls(
             data_rows=data_rows,
             rows=data_rows + 1 + BLANK_ROWS_ALLOWED,
@@ -646,7 +646,7 @@ def _scan_part(data: bytes, info: zipfile.ZipInfo, tally: _Tally) -> _PartScan:
     return scan
 
 
-def _inspect_workbook(data: bytes) -> bool:
+def _inspect_workbook(data: bytes, max_rows: int | None = None) -> bool:
     """Check a workbook before any reader opens it; returns whether it has formulas.
 
     Refused: a damaged archive (wrong checksum, sizes other than declared, encryption, unusual
@@ -675,7 +675,7 @@ def _inspect_workbook(data: bytes) -> bool:
     # could have us check one part and a reader read the other.
     if len({n.lower() for n in names}) != len(names) or len(names) > MAX_PARTS:
         raise _refused_part(_("The workbook is damaged (not a valid zip archive)."))
-    tally = _Tally(_SheetLimits.from_settings())
+    tally = _Tally(_SheetLimits.from_settings(max_rows))
     formulas = False
     # The shared strings first: a sheet's cells are counted with the length of the text they show.
     for info in sorted(infos, key=lambda info: info.filename.lower() != SHARED_STRINGS_PART):
@@ -703,11 +703,11 @@ def _reader_failure(exc: BaseException) -> BaseException:
     return exc
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+def _xlsx_rows(data: bytes, max_rows: int | None = None) -> Iterator[tuple[int, list[Any]]]:
     """Rows of the first sheet, once `_inspect_workbook` has let the file through. python-calamine
     reads fast but gives formula results, so a sheet with formulas is read with openpyxl, which
     shows them (and they are refused per cell)."""
-    formulas = _inspect_workbook(data)
+    formulas = _inspect_workbook(data, max_rows)
     if not formulas:
         rows = _calamine_rows(data)
         if isinstance(rows, BaseException):
@@ -776,12 +776,21 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
         ) from exc
 
 
-def read_rows(*, name: str, data: bytes) -> list[ParsedRow]:
-    """Every data row of the file, checked; raises ImportFileError for a file that is refused."""
+def sheet_rows(*, name: str, data: bytes, max_rows: int | None = None) -> tuple[str, Iterator[tuple[int, list[Any]]]]:
+    """The file's kind ('csv' or 'xlsx') and its rows as (number, cells), read as they are asked
+    for, with every check of a hostile file (format against name, encoding, zip bombs, DTDs,
+    sheets larger than `max_rows` data rows, by default `UCJ_IMPORT_MAX_ROWS`). Shared by every
+    reader of uploaded spreadsheets: the worker import here, the reconciliation
+    (enrollment.reconciling); each reads its own header and counts its own rows."""
     if not data or not data.strip():
         raise ImportFileError(_("The file is empty."), code="empty")
     kind = detect_format(name, data[:4096])
-    rows = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
+    return kind, (_xlsx_rows(data, max_rows) if kind == "xlsx" else _csv_rows(data))
+
+
+def read_rows(*, name: str, data: bytes) -> list[ParsedRow]:
+    """Every data row of the file, checked; raises ImportFileError for a file that is refused."""
+    kind, rows = sheet_rows(name=name, data=data)
     header: list[str] | None = None
     reader: _RowReader | None = None
     parsed: list[ParsedRow] = []
@@ -809,6 +818,11 @@ def read_rows(*, name: str, data: bytes) -> list[ParsedRow]:
     if not parsed:
         raise ImportFileError(_("The file has a header but no rows."), code="no_rows")
     return parsed
+
+
+def blank_row(cells: list[Any]) -> bool:
+    """Whether a row has no cell filled in."""
+    return _blank(cells)
 
 
 def _blank(cells: list[Any]) -> bool:
@@ -901,6 +915,11 @@ class _RowReader:
         # A refused row is reported, never written: only its errors are kept.
         kept = NO_VALUES if errors else Values.of(values, self.indexes)
         return ParsedRow(number=number, values=kept, errors=errors, has_enrollment=has_enrollment)
+
+
+def formula_like(raw: str) -> bool:
+    """Whether a text cell would be a formula in a spreadsheet (see `_formula_like`)."""
+    return raw.startswith(FORMULA_START) or raw.lstrip().startswith(FORMULA_START)
 
 
 def _formula_like(column: str, raw: str) -> bool:
@@ -1014,6 +1033,11 @@ def _choice(column: str, text: str) -> str:
             _("Unknown value %(value)r; allowed: %(allowed)s.") % {"value": quoted(text), "allowed": allowed}
         )
     return value
+
+
+def date_cell(raw: Any) -> datetime.date | None:
+    """A date cell (a date, or text as YYYY-MM-DD or DD/MM/YYYY); ValueError with a message."""
+    return _date(raw)
 
 
 def _date(raw: Any) -> datetime.date | None:

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from villages.models import District, Province, Regency, Village
+from villages.models import BranchOffice, District, Province, Regency, Village
 
 from .choices import (
     EnrollmentStatus,
@@ -20,6 +20,9 @@ from .choices import (
     FundingSource,
     Institution,
     Position,
+    ReconciliationDecision,
+    ReconciliationOutcome,
+    ReconciliationState,
     Scheme,
     Sex,
     WageBasis,
@@ -140,6 +143,16 @@ class Enrollment(models.Model):
     funding_source = models.CharField(_("funding source"), max_length=20, choices=FundingSource.choices, blank=True)
     coverage_start = models.DateField(_("coverage start"), null=True, blank=True)
     paid_until = models.DateField(_("paid until"), null=True, blank=True)
+    # The evidence of a membership recorded without its KPJ number: the reconciliation whose BPJS
+    # extract confirmed the status (BPJS confirms a status but does not hand out the number).
+    evidence_reconciliation = models.ForeignKey(
+        "Reconciliation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by reconciliation"),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -158,12 +171,12 @@ class Enrollment(models.Model):
             models.CheckConstraint(
                 condition=~Q(status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.LAPSED])
                 | (
-                    Q(kpj_number__isnull=False)
+                    (Q(kpj_number__isnull=False) | Q(evidence_reconciliation__isnull=False))
                     & Q(coverage_start__isnull=False)
                     & Q(paid_until__isnull=False)
                     & ~Q(scheme="")
                 ),
-                name="enrollment_member_has_kpj_and_period",
+                name="enrollment_member_has_evidence_and_period",
             ),
             models.CheckConstraint(
                 condition=~Q(scheme=Scheme.BPU) | Q(program_jp=False), name="enrollment_no_jp_for_bpu"
@@ -174,6 +187,15 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id}: {self.get_status_display()}"
+
+    @property
+    def evidence(self) -> dict[str, object] | None:
+        """What shows the membership exists: its KPJ number, or the reconciliation that confirmed it."""
+        if self.kpj_number:
+            return {"kind": "kpj_number", "reconciliation": None}
+        if self.evidence_reconciliation_id is not None:
+            return {"kind": "reconciliation", "reconciliation": self.evidence_reconciliation_id}
+        return None
 
     @property
     def programs(self) -> list[str]:
@@ -188,7 +210,7 @@ class WorkerImport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    source = models.CharField(_("source"), max_length=8, choices=EventSource.choices)
+    source = models.CharField(_("source"), max_length=16, choices=EventSource.choices)
     file_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveIntegerField(_("size (bytes)"))
     checksum = models.CharField(_("SHA-256 checksum"), max_length=64, db_index=True)
@@ -205,6 +227,95 @@ class WorkerImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Reconciliation(models.Model):
+    """One BPJS Ketenagakerjaan extract compared with the registry (enrollment.reconcile_services):
+    who uploaded it, when, the file's name and checksum, the region it was compared in (the
+    uploader's branch regencies or province, or everything), the counts by outcome, whether its
+    accepted rows were applied. The rows are `ReconciliationRow`s; the file itself is not kept."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    upload_date = models.DateField(_("upload date"))
+    file_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    checksum = models.CharField(_("SHA-256 checksum"), max_length=64, db_index=True)
+    nik_hashed = models.BooleanField(_("keyed-hash NIKs"), default=False)
+    # The uploader's scope when it uploaded: a branch office's regencies, a province, or all.
+    branch = models.ForeignKey(
+        BranchOffice, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("branch")
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("province")
+    )
+    regency_ids = models.JSONField(_("regencies compared"), default=list, blank=True)
+    everything = models.BooleanField(_("every region"), default=False)
+    counts = models.JSONField(_("counts by outcome"), default=dict, blank=True)
+    state = models.CharField(
+        _("state"), max_length=8, choices=ReconciliationState.choices, default=ReconciliationState.CHECKED
+    )
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    applied = models.JSONField(_("applied by outcome"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("reconciliation")
+        verbose_name_plural = _("reconciliations")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ReconciliationRow(models.Model):
+    """One outcome of a reconciliation: a row of the extract (or, for `lapse` of a worker the
+    extract does not list, no row), what BPJS says, the worker it matched, the proposed
+    transition and its values, the decision taken and the event it wrote once applied."""
+
+    reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField(_("row"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=ReconciliationOutcome.choices)
+    worker = models.ForeignKey(
+        ApparatusWorker, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_constraint=False
+    )
+    worker_version = models.PositiveIntegerField(_("worker version"), null=True, blank=True)
+    # What BPJS says (the NIK or, in keyed-hash mode, its hash).
+    nik = models.CharField(_("NIK"), max_length=64, blank=True)
+    full_name = models.CharField(_("name"), max_length=150, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=6, blank=True)
+    bpjs_status = models.CharField(_("BPJS status"), max_length=16, blank=True)
+    programs = models.CharField(_("programs"), max_length=32, blank=True)
+    paid_until = models.DateField(_("paid until"), null=True, blank=True)
+    kpj_number = models.CharField(_("KPJ number"), max_length=11, blank=True)
+    npp = models.CharField(_("NPP"), max_length=20, blank=True)
+    employer_name = models.CharField(_("employer name"), max_length=150, blank=True)
+    # The proposal: a transition kind ("" for none) and its values (dates as ISO text).
+    proposed = models.CharField(_("proposed change"), max_length=16, choices=EventKind.choices, blank=True)
+    proposed_values = models.JSONField(_("proposed values"), default=dict, blank=True)
+    candidates = models.JSONField(_("probable matches"), default=list, blank=True)
+    column = models.CharField(_("column"), max_length=32, blank=True)
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    decision = models.CharField(
+        _("decision"),
+        max_length=8,
+        choices=ReconciliationDecision.choices,
+        default=ReconciliationDecision.PENDING,
+    )
+    applied_event = models.ForeignKey(
+        "EnrollmentEvent", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_constraint=False
+    )
+
+    class Meta:
+        verbose_name = _("reconciliation row")
+        verbose_name_plural = _("reconciliation rows")
+        ordering = ["reconciliation", "id"]
+        indexes = [models.Index(fields=["reconciliation", "outcome", "id"], name="recon_row_outcome_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reconciliation_id}:{self.row_number} {self.outcome}"
 
 
 class EnrollmentEventQuerySet(models.QuerySet):
@@ -237,12 +348,21 @@ class EnrollmentEvent(models.Model):
         verbose_name=_("actor"),
     )
     actor_label = models.CharField(_("actor label"), max_length=150, blank=True)
-    source = models.CharField(_("source"), max_length=8, choices=EventSource.choices)
+    source = models.CharField(_("source"), max_length=16, choices=EventSource.choices)
     from_status = models.CharField(_("from status"), max_length=16, choices=EnrollmentStatus.choices, blank=True)
     to_status = models.CharField(_("to status"), max_length=16, choices=EnrollmentStatus.choices)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     import_batch = models.ForeignKey(
         WorkerImport, on_delete=models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("import")
+    )
+
+    reconciliation = models.ForeignKey(
+        "Reconciliation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("reconciliation"),
     )
 
     objects = EnrollmentEventQuerySet.as_manager()

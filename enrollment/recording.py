@@ -49,6 +49,7 @@ class Actor:
     label: str = ""
     source: str = EventSource.API
     import_id: int | None = None
+    reconciliation_id: int | None = None  # the reconciliation whose accepted rows the change applies
     region_scope: Scope | None = None
 
     @classmethod
@@ -277,6 +278,7 @@ def event_values(
         "to_status": to_status,
         "changes": changes,
         "import_batch_id": actor.import_id,
+        "reconciliation_id": actor.reconciliation_id,
     }
 
 

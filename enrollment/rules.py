@@ -72,11 +72,15 @@ def rule_period(
         raise ServiceError.many(problems)
 
 
-def rule_membership(*, kpj_number: str, scheme: str, programs: Collection[str], npp: str) -> None:
+def rule_membership(
+    *, kpj_number: str | None, scheme: str, programs: Collection[str], npp: str, confirmed: bool = False
+) -> None:
     """A membership record itself (its period is `rule_period`'s): an 11-digit KPJ number, JKK and
-    JKM, no JP for a BPU member, an NPP for a PU member."""
+    JKM, no JP for a BPU member, an NPP for a PU member. `confirmed`: the status is confirmed by a
+    reconciliation with BPJS's own list, which is evidence enough without the KPJ number (BPJS
+    confirms a status but does not hand out the number); a number given must still be one."""
     problems = []
-    if not KPJ_FULL_RE.fullmatch(kpj_number or ""):
+    if not (confirmed and not kpj_number) and not KPJ_FULL_RE.fullmatch(kpj_number or ""):
         problems.append(FieldError("kpj_number", "kpj_shape", _("The KPJ number must have 11 digits.")))
     missing = {Program.JKK, Program.JKM} - set(programs)
     if missing:

@@ -388,7 +388,7 @@ def enrollment_activate(
     *,
     actor: Actor,
     worker_id: int,
-    kpj_number: str,
+    kpj_number: str | None,
     scheme: str,
     programs: list[str],
     funding_source: str,
@@ -397,8 +397,11 @@ def enrollment_activate(
     npp: str = "",
     expected_version: int | None = None,
     effective_date: datetime.date | None = None,
+    evidence_reconciliation: int | None = None,
 ) -> ApparatusWorker:
-    """The branch office records the membership: KPJ number, scheme, programs, funding, period."""
+    """The branch office records the membership: KPJ number, scheme, programs, funding, period.
+    With `evidence_reconciliation` (the reconciliation whose BPJS extract confirmed the status),
+    the KPJ number may be left out (`rules.rule_membership`)."""
     # Whether the KPJ number is free is the unique index's answer, also against a concurrent
     # activation: asking first would cost a statement on every activation. The refusal comes
     # out of the write's atomic block (enrollment.writing), so the transaction (or the caller's
@@ -418,6 +421,7 @@ def enrollment_activate(
                 "funding_source": funding_source,
                 "coverage_start": coverage_start,
                 "paid_until": paid_until,
+                "evidence_reconciliation": evidence_reconciliation,
             },
         )
     except IntegrityError as exc:
@@ -495,7 +499,7 @@ def enrollments_expire(*, as_of: datetime.date | None = None) -> int:
     lapsed = 0
     for worker_id, paid_until, last_event in due.iterator():
         # Never None: `paid_until__lt` matches no NULL, and an active membership has a paid-until
-        # (check constraint enrollment_member_has_kpj_and_period).
+        # (check constraint enrollment_member_has_evidence_and_period).
         assert paid_until is not None
         lapse_date = paid_until + grace + datetime.timedelta(days=1)
         try:

@@ -98,9 +98,16 @@ class IllegalTransition(ValueError):
 
 
 def validate_activation(attempt: Attempt) -> None:
-    """The membership record, then its period as of the effective date."""
+    """The membership record, then its period as of the effective date. A reconciliation given as
+    evidence (`evidence_reconciliation`) stands for the KPJ number (see `rules.rule_membership`)."""
     p = attempt.params
-    rules.rule_membership(kpj_number=p["kpj_number"], scheme=p["scheme"], programs=p["programs"], npp=p["npp"])
+    rules.rule_membership(
+        kpj_number=p["kpj_number"],
+        scheme=p["scheme"],
+        programs=p["programs"],
+        npp=p["npp"],
+        confirmed=p.get("evidence_reconciliation") is not None,
+    )
     rules.rule_period(p["coverage_start"], p["paid_until"], attempt.date, now=attempt.now)
 
 
@@ -108,7 +115,7 @@ def validate_renewal(attempt: Attempt) -> None:
     """Paid further than now, and the membership's period with the new paid-until."""
     paid_until = attempt.params["paid_until"]
     enrollment = attempt.enrollment
-    # An active or lapsed membership has its period (constraint enrollment_member_has_kpj_and_period).
+    # An active or lapsed membership has its period (constraint enrollment_member_has_evidence_and_period).
     if enrollment.coverage_start is None or enrollment.paid_until is None:
         raise ValueError(f"Enrollment {enrollment.pk} is {enrollment.status} without a membership period.")
     rules.rule_paid_until_later(enrollment.paid_until, paid_until)
@@ -125,8 +132,12 @@ def validate_service_end(attempt: Attempt) -> None:
 def activation_values(params: Mapping[str, Any]) -> dict[str, Any]:
     programs = set(params["programs"])
     scheme = params["scheme"]
-    return {
-        "kpj_number": params["kpj_number"],
+    values: dict[str, Any] = {}
+    evidence = params.get("evidence_reconciliation")
+    if evidence is not None:  # only then: writers of whole histories (import, demo) never send one
+        values["evidence_reconciliation_id"] = evidence
+    return values | {
+        "kpj_number": params["kpj_number"] or None,
         "scheme": scheme,
         "npp": params["npp"] if scheme == Scheme.PU else "",
         "program_jht": Program.JHT in programs,
@@ -157,7 +168,7 @@ TABLE: dict[str, Transition] = {
             allowed_from=frozenset({S.NOT_REGISTERED, S.SUBMITTED}),
             to_status=S.ACTIVE,
             validator=validate_activation,
-            enrollment_fields=MEMBERSHIP_FIELDS,
+            enrollment_fields=(*MEMBERSHIP_FIELDS, "evidence_reconciliation_id"),
             enrollment_values=activation_values,
         ),
         # Contributions paid further: a lapsed membership becomes active again.

@@ -93,7 +93,10 @@ WORKFORCE_SOURCE = "BPJS Ketenagakerjaan Jambi (demo data from the published rep
 TARGETS = [(CoverageKind.WORKFORCE, 2024, "53"), (CoverageKind.WORKFORCE, 2025, "55")]
 # Not published for village apparatus; the demo mirrors the workforce targets, and keeps 2025's
 # for every later year up to today's, so that "this year's target" and its gap show on any day.
-APPARATUS_TARGETS = [(CoverageKind.VILLAGE_APPARATUS, 2024, "53"), (CoverageKind.VILLAGE_APPARATUS, 2025, "55")]
+APPARATUS_TARGETS: list[tuple[str, int, str]] = [
+    (CoverageKind.VILLAGE_APPARATUS, 2024, "53"),
+    (CoverageKind.VILLAGE_APPARATUS, 2025, "55"),
+]
 
 
 def apparatus_targets(year: int) -> list[tuple[str, int, str]]:

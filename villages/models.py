@@ -134,6 +134,9 @@ class BranchOffice(models.Model):
     regencies = models.ManyToManyField(
         Regency, related_name="branch_offices", blank=True, verbose_name=_("regencies/cities served")
     )
+    # The key BPJS and the branch agreed on for keyed-hash NIKs in a reconciliation (HMAC-SHA256);
+    # never shown by the API. Empty: the branch cannot reconcile hashed extracts.
+    reconciliation_secret = models.CharField(_("reconciliation secret"), max_length=128, blank=True)
 
     class Meta:
         ordering = ["code"]

@@ -73,12 +73,14 @@ NOT_REGISTERED = {
     "funding_source": None,
     "coverage_start": None,
     "paid_until": None,
+    "evidence": None,
 }
 ACTIVE = {
     "status": "active",
     **{field: ACTIVATION[field] for field in ("kpj_number", "scheme", "npp", "funding_source", "coverage_start")},
     "programs": ["jkk", "jkm", "jht"],
     "paid_until": PAID_UNTIL.isoformat(),
+    "evidence": {"kind": "kpj_number", "reconciliation": None},
 }
 
 

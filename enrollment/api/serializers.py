@@ -4,7 +4,7 @@ business rules live in `enrollment.services`."""
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 # `can_see_personal_data` lives in access (the admin asks it too); the API imports it from here.
@@ -33,8 +33,36 @@ def _or_null(value: str) -> str | None:
     return value or None
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "required": ["kind", "reconciliation"],
+        "properties": {
+            "kind": {
+                "type": "string",
+                "enum": ["kpj_number", "reconciliation"],
+                "description": "`kpj_number`: its KPJ number is recorded; `reconciliation`: BPJS's list "
+                "confirmed its status without the number.",
+            },
+            "reconciliation": {
+                "type": "integer",
+                "nullable": True,
+                "description": "The reconciliation that confirmed it (`/api/v1/reconciliations/{id}/`).",
+            },
+        },
+    }
+)
+class EvidenceField(serializers.ReadOnlyField):
+    """What shows a membership exists (Enrollment.evidence)."""
+
+
 class EnrollmentSerializer(serializers.ModelSerializer):
     """A membership as read: what it does not have yet (never activated) is null, not ""."""
+
+    evidence = EvidenceField(
+        help_text=_("What shows the membership exists: its KPJ number or a reconciliation; null until activated."),
+    )
 
     programs = serializers.ListField(
         child=serializers.CharField(), read_only=True, help_text=_("JKK and JKM always; JHT and JP when taken.")
@@ -69,6 +97,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
             "funding_source",
             "coverage_start",
             "paid_until",
+            "evidence",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -192,6 +221,7 @@ class WorkerSerializer(serializers.ModelSerializer):
                 "funding_source": _or_null(enrollment.funding_source),
                 "coverage_start": _date(enrollment.coverage_start),
                 "paid_until": _date(enrollment.paid_until),
+                "evidence": enrollment.evidence,
             },
             "version": worker.version,
             "created_at": _DATETIME.to_representation(worker.created_at),

@@ -75,7 +75,7 @@ ROLES = [ANONYMOUS, ADMIN, PROVINCE_OFFICER, REGENCY_OFFICER, BRANCH_OFFICER, VI
 
 # What each role may do, written from the specification (not read from access.choices, so a
 # change there that breaks the rules fails these tests).
-READ, WRITE, ENROLL, EXPORT, COVERAGE, TARGETS, ADMINISTER = (
+READ, WRITE, ENROLL, EXPORT, COVERAGE, TARGETS, ADMINISTER, RECONCILE = (
     "read_workers",
     "write_workers",
     "manage_enrollment",
@@ -83,13 +83,14 @@ READ, WRITE, ENROLL, EXPORT, COVERAGE, TARGETS, ADMINISTER = (
     "read_coverage",
     "manage_targets",
     "admin",
+    "reconcile",
 )
 CAPABILITIES: dict[str, set[str]] = {
     ANONYMOUS: set(),
-    ADMIN: {READ, WRITE, ENROLL, EXPORT, COVERAGE, TARGETS, ADMINISTER},
-    PROVINCE_OFFICER: {READ, EXPORT, COVERAGE, WRITE, TARGETS},
+    ADMIN: {READ, WRITE, ENROLL, EXPORT, COVERAGE, TARGETS, ADMINISTER, RECONCILE},
+    PROVINCE_OFFICER: {READ, EXPORT, COVERAGE, WRITE, TARGETS, RECONCILE},
     REGENCY_OFFICER: {READ, EXPORT, COVERAGE, WRITE},
-    BRANCH_OFFICER: {READ, EXPORT, COVERAGE, ENROLL},
+    BRANCH_OFFICER: {READ, EXPORT, COVERAGE, ENROLL, RECONCILE},
     VIEWER: {COVERAGE},
     CLIENT_RO: {READ, EXPORT, COVERAGE},  # a province client, read-only
     CLIENT_RW: {READ, EXPORT, COVERAGE, WRITE},  # a regency client, read-write

@@ -74,6 +74,22 @@ def _upload_file() -> io.BytesIO:
     return file
 
 
+def _extract(world: World) -> io.BytesIO:
+    """A BPJS extract saying the own regency's new worker is active (an activation to apply)."""
+    worker = world.new[OWN]
+    paid = (today() + datetime.timedelta(days=90)).isoformat()
+    text = f"nik,nama,tanggal_lahir,status,program,bayar_sampai\n{worker.nik},{worker.full_name},"
+    file = io.BytesIO(f"{text}{worker.birth_date.isoformat()},aktif,jkk jkm,{paid}\n".encode())
+    file.name = "bpjs.csv"
+    return file
+
+
+def _reconciliation(world: World, client) -> int:
+    response = client.post(reverse("reconciliation-list"), {"file": _extract(world)}, format="multipart")
+    assert response.status_code == 201, response.content[:300]
+    return response.json()["id"]
+
+
 # (method, path template) -> the call, built from the module's world (and the caller's client).
 CALLS: dict[tuple[str, str], Callable[..., Call]] = {
     # Regions and branch offices: public.
@@ -128,6 +144,21 @@ CALLS: dict[tuple[str, str], Callable[..., Call]] = {
         "post", reverse("worker-end-service", args=[_worker(w)]), body={}
     ),
     ("GET", "/api/v1/workers/{id}/history/"): lambda w, c: Call("get", reverse("worker-history", args=[_worker(w)])),
+    # Reconciliation with BPJS's list.
+    ("GET", "/api/v1/reconciliations/"): lambda w, c: Call("get", reverse("reconciliation-list")),
+    ("POST", "/api/v1/reconciliations/"): lambda w, c: Call(
+        "post", reverse("reconciliation-list"), status=201, body={"file": _extract(w)}, multipart=True
+    ),
+    ("GET", "/api/v1/reconciliations/{id}/"): lambda w, c: Call(
+        "get", reverse("reconciliation-detail", args=[_reconciliation(w, c)])
+    ),
+    ("GET", "/api/v1/reconciliations/{id}/rows/"): lambda w, c: Call(
+        "get", reverse("reconciliation-rows", args=[_reconciliation(w, c)])
+    ),
+    ("POST", "/api/v1/reconciliations/{id}/apply/"): lambda w, c: Call(
+        "post", reverse("reconciliation-apply", args=[_reconciliation(w, c)]), body={"outcomes": ["activate"]}
+    ),
+    ("GET", "/api/v1/reconciliations/template/"): lambda w, c: Call("get", reverse("reconciliation-template")),
     # Spreadsheet imports.
     ("GET", "/api/v1/imports/"): lambda w, c: Call("get", reverse("import-list")),
     ("GET", "/api/v1/imports/{id}/"): lambda w, c: Call("get", reverse("import-detail", args=[w.imports[ADMIN].pk])),

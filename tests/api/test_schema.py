@@ -121,7 +121,9 @@ def test_json_endpoints_take_json_bodies_only_and_the_upload_multipart(api_clien
     assert bodies[("/api/v1/workers/", "post")] == ["application/json"]
     assert bodies[("/api/v1/workers/{id}/", "patch")] == ["application/json"]
     assert bodies[("/api/v1/imports/workers/", "post")] == ["multipart/form-data"]
-    assert all(types == ["application/json"] for key, types in bodies.items() if key[0] != "/api/v1/imports/workers/")
+    assert bodies[("/api/v1/reconciliations/", "post")] == ["multipart/form-data"]
+    uploads = {("/api/v1/imports/workers/", "post"), ("/api/v1/reconciliations/", "post")}
+    assert all(types == ["application/json"] for key, types in bodies.items() if key not in uploads)
 
 
 def test_a_form_body_on_a_json_endpoint_is_a_415(api_client):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import datetime
 import io
 from typing import Any
 
@@ -13,12 +14,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator, oas30_format_checker
+from openpyxl import Workbook
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
 from coverage.models import Target, WorkforceFigure
 from enrollment.api import examples as worker_examples
 from enrollment.imports import WORKER_COLUMNS
+from tests.helpers import today
 from villages.models import BranchOffice, Regency
 from villages.services import regions_import
 
@@ -288,3 +291,35 @@ def test_upload_request_example_is_accepted_with_a_file_of_the_registered_worker
     assert {k: v for k, v in response.json().items() if k != "import"} == {
         k: v for k, v in next(iter(shown.values())).items() if k != "import"
     }
+
+
+RECONCILE = ("/api/v1/reconciliations/", "post", "201")
+RECONCILE_APPLY = ("/api/v1/reconciliations/{id}/apply/", "post", "200")
+SENT.extend([RECONCILE, RECONCILE_APPLY])
+
+
+def test_reconciliation_request_examples_are_accepted_with_an_extract_of_the_registered_worker(
+    schema, admin_client, bungo
+):
+    path, method, status = WORKER_STORY[0]
+    registered = admin_client.post(path, request_example(schema, path, method), format="json")
+    assert registered.status_code == 201
+    worker = registered.json()
+    fields = request_example(schema, *RECONCILE[:2], media_type="multipart/form-data")
+    book = Workbook()
+    book.active.append(["NIK", "Nama", "Tanggal Lahir", "Status", "Program", "Bayar Sampai"])
+    paid = (today() + datetime.timedelta(days=90)).isoformat()
+    book.active.append([worker["nik"], worker["full_name"], worker["birth_date"], "aktif", "jkk,jkm", paid])
+    upload = io.BytesIO()
+    book.save(upload)
+    upload.seek(0)
+    upload.name = fields["file"]
+
+    response = admin_client.post(RECONCILE[0], {**fields, "file": upload}, format="multipart")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["counts"]["activate"] == 1
+    body = request_example(schema, *RECONCILE_APPLY[:2])
+    applied = admin_client.post(RECONCILE_APPLY[0].format(id=response.json()["id"]), body, format="json")
+    assert applied.status_code == 200, applied.json()
+    assert applied.json() == {"activate": 1, "renew": 0, "lapse": 0}

@@ -234,6 +234,9 @@ UCJ_LAPSE_GRACE_DAYS = env.int("UCJ_LAPSE_GRACE_DAYS", default=0)
 # Spreadsheet imports: largest upload (413 beyond), most rows, most bytes a workbook may unpack to.
 UCJ_IMPORT_MAX_BYTES = env.int("UCJ_IMPORT_MAX_BYTES", default=30 * 1024 * 1024)
 UCJ_IMPORT_MAX_ROWS = env.int("UCJ_IMPORT_MAX_ROWS", default=100_000)
+# A BPJS extract for a reconciliation: a branch's or a province's whole membership list.
+UCJ_RECONCILE_MAX_BYTES = env.int("UCJ_RECONCILE_MAX_BYTES", default=100 * 1024 * 1024)
+UCJ_RECONCILE_MAX_ROWS = env.int("UCJ_RECONCILE_MAX_ROWS", default=600_000)
 UCJ_IMPORT_MAX_UNPACKED_BYTES = env.int("UCJ_IMPORT_MAX_UNPACKED_BYTES", default=400 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
