@@ -71,3 +71,17 @@ class ChoiceField(_ChoicesListed, serializers.ChoiceField):
 
 class MultipleChoiceField(_ChoicesListed, serializers.MultipleChoiceField):
     pass
+
+
+class CodeRelatedField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+    """A region named by its code: a value that cannot be a code (not text, or with a NUL
+    character, which PostgreSQL cannot even compare) is refused before any lookup."""
+
+    default_error_messages: ClassVar[dict[str, StrOrPromise]] = {
+        "not_a_code": _("Must be a region code such as 15.08.01.2001."),
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("not_a_code")
+        return super().to_internal_value(data)

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from access.context import can_see_personal_data
 from core.api.fields import (
     ChoiceField,
+    CodeRelatedField,
     MultipleChoiceField,
     RejectUnknownFieldsMixin,
     StrictCharField,
@@ -253,7 +254,7 @@ class NikField(StrictCharField):
 class WorkerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """The fields a clerk fills in to register or edit a worker."""
 
-    village: serializers.SlugRelatedField[Village] = serializers.SlugRelatedField(
+    village: CodeRelatedField = CodeRelatedField(
         slug_field="code",
         queryset=Village.objects.all(),
         help_text=_("Code of the village served (`15.08.01.2001`), in your region."),

@@ -140,6 +140,7 @@ BAD_CREATE = [
     # unknown village code
     ("village-unknown", {"village": "15.01.01.2999"}, "village"),
     ("village-code-of-regency", {"village": "15.01"}, "village"),
+    ("village-nul-character", {"village": "\x00\xb7\x85"}, "village"),  # PostgreSQL cannot compare it: was a 500
     # dates
     ("birth-date-future", _future_birth, "birth_date"),
     ("birth-date-30-feb", {"birth_date": "1980-02-30"}, "birth_date"),
@@ -174,6 +175,7 @@ BAD_CREATE = [
     ("birth-date-number", {"birth_date": 19800517}, "birth_date"),
     ("sex-list", {"sex": ["male"]}, "sex"),
     ("village-object", {"village": {"code": VILLAGE}}, "village"),
+    ("village-number", {"village": 1508012001}, "village"),
     ("version-string", {"version": "1"}, "version"),
     # fields the endpoint does not take
     ("unknown-field", {"jabatan": "kepala desa"}, "jabatan"),
