@@ -91,8 +91,9 @@ def bpjs_extract(*, branch_code: str, seed: int = SEED) -> Extract:
     """The extract of the branch `branch_code`'s territory (BranchOffice.DoesNotExist if none)."""
     branch = BranchOffice.objects.get(code=branch_code)
     regency_ids = list(branch.regencies.values_list("pk", flat=True))
-    workers = list(
-        ApparatusWorker.objects.filter(serving=True, regency_id__in=regency_ids)
+    workers: list[dict[str, Any]] = [
+        dict(values)
+        for values in ApparatusWorker.objects.filter(serving=True, regency_id__in=regency_ids)
         .order_by("pk")
         .values(
             "pk",
@@ -100,7 +101,6 @@ def bpjs_extract(*, branch_code: str, seed: int = SEED) -> Extract:
             "full_name",
             "birth_date",
             "sex",
-            "district_id",
             "enrollment_status",
             "enrollment__paid_until",
             "enrollment__kpj_number",
@@ -108,7 +108,7 @@ def bpjs_extract(*, branch_code: str, seed: int = SEED) -> Extract:
             "enrollment__program_jht",
             "enrollment__program_jp",
         )
-    )
+    ]
     taken = set(ApparatusWorker.objects.filter(serving=True).values_list("nik", flat=True))
     rng = random.Random(seed)
     day = today()

@@ -69,9 +69,7 @@ def _signed_in(request: HttpRequest) -> AbstractBaseUser:
     return user
 
 
-def _list_page(
-    request: HttpRequest, form: ReconciliationUploadForm, *, refused: str | None = None
-) -> HttpResponse:
+def _list_page(request: HttpRequest, form: ReconciliationUploadForm, *, refused: str | None = None) -> HttpResponse:
     user = request.user
     visible = reconcile_services.reconciliations_visible(user=user, scope=scope_for(user)).order_by("-id")
     page = Paginator(visible, PAGE_SIZE).get_page(request.GET.get("halaman"))
