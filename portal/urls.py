@@ -31,4 +31,5 @@ urlpatterns = [
     path("rekonsiliasi/", reconciliations.reconciliations, name="reconciliations"),
     path("rekonsiliasi/<int:pk>/", reconciliations.reconciliation, name="reconciliation"),
     path("rekonsiliasi/<int:pk>/terima/", reconciliations.reconciliation_apply, name="reconciliation_apply"),
+    path("rekonsiliasi/<int:pk>/tolak/", reconciliations.reconciliation_reject, name="reconciliation_reject"),
 ]

@@ -34,7 +34,7 @@ from access.context import can_see_personal_data, scope_for
 from access.services import access_log_write, nik_lookups_record
 from core.errors import ServiceError
 from enrollment import reconcile_services
-from enrollment.api.reconciliations import ApplySerializer, ReconciliationRowSerializer
+from enrollment.api.reconciliations import ApplySerializer, ReconciliationRowSerializer, RejectSerializer
 from enrollment.choices import (
     EnrollmentStatus,
     EventKind,
@@ -54,6 +54,7 @@ Out = ReconciliationOutcome
 # The tabs, in the order a clerk works through them.
 OUTCOMES = [Out.ACTIVATE, Out.LAPSE, Out.RENEW, Out.PROBABLE_MATCH, Out.NOT_IN_REGISTRY, Out.BAD_ROW, Out.SAME]
 APPLICABLE = {str(Out.ACTIVATE), str(Out.LAPSE), str(Out.RENEW)}
+REJECTABLE = {*APPLICABLE, str(Out.PROBABLE_MATCH)}
 
 
 class ReconciliationUploadForm(forms.Form):
@@ -181,7 +182,7 @@ def _rows_shown(request: HttpRequest, rows: list[dict[str, Any]]) -> list[dict[s
                 "proposed_label": _label(EventKind, row["proposed"]) if row["proposed"] else "",
                 "decision_label": _label(ReconciliationDecision, row["decision"]),
                 "shown_candidates": candidates,
-                "choosable": row["outcome"] in APPLICABLE and row["decision"] == ReconciliationDecision.PENDING,
+                "choosable": row["outcome"] in REJECTABLE and row["decision"] == ReconciliationDecision.PENDING,
             }
         )
     return shown
@@ -229,11 +230,20 @@ def reconciliation(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reconciliation_apply(request: HttpRequest, pk: int) -> HttpResponse:
     """Accept every row of one outcome (`hasil`) or the rows chosen (`baris`): first a page that
-    says what will be applied, then (with `yakin`) `reconciliation_apply` as the API calls it."""
+    says what will be applied, then (with `yakin`) `reconciliation_apply` as the API calls it.
+    Every row of an outcome some of whose rows were rejected is its pending rows, by id."""
     record = _visible(request, pk)
     outcome = request.POST.get("hasil", "")
     chosen = request.POST.getlist("baris")
-    body = ApplySerializer(data={"rows": chosen} if chosen else {"outcomes": [outcome]})
+    data: dict[str, list[Any]] = {"rows": chosen} if chosen else {"outcomes": [outcome]}
+    if not chosen and outcome in APPLICABLE:
+        user = request.user
+        of_outcome = reconcile_services.rows_visible(record, user=user, scope=scope_for(user)).filter(outcome=outcome)
+        if of_outcome.filter(decision=ReconciliationDecision.REJECTED).exists():
+            data = {
+                "rows": list(of_outcome.filter(decision=ReconciliationDecision.PENDING).values_list("pk", flat=True))
+            }
+    body = ApplySerializer(data=data)
     back = redirect(f"{_detail_url(record.pk)}?hasil={outcome}" if outcome in Out.values else _detail_url(record.pk))
     if not body.is_valid():
         messages.error(request, _("Choose the rows to accept, or accept every row of one outcome."))
@@ -272,3 +282,29 @@ def reconciliation_apply(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_url(pk: int) -> str:
     return reverse("portal:reconciliation", args=[pk])
+
+
+@login_required
+@in_portal_language
+@capability_required(Capability.MANAGE_ENROLLMENT)
+@require_POST
+def reconciliation_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reject the rows chosen (`baris`) as the API's reject does: only their decision changes."""
+    record = _visible(request, pk)
+    outcome = request.POST.get("hasil", "")
+    back = redirect(f"{_detail_url(record.pk)}?hasil={outcome}" if outcome in Out.values else _detail_url(record.pk))
+    body = RejectSerializer(data={"rows": request.POST.getlist("baris")})
+    if not body.is_valid():
+        messages.error(request, _("Choose the rows to reject."))
+        return back
+    try:
+        rejected = reconcile_services.reconciliation_rows_reject(
+            actor=Actor(user=_signed_in(request), source=EventSource.RECONCILIATION),
+            reconciliation=record,
+            row_ids=body.validated_data["rows"],
+        )
+    except ServiceError as exc:  # 409: already applied
+        messages.error(request, exc.message)
+        return back
+    messages.success(request, _("Rejected: %(n)d rows.") % {"n": rejected})
+    return back

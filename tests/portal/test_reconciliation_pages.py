@@ -158,7 +158,7 @@ def test_accepting_an_outcome_asks_first_then_changes_the_registry_and_the_villa
     again = client.post(apply_url(pk), {"hasil": "activate", "yakin": "1"}, follow=True)
 
     assert asked.status_code == 200
-    assert "2 rows of the outcome" in asked.text or "2 baris" in asked.text
+    assert "2 baris dengan hasil" in asked.text
     assert unchanged == "not_registered"
     assert done.status_code == 200
     assert ApparatusWorker.objects.get(pk=workers[0].pk).enrollment_status == "active"
@@ -248,3 +248,33 @@ def test_the_menu_names_the_page_for_those_who_reconcile(branch, regions):
 
     assert f'href="{LIST}"' in clerk.text
     assert f'href="{LIST}"' not in viewer.text
+
+
+def test_a_rejected_row_stays_rejected_when_its_outcome_is_accepted(branch, extract, workers):
+    client = signed_in("bpjs.bungo")
+    pk = upload(client, extract)
+    first = ReconciliationRow.objects.get(reconciliation_id=pk, worker=workers[0])
+    reject_url = reverse("portal:reconciliation_reject", args=[pk])
+
+    rejected = client.post(reject_url, {"hasil": "activate", "baris": [first.pk]})
+    page = client.get(detail_url(pk), {"hasil": "activate"})
+    done = client.post(apply_url(pk), {"hasil": "activate", "yakin": "1"})
+
+    assert rejected.status_code == 302
+    assert "Terima semua 1 baris" in page.text  # the rejected row is not counted
+    assert done.status_code == 302
+    assert ReconciliationRow.objects.get(pk=first.pk).decision == "rejected"
+    assert ApparatusWorker.objects.get(pk=workers[0].pk).enrollment_status == "not_registered"
+    assert ApparatusWorker.objects.get(pk=workers[1].pk).enrollment_status == "active"
+
+
+def test_rejecting_needs_the_right_to_apply(regions, extract, workers):
+    make_user("pmd.jambi", "province_officer", province=Province.objects.get(code="15"))
+    client = signed_in("pmd.jambi")
+    pk = upload(client, extract)
+    first = ReconciliationRow.objects.get(reconciliation_id=pk, worker=workers[0])
+
+    refused = client.post(reverse("portal:reconciliation_reject", args=[pk]), {"baris": [first.pk]})
+
+    assert refused.status_code == 403
+    assert ReconciliationRow.objects.get(pk=first.pk).decision == "pending"
