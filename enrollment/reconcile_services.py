@@ -449,3 +449,37 @@ def reconciliation_apply(
         locked.save(update_fields=["applied", "state", "applied_at"])
     reconciliation.refresh_from_db()
     return applied
+
+
+REJECTABLE = (*APPLICABLE, Out.PROBABLE_MATCH)
+
+
+def reconciliation_rows_reject(*, actor: Actor, reconciliation: Reconciliation, row_ids: Sequence[int]) -> int:
+    """A person decides against the proposals of rows `row_ids` (a change, or a probable match):
+    their decision becomes `rejected` and nothing else is written. All or nothing: rows the caller
+    does not see of this reconciliation are not found (404), rows proposing nothing refused (400),
+    rows already applied refuse the whole (409). Rejecting a rejected row again changes nothing.
+    Returns how many rows were newly rejected."""
+    if not row_ids:
+        raise ServiceError(_("Choose the rows to reject."), field="rows", code="no_rows")
+    wanted = set(row_ids)
+    with transaction.atomic():
+        # Locked as `reconciliation_apply` locks it: a row is not rejected while it is applied.
+        Reconciliation.objects.select_for_update().get(pk=reconciliation.pk)
+        rows = rows_visible(reconciliation, user=actor.user, scope=actor.scope).filter(pk__in=list(wanted))
+        chosen = list(rows.order_by("id").values_list("pk", "outcome", "decision"))
+        if len(chosen) != len(wanted):
+            raise NotFoundError(_("Some of these rows are not rows of this reconciliation."), field="rows")
+        wrong = [pk for pk, outcome, _decision in chosen if outcome not in REJECTABLE]
+        if wrong:
+            raise ServiceError(
+                _("Rows %(rows)s propose nothing to reject (only activate, renew, lapse, probable_match).")
+                % {"rows": ", ".join(map(str, wrong[:20]))},
+                field="rows",
+                code="not_rejectable",
+            )
+        if any(decision == ReconciliationDecision.ACCEPTED for _pk, _outcome, decision in chosen):
+            raise ConflictError(_("These rows were already applied."), field="rows", code="already_applied")
+        pending = [pk for pk, _outcome, decision in chosen if decision == PENDING]
+        ReconciliationRow.objects.filter(pk__in=pending).update(decision=ReconciliationDecision.REJECTED)
+    return len(pending)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, coverage, home, imports, workers, worklists
+from .views import auth, coverage, home, imports, reconciliations, workers, worklists
 
 app_name = "portal"
 
@@ -28,4 +28,8 @@ urlpatterns = [
     path("pekerja/<int:pk>/perpanjang/", workers.worker_renew, name="worker_renew"),
     path("pekerja/<int:pk>/nonaktifkan/", workers.worker_lapse, name="worker_lapse"),
     path("pekerja/<int:pk>/akhiri-tugas/", workers.worker_end_service, name="worker_end_service"),
+    path("rekonsiliasi/", reconciliations.reconciliations, name="reconciliations"),
+    path("rekonsiliasi/<int:pk>/", reconciliations.reconciliation, name="reconciliation"),
+    path("rekonsiliasi/<int:pk>/terima/", reconciliations.reconciliation_apply, name="reconciliation_apply"),
+    path("rekonsiliasi/<int:pk>/tolak/", reconciliations.reconciliation_reject, name="reconciliation_reject"),
 ]

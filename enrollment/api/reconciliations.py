@@ -142,6 +142,17 @@ class ApplySerializer(serializers.Serializer):
         return attrs
 
 
+class RejectSerializer(serializers.Serializer):
+    """Which rows' proposals to reject."""
+
+    rows = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=100_000,
+        help_text="Reject these rows (activate, renew, lapse or probable_match).",
+    )
+
+
 @extend_schema_serializer(examples=[OpenApiExample("checked", summary="An extract checked", value=SUMMARY)])
 class ReconciliationSerializer(serializers.ModelSerializer):
     """One reconciliation: who uploaded which extract when, the counts by outcome, what was applied."""
@@ -211,6 +222,8 @@ APPLIED = inline_serializer(
     "ReconciliationApplied", {o: serializers.IntegerField() for o in ("activate", "renew", "lapse")}
 )
 
+REJECTED = inline_serializer("ReconciliationRejected", {"rejected": serializers.IntegerField()})
+
 
 class RowQuerySerializer(serializers.Serializer):
     """The rows' filter."""
@@ -232,10 +245,11 @@ class ReconciliationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         "rows": Capability.RECONCILE,
         "template": Capability.RECONCILE,
         "apply": Capability.MANAGE_ENROLLMENT,
+        "reject": Capability.MANAGE_ENROLLMENT,
     }
     query_parameters = {"rows": (("outcome",), RowQuerySerializer, PAGES)}
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
-    error_statuses = {"apply": {409}}
+    error_statuses = {"apply": {409}, "reject": {409}}
     ordering = ["-id"]
     ordering_fields = ["id", "created_at"]
     path_example = 7
@@ -374,6 +388,29 @@ class ReconciliationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             row_ids=body.validated_data.get("rows"),
         )
         return Response(applied)
+
+    @extend_schema(
+        request=RejectSerializer,
+        responses={200: OpenApiResponse(REJECTED, description="How many rows were newly rejected.")},
+        examples=[
+            OpenApiExample("rows", summary="Reject a proposed activation", value={"rows": [301]}, request_only=True),
+            OpenApiExample("rejected", summary="Rejected", value={"rejected": 1}, response_only=True),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: Any = None) -> Response:
+        """Reject the chosen rows' proposals (`{"rows": [ids]}`: activate, renew, lapse or
+        probable_match rows): their decision becomes `rejected`, nothing else is written. All or
+        nothing; 409 if a row was already applied; rejecting a rejected row again changes nothing."""
+        record = self.get_object()
+        body = RejectSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        rejected = reconcile_services.reconciliation_rows_reject(
+            actor=Actor(user=signed_in_user(request), source=EventSource.RECONCILIATION),
+            reconciliation=record,
+            row_ids=body.validated_data["rows"],
+        )
+        return Response({"rejected": rejected})
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["xlsx", "csv"], required=False)],

@@ -90,6 +90,19 @@ def _reconciliation(world: World, client) -> int:
     return response.json()["id"]
 
 
+def _reconciliation_row(world: World, client) -> tuple[int, int]:
+    """A reconciliation and its activation's row (a proposal to reject)."""
+    from enrollment.models import ReconciliationRow
+
+    pk = _reconciliation(world, client)
+    return pk, ReconciliationRow.objects.get(reconciliation_id=pk, outcome="activate").pk
+
+
+def _reject(world: World, client) -> Call:
+    pk, row = _reconciliation_row(world, client)
+    return Call("post", reverse("reconciliation-reject", args=[pk]), body={"rows": [row]})
+
+
 # (method, path template) -> the call, built from the module's world (and the caller's client).
 CALLS: dict[tuple[str, str], Callable[..., Call]] = {
     # Regions and branch offices: public.
@@ -159,6 +172,7 @@ CALLS: dict[tuple[str, str], Callable[..., Call]] = {
         "post", reverse("reconciliation-apply", args=[_reconciliation(w, c)]), body={"outcomes": ["activate"]}
     ),
     ("GET", "/api/v1/reconciliations/template/"): lambda w, c: Call("get", reverse("reconciliation-template")),
+    ("POST", "/api/v1/reconciliations/{id}/reject/"): _reject,
     # Spreadsheet imports.
     ("GET", "/api/v1/imports/"): lambda w, c: Call("get", reverse("import-list")),
     ("GET", "/api/v1/imports/{id}/"): lambda w, c: Call("get", reverse("import-detail", args=[w.imports[ADMIN].pk])),

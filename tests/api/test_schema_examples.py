@@ -323,3 +323,27 @@ def test_reconciliation_request_examples_are_accepted_with_an_extract_of_the_reg
     applied = admin_client.post(RECONCILE_APPLY[0].format(id=response.json()["id"]), body, format="json")
     assert applied.status_code == 200, applied.json()
     assert applied.json() == {"activate": 1, "renew": 0, "lapse": 0}
+
+
+RECONCILE_REJECT = ("/api/v1/reconciliations/{id}/reject/", "post", "200")
+SENT.append(RECONCILE_REJECT)
+
+
+def test_the_reject_example_is_accepted_with_the_row_of_an_extract_and_answers_as_shown(schema, admin_client, bungo):
+    from enrollment.models import ReconciliationRow
+
+    path, method, _status = WORKER_STORY[0]
+    worker = admin_client.post(path, request_example(schema, path, method), format="json").json()
+    paid = (today() + datetime.timedelta(days=90)).isoformat()
+    text = f"nik,nama,tanggal_lahir,status,program,bayar_sampai\n{worker['nik']},{worker['full_name']},"
+    upload = io.BytesIO(f"{text}{worker['birth_date']},aktif,jkk jkm,{paid}\n".encode())
+    upload.name = "bpjs.csv"
+    checked = admin_client.post(RECONCILE[0], {"file": upload}, format="multipart").json()
+    example = request_example(schema, *RECONCILE_REJECT[:2])
+    row = ReconciliationRow.objects.get(reconciliation_id=checked["id"], outcome="activate")
+    body = {**example, "rows": [row.pk]}  # the example's shape, with this database's row id
+
+    response = admin_client.post(RECONCILE_REJECT[0].format(id=checked["id"]), body, format="json")
+
+    assert response.status_code == int(RECONCILE_REJECT[2]), response.json()
+    assert response.json() == next(iter(answer_examples(schema, *RECONCILE_REJECT).values()))

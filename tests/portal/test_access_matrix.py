@@ -34,6 +34,9 @@ PAGES = {
     "village_options": (reverse("portal:village_options"), (302, 403, 200, 200, 200, 403, 403)),
     "recap-kerinci": (reverse("portal:recap", args=["15.01"]), (302, 403, 200, 200, 200, 404, 200)),
     "recap-bungo": (reverse("portal:recap", args=["15.08"]), (302, 403, 200, 200, 404, 200, 200)),
+    "reconciliations": (reverse("portal:reconciliations"), (302, 403, 200, 200, 403, 200, 403)),
+    # No reconciliation has this id: the capability is checked first (403), then the record (404).
+    "reconciliation": (reverse("portal:reconciliation", args=[999_999]), (302, 403, 404, 404, 403, 404, 403)),
     "coverage-xlsx": (reverse("portal:coverage", args=["15.01"]) + "?unduh=xlsx", (302, 403, 200, 200, 200, 404, 403)),
 }
 
