@@ -345,7 +345,7 @@ def reconciliation_apply(
     outcomes: Sequence[str] | None = None,
     row_ids: Sequence[int] | None = None,
 ) -> dict[str, int]:
-    """Apply the proposals of the chosen rows (every row of `outcomes`, or the rows `row_ids`),
+    """Apply the proposals of the chosen rows (every row of `outcomes` but those rejected, or the rows `row_ids`),
     all or nothing, each through its service. A row already applied, or whose worker changed
     since the dry run (another version), refuses the whole (409). Returns counts applied by outcome."""
     if (outcomes is None) == (row_ids is None):
@@ -361,7 +361,8 @@ def reconciliation_apply(
                 field="outcomes",
                 code="not_applicable",
             )
-        rows = rows.filter(outcome__in=outcomes)
+        # A whole outcome is its rows not rejected (a rejected row is applied only when named).
+        rows = rows.filter(outcome__in=outcomes).exclude(decision=ReconciliationDecision.REJECTED)
     else:
         assert row_ids is not None
         rows = rows.filter(pk__in=list(row_ids))

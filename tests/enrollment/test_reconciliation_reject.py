@@ -107,3 +107,17 @@ def test_the_api_rejects_for_a_branch_clerk_only(record, branch_user, regions):
     assert done.status_code == 200
     assert done.json() == {"rejected": 1}
     assert ReconciliationRow.objects.get(pk=activation.pk).decision == "rejected"
+
+
+def test_applying_a_whole_outcome_leaves_its_rejected_rows_alone(record, branch_actor, world):
+    lapses = list(ReconciliationRow.objects.filter(reconciliation=record, outcome="lapse").order_by("id"))
+    rejected, other = lapses  # the world has two: one inactive at BPJS, one not listed
+    reconcile_services.reconciliation_rows_reject(actor=branch_actor, reconciliation=record, row_ids=[rejected.pk])
+
+    applied = reconcile_services.reconciliation_apply(actor=branch_actor, reconciliation=record, outcomes=["lapse"])
+
+    rejected.refresh_from_db()
+    assert applied["lapse"] == 1
+    assert rejected.decision == "rejected"
+    assert ApparatusWorker.objects.get(pk=rejected.worker_id).enrollment_status == "active"
+    assert ApparatusWorker.objects.get(pk=other.worker_id).enrollment_status == "lapsed"
