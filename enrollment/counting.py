@@ -8,7 +8,7 @@ they join the caller's write batch (enrollment.recording) or run at once (`count
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
@@ -72,6 +72,53 @@ def counter_statements(*, before: CounterState | None, after: CounterState | Non
     if before == after:
         return []
     return _builder()(counter_deltas(before=before, after=after))
+
+
+def _sums(deltas: Deltas) -> list[list[int]]:
+    """The deltas and their sums per regency and institution: the counter rows they move."""
+    regencies: dict[tuple[int, str], list[int]] = {}
+    for key, (serving, protected) in deltas.items():
+        regency = regencies.setdefault((key.regency_id, key.institution), [0, 0])
+        regency[0] += serving
+        regency[1] += protected
+    return [*deltas.values(), *regencies.values()]
+
+
+def _insertable(delta: list[int]) -> bool:
+    # A delta adding serving workers may insert its row (the builder's upsert): the values must
+    # then meet the counters' check constraint on their own. Others only update rows that exist.
+    serving, protected = delta
+    return serving <= 0 or 0 <= protected <= serving
+
+
+def counters_moved(changes: Iterable[tuple[CounterState | None, CounterState | None]]) -> list[Statement]:
+    """The statements that move the counters for many workers' changes (before, after) at once:
+    their deltas summed, so each counter row is written once, not once per worker.
+
+    When a summed delta could not be inserted as it is (more protected than serving workers
+    arriving at a row, say), the removals are sent first and the arrivals after, each a delta
+    the builder writes as it does one worker's."""
+    removed: dict[CounterKey, list[int]] = {}
+    arrived: dict[CounterKey, list[int]] = {}
+    for before, after in changes:
+        if before == after:
+            continue
+        for state, sign, deltas in ((before, -1, removed), (after, 1, arrived)):
+            if state is not None:
+                delta = deltas.setdefault(state.key, [0, 0])
+                delta[0] += sign
+                delta[1] += sign * int(state.protected)
+    net: dict[CounterKey, list[int]] = {key: list(delta) for key, delta in removed.items()}
+    for key, (serving, protected) in arrived.items():
+        delta = net.setdefault(key, [0, 0])
+        delta[0] += serving
+        delta[1] += protected
+    net = {key: delta for key, delta in net.items() if delta != [0, 0]}
+    if not net:
+        return []
+    if all(_insertable(delta) for delta in _sums(net)):
+        return _builder()(net)
+    return [*(_builder()(removed) if removed else []), *(_builder()(arrived) if arrived else [])]
 
 
 def counters_add(deltas: Deltas) -> None:

@@ -1,10 +1,10 @@
 """Reconciliation with BPJS Ketenagakerjaan's membership list: record an extract's outcomes (a dry
 run that writes only the reconciliation and its rows) and apply the accepted ones.
 
-Applying goes through the ordinary services (`enrollment_activate`, `_renew`, `_lapse`: the
-transition table, the one write path), with source `reconciliation` and the reconciliation's id
-on every history event, so counters, periods, history and the data version follow. The matching
-itself is `enrollment.reconciling` (pure).
+Applying goes through the ordinary write path in its batched form (`services.enrollments_transition`:
+the transition table and the checks of `enrollment_activate`, `_renew`, `_lapse`), with source
+`reconciliation` and the reconciliation's id on every history event, so counters, periods,
+history and the data version follow. The matching itself is `enrollment.reconciling` (pure).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from core.errors import ConflictError, NotFoundError, ServiceError
 from villages.models import BranchOffice
 
 from . import reconciling, services
-from .choices import EventSource, ReconciliationDecision, ReconciliationOutcome, ReconciliationState
+from .choices import EventKind, EventSource, ReconciliationDecision, ReconciliationOutcome, ReconciliationState
 from .import_services import _cyclic_gc_paused
 from .imports import ImportFileError, blank_row, sheet_rows
 from .models import ApparatusWorker, EnrollmentEvent, Reconciliation, ReconciliationRow
@@ -38,7 +38,7 @@ from .recording import Actor
 Out = ReconciliationOutcome
 APPLICABLE = (Out.ACTIVATE, Out.RENEW, Out.LAPSE)
 CHUNK = 5000
-GC_EVERY = 2000
+APPLY_CHUNK = 5000  # accepted rows applied by one `services.enrollments_transition`
 ROW_COLUMNS = (
     "reconciliation_id",
     "row_number",
@@ -338,6 +338,37 @@ def _rows_accepted(reconciliation_id: int, rows: list[tuple[int, int]]) -> None:
             )
 
 
+def _asked(
+    outcome: str,
+    worker_id: int,
+    version: int | None,
+    values: dict[str, Any],
+    reconciliation_id: int,
+    previous: datetime.date | None,
+) -> services.TransitionAsked:
+    """The transition a row's accepted proposal asks for, as its service would make it."""
+    date = reconciling.iso_date(values, "effective_date")
+    if outcome == Out.ACTIVATE:
+        params = services.activation_params(
+            kpj_number=values.get("kpj_number") or None,
+            scheme=values["scheme"],
+            programs=list(values["programs"]),
+            funding_source="",
+            coverage_start=reconciling.iso_date(values, "coverage_start"),
+            paid_until=reconciling.iso_date(values, "paid_until"),
+            npp=values.get("npp") or "",
+            evidence_reconciliation=reconciliation_id,
+        )
+        return services.TransitionAsked(worker_id, EventKind.ACTIVATED, version, date, params)
+    if outcome == Out.RENEW:
+        params = services.renewal_params(paid_until=reconciling.iso_date(values, "paid_until"))
+        return services.TransitionAsked(worker_id, EventKind.RENEWED, version, date, params)
+    # A lapse is dated no earlier than the worker's last change.
+    return services.TransitionAsked(
+        worker_id, EventKind.LAPSED, version, max(date, previous) if previous is not None else date
+    )
+
+
 def reconciliation_apply(
     *,
     actor: Actor,
@@ -345,9 +376,11 @@ def reconciliation_apply(
     outcomes: Sequence[str] | None = None,
     row_ids: Sequence[int] | None = None,
 ) -> dict[str, int]:
-    """Apply the proposals of the chosen rows (every row of `outcomes` but those rejected, or the rows `row_ids`),
-    all or nothing, each through its service. A row already applied, or whose worker changed
-    since the dry run (another version), refuses the whole (409). Returns counts applied by outcome."""
+    """Apply the proposals of the chosen rows (every row of `outcomes` but those rejected, or the
+    rows `row_ids`), all or nothing, each as its service would (`services.enrollments_transition`:
+    the same checks and transition table, the rows written in bulk, a chunk at a time). A row
+    already applied, or whose worker changed since the dry run (another version), refuses the
+    whole (409). Returns counts applied by outcome."""
     if (outcomes is None) == (row_ids is None):
         raise ServiceError(_("Send either outcomes or rows."), field="outcomes", code="outcomes_or_rows")
     scope = actor.scope
@@ -402,44 +435,17 @@ def reconciliation_apply(
             raise ConflictError(_("Nothing to apply."), field="outcomes", code="nothing_to_apply")
         last = _last_changes(worker_id for _pk, _o, worker_id, *_rest in chosen)
         applied = dict.fromkeys((str(o) for o in APPLICABLE), 0)
-        with _cyclic_gc_paused():  # see there; the young objects are collected every GC_EVERY rows
-            for _pk, outcome, worker_id, version, values, _decision in chosen:
-                assert worker_id is not None
-                date = reconciling.iso_date(values, "effective_date")
-                if outcome == Out.ACTIVATE:
-                    services.enrollment_activate(
-                        actor=applied_actor,
-                        worker_id=worker_id,
-                        kpj_number=values.get("kpj_number") or None,
-                        scheme=values["scheme"],
-                        programs=list(values["programs"]),
-                        funding_source="",
-                        coverage_start=reconciling.iso_date(values, "coverage_start"),
-                        paid_until=reconciling.iso_date(values, "paid_until"),
-                        npp=values.get("npp") or "",
-                        expected_version=version,
-                        effective_date=date,
-                        evidence_reconciliation=reconciliation.pk,
-                    )
-                elif outcome == Out.RENEW:
-                    services.enrollment_renew(
-                        actor=applied_actor,
-                        worker_id=worker_id,
-                        paid_until=reconciling.iso_date(values, "paid_until"),
-                        expected_version=version,
-                        effective_date=date,
-                    )
-                else:
-                    previous = last.get(worker_id)
-                    services.enrollment_lapse(
-                        actor=applied_actor,
-                        worker_id=worker_id,
-                        expected_version=version,
-                        effective_date=max(date, previous) if previous is not None else date,
-                    )
-                applied[outcome] += 1
-                if sum(applied.values()) % GC_EVERY == 0:
-                    gc.collect(0)  # a worker and its enrollment refer to each other: cycles
+        asked: list[services.TransitionAsked] = []
+        for _pk, outcome, worker_id, version, values, _decision in chosen:
+            assert worker_id is not None
+            asked.append(_asked(outcome, worker_id, version, values, reconciliation.pk, last.get(worker_id)))
+            applied[outcome] += 1
+        with _cyclic_gc_paused():  # see there; the young objects are collected after each chunk
+            for start in range(0, len(asked), APPLY_CHUNK):
+                # In order, a chunk at a time: the first refused row is the one each row's own
+                # service would have refused first, and nothing is written (all or nothing).
+                services.enrollments_transition(actor=applied_actor, asked=asked[start : start + APPLY_CHUNK])
+                gc.collect(0)  # a worker and its enrollment refer to each other: cycles
         _rows_accepted(reconciliation.pk, [(pk, worker_id) for pk, _o, worker_id, *_rest in chosen])
         total = dict(locked.applied or {})
         for outcome, number in applied.items():

@@ -22,6 +22,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any, NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Model
 
 from access.context import may_see_personal_data, scope_for
 from access.scope import EVERYTHING, Scope
@@ -286,10 +287,51 @@ def event_values(
 
 
 @dataclass
+class BatchRows:
+    """What the changes of many locked workers write (`enrollment.writing.workers_locked`),
+    collected as rows to be written in bulk once every change is made: the same rows, decided
+    by the same code (`LockedWorker.record`), as one worker's change sends as statements.
+
+    A worker changed twice in the batch has its rows merged as the statements would have left
+    them: its row saved once with every field named, a period it opened in the batch replaced
+    or closed in memory."""
+
+    saved: dict[tuple[type[Model], int], tuple[Model, dict[str, None]]] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    periods_closed: dict[int, datetime.date] = field(default_factory=dict)  # worker: valid_to of its stored open period
+    periods_replaced: dict[int, PeriodState] = field(default_factory=dict)  # worker: new state of its stored open one
+    periods_new: dict[int, list[list[Any]]] = field(default_factory=dict)  # worker: [valid_from, valid_to, state]
+    counted: list[tuple[CounterState | None, CounterState | None]] = field(default_factory=list)
+    changed: bool = False
+
+    def save(self, obj: Model, update_fields: list[str]) -> None:
+        _obj, fields = self.saved.setdefault((type(obj), obj.pk), (obj, {}))
+        fields.update(dict.fromkeys(update_fields))
+
+    def period(self, worker_id: int, open_from: datetime.date | None, start: datetime.date, state: PeriodState) -> None:
+        """The period rows of a change from `start` (see `LockedWorker.record`)."""
+        opened = self.periods_new.get(worker_id)
+        if replaces_open_period(open_from, start):
+            if opened:
+                opened[-1][2] = state
+            else:
+                self.periods_replaced[worker_id] = state
+            return
+        if open_from is not None:
+            if opened:
+                opened[-1][1] = start
+            else:
+                self.periods_closed[worker_id] = start
+        self.periods_new.setdefault(worker_id, []).append([start, None, state])
+
+
+@dataclass
 class LockedWorker:
     """A worker locked for writing (or just created) in the current transaction, with what the
-    lock read beside it, and the batch its writes join; `enrollment.writing` sends the batch and
-    moves the data version on when the service returns."""
+    lock read beside it, and where its writes go: `writes`, a batch of statements that
+    `enrollment.writing` sends when the service returns (one worker), or `batch`, the rows of
+    many workers' changes written in bulk at the end (`writing.workers_locked`). Either way the
+    data version moves on once."""
 
     worker: ApparatusWorker
     enrollment: Enrollment
@@ -297,9 +339,17 @@ class LockedWorker:
     open_from: datetime.date | None  # where its open state period starts
     writes: WriteBatch = field(default_factory=WriteBatch)
     changed: bool = False  # whether anything was recorded (and the data version must move)
+    batch: BatchRows | None = None  # set when the worker is one of a batch
 
     def counted(self) -> CounterState | None:
         return counter_state(self.worker, self.enrollment.status)
+
+    def save(self, obj: ApparatusWorker | Enrollment, *, update_fields: list[str]) -> None:
+        """`obj.save(update_fields=...)` of the worker's or its enrollment's row, with the others."""
+        if self.batch is None:
+            self.writes.save(obj, update_fields=update_fields)
+        else:
+            self.batch.save(obj, update_fields)
 
     def record(
         self,
@@ -321,33 +371,42 @@ class LockedWorker:
             worker, status=to_status, funding_source=enrollment.funding_source, paid_until=enrollment.paid_until
         )
         start = period_from or effective_date
-        open_period = WorkerPeriod.objects.filter(worker_id=worker.pk, valid_to__isnull=True)
-        if replaces_open_period(self.open_from, start):
-            self.writes.update(open_period, rows=1, **state._asdict())
+        batch = self.batch
+        if batch is not None:
+            batch.period(worker.pk, self.open_from, start, state)
         else:
-            if self.open_from is not None:
-                self.writes.update(open_period, rows=1, valid_to=start)
-            self.writes.insert(WorkerPeriod(worker_id=worker.pk, valid_from=start, **state._asdict()))
+            open_period = WorkerPeriod.objects.filter(worker_id=worker.pk, valid_to__isnull=True)
+            if replaces_open_period(self.open_from, start):
+                self.writes.update(open_period, rows=1, **state._asdict())
+            else:
+                if self.open_from is not None:
+                    self.writes.update(open_period, rows=1, valid_to=start)
+                self.writes.insert(WorkerPeriod(worker_id=worker.pk, valid_from=start, **state._asdict()))
+        if not replaces_open_period(self.open_from, start):
             self.open_from = start
         self.last_change = effective_date
-        self.writes.insert(
-            EnrollmentEvent(
-                **event_values(
-                    worker_id=worker.pk,
-                    kind=kind,
-                    effective_date=effective_date,
-                    actor=actor,
-                    from_status=from_status,
-                    to_status=to_status,
-                    changes=changes_json(diff),
-                )
-            )
+        event = event_values(
+            worker_id=worker.pk,
+            kind=kind,
+            effective_date=effective_date,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            changes=changes_json(diff),
         )
+        if batch is not None:
+            batch.events.append(event)
+        else:
+            self.writes.insert(EnrollmentEvent(**event))
         self.count(counted_before)
 
     def count(self, counted_before: CounterState | None) -> None:
         """Move the counters from how the worker counted before to how it counts now."""
-        self.writes.extend(counter_statements(before=counted_before, after=self.counted()))
+        if self.batch is not None:
+            self.batch.counted.append((counted_before, self.counted()))
+            self.batch.changed = True
+        else:
+            self.writes.extend(counter_statements(before=counted_before, after=self.counted()))
         self.changed = True
 
 

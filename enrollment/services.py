@@ -8,7 +8,8 @@ concurrent writers are serialized per worker and counters never lose an update.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,7 +29,7 @@ from .choices import (
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 from .recording import Actor as Actor  # every service takes one: its callers build it from here
 from .recording import LockedWorker, registration_changes, transition_applied
-from .writing import worker_created, worker_locked
+from .writing import worker_created, worker_locked, workers_locked
 
 EARLIEST_DATE = rules.EARLIEST_DATE
 WORKER_FIELDS = (
@@ -308,67 +309,132 @@ def _transition(
     effective_date: datetime.date | None,
     params: dict[str, Any] | None = None,
 ) -> ApparatusWorker:
-    """The shared shape of every enrollment transition: lock, check state, write, record, count.
+    """One enrollment transition: the worker locked, then `_transition_locked`."""
+    with worker_locked(worker_id) as locked:
+        _transition_locked(
+            locked,
+            actor=actor,
+            kind=kind,
+            expected_version=expected_version,
+            effective_date=effective_date,
+            params=params,
+        )
+    return locked.worker
+
+
+def _transition_locked(
+    locked: LockedWorker,
+    *,
+    actor: Actor,
+    kind: str,
+    expected_version: int | None,
+    effective_date: datetime.date | None,
+    params: Mapping[str, Any] | None = None,
+) -> None:
+    """The shared shape of every enrollment transition of a locked worker, alone or one of a
+    batch: check state, write, record, count.
 
     Which statuses allow `kind`, the status it leads to, its rules and the fields it writes all
     come from `transitions.TABLE` (applied by `recording.transition_applied`); `params` are what
     the caller sent, for its rules and fields."""
     rule = transitions.TABLE[kind]
-    with worker_locked(worker_id) as locked:
-        worker, enrollment = locked.worker, locked.enrollment
-        actor.scope.require(province_id=worker.province_id, regency_id=worker.regency_id)
-        _check_version(worker, expected_version)
-        status = enrollment.status
-        if not rule.allows(status):
-            raise ConflictError(
-                _(
-                    "This change (%(action)s) is not allowed while the enrollment is %(status)s; "
-                    "allowed from: %(allowed)s."
+    worker, enrollment = locked.worker, locked.enrollment
+    actor.scope.require(province_id=worker.province_id, regency_id=worker.regency_id)
+    _check_version(worker, expected_version)
+    status = enrollment.status
+    if not rule.allows(status):
+        raise ConflictError(
+            _("This change (%(action)s) is not allowed while the enrollment is %(status)s; allowed from: %(allowed)s.")
+            % {
+                "action": EventKind(kind).label.lower(),
+                "status": EnrollmentStatus(status).label.lower(),
+                "allowed": ", ".join(str(EnrollmentStatus(s).label).lower() for s in sorted(rule.allowed_from)),
+            },
+            field="status",
+            code="illegal_transition",
+        )
+    date = _effective(locked, effective_date)
+    params = params or {}
+    if rule.validator is not None:
+        rule.validator(transitions.Attempt(worker=worker, enrollment=enrollment, date=date, now=today(), params=params))
+    before = locked.counted()
+    applied = transition_applied(
+        kind,
+        status=status,
+        enrollment={name: getattr(enrollment, name) for name in rule.enrollment_fields},
+        worker={name: getattr(worker, name) for name in transitions.WORKER_FIELDS_SET},
+        date=date,
+        params=params,
+    )
+    for field, value in applied.enrollment.items():
+        setattr(enrollment, field, value)
+    enrollment.status = worker.enrollment_status = applied.to_status
+    for field, value in applied.worker.items():
+        setattr(worker, field, value)
+    worker.version += 1
+    locked.save(worker, update_fields=["enrollment_status", *transitions.WORKER_FIELDS_SET, "version", "updated_at"])
+    # A KPJ number already recorded elsewhere fails here: see `enrollment_activate`.
+    locked.save(enrollment, update_fields=["status", *applied.enrollment, "updated_at"])
+    locked.record(
+        kind=kind,
+        actor=actor,
+        effective_date=date,
+        from_status=status,
+        diff=applied.diff,
+        counted_before=before,
+    )
+
+
+class TransitionAsked(NamedTuple):
+    """One transition of `enrollments_transition`: what its own service takes (`params` as that
+    service builds them, e.g. `activation_params`)."""
+
+    worker_id: int
+    kind: str
+    expected_version: int | None = None
+    effective_date: datetime.date | None = None
+    params: Mapping[str, Any] | None = None
+
+
+def enrollments_transition(*, actor: Actor, asked: Sequence[TransitionAsked]) -> list[ApparatusWorker]:
+    """Many transitions, all or nothing, in one transaction: each checked and applied in the
+    order asked exactly as its own service does (`_transition_locked`: the transition table, the
+    same rules and errors), their rows written in bulk (`writing.workers_locked`). Returns the
+    workers in the order asked."""
+    try:
+        with workers_locked(one.worker_id for one in asked) as locked:
+            for one in asked:
+                _transition_locked(
+                    locked[one.worker_id],
+                    actor=actor,
+                    kind=one.kind,
+                    expected_version=one.expected_version,
+                    effective_date=one.effective_date,
+                    params=one.params,
                 )
-                % {
-                    "action": EventKind(kind).label.lower(),
-                    "status": EnrollmentStatus(status).label.lower(),
-                    "allowed": ", ".join(str(EnrollmentStatus(s).label).lower() for s in sorted(rule.allowed_from)),
-                },
-                field="status",
-                code="illegal_transition",
-            )
-        date = _effective(locked, effective_date)
-        params = params or {}
-        if rule.validator is not None:
-            rule.validator(
-                transitions.Attempt(worker=worker, enrollment=enrollment, date=date, now=today(), params=params)
-            )
-        before = locked.counted()
-        applied = transition_applied(
-            kind,
-            status=status,
-            enrollment={name: getattr(enrollment, name) for name in rule.enrollment_fields},
-            worker={name: getattr(worker, name) for name in transitions.WORKER_FIELDS_SET},
-            date=date,
-            params=params,
-        )
-        for field, value in applied.enrollment.items():
-            setattr(enrollment, field, value)
-        enrollment.status = worker.enrollment_status = applied.to_status
-        for field, value in applied.worker.items():
-            setattr(worker, field, value)
-        worker.version += 1
-        writes = locked.writes
-        writes.save(
-            worker, update_fields=["enrollment_status", *transitions.WORKER_FIELDS_SET, "version", "updated_at"]
-        )
-        # A KPJ number already recorded elsewhere fails here: see `enrollment_activate`.
-        writes.save(enrollment, update_fields=["status", *applied.enrollment, "updated_at"])
-        locked.record(
-            kind=kind,
-            actor=actor,
-            effective_date=date,
-            from_status=status,
-            diff=applied.diff,
-            counted_before=before,
-        )
-    return worker
+    except IntegrityError as exc:
+        _check_kpj_free(asked, exc)
+        raise
+    return [locked[one.worker_id].worker for one in asked]
+
+
+def _check_kpj_free(asked: Sequence[TransitionAsked], exc: IntegrityError) -> None:
+    """The refusal `enrollment_activate` names, for a batch whose activations met the KPJ
+    numbers' unique index: one already recorded for another worker, or given twice."""
+    wanted: dict[str, int] = {}
+    for one in asked:
+        kpj = (one.params or {}).get("kpj_number") if one.kind == EventKind.ACTIVATED else None
+        if not kpj:
+            continue
+        if wanted.setdefault(kpj, one.worker_id) != one.worker_id:
+            raise ConflictError(
+                _("The KPJ number is already recorded for another worker."), field="kpj_number", code="kpj_taken"
+            ) from exc
+    for kpj, worker_id in Enrollment.objects.filter(kpj_number__in=list(wanted)).values_list("kpj_number", "worker_id"):
+        if kpj is not None and wanted[kpj] != worker_id:
+            raise ConflictError(
+                _("The KPJ number is already recorded for another worker."), field="kpj_number", code="kpj_taken"
+            ) from exc
 
 
 def enrollment_submit(
@@ -382,6 +448,35 @@ def enrollment_submit(
         expected_version=expected_version,
         effective_date=effective_date,
     )
+
+
+def activation_params(
+    *,
+    kpj_number: str | None,
+    scheme: str,
+    programs: list[str],
+    funding_source: str,
+    coverage_start: datetime.date,
+    paid_until: datetime.date,
+    npp: str = "",
+    evidence_reconciliation: int | None = None,
+) -> dict[str, Any]:
+    """What `enrollment_activate` hands the transition table (also for `enrollments_transition`)."""
+    return {
+        "kpj_number": kpj_number,
+        "scheme": scheme,
+        "programs": programs,
+        "npp": npp,
+        "funding_source": funding_source,
+        "coverage_start": coverage_start,
+        "paid_until": paid_until,
+        "evidence_reconciliation": evidence_reconciliation,
+    }
+
+
+def renewal_params(*, paid_until: datetime.date, funding_source: str | None = None) -> dict[str, Any]:
+    """What `enrollment_renew` hands the transition table (also for `enrollments_transition`)."""
+    return {"paid_until": paid_until, "funding_source": funding_source}
 
 
 def enrollment_activate(
@@ -413,16 +508,16 @@ def enrollment_activate(
             kind=EventKind.ACTIVATED,
             expected_version=expected_version,
             effective_date=effective_date,
-            params={
-                "kpj_number": kpj_number,
-                "scheme": scheme,
-                "programs": programs,
-                "npp": npp,
-                "funding_source": funding_source,
-                "coverage_start": coverage_start,
-                "paid_until": paid_until,
-                "evidence_reconciliation": evidence_reconciliation,
-            },
+            params=activation_params(
+                kpj_number=kpj_number,
+                scheme=scheme,
+                programs=programs,
+                npp=npp,
+                funding_source=funding_source,
+                coverage_start=coverage_start,
+                paid_until=paid_until,
+                evidence_reconciliation=evidence_reconciliation,
+            ),
         )
     except IntegrityError as exc:
         if Enrollment.objects.filter(kpj_number=kpj_number).exclude(worker_id=worker_id).exists():
@@ -448,7 +543,7 @@ def enrollment_renew(
         kind=EventKind.RENEWED,
         expected_version=expected_version,
         effective_date=effective_date,
-        params={"paid_until": paid_until, "funding_source": funding_source},
+        params=renewal_params(paid_until=paid_until, funding_source=funding_source),
     )
 
 
