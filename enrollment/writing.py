@@ -30,7 +30,21 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Field, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    AutoField,
+    BigAutoField,
+    BooleanField,
+    CharField,
+    DateField,
+    Field,
+    ForeignKey,
+    IntegerField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.transaction import TransactionManagementError
 
 from core.bulk import insert_rows
@@ -156,6 +170,10 @@ def _column_type(field: Field[Any, Any]) -> str:
     return db_type
 
 
+# Fields whose Python values psycopg writes as Django's PostgreSQL backend would prepare them.
+_PLAIN = (BooleanField, CharField, DateField, IntegerField, AutoField, BigAutoField, ForeignKey)
+
+
 def _column_name(field: Field[Any, Any]) -> str:
     if field.column is None:
         raise ValueError(f"{field.name} has no column")
@@ -177,8 +195,17 @@ def _update_rows(
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     extra = f" AND {table}.{quote('valid_to')} IS NULL" if open_only else ""
+    # Values as the database takes them: on PostgreSQL psycopg adapts these fields' values itself
+    # (converting each of 50,000 rows' values through its field cost seconds).
+    converters = [
+        None if connection.vendor == "postgresql" and isinstance(f, _PLAIN) else cast("Field[Any, Any]", f)
+        for f in fields
+    ]
     prepared = [
-        [cast("Field[Any, Any]", f).get_db_prep_save(value, connection) for f, value in zip(fields, row, strict=True)]
+        [
+            value if f is None else f.get_db_prep_save(value, connection)
+            for f, value in zip(converters, row, strict=True)
+        ]
         for row in rows
     ]
     with connection.cursor() as cursor:
