@@ -19,10 +19,20 @@ from rest_framework.test import APIClient
 from access.choices import AccessKind
 from access.models import AccessLog
 from enrollment.models import ApparatusWorker, Reconciliation, ReconciliationRow
-from tests.enrollment.test_reconciliation import BUNGO_VILLAGE, csv_file, line, register
+from tests.enrollment.test_reconciliation import (
+    BUNGO_VILLAGE,
+    branch_actor,
+    branch_user,
+    csv_file,
+    line,
+    register,
+    world,
+)
 from villages.models import BranchOffice, Province, Regency
 
 from .test_pages import log_in, make_user
+
+__all__ = ["branch_actor", "branch_user", "world"]  # fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -278,3 +288,22 @@ def test_rejecting_needs_the_right_to_apply(regions, extract, workers):
 
     assert refused.status_code == 403
     assert ReconciliationRow.objects.get(pk=first.pk).decision == "pending"
+
+
+def test_a_membership_confirmed_by_a_reconciliation_shows_its_evidence_on_the_worker_page(world, branch_actor, today):
+    from django.test import Client
+
+    from enrollment import reconcile_services
+    from tests.enrollment.test_reconciliation import extract_rows
+
+    record = reconcile_services.reconciliation_record(
+        actor=branch_actor, file_name="bpjs.csv", data=csv_file(extract_rows(world, today))
+    )
+    reconcile_services.reconciliation_apply(actor=branch_actor, reconciliation=record, outcomes=["activate"])
+    client = Client()
+    client.force_login(branch_actor.user)
+
+    page = client.get(reverse("portal:worker", args=[world["new"].pk]))
+
+    assert page.status_code == 200
+    assert f"Status dikonfirmasi BPJS Ketenagakerjaan dalam rekonsiliasi #{record.pk}" in page.text
