@@ -5,7 +5,6 @@ data: everything a request needs to know about its caller."""
 from __future__ import annotations
 
 import binascii
-import contextlib
 from collections.abc import Callable, Sequence
 from hmac import compare_digest
 from typing import TYPE_CHECKING, Any
@@ -28,7 +27,7 @@ from rest_framework.permissions import SAFE_METHODS
 
 from access.throttling import AnonymousRateLimit, TokenRateThrottle, count_statement
 from core.data_version import version_statement
-from core.db import Statement, pipelined
+from core.db import Statement, fetch_along
 
 from .context import Counted, caller_context
 from .models import AccessProfile
@@ -84,12 +83,14 @@ def _converters(model: type[Model], connection: BaseDatabaseWrapper) -> _Convert
     return result
 
 
-def _token_plan(alias: str) -> _Plan:
-    """SELECT token, user, profile columns and the personal-data flag for one token key.
+def _caller_plan(alias: str, by: str) -> _Plan:
+    """SELECT the caller's columns and whether it may see personal data: `by` "token", the token,
+    its user and the user's profile for one token key; `by` "user", the user and its profile for
+    one user id (a session's user, access.backends).
 
     Hand-written rather than compiled by the ORM on every request: compiling a three-table
-    `select_related` costs more than running it, and it runs on every API request."""
-    plan = _plans.get(alias)
+    `select_related` costs more than running it, and it runs on every request."""
+    plan = _plans.get(f"{alias}:{by}")
     if plan is not None:
         return plan
     connection = connections[alias]
@@ -127,22 +128,28 @@ def _token_plan(alias: str) -> _Plan:
         f"WHERE perm.{col(permission, 'codename')} = %s AND ct.{col(content_type, 'app_label')} = %s "
         f"AND (EXISTS ({held_directly}) OR EXISTS ({held_by_group})))"
     )
-    statement = (
-        f"SELECT {columns(token_model, 't')}, {columns(user_model, 'u')}, {columns(AccessProfile, 'p')}, "
-        f"{personal_data} "
-        f"FROM {table(token)} t "
-        f"JOIN {table(user)} u ON u.{col(user, 'id')} = t.{col(token, 'user')} "
-        f"LEFT JOIN {table(profile)} p ON p.{col(profile, 'user')} = u.{col(user, 'id')} "
-        f"WHERE t.{col(token, 'token_key')} = %s"
-    )
-    converters = [
-        *_converters(token_model, connection),
-        *_converters(user_model, connection),
-        *_converters(AccessProfile, connection),
-    ]
+    with_profile = f"LEFT JOIN {table(profile)} p ON p.{col(profile, 'user')} = u.{col(user, 'id')} "
+    if by == "token":
+        statement = (
+            f"SELECT {columns(token_model, 't')}, {columns(user_model, 'u')}, {columns(AccessProfile, 'p')}, "
+            f"{personal_data} "
+            f"FROM {table(token)} t "
+            f"JOIN {table(user)} u ON u.{col(user, 'id')} = t.{col(token, 'user')} "
+            f"{with_profile}"
+            f"WHERE t.{col(token, 'token_key')} = %s"
+        )
+        models: tuple[type[Model], ...] = (token_model, user_model, AccessProfile)
+    else:
+        statement = (
+            f"SELECT {columns(user_model, 'u')}, {columns(AccessProfile, 'p')}, {personal_data} "
+            f"FROM {table(user)} u {with_profile}"
+            f"WHERE u.{col(user, 'id')} = %s"
+        )
+        models = (user_model, AccessProfile)
+    converters = [converter for model in models for converter in _converters(model, connection)]
     if not any(functions for _col, functions in converters):
         converters = []  # PostgreSQL: every value arrives as the ORM would have it
-    plan = _plans[alias] = (statement, converters, (token_model, user_model))
+    plan = _plans[f"{alias}:{by}"] = (statement, converters, (token_model, user_model))
     return plan
 
 
@@ -158,6 +165,38 @@ def _instance(model: type[Model], alias: str, values: Sequence[Any]) -> Any:
     return model.from_db(alias, [f.attname for f in model._meta.concrete_fields], values)
 
 
+def _caller_rows(by: str, key: Any, along: Sequence[Statement]) -> tuple[list[Any], list[Any], str, _Plan]:
+    alias = router.db_for_read(AccessProfile)
+    plan = _caller_plan(alias, by)
+    statement, converters, _models = plan
+    rows, returned = fetch_along(
+        alias, (statement, [PERSONAL_DATA_PERMISSION[1], PERSONAL_DATA_PERMISSION[0], key]), along
+    )
+    if converters:
+        connection = connections[alias]
+        rows = [(*_converted(row[:-1], converters, connection), row[-1]) for row in rows]
+    return rows, returned, alias, plan
+
+
+def _user_and_profile(alias: str, values: Sequence[Any]) -> tuple[Any, bool]:
+    """The user of a row's user and profile columns (with its profile, or the knowledge that it
+    has none, in the relation's cache) and whether it may see personal data (the row's last
+    value, the permission; decided by the rule of access.personal_data)."""
+    user_model = get_user_model()
+    n_user = len(user_model._meta.concrete_fields)
+    n_profile = len(AccessProfile._meta.concrete_fields)
+    user = _instance(user_model, alias, values[:n_user])
+    profile_values = values[n_user : n_user + n_profile]
+    profile = _instance(AccessProfile, alias, profile_values) if profile_values[0] is not None else None
+    if profile is not None:
+        _relation(AccessProfile, "user").set_cached_value(profile, user)
+    _relation(user_model, "access_profile").set_cached_value(user, profile)  # None: "no profile", without a query
+    personal_data = personal_data_decided(
+        is_superuser=user.is_superuser, role=profile.role if profile else None, has_permission=bool(values[-1])
+    )
+    return user, personal_data
+
+
 def tokens_with_key(token_key: str, *, along: Sequence[Statement] = ()) -> tuple[list[tuple[Any, bool]], list[Any]]:
     """The tokens whose key is `token_key`, each with `.user` (and its `access_profile`, or the
     knowledge that it has none) loaded, and whether that user may see personal data.
@@ -165,42 +204,26 @@ def tokens_with_key(token_key: str, *, along: Sequence[Statement] = ()) -> tuple
     The statements `along` (SQL and parameters, each returning one row) are sent with the
     lookup, in the same round trip on PostgreSQL (see core.db); their rows come back
     with the tokens."""
-    alias = router.db_for_read(AccessProfile)
-    connection = connections[alias]
-    statement, converters, (token_model, user_model) = _token_plan(alias)
-    with contextlib.ExitStack() as cursors:
-        cursor = cursors.enter_context(connection.cursor())
-        others = [cursors.enter_context(connection.cursor()) for _ in along]
-        with pipelined(alias):
-            cursor.execute(statement, [PERSONAL_DATA_PERMISSION[1], PERSONAL_DATA_PERMISSION[0], token_key])
-            for other, (sql, params) in zip(others, along, strict=True):
-                other.execute(sql, params)
-        # Read after the pipeline's end, which receives every result in one round trip (core.db).
-        rows = cursor.fetchall()
-        returned = [other.fetchone() for other in others]
-    if converters:
-        rows = [(*_converted(row[:-1], converters, connection), row[-1]) for row in rows]
+    rows, returned, alias, (_statement, _converters, (token_model, _user_model)) = _caller_rows(
+        "token", token_key, along
+    )
     n_token = len(token_model._meta.concrete_fields)
-    n_user = len(user_model._meta.concrete_fields)
-    n_profile = len(AccessProfile._meta.concrete_fields)
-    profile_cache = _relation(user_model, "access_profile")
-    profile_user, token_user = _relation(AccessProfile, "user"), _relation(token_model, "user")
+    token_user = _relation(token_model, "user")
     tokens = []
     for row in rows:
         token = _instance(token_model, alias, row[:n_token])
-        user = _instance(user_model, alias, row[n_token : n_token + n_user])
-        profile_values = row[n_token + n_user : n_token + n_user + n_profile]
-        profile = _instance(AccessProfile, alias, profile_values) if profile_values[0] is not None else None
-        if profile is not None:
-            profile_user.set_cached_value(profile, user)
-        profile_cache.set_cached_value(user, profile)  # None: "no profile", without a query
+        user, personal_data = _user_and_profile(alias, row[n_token:])
         token_user.set_cached_value(token, user)
-        # The rule of access.personal_data, with the permission read along with the token.
-        personal_data = personal_data_decided(
-            is_superuser=user.is_superuser, role=profile.role if profile else None, has_permission=bool(row[-1])
-        )
         tokens.append((token, personal_data))
     return tokens, returned
+
+
+def user_with_id(user_id: Any, *, along: Sequence[Statement] = ()) -> tuple[tuple[Any, bool] | None, list[Any]]:
+    """The user whose primary key is `user_id` (None if there is none), with its `access_profile`
+    loaded as `tokens_with_key` loads a token's, and whether it may see personal data; the rows
+    of the statements `along`, sent in the same round trip."""
+    rows, returned, alias, _plan = _caller_rows("user", user_id, along)
+    return (_user_and_profile(alias, rows[0]) if rows else None), returned
 
 
 class TokenAuthentication(KnoxTokenAuthentication):

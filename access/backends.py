@@ -3,7 +3,11 @@
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from .authentication import user_with_id
+from .context import Counted, caller_context, request_context
+from .throttling import TokenRateThrottle, count_statement
 
 
 def _key(username: str) -> str:
@@ -36,15 +40,34 @@ class ThrottledModelBackend(ModelBackend):
         return user
 
     def get_user(self, user_id):
-        """The session's user with its access profile, in one query: the profile's scope and
-        rate limit are read on every request (`access.scope`, `access.throttling`)."""
+        """The session's user with its access profile and its personal-data right, in one
+        hand-written statement (access.authentication): the profile's scope and rate limit are
+        read on every request (`access.scope`, `access.throttling`). For a view that counts its
+        caller (`counted_per_user`, the portal's pages), the request is counted in the same
+        round trip."""
         from django.contrib.auth import get_user_model
 
         try:
-            user = get_user_model()._default_manager.select_related("access_profile").get(pk=user_id)
-        except get_user_model().DoesNotExist:
+            user_id = get_user_model()._meta.pk.to_python(user_id)
+        except ValidationError:
             return None
-        return user if self.user_can_authenticate(user) else None
+        context = request_context()
+        throttle = TokenRateThrottle()
+        along = []
+        if context is not None and context.user_counted_along and context.rate_counted is None and throttle.rate:
+            along.append(count_statement(throttle.user_key(user_id), *throttle.window()))
+        found, returned = user_with_id(user_id, along=along)
+        if found is None:
+            return None
+        user, personal_data = found
+        if not self.user_can_authenticate(user):
+            return None
+        context = caller_context(user)
+        if context is not None:  # what was read with the user, for the rest of the request
+            context.personal_data = personal_data
+            if along:
+                context.rate_counted = Counted(hits=returned[0][0], now=throttle.now)
+        return user
 
     @staticmethod
     def _username_field() -> str:

@@ -2,10 +2,12 @@
 
 Every entry point asks the same questions many times over a request: the caller's scope, whether
 it may see personal data, its rate-limit count, the data version. The answers are kept in the
-request's `RequestContext`, opened by `request_context_middleware` for the length of the request
+request's `RequestContext`, opened by `RequestContextMiddleware` for the length of the request
 (a context variable: each thread or task has its own). The token check fills in what it reads
 with the token in one round trip (the personal-data right, the count, the version;
-access.authentication); the rest is computed on first use.
+access.authentication); a session's reads do the same in two (the session with the version,
+access.sessions; the user with the right and, for a page that counts it, the count,
+access.backends); the rest is computed on first use.
 
 Outside a request (commands, jobs, tests calling services) there is no context: every question
 is answered afresh.
@@ -17,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 
@@ -55,6 +58,9 @@ class RequestContext:
     rate_limit: RateLimitState | None = None  # for the RateLimit-* headers of the answer
     data_version: int | None = None  # read with the token's lookup, or by the first page read (safe methods)
     reading: bool = False  # a safe method (GET, HEAD): the data version read first holds for the request
+    # A view that counts its signed-in caller (access.throttling.counted_per_user): counted with
+    # the session user's lookup (access.backends).
+    user_counted_along: bool = False
 
     def about(self, user_id: int) -> bool:
         if self.user_id is None:
@@ -109,11 +115,12 @@ def scope_for(user: object) -> Scope:
 
 
 def request_data_version(context: RequestContext) -> int | None:
-    """The data version as the request knows it without asking: read with its token; or, for
-    a reading request (GET), read now, before any of its data, and kept for all of it. A write
-    request asks when it needs it (it may have written since)."""
-    if context.data_version is None and context.reading:
-        context.data_version = data_version()
+    """The data version as the request knows it: for a reading request (GET), the one read with
+    its token or its session, or read now, before any of its data, and kept for all of it
+    (`data_version` moves it on first if the transaction has written since: a test's own
+    writes). A write request asks when it needs it (it may have written since)."""
+    if context.reading:
+        context.data_version = data_version(read_along=context.data_version)
     return context.data_version
 
 
@@ -135,16 +142,19 @@ def can_see_personal_data(request: object) -> bool:
     return may_see_personal_data(getattr(request, "user", None))
 
 
-def request_context_middleware(
-    get_response: Callable[[HttpRequest], HttpResponseBase],
-) -> Callable[[HttpRequest], HttpResponseBase]:
-    """Middleware: opens the request's context; its answer carries the RateLimit-* headers of a
-    caller counted against its own rate (a token or a session user), 429s included."""
+class RequestContextMiddleware:
+    """Opens the request's context; its answer carries the RateLimit-* headers of a caller
+    counted against its own rate (a token or a session user), 429s included. Once the view is
+    known, notes whether it counts its signed-in caller, so that the count goes with the
+    caller's lookup (which happens later, on first use of `request.user`)."""
 
-    def middleware(request: HttpRequest) -> HttpResponseBase:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         with request_context_open() as context:
             context.reading = request.method in ("GET", "HEAD", "OPTIONS")
-            response = get_response(request)
+            response = self.get_response(request)
             state = context.rate_limit
         if state is not None:
             response.headers["RateLimit-Limit"] = str(state.limit)
@@ -152,4 +162,7 @@ def request_context_middleware(
             response.headers["RateLimit-Reset"] = str(state.reset)
         return response
 
-    return middleware
+    def process_view(self, request: HttpRequest, view: Callable[..., Any], *args: Any) -> None:
+        context = _current.get()
+        if context is not None and getattr(view, "counted_per_user", False):
+            context.user_counted_along = True

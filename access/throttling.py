@@ -16,18 +16,21 @@ Where a request is counted:
   check throttles only after authentication and permissions.
 - A session user (the browsable API) is counted by `TokenRateThrottle`, per user; the same
   count and rate hold for its requests of the portal's pages (`TokenRateThrottle.allow_user`).
+  A view marked `counted_per_user` (the portal's) has the count travel with the session user's
+  lookup (`access.backends`), in the same round trip.
 
 A user's access profile may set its own rate (`AccessProfile.rate_limit`, requests a minute),
 for each of its tokens and its session, instead of `UCJ_RATE_TOKEN`. The profile comes with the
 token's lookup (or the session's user, `access.backends`): reading it costs no query. Answers to
 a counted caller say where it stands: `RateLimit-Limit`, `RateLimit-Remaining` and
-`RateLimit-Reset` (seconds until the window ends), added by `access.context.request_context_middleware`.
+`RateLimit-Reset` (seconds until the window ends), added by `access.context.RequestContextMiddleware`.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
@@ -43,6 +46,8 @@ from core.db import Statement
 if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
+
+_View = TypeVar("_View", bound=Callable[..., Any])
 
 # Counts of windows that ended this long ago are deleted along the way.
 CLEANUP_GRACE_SECONDS = 3600
@@ -70,6 +75,15 @@ def count_statement(key: str, window: int, expires: int, amount: int = 1) -> Sta
         f"WITH expired AS (DELETE FROM {table} WHERE expires < %s AND key <> %s) {upsert}",
         [expires - CLEANUP_GRACE_SECONDS, key, key, window, amount, expires],
     )
+
+
+def counted_per_user(view: _View) -> _View:
+    """Mark a view that counts its signed-in caller's request against the user's rate
+    (`TokenRateThrottle.allow_user`): the count is then made with the session user's lookup, in
+    the same round trip (`access.context.RequestContextMiddleware`, `access.backends`). Decorators
+    that wrap the view with `functools.wraps` keep the mark."""
+    view.counted_per_user = True  # type: ignore[attr-defined]
+    return view
 
 
 def hit(key: str, window: int, expires: int, amount: int = 1) -> int:
@@ -118,6 +132,10 @@ class TokenRateThrottle(WindowCountThrottle):
 
     def token_key(self, token_key: str) -> str:
         return self.cache_format % {"scope": self.scope, "ident": f"t{token_key}"}
+
+    def user_key(self, user_pk: Any) -> str:
+        """The key of a session user's count (its requests of the API and of the portal)."""
+        return self.cache_format % {"scope": self.scope, "ident": f"u{user_pk}"}
 
     def limit_for(self, user: Any) -> int:
         """The requests `user` may make in a window: its profile's `rate_limit` (a minute's
@@ -168,8 +186,11 @@ class TokenRateThrottle(WindowCountThrottle):
         user: Any = getattr(request, "user", None)
         if self.rate is None or user is None or not user.is_authenticated:
             return True
-        self.key = self.cache_format % {"scope": self.scope, "ident": f"u{user.pk}"}
-        counted = Counted(hits=hit(self.key, *self.window()), now=self.now)
+        context = caller_context(user)
+        counted = context.rate_counted if context is not None else None
+        if counted is None:  # not counted with the user's lookup (access.backends): counted now
+            self.key = self.user_key(user.pk)
+            counted = Counted(hits=hit(self.key, *self.window()), now=self.now)
         return self.allow_count(self.settle(request, user, counted))
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
@@ -178,7 +199,7 @@ class TokenRateThrottle(WindowCountThrottle):
         token_key = getattr(request.auth, "token_key", None)
         if token_key:
             return self.token_key(token_key)
-        return self.cache_format % {"scope": self.scope, "ident": f"u{request.user.pk}"}
+        return self.user_key(request.user.pk)
 
 
 class AnonymousRateThrottle(WindowCountThrottle):

@@ -40,6 +40,21 @@ def pipelined(using: str = "default") -> contextlib.ExitStack:
     return stack
 
 
+def fetch_along(using: str, statement: Statement, along: Sequence[Statement] = ()) -> tuple[list[Any], list[Any]]:
+    """The rows of `statement`, and the first row (or None) of each statement `along`, all sent
+    in one round trip where the driver can (`pipelined`)."""
+    connection = connections[using]
+    with contextlib.ExitStack() as cursors:
+        cursor = cursors.enter_context(connection.cursor())
+        others = [cursors.enter_context(connection.cursor()) for _ in along]
+        with pipelined(using):
+            cursor.execute(*statement)
+            for other, (sql, params) in zip(others, along, strict=True):
+                other.execute(sql, params)
+        # Read after the pipeline's end, which receives every result in one round trip.
+        return cursor.fetchall(), [other.fetchone() for other in others]
+
+
 def read_together(*querysets: QuerySet[Any]) -> list[list[Model]]:
     """The rows of each queryset, as model instances with their annotations, read in one round
     trip on PostgreSQL (in a transaction not yet begun, its BEGIN goes along too).

@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import translation
 
-from access.throttling import TokenRateThrottle
+from access.throttling import TokenRateThrottle, counted_per_user
 
 from .models import Preference
 
@@ -77,4 +77,4 @@ def in_portal_language(view: Callable[..., HttpResponseBase]) -> Callable[..., H
         response["Content-Language"] = language
         return response
 
-    return wrapped
+    return counted_per_user(wrapped)

@@ -9,6 +9,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from tests import helpers
+from tests.wire import through_proxy  # noqa: F401 (a fixture: round trips measured on the wire)
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 REGIONS_CSV = SHARED_DATA / "regions.csv"

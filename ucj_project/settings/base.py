@@ -41,7 +41,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # The request's context (access.context): what it learns of its caller once, and the
     # RateLimit-* headers on the answers to a caller counted against its rate.
-    "access.context.request_context_middleware",
+    "access.context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -109,6 +109,8 @@ CACHES = {
 }
 
 AUTHENTICATION_BACKENDS = ["access.backends.ThrottledModelBackend"]
+# Django's database sessions, read in one hand-written statement (with the data version along).
+SESSION_ENGINE = "access.sessions"
 UCJ_LOGIN_MAX_FAILURES = env.int("UCJ_LOGIN_MAX_FAILURES", default=5)
 UCJ_LOGIN_LOCK_SECONDS = env.int("UCJ_LOGIN_LOCK_SECONDS", default=900)
 
