@@ -37,11 +37,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 migrate: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input
 
-# Real district and village names when the official list is beside the project.
-DEMO_REGIONS ?= $(wildcard ../shared/data/regions.csv)
+
+
 
 demo: migrate
-	$(BIN)/python manage.py load_demo $(if $(DEMO_REGIONS),--regions $(DEMO_REGIONS))
+	$(BIN)/python manage.py load_demo
 
 run: demo
 	@echo ""

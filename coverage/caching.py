@@ -87,11 +87,12 @@ def conditional_answer(
         query = sorted(request.query_params.lists())
         language = translation.get_language()
         etag = f'"{_digest(version, request.path, query, fmt, scope_key, language)}"'
-        conditional_format = fmt in ("json", "api")
+        conditional_format = fmt in ("json", "api", "geojson")
         if conditional_format and etag in _if_none_match(request):
             return _tagged(Response(status=304), etag)
         cache = caches["coverage"]
-        body_key = "body:" + _digest(etag, request.scheme, request.get_host()) if fmt == "json" else None
+        kept_format = fmt in ("json", "geojson")
+        body_key = "body:" + _digest(etag, request.scheme, request.get_host()) if kept_format else None
         if body_key is not None:
             kept = cache.get(body_key)
             if kept is not None:

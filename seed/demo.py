@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import gzip
 import io
 import random
 from collections.abc import Callable
@@ -53,6 +54,8 @@ from enrollment.recording import (
     event_values,
 )
 from enrollment.transitions import MEMBERSHIP_FIELDS
+from villages.boundary_services import boundaries_import_files
+from villages.data import REGIONS, SHIPPED_BOUNDARIES
 from villages.demo import JAMBI
 from villages.demo import demo_load as regions_demo_load
 from villages.models import BranchOffice, District, Province, Regency, Village
@@ -67,21 +70,6 @@ LAPSED = 1_500
 SUBMITTED_SHARE = 0.06
 PAID_UNTIL = datetime.date(2026, 12, 31)
 ACTOR_LABEL = "load_demo"
-
-# Districts, desa and kelurahan of each regency/city of Jambi (Kepmendagri 2025).
-JAMBI_COUNTS = {
-    "15.01": (18, 285, 2),
-    "15.02": (24, 205, 10),
-    "15.03": (11, 149, 9),
-    "15.04": (8, 110, 14),
-    "15.05": (11, 150, 5),
-    "15.06": (13, 114, 20),
-    "15.07": (11, 73, 20),
-    "15.08": (17, 141, 12),
-    "15.09": (12, 122, 7),
-    "15.71": (11, 0, 68),
-    "15.72": (8, 65, 4),
-}
 
 WORKFORCE_FIGURES = [
     ("15", datetime.date(2024, 8, 12), 1_312_370, 518_632),
@@ -183,31 +171,25 @@ def _day(rng: random.Random, start: datetime.date, end: datetime.date) -> dateti
 
 
 def _ensure_regions(regions_file: Path | None, log: Callable[[str], None]) -> None:
-    """Jambi's districts and villages: kept if present, else from the official list or demo names."""
+    """Jambi's districts and villages from the official list (the one shipped with the project,
+    or `regions_file`), and Jambi's boundaries for its maps; kept if already present."""
     if District.objects.filter(code__startswith="15.").exists():
         log("Jambi districts and villages already present: kept as they are.")
-        return
-    if regions_file is not None:
-        rows = [row for row in csv.reader(io.StringIO(Path(regions_file).read_text("utf-8-sig"))) if row]
+    else:
+        source = regions_file or REGIONS
+        data = Path(source).read_bytes()
+        text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8-sig")
+        rows = [row for row in csv.reader(io.StringIO(text)) if row]
         keep = [row for row in rows[1:] if row[0].strip() == JAMBI[0] or row[0].strip().startswith("15.")]
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["code", "name"])
         writer.writerows(keep)
         regions_import(data=buffer.getvalue().encode("utf-8"))
-        log(f"Jambi districts and villages loaded from {regions_file}.")
-        return
-    lines = ["code,name"]
-    for regency, (districts, desa, kelurahan) in JAMBI_COUNTS.items():
-        district_codes = [f"{regency}.{n:02d}" for n in range(1, districts + 1)]
-        lines += [f"{code},Kecamatan Demo {code}" for code in district_codes]
-        for kind_digit, count, label in (("2", desa, "Desa Demo"), ("1", kelurahan, "Kelurahan Demo")):
-            for n in range(count):
-                district = district_codes[n % districts]
-                code = f"{district}.{kind_digit}{n // districts + 1:03d}"
-                lines.append(f"{code},{label} {code}")
-    regions_import(data="\n".join(lines).encode("utf-8"))
-    log("Jambi districts and villages generated with names marked 'Demo' (pass --regions for real names).")
+        log(f"Jambi districts and villages loaded from {source if regions_file else 'the shipped official list'}.")
+    report = boundaries_import_files(paths=list(SHIPPED_BOUNDARIES), within=JAMBI[0])
+    drawn = sum(report.created.values()) + sum(report.replaced.values()) + sum(report.unchanged.values())
+    log(f"Jambi boundaries: {drawn:,} regions drawn on its maps.")
 
 
 def _plan(rng: random.Random, desa: list[Village]) -> list[PlannedWorker]:

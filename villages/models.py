@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .choices import RegencyKind, VillageKind
+from .choices import RegencyKind, RegionLevel, VillageKind
 
 PROVINCE_CODE_RE = r"^[0-9]{2}\Z"
 REGENCY_CODE_RE = r"^[0-9]{2}\.[0-9]{2}\Z"
@@ -145,3 +145,34 @@ class BranchOffice(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Boundary(models.Model):
+    """A region's outline at one level of detail, for maps (villages.geometry): keyed by the
+    region's code, so a boundary may arrive before or after its region, and a region without
+    one is simply drawn without it."""
+
+    code = models.CharField(_("code"), max_length=13)
+    level = models.CharField(_("level"), max_length=10, choices=RegionLevel.choices)
+    detail = models.PositiveSmallIntegerField(_("level of detail"))  # 0 is the coarsest
+    geometry = models.TextField(_("geometry (GeoJSON)"))
+    path = models.TextField(_("SVG path"))
+    points = models.PositiveIntegerField(_("points"))
+    west = models.FloatField()
+    south = models.FloatField()
+    east = models.FloatField()
+    north = models.FloatField()
+    # SHA-256 of the source feature's geometry: a re-import of the same file changes nothing.
+    source_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["code", "detail"]
+        verbose_name = _("boundary")
+        verbose_name_plural = _("boundaries")
+        constraints = [
+            models.UniqueConstraint(fields=["code", "detail"], name="boundary_one_per_detail"),
+        ]
+        indexes = [models.Index(fields=["level", "detail", "code"], name="boundary_level_detail_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.detail})"

@@ -1,11 +1,14 @@
 """Read querysets of the region hierarchy, with the joins each representation needs."""
 
-from django.db.models import Prefetch, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Max, Min, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from core.errors import NotFoundError
 
-from .models import BranchOffice, District, Province, Regency, Village
+from . import geometry
+from .models import Boundary, BranchOffice, District, Province, Regency, Village
 from .services import MODEL_BY_LEVEL, level_for_code
 
 
@@ -41,3 +44,29 @@ def region_by_code(code: str, *, field: str = "code") -> tuple[str, int]:
     if level is None or pk is None:
         raise NotFoundError(_("No region has the code %(code)s.") % {"code": code}, field=field)
     return level, pk
+
+
+@dataclass(frozen=True)
+class Outlines:
+    """The outlines of some regions of one level, at the detail a map of them all needs."""
+
+    detail: int | None  # None: none of them has a boundary
+    shapes: dict[str, str]  # code -> GeoJSON geometry text, or SVG path data (`outlines_of`)
+    bbox: tuple[float, float, float, float] | None  # west, south, east, north of them all
+
+
+def outlines_of(codes: list[str], level: str, *, form: str = "geometry") -> Outlines:
+    """The outlines of the regions `codes` (of `level`) that have one, as `form` ("geometry":
+    GeoJSON text; "path": SVG path data), simplified for a map of them all (villages.geometry)."""
+    if not codes:
+        return Outlines(None, {}, None)
+    coarsest = geometry.DETAILS[level][0]
+    bounds = Boundary.objects.filter(code__in=codes, detail=coarsest).aggregate(
+        west=Min("west"), south=Min("south"), east=Max("east"), north=Max("north")
+    )
+    if bounds["west"] is None:
+        return Outlines(None, {}, None)
+    bbox = (bounds["west"], bounds["south"], bounds["east"], bounds["north"])
+    detail = geometry.detail_for(level, geometry.extent(bbox))
+    shapes = dict(Boundary.objects.filter(code__in=codes, detail=detail).values_list("code", form))
+    return Outlines(detail, shapes, bbox)

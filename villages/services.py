@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
 import re
 from collections.abc import Callable
@@ -272,5 +273,11 @@ def regions_import(
 
 
 def regions_import_file(*, path: Path, **kwargs: Any) -> RegionImportReport:
-    """`regions_import` for a file on disk."""
-    return regions_import(data=Path(path).read_bytes(), **kwargs)
+    """`regions_import` for a file on disk, plain or gzipped."""
+    data = Path(path).read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise RegionImportError([(0, f"not a readable gzip file ({exc})")]) from exc
+    return regions_import(data=data, **kwargs)

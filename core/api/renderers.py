@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # In a CSV, a formula may also start after any list separator inside a value: Excel opens a
@@ -95,3 +95,30 @@ def _cell(value: Any) -> Any:
     if isinstance(value, (list, dict)):
         return str(value)
     return neutralise_cell(value)
+
+
+class GeoJSONRenderer(BaseRenderer):
+    """GeoJSON (RFC 7946): an answer composed as bytes is sent as it is; anything else (an error)
+    as JSON."""
+
+    media_type = "application/geo+json"
+    format = "geojson"
+    charset = None
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
+    ) -> bytes:
+        if isinstance(data, bytes):
+            return data
+        return JSONRenderer().render(data, accepted_media_type, renderer_context)
+
+
+class ComposedJSONRenderer(JSONRenderer):
+    """JSON whose answer may come composed as bytes (sent as it is)."""
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
+    ) -> bytes:
+        if isinstance(data, bytes):
+            return data
+        return super().render(data, accepted_media_type, renderer_context)

@@ -3,7 +3,7 @@
 from typing import Any, TypedDict
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from core.api.fields import ChoiceField
@@ -492,3 +492,86 @@ class WorkforceSummarySerializer(WorkforceRowSerializer):
 
     class Meta(WorkforceRowSerializer.Meta):
         fields = [*WorkforceRowSerializer.Meta.fields, "as_of", "targets"]
+
+
+class CoverageGeoQuerySerializer(serializers.Serializer):
+    level = ChoiceField(choices=RegionLevel.choices, help_text="The level of the regions drawn.")
+    parent = serializers.CharField(  # type: ignore[assignment]
+        required=False,
+        validators=[validate_region_code],
+        help_text="Only regions under this code (`15` or `15.08`); required for villages.",
+    )
+    as_of = serializers.DateField(required=False, help_text="The date (default today).")
+    institution = ChoiceField(
+        choices=Institution.choices, required=False, help_text="Count only the workers of this institution."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["level"] == RegionLevel.VILLAGE and not attrs.get("parent"):
+            raise serializers.ValidationError(
+                {"parent": [_("Villages are drawn under a parent: a province, regency or district.")]}
+            )
+        return attrs
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "description": "A GeoJSON MultiPolygon (RFC 7946: longitude, latitude), simplified for a map of "
+        "the regions drawn together; null: the region has no boundary.",
+        "properties": {
+            "type": {"type": "string", "enum": ["MultiPolygon"]},
+            "coordinates": {"type": "array", "items": {"type": "array"}, "description": "Polygons of rings of points."},
+        },
+        "required": ["type", "coordinates"],
+    }
+)
+class GeometryField(serializers.JSONField):
+    """A region's outline (documentation only: the answer is composed from stored GeoJSON)."""
+
+
+class CoverageFeatureSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Feature"])
+    id = serializers.CharField(help_text="The region's Kemendagri code.")
+    properties = CoverageRowSerializer(help_text="The region's coverage row, as `GET /coverage/` gives it.")
+    geometry = GeometryField(allow_null=True)
+
+
+@extend_schema_serializer(
+    examples=[
+        _example(
+            "jambi-regencies",
+            "Jambi's regencies (one shown), each with its coverage row",
+            {
+                "type": "FeatureCollection",
+                "bbox": [101.1317, -2.7685, 104.4988, -0.7315],
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": "15.08",
+                        "properties": BUNGO,
+                        "geometry": {
+                            "type": "MultiPolygon",
+                            "coordinates": [
+                                [[[101.44, -1.5], [102.51, -1.9], [102.32, -1.12], [101.6, -1.2], [101.44, -1.5]]]
+                            ],
+                        },
+                    }
+                ],
+            },
+        )
+    ]
+)
+class CoverageFeatureCollectionSerializer(serializers.Serializer):
+    """GeoJSON (RFC 7946) of the regions of a level under a parent, each with its coverage row."""
+
+    type = serializers.ChoiceField(choices=["FeatureCollection"])
+    bbox = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=4,
+        max_length=4,
+        allow_null=True,
+        help_text="West, south, east, north of the regions drawn; null if none has a boundary.",
+    )
+    features = CoverageFeatureSerializer(many=True)

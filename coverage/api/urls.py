@@ -4,6 +4,7 @@ from core.api.routers import Router
 
 from .views import (
     CoverageDetailView,
+    CoverageGeoView,
     CoverageRowsView,
     CoverageTrendView,
     TargetViewSet,
@@ -19,6 +20,7 @@ CODE = r"(?P<code>[0-9]{2}(?:\.[0-9]{2}){0,2}(?:\.[0-9]{4})?)"
 
 urlpatterns = [
     path("coverage/", CoverageRowsView.as_view(), name="coverage-list"),
+    path("coverage/geo/", CoverageGeoView.as_view(), name="coverage-geo"),
     path("coverage/unprotected-villages/", UnprotectedVillagesView.as_view(), name="coverage-unprotected-villages"),
     re_path(rf"^coverage/{CODE}/$", CoverageDetailView.as_view(), name="coverage-detail"),
     re_path(rf"^coverage/{CODE}/trend/$", CoverageTrendView.as_view(), name="coverage-trend"),

@@ -14,6 +14,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework.utils.encoders import JSONEncoder
 
 from access.api.permissions import CapabilityRequired
 from access.choices import Capability
@@ -22,7 +23,7 @@ from access.scope import Scope
 from access.services import access_log_export
 from core.api.browsable import BrowsableAPIRendererWithoutStoredData
 from core.api.parameters import PAGES
-from core.api.renderers import CSVRenderer, XLSXRenderer
+from core.api.renderers import ComposedJSONRenderer, CSVRenderer, GeoJSONRenderer, XLSXRenderer
 from core.errors import NotFoundError, ServiceError
 from coverage.caching import cached, conditional_answer
 from coverage.filtersets import TargetFilterSet
@@ -33,11 +34,14 @@ from coverage.selectors.source import check_as_of
 from coverage.selectors.trend import trend
 from coverage.selectors.unprotected import unprotected_villages
 from coverage.selectors.workforce import workforce_enriched, workforce_summary
+from villages.selectors import outlines_of
 from villages.services import level_for_code
 
 from .serializers import (
     CoverageDetailQuerySerializer,
     CoverageDetailSerializer,
+    CoverageFeatureCollectionSerializer,
+    CoverageGeoQuerySerializer,
     CoverageRowSerializer,
     CoverageRowsQuerySerializer,
     TargetSerializer,
@@ -153,6 +157,55 @@ def region_detail_data(
 ) -> dict[str, Any]:
     """A region's detail as the answer shows it."""
     return detail_payload(region_detail(code=code, as_of=as_of, compare=compare, scope=scope))
+
+
+class CoverageGeoView(GenericAPIView):
+    """Coverage of every region of a level under a parent as a map: a GeoJSON FeatureCollection
+    whose features are the regions (`id` their code, `properties` their coverage row, the
+    geometry simplified for a map of them all; null for a region without a boundary)."""
+
+    permission_classes = [CapabilityRequired]
+    required_capabilities = READ_COVERAGE
+    serializer_class = CoverageFeatureCollectionSerializer
+    renderer_classes = [GeoJSONRenderer, ComposedJSONRenderer]
+    queryset = VillageCoverage.objects.none()  # features are composed; this only names the model for the schema
+    pagination_class = None
+    query_parameters = {"get": (CoverageGeoQuerySerializer,)}  # core.api.parameters
+    error_statuses = {"get": (404,)}  # a parent outside the caller's regions, or none
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Any:
+        if response.status_code >= 400:  # errors in the API's one error shape, as JSON
+            request.accepted_renderer = ComposedJSONRenderer()
+            request.accepted_media_type = ComposedJSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    @extend_schema(parameters=[CoverageGeoQuerySerializer], responses=CoverageFeatureCollectionSerializer)
+    @conditional_answer
+    def get(self, request: Request) -> Response:
+        params = query(CoverageGeoQuerySerializer, request)
+        as_of = check_as_of(params.get("as_of"))
+        # Composed as bytes and kept: the outlines are stored as GeoJSON text, never parsed.
+        return Response(cached(coverage_geo_body, params, as_of, scope_for(request.user)))
+
+
+def coverage_geo_body(params: dict[str, Any], as_of: datetime.date, scope: Scope) -> bytes:
+    """The FeatureCollection asked for, as bytes: each region's row (as `GET /coverage/`
+    serializes it) and its stored outline, by code."""
+    rows = coverage_rows_data({**params, "ordering": "code"}, as_of, scope)
+    outlines = outlines_of([row["code"] for row in rows], params["level"])
+    encode = JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    features = ",".join(
+        '{"type":"Feature","id":'
+        + encode(row["code"])
+        + ',"properties":'
+        + encode(row)
+        + ',"geometry":'
+        + outlines.shapes.get(row["code"], "null")
+        + "}"
+        for row in rows
+    )
+    bbox = encode(list(outlines.bbox)) if outlines.bbox else "null"
+    return ('{"type":"FeatureCollection","bbox":' + bbox + ',"features":[' + features + "]}").encode()
 
 
 class CoverageDetailView(GenericAPIView):

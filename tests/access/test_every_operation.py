@@ -191,6 +191,9 @@ CALLS: dict[tuple[str, str], Callable[..., Call]] = {
     ("GET", "/api/v1/coverage/unprotected-villages/"): lambda w, c: Call(
         "get", reverse("coverage-unprotected-villages") + f"?regency={OWN}"
     ),
+    ("GET", "/api/v1/coverage/geo/"): lambda w, c: Call(
+        "get", reverse("coverage-geo") + f"?level=village&parent={OWN}"
+    ),
     # Targets.
     ("GET", "/api/v1/targets/"): lambda w, c: Call("get", reverse("target-list")),
     ("POST", "/api/v1/targets/"): lambda w, c: Call("post", reverse("target-list"), status=201, body=_target_body(w)),

@@ -302,6 +302,9 @@ ENDPOINTS = [
         frozenset({COVERAGE}),
     ),
     Endpoint(
+        "coverage-geo", "get", lambda w, r: _q("coverage-geo", f"level=village&parent={r}"), frozenset({COVERAGE})
+    ),
+    Endpoint(
         "unprotected-villages",
         "get",
         lambda w, r: _q("coverage-unprotected-villages", f"regency={r}"),

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from villages.choices import RegionLevel
+from villages.data import REGIONS
 from villages.services import LEVELS, RegionImportError, regions_import_file
 
 PLURAL: dict[str, str] = {
@@ -18,10 +19,15 @@ MISSING_SHOWN = 10
 
 
 class Command(BaseCommand):
-    help = "Import the official Kemendagri region list from a `code,name` CSV file (idempotent)."
+    help = (
+        "Import the official Kemendagri region list from a `code,name` CSV file, plain or gzipped "
+        "(idempotent). Without a file, the list shipped with the project."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path, help="CSV file with the header code,name")
+        parser.add_argument(
+            "file", type=Path, nargs="?", default=REGIONS, help="CSV file with the header code,name (default: shipped)"
+        )
         parser.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
 
     def handle(self, *args, file: Path, dry_run: bool, **options) -> None:
