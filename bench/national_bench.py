@@ -150,6 +150,7 @@ def run_scenario(client: Client, scenario: Scenario, concurrency: int) -> dict:
     if reason:
         result.update(supported=False, note=reason, n=0, errors=0)
         return result
+    result["note"] = scenario.note  # a preparation may say more
     if scenario.requests <= 0:
         result.update(n=0, errors=0, note=scenario.note or "no requests to make")
         return result
@@ -498,12 +499,27 @@ def scenarios_for(args, client: Client, regency: Regency, today: datetime.date, 
     provinces = get("/coverage/", level="province")
     villages = get("/coverage/", level="village", parent=code, page_size=500)
     export_n = max(3, n // 10)
+    geo = get("/coverage/geo/", level="village", parent=code)
+    geo_villages = Scenario("coverage_geo_villages", geo, n, w)
+
+    def geo_prepare() -> str | None:
+        resp = client.fetch(geo(0))
+        if resp.status != 200:
+            return f"not supported: the request answered {resp.status}"
+        features, drawn = resp.body.count(b'{"type":"Feature"'), resp.body.count(b'"geometry":{')
+        geo_villages.note = (
+            f"{code}: GeoJSON of its {features:,} villages ({drawn:,} with an outline), {len(resp.body) / 1e6:.2f} MB"
+        )
+        return None
+
+    geo_villages.prepare = geo_prepare
     return [
         Scenario("healthz", lambda _i: Req("GET", "/healthz"), n, w),
         Scenario("coverage_provinces", provinces, n, w),
         Scenario("coverage_villages_of_regency", villages, n, w),
         Scenario("coverage_region_detail", get(f"/coverage/{code}/"), n, w),
         Scenario("coverage_trend", get(f"/coverage/{code}/trend/", **trend_query), n, w),
+        geo_villages,
         Scenario("portal_home", page("/"), n, w, note=f"the officer of {code}, signed in"),
         Scenario("portal_drill_down", page(f"/cakupan/{code}/"), n, w, note=f"{code}: its districts, trend"),
         Scenario("worker_list", worker_list, n, w, note=f"pages 1..{pages} of 50"),
@@ -545,6 +561,7 @@ REPORT_ORDER = [
     "coverage_villages_of_regency",
     "coverage_region_detail",
     "coverage_trend",
+    "coverage_geo_villages",
     "portal_home",
     "portal_drill_down",
     "worker_list",

@@ -29,6 +29,7 @@ from coverage.selectors.trend import trend
 from enrollment.choices import Institution
 
 from ..language import in_portal_language
+from ..maps import choropleth
 from ..permissions import capability_required, export_required
 from ..reports import Column, Report, title_details, xlsx_response
 from .common import date_param, figures_cached, page_kept
@@ -39,6 +40,9 @@ LEVEL_LABELS = {
     "district": _lazy("District"),
     "village": _lazy("Village"),
 }
+# `?peta=`: what the map's colours show.
+MAP_MEASURES = {"cakupan": "coverage", "belum": "unprotected"}
+MAP_MEASURE_LABELS = {"coverage": _lazy("Coverage (%)"), "unprotected": _lazy("Unprotected workers")}
 SORTS = ("name", "serving", "protected", "unprotected", "coverage_pct", "gap_to_target")
 TREND_MONTHS = 24
 
@@ -113,6 +117,15 @@ def _drill_down(request: HttpRequest, code: str) -> dict[str, Any]:
     )
     parent = region.code.rsplit(".", 1)[0] if "." in region.code else None
     query = {"tanggal": as_of.isoformat(), "urut": sort, **({"lembaga": institution} if institution else {})}
+    measure = MAP_MEASURES.get(request.GET.get("peta", ""), "coverage")
+    day = as_of.isoformat()
+    drawn = (
+        choropleth(
+            rows, level, measure=measure, link=lambda code: f"{reverse('portal:coverage', args=[code])}?tanggal={day}"
+        )
+        if level is not None
+        else None
+    )
     return {
         **figures_cached(request, scope),
         "detail": detail,
@@ -132,6 +145,9 @@ def _drill_down(request: HttpRequest, code: str) -> dict[str, Any]:
         # The workers behind today's numbers (the worker list has no past dates).
         "workers_url": reverse("portal:workers") if scope.can(Capability.READ_WORKERS) and as_of == today() else None,
         "chart": trend_chart(points, target=detail.figures.target_pct),
+        "map": drawn,
+        "map_switch": [(value, MAP_MEASURE_LABELS[m]) for value, m in MAP_MEASURES.items()],
+        "map_query": urlencode(query),
         "may_export": scope.can(Capability.EXPORT),
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -33,6 +35,7 @@ from enrollment.nik import birth_date_mask, nik_mask, phone_mask
 from villages.models import Regency
 
 from ..language import in_portal_language
+from ..maps import choropleth
 from ..permissions import capability_required, export_required
 from ..reports import Column, Report, title_details, xlsx_response
 from .common import scope_label
@@ -57,9 +60,24 @@ def unprotected(request: HttpRequest) -> HttpResponse:
     if request.GET.get("unduh") == "xlsx":
         return _unprotected_report(request, rows, regency=dict(regencies).get(regency) if regency else None)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("halaman"))
+    villages = [
+        SimpleNamespace(
+            code=row["village__code"],
+            name=row["village__name"],
+            serving=row["serving_sum"],
+            protected=row["protected_sum"],
+            unprotected=row["unprotected"],
+            coverage_pct=coverage_pct(row["protected_sum"], row["serving_sum"]),
+        )
+        for row in rows
+    ]
     context = {
         "page": page,
         "count": page.paginator.count,
+        # Every village of the list (not only this page's), by its unprotected workers.
+        "map": choropleth(
+            villages, "village", measure="unprotected", link=lambda code: reverse("portal:coverage", args=[code])
+        ),
         "regencies": regencies,
         "regency": regency,
         "today": today(),

@@ -18,7 +18,7 @@ from .test_journeys import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-VILLAGE = "15.08.01.2003"  # a village of Kabupaten Bungo in the demo
+VILLAGE = "15.08.01.2003"  # Teluk Kecimbung, a village of Kabupaten Bungo
 
 
 def options(driver) -> list[str]:
@@ -59,8 +59,8 @@ def test_the_bungo_officer_registers_a_worker_and_submits_it(demo, browser):
 
     # The picker offers the officer's villages only: Kerinci's are not found, Bungo's are.
     WebDriverWait(browser, 10).until(lambda d: d.execute_script("return !!window.htmx"))
-    assert search_village(browser, "Demo 15.01.01", [""])  # "no village of yours matches"
-    assert search_village(browser, f"Demo {VILLAGE}", [VILLAGE])
+    assert search_village(browser, "Selam Paung", [""])  # Kerinci's (15.01.01.2001): "no village of yours matches"
+    assert search_village(browser, "Teluk Kecimbung", [VILLAGE])
     fill(browser, "village", VILLAGE)
     for name, value in (
         ("nik", nik),

@@ -207,6 +207,7 @@ def test_benchmark_runs_in_quick_mode_on_generated_data(some_provinces, tmp_path
         "coverage_villages_of_regency",
         "coverage_region_detail",
         "coverage_trend",
+        "coverage_geo_villages",
         "portal_home",
         "portal_drill_down",
         "worker_list",
@@ -218,3 +219,4 @@ def test_benchmark_runs_in_quick_mode_on_generated_data(some_provinces, tmp_path
     } <= set(scenarios)
     assert all(row["p50_ms"] > 0 for row in scenarios.values() if row.get("p50_ms") is not None)
     assert (tmp_path / "national.md").read_text().count("|") > 20
+    assert "GeoJSON of its" in scenarios["coverage_geo_villages"]["note"]
