@@ -285,3 +285,28 @@ def client_for_regency_officer(regions):
 )
 def test_a_map_gets_the_coarsest_detail_finer_than_a_pixel(level, extent, detail):
     assert geometry.detail_for(level, extent) == detail
+
+
+SHARED_VILLAGES = Path(__file__).resolve().parents[3] / "shared" / "data" / "boundaries" / "villages"
+
+
+def test_the_busiest_regencys_villages_come_as_a_map_under_a_megabyte(regions_csv, admin_user, api_client):
+    """Kabupaten Aceh Utara (11.08) has the most villages of any regency (852): its map, from the
+    national village layer in ../shared/data, must stay small enough for a phone."""
+    layer = SHARED_VILLAGES / "11.geojson.gz"
+    if not layer.is_file():
+        pytest.skip(f"{layer} is absent: the national village layer is not available here")
+    from villages.services import regions_import
+
+    lines = [line for line in regions_csv.read_text("utf-8").splitlines()[1:] if line.startswith("11")]
+    regions_import(data=("code,name\n" + "\n".join(lines)).encode())
+    run(layer, "--within", "11.08")
+    api_client.force_authenticate(admin_user)
+
+    answer = api_client.get(reverse("coverage-geo"), {"level": "village", "parent": "11.08"})
+
+    assert answer.status_code == 200
+    features = json.loads(answer.content)["features"]
+    assert len(features) == 852
+    assert sum(f["geometry"] is not None for f in features) >= 840
+    assert len(answer.content) < 1_000_000
