@@ -241,12 +241,20 @@ def test_the_map_answers_304_to_its_etag_and_changes_after_a_write(drawn):
     assert kerinci["properties"]["protected"] == 3
 
 
-def test_villages_need_a_parent_and_a_parent_outside_the_scope_is_404(drawn, client_for_regency_officer):
-    missing = drawn.get(reverse("coverage-geo"), {"level": "village"})
+@pytest.mark.parametrize(
+    "query",
+    [{"level": "village"}, {"level": "village", "parent": "15"}, {"level": "district"}],
+)
+def test_a_map_too_large_is_refused_naming_the_parent(drawn, query):
+    refused = drawn.get(reverse("coverage-geo"), query)
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["attr"] == "parent"
+
+
+def test_a_parent_outside_the_scope_is_404(drawn, client_for_regency_officer):
     outside = client_for_regency_officer.get(reverse("coverage-geo"), {"level": "district", "parent": "15.08"})
 
-    assert missing.status_code == 400
-    assert missing.json()["errors"][0]["attr"] == "parent"
     assert outside.status_code == 404
 
 
