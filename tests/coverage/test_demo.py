@@ -27,7 +27,7 @@ from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, Work
 from enrollment.services import enrollments_expire
 from tests.enrollment.helpers import assert_statuses_mirrored
 from villages.demo import DEMO_ADMIN
-from villages.models import BranchOffice, District, Province, Regency, Village
+from villages.models import Boundary, BranchOffice, District, Province, Regency, Village
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,7 @@ DEMO_TABLES = [
     WorkforceFigure,
     BranchOffice.regencies.through,
     BranchOffice,
+    Boundary,
     Village,
     District,
     Regency,
@@ -234,3 +235,9 @@ def test_the_demo_has_a_village_apparatus_target_for_this_year(admin_client, tod
     assert body["as_of"] == today.isoformat()
     assert Decimal(str(body["target_pct"])) == Decimal("55")  # 2025's, kept for every later year
     assert body["gap_to_target"] > 0  # 33% protected against 55%
+
+
+def test_the_demo_has_the_official_names_and_jambis_outlines():
+    assert Village.objects.get(code="15.08.01.2001").name == "Pedukun"  # shipped with the project
+    assert Boundary.objects.filter(level="regency", code__startswith="15.", detail=0).count() == 11
+    assert Boundary.objects.filter(level="village", detail=2).count() == 1568  # 17 have none in the source
