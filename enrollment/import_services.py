@@ -34,7 +34,7 @@ from core.bulk import insert_rows, next_ids, row_writer
 from core.clock import today
 from core.errors import ConflictError, OutOfScopeError, ServiceError
 from enrollment.counting import CounterKey, counters_add
-from villages.models import Village
+from villages.models import IN_FORCE, Village
 
 from . import rules, services, transitions
 from .choices import EventKind, EventSource, Scheme
@@ -174,7 +174,7 @@ class _RowChecker:
 
     def __init__(self, rows: list[ParsedRow], scope: Scope):
         codes = {row.values.get("village_code") for row in rows if not row.rejected}
-        self.villages = {v.code: v for v in Village.objects.filter(code__in=[c for c in codes if c])}
+        self.villages = {v.code: v for v in Village.objects.filter(IN_FORCE, code__in=[c for c in codes if c])}
         niks = [row.values["nik"] for row in rows if not row.rejected]
         # Named tuples rather than dicts: a re-imported file holds 100,000 of them at once.
         self.existing: dict[str, Any] = {}

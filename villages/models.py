@@ -5,6 +5,8 @@ code. Lower levels carry foreign keys to every ancestor so any level can be filt
 grouped without joins.
 """
 
+import datetime
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -30,11 +32,28 @@ def village_kind_for_code(code: str) -> VillageKind:
     return VILLAGE_KIND_BY_DIGIT[code[9]]
 
 
+def in_force_on(day: datetime.date) -> Q:
+    """The regions of a level as they stood on `day`: created by then (a region created by a
+    decree, `apply_region_changes`, has `valid_from`) and not yet retired by one (`valid_to`)."""
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+
+
+# The regions in force today: a decree takes effect today at the latest, so a retired region
+# always has `valid_to` set.
+IN_FORCE = Q(valid_to__isnull=True)
+
+
 class Region(models.Model):
-    """Fields every level shares: the official code and name."""
+    """Fields every level shares: the official code and name, and the dates a decree gave it.
+
+    A region changed by decree (re-coded, split, moved) is never deleted: its row stays, with
+    `valid_to`, so that figures of past dates still name it; its successor's row has `valid_from`.
+    Both are empty for a region that has simply always been in the official list."""
 
     code = models.CharField(_("code"), max_length=13, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    valid_from = models.DateField(_("in force from"), null=True, blank=True)
+    valid_to = models.DateField(_("retired on"), null=True, blank=True)
 
     class Meta:
         abstract = True

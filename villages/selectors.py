@@ -1,6 +1,7 @@
 """Read querysets of the region hierarchy, with the joins each representation needs."""
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db.models import Max, Min, Prefetch, QuerySet
 from django.utils.translation import gettext as _
@@ -8,8 +9,10 @@ from django.utils.translation import gettext as _
 from core.errors import NotFoundError
 
 from . import geometry
-from .models import Boundary, BranchOffice, District, Province, Regency, Village
+from .models import IN_FORCE, Boundary, BranchOffice, District, Province, Regency, Village
 from .services import MODEL_BY_LEVEL, level_for_code
+
+RegionT = TypeVar("RegionT", Province, Regency, District, Village)
 
 
 def province_list() -> QuerySet[Province]:
@@ -30,6 +33,13 @@ def district_list() -> QuerySet[District]:
 def village_list() -> QuerySet[Village]:
     """Villages with district, regency and province (their codes are shown)."""
     return Village.objects.select_related("district", "regency", "province")
+
+
+def regions_listed(regions: QuerySet[RegionT], *, action: str | None) -> QuerySet[RegionT]:
+    """The regions an API action shows: a list only those in force (a region a decree retired,
+    villages.region_changes, is gone from today's lists), one region by its code any of them (past
+    figures still name a retired code)."""
+    return regions if action == "retrieve" else regions.filter(IN_FORCE)
 
 
 def branch_office_list() -> QuerySet[BranchOffice]:

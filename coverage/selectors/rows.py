@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from access.scope import Scope
 from core.errors import ServiceError
 from villages.choices import RegionLevel
+from villages.models import in_force_on
 
 from ..choices import CoverageKind
 from ..figures import coverage_pct, gap_to_target
@@ -73,8 +74,8 @@ def coverage_rows(
     institution: str | None = None,
     scope: Scope | None = None,
 ) -> list[CoverageFigures]:
-    """One row per region of `level` (under `parent` when given), regions without workers
-    included, in the order of their codes."""
+    """One row per region of `level` in force on `as_of` (under `parent` when given), regions
+    without workers included, in the order of their codes."""
     if parent is not None and LEVELS.index(parent.level) >= LEVELS.index(level):
         raise ServiceError(
             _("parent %(code)s is a %(parent)s; it must be above the level %(level)s.")
@@ -83,7 +84,11 @@ def coverage_rows(
             code="parent_level",
         )
     where = parent.where if parent else {}
-    regions = MODEL_BY_LEVEL[level].objects.order_by("code").values_list("id", "code", "name")
+    # The regions as they stood on the date: one a decree retired shows on the dates it was in
+    # force (with its figures then), one it created from its first day (villages.region_changes).
+    regions = (
+        MODEL_BY_LEVEL[level].objects.filter(in_force_on(as_of)).order_by("code").values_list("id", "code", "name")
+    )
     if parent is not None:
         regions = regions.filter(**({"pk": parent.id} if parent.level == level else where))
     if scope is not None and not scope.everything:

@@ -22,7 +22,7 @@ from enrollment.imports import MAX_WAGE
 from enrollment.masking import changes_masked
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent
 from enrollment.nik import birth_date_mask, nik_compact, nik_mask, nik_problems, phone_mask
-from villages.models import District, Province, Regency, Village
+from villages.models import IN_FORCE, District, Province, Regency, Village
 
 from . import examples
 
@@ -256,7 +256,7 @@ class WorkerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     village: CodeRelatedField = CodeRelatedField(
         slug_field="code",
-        queryset=Village.objects.all(),
+        queryset=Village.objects.filter(IN_FORCE),  # not a village a decree retired
         help_text=_("Code of the village served (`15.08.01.2001`), in your region."),
     )
     nik = NikField(

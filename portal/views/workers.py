@@ -39,7 +39,7 @@ from enrollment.filtersets import WorkerFilterSet
 from enrollment.masking import changes_masked
 from enrollment.models import ApparatusWorker, EnrollmentEvent
 from enrollment.nik import phone_mask
-from villages.models import Village
+from villages.models import IN_FORCE, Village
 
 from ..language import in_portal_language
 from ..permissions import capability_required
@@ -419,7 +419,9 @@ def worker_renew(request: HttpRequest, pk: int) -> HttpResponse:
 def _villages(request: HttpRequest, chosen: str | None = None) -> list[tuple[str, str]]:
     """The villages a register form offers without a search: the caller's, up to
     VILLAGES_LISTED (with the one already chosen, if any, in scope)."""
-    villages = scope_for(request.user).filter(Village.objects.select_related("district")).order_by("code")
+    villages = (
+        scope_for(request.user).filter(Village.objects.filter(IN_FORCE).select_related("district")).order_by("code")
+    )
     listed = list(villages[:VILLAGES_LISTED])
     if chosen and all(v.code != chosen for v in listed):
         listed += list(villages.filter(code=chosen))
@@ -438,7 +440,7 @@ def village_options(request: HttpRequest) -> HttpResponse:
     """The village picker's options (htmx): villages of the caller's regions whose name holds
     `q` or whose code starts with it, at most 20."""
     q = request.GET.get("q", "").strip()
-    villages = scope_for(request.user).filter(Village.objects.select_related("district"))
+    villages = scope_for(request.user).filter(Village.objects.filter(IN_FORCE).select_related("district"))
     if q:
         by_code = q.replace(" ", "")
         if by_code.replace(".", "").isdigit():

@@ -32,7 +32,7 @@ from enrollment.choices import EnrollmentStatus, FundingSource, Institution, Pos
 from enrollment.filtersets import WorkerFilterSet
 from enrollment.models import ApparatusWorker
 from enrollment.nik import birth_date_mask, nik_mask, phone_mask
-from villages.models import Regency
+from villages.models import IN_FORCE, Regency
 
 from ..language import in_portal_language
 from ..maps import choropleth
@@ -52,7 +52,9 @@ def unprotected(request: HttpRequest) -> HttpResponse:
     """The villages with unprotected workers today, most unprotected first: the caller's (a
     branch's territory), or one of its regencies; a page of 50 at a time, with the count."""
     scope = scope_for(request.user)
-    regencies = list(scope.filter(Regency.objects.all(), regency="pk").order_by("code").values_list("code", "name"))
+    regencies = list(
+        scope.filter(Regency.objects.filter(IN_FORCE), regency="pk").order_by("code").values_list("code", "name")
+    )
     regency = request.GET.get("kabupaten") or None
     if regency not in {code for code, _name in regencies}:
         regency = None
@@ -144,7 +146,9 @@ class Filters:
 
     @classmethod
     def read(cls, request: HttpRequest, scope: Scope) -> Filters:
-        regencies = list(scope.filter(Regency.objects.all(), regency="pk").order_by("code").values_list("code", "name"))
+        regencies = list(
+            scope.filter(Regency.objects.filter(IN_FORCE), regency="pk").order_by("code").values_list("code", "name")
+        )
         regency = request.GET.get("kabupaten") or None
         if regency not in {code for code, _name in regencies}:
             regency = None  # not one of the caller's: the whole list, as the unprotected villages do

@@ -1,4 +1,5 @@
-"""Read-only region endpoints, addressed by official code. Regions change only by import."""
+"""Read-only region endpoints, addressed by official code. Regions change only by import and by
+`apply_region_changes`; a retired region is listed no more, its code still answers."""
 
 from rest_framework import viewsets
 
@@ -24,6 +25,9 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["name"]
     ordering_fields = ["code", "name"]
     ordering = ["code"]
+
+    def get_queryset(self):
+        return selectors.regions_listed(super().get_queryset(), action=self.action)
 
 
 class ProvinceViewSet(RegionViewSet):

@@ -49,6 +49,7 @@ class Command(BaseCommand):
             raise CommandError(f"{file} rejected, nothing was written:\n{exc.describe()}") from exc
 
         elapsed = time.monotonic() - started
+        any_missing = False
         for level in LEVELS:
             line = f"{PLURAL[level]}: {report.created[level]:,} created, {report.renamed[level]:,} renamed"
             missing = report.missing[level]
@@ -56,6 +57,13 @@ class Command(BaseCommand):
                 listed = ", ".join(missing[:MISSING_SHOWN]) + (" ..." if len(missing) > MISSING_SHOWN else "")
                 line += f"; {len(missing):,} in the database but not in the file (kept): {listed}"
             self.stdout.write(line)
+            any_missing = any_missing or bool(missing)
+        if any_missing:
+            self.stdout.write(
+                "Regions missing from the file are kept, never deleted (workers and past figures hang on "
+                "them): if a decree re-coded, split or moved them, apply its change list with "
+                "`python manage.py apply_region_changes FILE` (old_code,new_code,new_name)."
+            )
         if not report.changed:
             outcome = "nothing changed: every region is already up to date."
         elif dry_run:
