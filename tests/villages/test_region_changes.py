@@ -293,11 +293,11 @@ def test_village_merged_into_an_existing_one_brings_its_workers(admin_client, hi
 
 def test_change_list_before_a_workers_later_change_is_refused(history, tmp_path):
     before = world()
-    with pytest.raises(CommandError, match=r"line 2: worker \d+ has a change effective on 2024-10-01"):
+    with pytest.raises(CommandError, match=r"line 2: pekerja \d+ punya perubahan yang berlaku pada 2024-10-01"):
         apply(tmp_path, "old_code,new_code,new_name\n15.08.01.2001,15.08.01.2002,\n", "--effective", "2024-09-01")
     assert world() == before
 
 
 def test_effective_date_in_the_future_is_refused(history, tmp_path):
-    with pytest.raises(CommandError, match="the effective date 2024-12-01 is in the future"):
+    with pytest.raises(CommandError, match="tanggal berlaku 2024-12-01 ada di masa depan"):
         apply(tmp_path, SPLIT, "--effective", "2024-12-01")
