@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from villages import geometry
 from villages.selectors import outlines_of
 
 # Coverage (%), classes of 10 points (the last 80-100), light to dark green; no one serving: grey.
@@ -59,8 +60,9 @@ def choropleth(rows: Sequence[Any], level: str, *, measure: str, link: Callable[
     outlines = outlines_of([row.code for row in rows], level, form="path")
     if outlines.bbox is None:
         return None
-    west, south, east, north = outlines.bbox
-    squeeze = math.cos(math.radians((south + north) / 2))  # a degree of longitude, in latitude's
+    scale = geometry.unit(geometry.DECIMALS[outlines.detail or 0])  # the paths' units in a degree
+    west, south, east, north = (value * scale for value in outlines.bbox)
+    squeeze = math.cos(math.radians((south + north) / 2 / scale))  # a degree of longitude, in latitude's
     width, height = (east - west) * squeeze, north - south
     margin = max(width, height) * 0.01
     bounds = unprotected_classes(max((row.unprotected for row in rows), default=0))
@@ -94,8 +96,8 @@ def choropleth(rows: Sequence[Any], level: str, *, measure: str, link: Callable[
         legend = [{"colour": colour, "label": f"{i * 20}–{(i + 1) * 20}%"} for i, colour in enumerate(COVERAGE_COLOURS)]
     legend.append({"colour": NO_DATA, "label": _("no one serving")})
     return {
-        "view_box": f"{west * squeeze - margin:.5f} {-north - margin:.5f} {width + 2 * margin:.5f} "
-        f"{height + 2 * margin:.5f}",
+        "view_box": f"{west * squeeze - margin:.1f} {-north - margin:.1f} {width + 2 * margin:.1f} "
+        f"{height + 2 * margin:.1f}",
         "squeeze": f"{squeeze:.6f}",
         "aspect": f"{(width + 2 * margin) / (height + 2 * margin):.4f}",
         "regions": regions,

@@ -10,8 +10,9 @@ than a few pixels are dropped, a region's largest part is always kept.
 Simplification is shapely's (GEOS): `make_valid`, then `simplify` preserving topology, then
 snap-rounding to a grid of a quarter of the tolerance, so that coordinates carry no digits a
 map cannot show. Outlines are kept as GeoJSON text (RFC 7946: longitude, latitude; exterior
-rings counter-clockwise), served as they are, and as SVG path data in degrees (x = longitude,
-y = -latitude), which a map scales with its viewBox.
+rings counter-clockwise), served as they are, and as SVG path data in whole units of the detail's
+grid (x = longitude, y = -latitude, relative steps: a few characters a point), which a map
+scales with its viewBox.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def outlines(shape: Any, level: str) -> Iterator[Outline]:
         yield Outline(
             detail=detail,
             geometry=text,
-            path=svg_path(coordinates),
+            path=svg_path(coordinates, DECIMALS[detail]),
             points=int(shapely.get_num_coordinates(multi)),
             bbox=(west, south, east, north),
         )
@@ -125,22 +126,32 @@ def _rounded(geometry: dict[str, Any], decimals: int) -> dict[str, Any]:
     return {**geometry, "coordinates": walk(geometry["coordinates"])}
 
 
-def _number(value: float) -> str:
-    text = f"{value:.5f}".rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
-
-
-def svg_path(coordinates: list[Any]) -> str:
-    """SVG path data of MultiPolygon coordinates, in degrees, y = -latitude (each ring closed
-    with Z; holes cut out with the even-odd or nonzero rule, being oppositely wound)."""
+def svg_path(coordinates: list[Any], decimals: int) -> str:
+    """SVG path data of MultiPolygon coordinates in whole units of 10^-`decimals` degrees
+    (x = longitude, y = -latitude): each ring its first point, then relative steps, which are
+    small integers (a map's viewBox is in the same units, `unit`). Each ring is closed with z;
+    holes are cut out, being oppositely wound."""
+    scale = unit(decimals)
     rings = []
     for polygon in coordinates:
         for ring in polygon:
-            points = ring[:-1] if len(ring) > 1 and ring[0] == ring[-1] else ring
+            points: list[tuple[int, int]] = []
+            for x, y in ring:
+                point = (round(x * scale), round(-y * scale))
+                if not points or point != points[-1]:
+                    points.append(point)
+            if len(points) > 1 and points[0] == points[-1]:
+                points.pop()
             if len(points) < 3:
                 continue
-            rings.append("M" + "L".join(f"{_number(x)} {_number(-y)}" for x, y in points) + "Z")
+            steps = " ".join(f"{x - px} {y - py}" for (px, py), (x, y) in zip(points, points[1:], strict=False))
+            rings.append(f"M{points[0][0]} {points[0][1]}l{steps}z")
     return "".join(rings)
+
+
+def unit(decimals: int) -> int:
+    """How many units of an SVG path (`svg_path`) make a degree."""
+    return int(10**decimals)
 
 
 def extent(bbox: tuple[float, float, float, float]) -> float:

@@ -91,7 +91,7 @@ def test_import_draws_every_level_at_its_details_and_names_the_regions_without(r
     bungo = Boundary.objects.get(code="15.08", detail=3)
     assert (bungo.west, bungo.south, bungo.east, bungo.north) == BOXES["15.08"]
     assert json.loads(bungo.geometry)["type"] == "MultiPolygon"
-    assert bungo.path == "M101.8 1.1L101.8 1.9L102.5 1.9L102.5 1.1Z"  # degrees, y = -latitude
+    assert bungo.path == "M1018000 11000l0 8000 7000 0 0 -8000z"  # 10^-4 degrees (detail 3), y = -latitude
     assert "villages: 6 created, 0 replaced, 0 unchanged; 1 without a boundary: 15.08.01.1001" in output
     assert "provinces: 2 created" in output
 
