@@ -92,7 +92,7 @@ def conditional_answer(
             return _tagged(Response(status=304), etag)
         cache = caches["coverage"]
         kept_format = fmt in ("json", "geojson")
-        body_key = "body:" + _digest(etag, request.scheme, request.get_host()) if kept_format else None
+        body_key = "body:" + _digest(etag, request.scheme, request.get_host()) if kept_format and keeping() else None
         if body_key is not None:
             kept = cache.get(body_key)
             if kept is not None:
@@ -117,6 +117,12 @@ def conditional_answer(
     return answer
 
 
+def keeping() -> bool:
+    """Whether the coverage cache keeps anything (`UCJ_COVERAGE_CACHE_SECONDS` 0 keeps nothing:
+    then nothing is looked up or pickled for it either)."""
+    return caches["coverage"].default_timeout != 0
+
+
 def cached(compute: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """`compute(*args, **kwargs)`, from the process cache when this version of the answer has
     already computed it. Called by a `conditional_answer` handler: the value is filed under the
@@ -124,6 +130,8 @@ def cached(compute: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     key = _computing.get()
     if key is None:
         raise RuntimeError("cached() computes for a handler decorated with @conditional_answer.")
+    if not keeping():
+        return compute(*args, **kwargs)
     cache = caches["coverage"]
     value: T | None = cache.get(key)
     if value is None:
@@ -148,6 +156,8 @@ def remembered(compute: Callable[..., T], /, **kwargs: Any) -> T:
     version = _version_today()
     arguments = sorted((name, _scope_key(v) if isinstance(v, Scope) else v) for name, v in kwargs.items())
     key = "page:" + _digest(version, compute.__module__, compute.__qualname__, arguments, translation.get_language())
+    if not keeping():
+        return compute(**kwargs)
     cache = caches["coverage"]
     value: T | None = cache.get(key)
     if value is None:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from access.context import scope_for
 from access.scope import Scope
-from coverage.caching import shown_key
+from coverage.caching import keeping, shown_key
 
 
 def date_param(value: str | None) -> datetime.date | None:
@@ -64,7 +64,7 @@ def page_kept(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method != "GET" or getattr(request, "htmx", False) or len(get_messages(request)):
+        if request.method != "GET" or getattr(request, "htmx", False) or len(get_messages(request)) or not keeping():
             return view(request, *args, **kwargs)
         scope = scope_for(request.user)
         key = "page:" + shown_key(request.path, sorted(request.GET.lists()), request.user.pk, scope=scope)
