@@ -522,13 +522,9 @@ class CoverageGeoQuerySerializer(serializers.Serializer):
     {
         "type": "object",
         "nullable": True,
-        "description": "A GeoJSON MultiPolygon (RFC 7946: longitude, latitude), simplified for a map of "
-        "the regions drawn together; null: the region has no boundary.",
-        "properties": {
-            "type": {"type": "string", "enum": ["MultiPolygon"]},
-            "coordinates": {"type": "array", "items": {"type": "array"}, "description": "Polygons of rings of points."},
-        },
-        "required": ["type", "coordinates"],
+        "description": 'A GeoJSON MultiPolygon (RFC 7946): `type` "MultiPolygon" and `coordinates`, polygons '
+        "of rings of [longitude, latitude] points, simplified for a map of the regions drawn together; null: "
+        "the region has no boundary.",
     }
 )
 class GeometryField(serializers.JSONField):
@@ -539,7 +535,7 @@ class CoverageFeatureSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["Feature"])
     id = serializers.CharField(help_text="The region's Kemendagri code.")
     properties = CoverageRowSerializer(help_text="The region's coverage row, as `GET /coverage/` gives it.")
-    geometry = GeometryField(allow_null=True)
+    geometry = GeometryField(allow_null=True, required=True)
 
 
 @extend_schema_serializer(
