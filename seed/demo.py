@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import gzip
 import io
 import random
 from collections.abc import Callable
@@ -59,7 +58,7 @@ from villages.data import REGIONS, SHIPPED_BOUNDARIES
 from villages.demo import JAMBI
 from villages.demo import demo_load as regions_demo_load
 from villages.models import BranchOffice, District, Province, Regency, Village
-from villages.services import regions_import
+from villages.services import file_bytes, regions_import
 
 SEED = 2024
 REPORT_DATE = datetime.date(2024, 12, 2)
@@ -177,8 +176,7 @@ def _ensure_regions(regions_file: Path | None, log: Callable[[str], None]) -> No
         log("Jambi districts and villages already present: kept as they are.")
     else:
         source = regions_file or REGIONS
-        data = Path(source).read_bytes()
-        text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8-sig")
+        text = file_bytes(Path(source)).decode("utf-8-sig")
         rows = [row for row in csv.reader(io.StringIO(text)) if row]
         keep = [row for row in rows[1:] if row[0].strip() == JAMBI[0] or row[0].strip().startswith("15.")]
         buffer = io.StringIO()

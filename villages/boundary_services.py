@@ -5,7 +5,6 @@ files changes nothing, and a dry run writes nothing."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -19,7 +18,7 @@ from core.data_version import data_version_bump
 
 from . import geometry
 from .models import Boundary
-from .services import LEVELS, MODEL_BY_LEVEL, level_for_code
+from .services import LEVELS, MODEL_BY_LEVEL, file_bytes, level_for_code
 
 MAX_ERRORS_LISTED = 50
 MISSING_LISTED = 10
@@ -73,12 +72,7 @@ class _Feature:
 
 
 def _read(path: Path) -> Any:
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise ValueError(f"not a readable gzip file ({exc})") from exc
+    data = file_bytes(path)
     try:
         return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

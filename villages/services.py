@@ -272,12 +272,22 @@ def regions_import(
     return report
 
 
+def file_bytes(path: Path) -> bytes:
+    """A file's bytes, decompressed when it is gzipped (the shipped data is); ValueError when it
+    looks gzipped but cannot be read as such."""
+    data = Path(path).read_bytes()
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"not a readable gzip file ({exc})") from exc
+
+
 def regions_import_file(*, path: Path, **kwargs: Any) -> RegionImportReport:
     """`regions_import` for a file on disk, plain or gzipped."""
-    data = Path(path).read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise RegionImportError([(0, f"not a readable gzip file ({exc})")]) from exc
+    try:
+        data = file_bytes(path)
+    except ValueError as exc:
+        raise RegionImportError([(0, str(exc))]) from exc
     return regions_import(data=data, **kwargs)
