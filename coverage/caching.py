@@ -133,6 +133,7 @@ def cached(compute: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     if not keeping():
         return compute(*args, **kwargs)
     cache = caches["coverage"]
+    key = f"{key}:{compute.__module__}.{compute.__qualname__}"  # one answer may keep several values
     value: T | None = cache.get(key)
     if value is None:
         value = compute(*args, **kwargs)

@@ -72,6 +72,89 @@ class RegencyCoverage(models.Model):
         return f"{self.regency_id}/{self.institution}: {self.protected}/{self.serving}"
 
 
+class CoverageTotals(models.Model):
+    """Figures of all institutions together, with the breakdowns a region's detail shows: its
+    protected workers by the source funding their premium, and its unprotected wage earners
+    (a siltap with a known wage) with their monthly wages, on which the premium that would
+    protect them is estimated. Kept by the same writes as the counters per institution
+    (`coverage.services`), in the order `enrollment.counting.counter_values` gives them."""
+
+    serving = models.IntegerField(_("serving"), default=0)
+    protected = models.IntegerField(_("protected"), default=0)
+    protected_apbdes = models.IntegerField(default=0)
+    protected_apbd_kabupaten = models.IntegerField(default=0)
+    protected_apbd_provinsi = models.IntegerField(default=0)
+    protected_self_paid = models.IntegerField(default=0)
+    protected_other = models.IntegerField(default=0)
+    protected_unrecorded = models.IntegerField(default=0)
+    unprotected_wage_earners = models.IntegerField(default=0)
+    unprotected_wages = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+# The totals' figures, in the order of `enrollment.counting.counter_values`.
+TOTAL_COLUMNS = (
+    "serving",
+    "protected",
+    "protected_apbdes",
+    "protected_apbd_kabupaten",
+    "protected_apbd_provinsi",
+    "protected_self_paid",
+    "protected_other",
+    "protected_unrecorded",
+    "unprotected_wage_earners",
+    "unprotected_wages",
+)
+
+
+class VillageTotals(CoverageTotals):
+    """One village's figures of all institutions together (`CoverageTotals`): a regency's
+    villages are read one row each, not one per institution."""
+
+    village = models.OneToOneField(Village, on_delete=models.PROTECT, related_name="coverage_totals")
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", db_index=False)
+    regency = models.ForeignKey(Regency, on_delete=models.PROTECT, related_name="+", db_index=False)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", db_index=False)
+
+    class Meta:
+        verbose_name = _("village coverage totals")
+        verbose_name_plural = _("village coverage totals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(protected__gte=0) & Q(protected__lte=F("serving")), name="village_totals_in_range"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["regency", "village"], name="village_totals_regency_idx"),
+            models.Index(fields=["district", "village"], name="village_totals_district_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village_id}: {self.protected}/{self.serving}"
+
+
+class RegencyTotals(CoverageTotals):
+    """One regency's figures of all institutions together (`CoverageTotals`)."""
+
+    regency = models.OneToOneField(Regency, on_delete=models.PROTECT, related_name="coverage_totals")
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", db_index=False)
+
+    class Meta:
+        verbose_name = _("regency coverage totals")
+        verbose_name_plural = _("regency coverage totals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(protected__gte=0) & Q(protected__lte=F("serving")), name="regency_totals_in_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["province", "regency"], name="regency_totals_province_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.regency_id}: {self.protected}/{self.serving}"
+
+
 class DataVersion(models.Model):
     """One number that changes after every committed write that can change a coverage answer.
 

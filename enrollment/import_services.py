@@ -33,6 +33,7 @@ from access.scope import Scope
 from core.bulk import insert_rows, next_ids, row_writer
 from core.clock import today
 from core.errors import ConflictError, OutOfScopeError, ServiceError
+from enrollment import counting
 from enrollment.counting import CounterKey, counters_add
 from villages.models import IN_FORCE, Village
 
@@ -442,6 +443,8 @@ class _NewWorkers:
             institution=data["institution"],
             term_started=term_start <= now,
             term_end=data["term_end"],
+            wage_basis=data["wage_basis"],
+            monthly_wage=data.get("monthly_wage"),
         )
         history = NewHistory(worker)
         registered = _registration_date(data, now)
@@ -464,7 +467,7 @@ class _NewWorkers:
         # after, with the counters' deltas.
         enrollments: list[tuple[Any, ...]] = []
         periods: list[tuple[Any, ...]] = []
-        deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0, 0])
+        deltas: dict[CounterKey, list[int]] = defaultdict(lambda: [0] * counting.VALUES)
 
         def events() -> Iterator[tuple[Any, ...]]:
             for worker_id, plan in zip(self.worker_ids, plans, strict=True):
@@ -474,8 +477,8 @@ class _NewWorkers:
                 counted = history.counted()
                 if counted is not None:  # a future term counts once `terms_start` has started it
                     delta = deltas[counted.key]
-                    delta[0] += 1
-                    delta[1] += int(counted.protected)
+                    for i, value in enumerate(counting.counter_values(counted)):
+                        delta[i] += value
                 for event in history.events:
                     yield (worker_id, *event[:4], changes_text(event.diff), *event_tail)
 

@@ -31,7 +31,7 @@ from enrollment.counting import CounterKey, CounterState, counter_statements
 from villages.models import Village
 
 from . import transitions
-from .choices import EnrollmentStatus, EventKind, EventSource
+from .choices import EnrollmentStatus, EventKind, EventSource, WageBasis
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 
 Diff = Mapping[str, tuple[Any, Any]]
@@ -182,10 +182,20 @@ class WorkerFacts:
     serving: bool
     term_started: bool
     term_end: datetime.date | None
+    wage_basis: str = ""
+    monthly_wage: int | None = None
 
     @classmethod
     def of(
-        cls, worker_id: int, village: Village, *, institution: str, term_started: bool, term_end: datetime.date | None
+        cls,
+        worker_id: int,
+        village: Village,
+        *,
+        institution: str,
+        term_started: bool,
+        term_end: datetime.date | None,
+        wage_basis: str = "",
+        monthly_wage: int | None = None,
     ) -> WorkerFacts:
         return cls(
             worker_id,
@@ -197,6 +207,8 @@ class WorkerFacts:
             True,
             term_started,
             term_end,
+            wage_basis,
+            monthly_wage,
         )
 
 
@@ -247,13 +259,17 @@ def replaces_open_period(open_from: datetime.date | None, date: datetime.date) -
     return open_from is not None and open_from >= date
 
 
-def counter_state(worker: WorkerLike, status: str) -> CounterState | None:
+def counter_state(worker: WorkerLike, status: str, funding_source: str) -> CounterState | None:
     """Where and how the worker counts: nowhere unless serving and its term has started (a worker
-    registered ahead of its term start counts once `services.terms_start` has started it)."""
+    registered ahead of its term start counts once `services.terms_start` has started it); when
+    protected, by its enrollment's funding source; when not, by its wage if it earns one."""
     if not (worker.serving and worker.term_started):
         return None
     key = CounterKey(worker.village_id, worker.district_id, worker.regency_id, worker.province_id, worker.institution)
-    return CounterState(key, status == ACTIVE)
+    if status == ACTIVE:
+        return CounterState(key, True, funding_source)
+    earns = worker.wage_basis == WageBasis.SILTAP and worker.monthly_wage is not None
+    return CounterState(key, False, "", worker.monthly_wage if earns else None)
 
 
 def event_values(
@@ -342,7 +358,7 @@ class LockedWorker:
     batch: BatchRows | None = None  # set when the worker is one of a batch
 
     def counted(self) -> CounterState | None:
-        return counter_state(self.worker, self.enrollment.status)
+        return counter_state(self.worker, self.enrollment.status, self.enrollment.funding_source)
 
     def save(self, obj: ApparatusWorker | Enrollment, *, update_fields: list[str]) -> None:
         """`obj.save(update_fields=...)` of the worker's or its enrollment's row, with the others."""
@@ -489,7 +505,7 @@ class NewHistory:
             periods.append(Period(start, None, state))
 
     def counted(self) -> CounterState | None:
-        return counter_state(self.worker, self.status)
+        return counter_state(self.worker, self.status, self.enrollment["funding_source"])
 
     def enrollment_row(self) -> tuple[Any, ...]:
         """(status, *MEMBERSHIP_FIELDS) of the enrollment in the end."""

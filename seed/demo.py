@@ -361,7 +361,15 @@ def _load_workers(rng: random.Random, log: Callable[[str], None]) -> None:
             "term_end": None,
         }
         history = NewHistory(
-            WorkerFacts.of(worker_id, village, institution=plan.institution, term_started=True, term_end=None)
+            WorkerFacts.of(
+                worker_id,
+                village,
+                institution=plan.institution,
+                term_started=True,
+                term_end=None,
+                wage_basis=person["wage_basis"],
+                monthly_wage=person.get("monthly_wage"),
+            )
         )
         history.register(data, effective_date=term_start, period_from=term_start)
         coverage_start = None

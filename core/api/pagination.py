@@ -9,6 +9,7 @@ learnt by reading one row more than the page.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,9 @@ else:
 
 # The list an example page's links name (the schema's examples of every list).
 EXAMPLE_LIST = "https://ucj-desa.example.id/api/v1/workers/"
+
+# As DRF's JSON renderer writes JSON (compact, not limited to ASCII).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 # Past this many rows no list has a page: a larger offset is beyond a 64-bit integer.
 MAX_OFFSET = 2**62
@@ -157,6 +161,18 @@ class StandardPagination(PageNumberPagination):
             body["count_exceeds"] = paginator.limit
         body.update(next=self.get_next_link(), previous=self.get_previous_link(), results=data)
         return Response(body)
+
+    def get_composed_response(self, results: str) -> Response:
+        """The page as `get_paginated_response` answers it, its results given already as JSON
+        text: the answer is composed as bytes (core.api.renderers.ComposedJSONRenderer sends
+        them as they are)."""
+        paginator = self.paginator
+        encode = _ENCODER.encode
+        body = '{"count":' + encode(paginator.count)
+        if paginator.count is None:
+            body += ',"count_exceeds":' + encode(paginator.limit)
+        body += ',"next":' + encode(self.get_next_link()) + ',"previous":' + encode(self.get_previous_link())
+        return Response((body + ',"results":' + results + "}").encode())
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         response = super().get_paginated_response_schema(schema)

@@ -8,16 +8,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from access.scope import Scope
+from core.clock import today
 from core.errors import ServiceError
 from villages.choices import RegionLevel
 from villages.models import in_force_on
 
 from ..choices import CoverageKind
 from ..figures import coverage_pct, gap_to_target
+from ..models import RegencyCoverage, RegencyTotals, VillageCoverage, VillageTotals
 from .regions import ID_FIELD, LEVELS, MODEL_BY_LEVEL, Region, parent_get
 from .source import FigureSource, Where, figure_source
 from .targets import TargetResolver
@@ -83,6 +86,8 @@ def coverage_rows(
             field="parent",
             code="parent_level",
         )
+    if as_of >= today():
+        return _rows_today(level=level, parent=parent, as_of=as_of, institution=institution, scope=scope)
     where = parent.where if parent else {}
     # The regions as they stood on the date: one a decree retired shows on the dates it was in
     # force (with its figures then), one it created from its first day (villages.region_changes).
@@ -106,6 +111,78 @@ def coverage_rows(
         figures = counts.get(region_id) or CoverageFigures()
         rows.append(CoverageFigures(figures.serving, figures.protected, targets.for_code(code), code, name))
     return rows
+
+
+def _in(column: str, ids: frozenset[int] | set[int], params: list[Any]) -> str:
+    params.extend(sorted(ids))
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})" if ids else "1 = 0"
+
+
+def _rows_today(
+    *, level: str, parent: Region | None, as_of: datetime.date, institution: str | None, scope: Scope | None
+) -> list[CoverageFigures]:
+    """`coverage_rows` on today's counters, in one statement: the regions of the level with
+    their figures read from one row of totals each (the villages' or regencies' rows of all
+    institutions, or of the one asked for), or their sum for districts and provinces."""
+    quote = connection.ops.quote_name
+    region_table = quote(MODEL_BY_LEVEL[level]._meta.db_table)
+    id_column = ID_FIELD[level]
+    regency_level = level in (RegionLevel.PROVINCE, RegionLevel.REGENCY)
+    figures_model = (
+        (RegencyCoverage if regency_level else VillageCoverage)
+        if institution
+        else (RegencyTotals if regency_level else VillageTotals)
+    )
+    figures_table = quote(figures_model._meta.db_table)
+    figures_params: list[Any] = []
+    conditions = []
+    if institution:
+        conditions.append("institution = %s")
+        figures_params.append(institution)
+    if parent is not None and parent.level != level:
+        conditions.append(f"{ID_FIELD[parent.level]} = %s")
+        figures_params.append(parent.id)
+    if level in (RegionLevel.REGENCY, RegionLevel.VILLAGE):
+        # One row of figures per region: joined as it is (filtered as the regions are, so that
+        # the database reads only the parent's rows).
+        on = " AND ".join([f"f.{id_column} = r.id", *(f"f.{condition}" for condition in conditions)])
+        figures_join = f"LEFT JOIN {figures_table} f ON {on}"
+    else:
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        figures_join = (
+            f"LEFT JOIN (SELECT {id_column}, SUM(serving) AS serving, SUM(protected) AS protected "
+            f"FROM {figures_table} {where} GROUP BY {id_column}) f ON f.{id_column} = r.id"
+        )
+    params: list[Any] = [*figures_params, as_of, as_of]
+    region_conditions = [
+        "(r.valid_from IS NULL OR r.valid_from <= %s)",
+        "(r.valid_to IS NULL OR r.valid_to > %s)",
+    ]
+    if parent is not None:
+        region_conditions.append("r.id = %s" if parent.level == level else f"r.{ID_FIELD[parent.level]} = %s")
+        params.append(parent.id)
+    if scope is not None and not scope.everything:
+        # Only the regions the caller covers: a province row holds other regencies' workers.
+        if level == RegionLevel.PROVINCE:
+            region_conditions.append(_in("r.id", scope.province_ids, params))
+        else:
+            regency = "r.id" if level == RegionLevel.REGENCY else "r.regency_id"
+            provinces = _in("r.province_id", scope.province_ids, params)
+            region_conditions.append(f"({provinces} OR {_in(regency, scope.regency_ids, params)})")
+    sql = (
+        f"SELECT r.code, r.name, COALESCE(f.serving, 0), COALESCE(f.protected, 0) FROM {region_table} r "
+        f"{figures_join} WHERE {' AND '.join(region_conditions)} ORDER BY r.code"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    target_of = TargetResolver(kind=CoverageKind.VILLAGE_APPARATUS, year=as_of.year).for_codes(
+        [code for code, *_rest in found]
+    )
+    return [
+        CoverageFigures(int(serving), int(protected), target_of[code], code, name)
+        for code, name, serving, protected in found
+    ]
 
 
 def coverage_rows_listed(

@@ -23,15 +23,18 @@ from django.utils.translation import gettext as _
 from core.clock import today
 from core.errors import ServiceError
 from enrollment.choices import EnrollmentStatus, WageBasis
-from enrollment.models import ApparatusWorker, WorkerPeriod
+from enrollment.counting import FUNDING_SOURCES
+from enrollment.models import WorkerPeriod
 
-from ..models import RegencyCoverage, VillageCoverage
+from ..models import TOTAL_COLUMNS, RegencyCoverage, RegencyTotals, VillageCoverage, VillageTotals
 
 # A filter on counter rows or state periods, by the columns naming regions: {"regency_id": 12}.
 # (The caller's access is a `Scope`, never one of these.)
 Where = dict[str, Any]
 # The columns the regency counters hold: a question asking only these is answered from them.
 REGENCY_COUNTER_COLUMNS = {"province_id", "regency_id", "institution"}
+# The totals' columns of protected workers by funding source, in the order of FUNDING_SOURCES.
+FUNDING_COLUMNS = TOTAL_COLUMNS[2 : 2 + len(FUNDING_SOURCES)]
 
 
 def check_as_of(as_of: datetime.date | None) -> datetime.date:
@@ -69,33 +72,55 @@ class FigureSource(ABC):
 
 
 class Counters(FigureSource):
-    """Today: the maintained counters, and the workers as they stand for what counters do not hold."""
+    """Today: the maintained counters per institution, and the totals of all institutions with
+    the breakdowns by funding source and wage (`coverage.models.CoverageTotals`)."""
+
+    def __init__(self, as_of: datetime.date) -> None:
+        super().__init__(as_of)
+        self._totals: dict[tuple[tuple[str, Any], ...], dict[str, int]] = {}
 
     def aggregate(self, *, where: Where, group: list[str], institution: str | None = None) -> list[dict[str, Any]]:
-        # Province and regency figures from the regency counters: a few thousand rows for the
-        # whole country instead of one per village and institution.
-        regency_level = set(group) | set(where) <= REGENCY_COUNTER_COLUMNS
-        rows = (RegencyCoverage if regency_level else VillageCoverage).objects.filter(**where)
-        if institution:
-            rows = rows.filter(institution=institution)
+        # Province and regency figures from the regency rows: a few thousand rows for the whole
+        # country instead of one per village; of all institutions, from the totals: one row per
+        # village or regency instead of one per institution.
+        columns = set(group) | set(where)
+        regency_level = columns <= REGENCY_COUNTER_COLUMNS
+        rows: QuerySet[Any]
+        if institution or "institution" in columns:
+            rows = (RegencyCoverage if regency_level else VillageCoverage).objects.filter(**where)
+            if institution:
+                rows = rows.filter(institution=institution)
+        else:
+            rows = (RegencyTotals if regency_level else VillageTotals).objects.filter(**where)
         aggregates = {"serving_sum": Sum("serving"), "protected_sum": Sum("protected")}
         return list(rows.values(*group).annotate(**aggregates).order_by())
 
+    def totals(self, where: Where) -> dict[str, int]:
+        """The sums of every total (`TOTAL_COLUMNS`) of the region `where` selects, read once."""
+        key = tuple(sorted(where.items()))
+        if key not in self._totals:
+            model = RegencyTotals if set(where) <= REGENCY_COUNTER_COLUMNS else VillageTotals
+            sums = model.objects.filter(**where).aggregate(**{column: Sum(column) for column in TOTAL_COLUMNS})
+            self._totals[key] = {column: int(value or 0) for column, value in sums.items()}
+        return self._totals[key]
+
+    def protected_by_funding_source(self, *, where: Where) -> dict[str, int]:
+        totals = self.totals(where)
+        counts = {
+            source or "unknown": totals[column] for source, column in zip(FUNDING_SOURCES, FUNDING_COLUMNS, strict=True)
+        }
+        return {source: n for source, n in counts.items() if n}
+
     def _protected_funding(self, where: Where) -> QuerySet[Any]:
-        # Counted as the counters count: serving, term started.
-        workers = ApparatusWorker.objects.filter(
-            serving=True, term_started=True, enrollment_status=EnrollmentStatus.ACTIVE
-        )
-        return workers.filter(**where).values_list("enrollment__funding_source").annotate(n=Count("pk"))
+        raise NotImplementedError  # the totals answer (protected_by_funding_source)
 
     def unprotected_wages(self, *, where: Where) -> dict[str, Any]:
-        workers = (
-            ApparatusWorker.objects.filter(serving=True, term_started=True, **where)
-            .exclude(enrollment_status=EnrollmentStatus.ACTIVE)
-            .values_list("wage_basis", "monthly_wage")
-        )
-        pu = Q(wage_basis=WageBasis.SILTAP, monthly_wage__isnull=False)
-        return workers.aggregate(n=Count("pk"), pu_n=Count("pk", filter=pu), pu_wages=Sum("monthly_wage", filter=pu))
+        totals = self.totals(where)
+        return {
+            "n": totals["serving"] - totals["protected"],
+            "pu_n": totals["unprotected_wage_earners"],
+            "pu_wages": totals["unprotected_wages"],
+        }
 
 
 class StatePeriods(FigureSource):

@@ -17,6 +17,25 @@ class TargetResolver:
             Target.objects.filter(kind=kind, year=year).values_list("region_code", "target_pct")
         )
 
+    def for_codes(self, codes: list[str]) -> dict[str, Decimal | None]:
+        """{code: target} for many regions at once: siblings (consecutive in code order) look
+        their parent's target up once."""
+        targets = self.targets
+        found: dict[str, Decimal | None] = {}
+        last_parent, inherited = None, None
+        for code in codes:
+            if code in targets:
+                found[code] = targets[code]
+                continue
+            if "." not in code:
+                found[code] = None
+                continue
+            parent = parent_code(code)
+            if parent != last_parent:
+                last_parent, inherited = parent, self.for_code(parent)
+            found[code] = inherited
+        return found
+
     def for_code(self, code: str) -> Decimal | None:
         while True:
             if code in self.targets:

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from coverage.models import CoverageSnapshot, VillageCoverage
+from coverage.models import CoverageSnapshot, VillageCoverage, VillageTotals
 from coverage.selectors.snapshots import snapshot_rows
 
 from .conftest import DAY_ONE, D
@@ -62,7 +62,9 @@ def test_snapshot_twice_for_a_date_gives_the_same_rows(history):
 
 
 def test_snapshot_without_date_stores_today_from_the_counters(history):
-    VillageCoverage.objects.filter(village__code="15.08.01.2001").update(protected=0)  # counters, not history
+    # The counters (per institution and of all of them), not the history.
+    VillageCoverage.objects.filter(village__code="15.08.01.2001").update(protected=0)
+    VillageTotals.objects.filter(village__code="15.08.01.2001").update(protected=0)
 
     snapshot()
 

@@ -20,7 +20,15 @@ from django.urls import reverse
 
 from access.models import AccessProfile
 from core import clock
-from coverage.models import CoverageSnapshot, RegencyCoverage, Target, VillageCoverage, WorkforceFigure
+from coverage.models import (
+    CoverageSnapshot,
+    RegencyCoverage,
+    RegencyTotals,
+    Target,
+    VillageCoverage,
+    VillageTotals,
+    WorkforceFigure,
+)
 from coverage.selectors.source import figure_source
 from coverage.services import counters_recount
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
@@ -42,6 +50,8 @@ DEMO_TABLES = [
     ApparatusWorker,
     VillageCoverage,
     RegencyCoverage,
+    VillageTotals,
+    RegencyTotals,
     CoverageSnapshot,
     Target,
     WorkforceFigure,

@@ -22,3 +22,22 @@ def test_a_row_is_represented_as_the_serializer_represents_it(serving, protected
 
     assert coverage_row_data(row) == dict(CoverageRowSerializer(row).data)
     assert list(coverage_row_data(row)) == list(CoverageRowSerializer(row).data)
+
+
+def test_rows_are_written_as_json_exactly_as_drfs_renderer_writes_their_representation():
+    """Every combination of counts up to 60 workers and a range of targets (the roundings of the
+    percentage and of the gap half up included), and names JSON must escape."""
+    from rest_framework.renderers import JSONRenderer
+
+    from coverage.api.views import coverage_rows_json
+
+    targets = [None, Decimal("0.00"), Decimal("12.50"), Decimal("33.33"), Decimal("53.00"), Decimal("99.99")]
+    names = ['Desa "Baru"', "Sungai Ba\\ng", "Pulau\u2028Tujuh", "Kampung Élok", "Tanjung\tJabung"]
+    rows = [
+        CoverageFigures(serving, protected, targets[i % len(targets)], f"15.08.01.{i:04d}", names[i % len(names)])
+        for i, (serving, protected) in enumerate((s, p) for s in range(61) for p in range(s + 1))
+    ]
+    rows.append(CoverageFigures(5_124_764, 2_017_331, Decimal("55.00"), "11", "Aceh"))
+
+    assert coverage_rows_json(rows).encode() == JSONRenderer().render([coverage_row_data(row) for row in rows])
+    assert coverage_rows_json([]) == "[]"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import F
 
-from coverage.models import RegencyCoverage, VillageCoverage
+from coverage.models import TOTAL_COLUMNS, RegencyCoverage, RegencyTotals, VillageCoverage, VillageTotals
 from coverage.services import counters_recount
 from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
 
@@ -41,7 +41,20 @@ def counter_rows() -> set[tuple]:
         )
         if row[-2] or row[-1]
     }
-    return villages | regencies
+    # The totals of all institutions, every figure (rows at zero left out likewise).
+    width = len(TOTAL_COLUMNS)
+    totals = {
+        ("village totals", *row)
+        for row in VillageTotals.objects.values_list(
+            "village_id", "district_id", "regency_id", "province_id", *TOTAL_COLUMNS
+        )
+        if any(row[-width:])
+    } | {
+        ("regency totals", *row)
+        for row in RegencyTotals.objects.values_list("regency_id", "province_id", *TOTAL_COLUMNS)
+        if any(row[-width:])
+    }
+    return villages | regencies | totals
 
 
 def assert_statuses_mirrored() -> None:
@@ -70,6 +83,8 @@ def db_state() -> dict:
         "regency_counters": sorted(
             RegencyCoverage.objects.values_list("regency_id", "institution", "serving", "protected")
         ),
+        "totals": sorted(VillageTotals.objects.values_list("village_id", *TOTAL_COLUMNS)),
+        "regency_totals": sorted(RegencyTotals.objects.values_list("regency_id", *TOTAL_COLUMNS)),
     }
 
 

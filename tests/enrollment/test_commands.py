@@ -317,3 +317,23 @@ def test_recount_check_exits_0_with_a_clean_report_when_counters_agree(regions):
     assert status == 0
     assert output.strip() == "Counters agree with a recount."
     assert counter_rows() == before
+
+
+def test_recount_check_names_differing_totals_with_their_breakdowns(regions):
+    """The totals of all institutions are checked too, every figure of them: here the wages of
+    the unprotected wage earners, on which the premium estimate rests."""
+    from coverage.models import VillageTotals
+
+    _mixed_history()
+    VillageTotals.objects.filter(village__code=OTHER_REGENCY_VILLAGE).update(unprotected_wages=1)
+
+    status, output = check()
+
+    assert status == 1
+    (line,) = [line for line in output.splitlines() if line.startswith("village ")]
+    assert line.startswith(
+        f"village {OTHER_REGENCY_VILLAGE} Rantau Keloyang, all institutions: counted serving 2, protected 1; "
+        "recount serving 2, protected 1 (all figures: counted ["
+    )
+    assert line.endswith(", 1, 1], recount [2, 1, 1, 0, 0, 0, 0, 0, 1, 2500000])")
+    assert "1 counter rows differ from a recount" in output

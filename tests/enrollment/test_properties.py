@@ -53,6 +53,13 @@ operations = st.one_of(
     st.tuples(st.just("move_village"), worker_index, st.sampled_from(VILLAGES)),
     st.tuples(st.just("move_institution"), worker_index, st.sampled_from(INSTITUTIONS)),
     st.tuples(st.sampled_from(["submit", "activate", "renew", "lapse", "end_service"]), worker_index),
+    # What the totals break down: the wage of an unprotected wage earner, the funding of a premium.
+    st.tuples(
+        st.just("change_wage"),
+        worker_index,
+        st.sampled_from([("siltap", 1_000_000), ("siltap", None), ("honorarium", 750_000), ("siltap", 3_100_000)]),
+    ),
+    st.tuples(st.just("renew_funded_by"), worker_index, st.sampled_from(["apbd_kabupaten", "self_paid", "apbdes"])),
 )
 
 
@@ -96,6 +103,18 @@ def _apply(operation: tuple, workers: list[ApparatusWorker]) -> None:
             changes={"institution": institution, "position": position_for(institution)},
             expected_version=None,
         )
+    elif name == "change_wage":
+        wage_basis, monthly_wage = args[1]
+        services.worker_update(
+            actor=services.Actor(),
+            worker_id=worker.pk,
+            changes={"wage_basis": wage_basis, "monthly_wage": monthly_wage},
+            expected_version=None,
+        )
+    elif name == "renew_funded_by":
+        worker.enrollment.refresh_from_db()
+        paid_until = worker.enrollment.paid_until or services.today()
+        renew(worker, paid_until=paid_until + datetime.timedelta(days=30), funding_source=args[1])
     elif name == "renew":
         worker.enrollment.refresh_from_db()
         if worker.enrollment.paid_until is None:

@@ -33,7 +33,15 @@ ACTOR = services.Actor(label="test")
 def replayed(worker: ApparatusWorker, steps: list[tuple[str, datetime.date, dict]]) -> NewHistory:
     """The worker's history as the bulk form builds it, from what was sent to the services."""
     history = NewHistory(
-        WorkerFacts.of(worker.pk, worker.village, institution=worker.institution, term_started=True, term_end=None)
+        WorkerFacts.of(
+            worker.pk,
+            worker.village,
+            institution=worker.institution,
+            term_started=True,
+            term_end=None,
+            wage_basis=worker.wage_basis,
+            monthly_wage=worker.monthly_wage,
+        )
     )
     registered = EnrollmentEvent.objects.filter(worker=worker, kind=EventKind.REGISTERED).get()
     data = {name: getattr(worker, name) for name in services.WORKER_FIELDS} | {"term_end": None}
@@ -84,7 +92,45 @@ def test_the_services_and_the_bulk_form_record_the_same_history(regions, today):
     assert history.enrollment_row() == (enrollment.status, *(getattr(enrollment, f) for f in MEMBERSHIP_FIELDS))
     assert (history.worker.serving, history.worker.term_end) == (worker.serving, worker.term_end)
     assert history.counted() is None  # ended: counted nowhere, as the worker row says
-    assert counter_state(worker, enrollment.status) is None
+    assert counter_state(worker, enrollment.status, enrollment.funding_source) is None
+
+
+@pytest.mark.parametrize(
+    ("wage_basis", "steps_taken", "expected"),
+    [
+        # Active: counted protected, by the source funding its premium.
+        ("siltap", 3, (True, "apbdes", None)),
+        # Lapsed, paid a siltap: an unprotected wage earner, by its wage.
+        ("siltap", 4, (False, "", 1_500_000)),
+        # Lapsed, paid an honorarium: unprotected, no wage counted.
+        ("honorarium", 4, (False, "", None)),
+    ],
+)
+def test_the_services_and_the_bulk_form_count_a_worker_alike(regions, today, wage_basis, steps_taken, expected):
+    start = today - 200 * DAY
+    worker = WorkerFactory(term_start=start, wage_basis=wage_basis, monthly_wage=1_500_000)
+    membership = activation(scheme="bpu", programs=["jkk", "jkm"], funding_source="apbdes")
+    membership["coverage_start"] = start + 20 * DAY
+    steps = [
+        (EventKind.SUBMITTED, start + 10 * DAY, {}),
+        (EventKind.ACTIVATED, start + 20 * DAY, membership),
+        (EventKind.RENEWED, start + 30 * DAY, {"paid_until": membership["paid_until"] + 30 * DAY}),
+        (EventKind.LAPSED, start + 90 * DAY, {}),
+    ][:steps_taken]
+    calls = {
+        EventKind.SUBMITTED: services.enrollment_submit,
+        EventKind.ACTIVATED: services.enrollment_activate,
+        EventKind.RENEWED: services.enrollment_renew,
+        EventKind.LAPSED: services.enrollment_lapse,
+    }
+    for kind, date, params in steps:
+        calls[kind](actor=ACTOR, worker_id=worker.pk, effective_date=date, **params)
+    worker = ApparatusWorker.objects.select_related("enrollment").get(pk=worker.pk)
+    counted = counter_state(worker, worker.enrollment.status, worker.enrollment.funding_source)
+
+    assert counted is not None
+    assert (counted.protected, counted.funding_source, counted.wage) == expected
+    assert replayed(worker, steps).counted() == counted
 
 
 def test_the_bulk_form_refuses_a_transition_the_table_does_not_allow(regions):

@@ -26,11 +26,14 @@ class Command(BaseCommand):
             return
         differences = counters_differences()
         for d in differences:
-            self.stdout.write(
-                f"{d.level} {d.code} {d.name}, {d.institution}: "
+            line = (
+                f"{d.level} {d.code} {d.name}, {d.institution or 'all institutions'}: "
                 f"counted serving {d.counted[0]}, protected {d.counted[1]}; "
                 f"recount serving {d.recounted[0]}, protected {d.recounted[1]}"
             )
+            if not d.institution:  # the totals: their breakdowns too
+                line += f" (all figures: counted {list(d.counted)}, recount {list(d.recounted)})"
+            self.stdout.write(line)
         if differences:
             raise CommandError(
                 f"{len(differences)} counter rows differ from a recount; run recount_coverage to rebuild them.",
