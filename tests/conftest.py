@@ -80,9 +80,11 @@ def _fresh_coverage_cache():
     from access.scope import regions_forget
 
     caches["coverage"].clear()
+    caches["counts"].clear()  # the counts of lists too
     regions_forget()  # the regions of profiles are kept under the data version too
     yield
     caches["coverage"].clear()
+    caches["counts"].clear()
     regions_forget()
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -55,21 +56,35 @@ class OpenPage(_Page):
 
 
 class BoundedPaginator(_Paginator):
-    """A paginator that counts a queryset up to `limit` rows; `count` is None beyond that."""
+    """A paginator that counts a queryset up to `limit` rows; `count` is None beyond that.
 
-    def __init__(self, object_list: Any, per_page: int, *, limit: int, **kwargs: Any) -> None:
-        super().__init__(object_list, per_page, **kwargs)
+    With a `count_key` (a list's filters, its caller and the data version: see
+    `StandardPagination.count_key`), the count is kept in this process under that key, so the
+    pages of one list after the first are not counted again."""
+
+    def __init__(self, object_list: Any, per_page: int, *, limit: int, count_key: str | None = None, **kw: Any) -> None:
+        super().__init__(object_list, per_page, **kw)
         self.limit = limit
+        self.count_key = None if count_key is None else f"{count_key}:{limit}"
 
     # None beyond the limit is this paginator's point; only this module reads its count.
     @cached_property
     def count(self) -> int | None:  # type: ignore[override]
         if not isinstance(self.object_list, QuerySet):
             return len(self.object_list)
+        counts = caches["counts"]
+        key = self.count_key
+        if key is not None and counts.default_timeout != 0:
+            kept: tuple[int | None] | None = counts.get(key)
+            if kept is not None:
+                return kept[0]
         # COUNT(*) over a subquery with LIMIT: the database stops after limit + 1 rows, in
         # whichever order is cheapest (which rows they are does not matter to the count).
         counted = self.object_list.order_by()[: self.limit + 1].count()
-        return counted if counted <= self.limit else None
+        count = counted if counted <= self.limit else None
+        if key is not None and counts.default_timeout != 0:
+            counts.set(key, (count,))
+        return count
 
     @cached_property
     def num_pages(self) -> int | None:  # type: ignore[override]  # as `count`
@@ -107,6 +122,9 @@ class StandardPagination(PageNumberPagination):
     page_size_query_param: str = "page_size"
     max_page_size: int = 500
     paginator: BoundedPaginator  # the last page's, set with it
+    # Set by a view that knows its list's rows are a function of its query (less the page), its
+    # caller and the data version, all three in the key: the count is then kept (BoundedPaginator).
+    count_key: str | None = None
 
     def get_page_size(self, request: Request) -> int:
         """The page size asked for, at most `max_page_size`; one that is not a whole number from
@@ -136,7 +154,7 @@ class StandardPagination(PageNumberPagination):
     def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> list[Any]:
         self.request = request
         page_size = self.get_page_size(request)
-        paginator = BoundedPaginator(queryset, page_size, limit=settings.UCJ_LIST_COUNT_LIMIT)
+        paginator = BoundedPaginator(queryset, page_size, limit=settings.UCJ_LIST_COUNT_LIMIT, count_key=self.count_key)
         page_number: int | str = request.query_params.get(self.page_query_param) or 1
         if page_number in self.last_page_strings:
             if paginator.num_pages is None:

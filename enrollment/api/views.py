@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager
+from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,9 +20,10 @@ from rest_framework.response import Response
 
 from access.api.permissions import CapabilityRequired, signed_in_user
 from access.choices import AccessKind, Capability
-from access.context import scope_for
+from access.context import request_context, request_data_version, scope_for
 from access.services import access_log_write, nik_lookups_record
 from core.api.browsable import BrowsableAPIRendererWithoutStoredData
+from core.api.pagination import StandardPagination
 from core.api.parameters import PAGES
 from core.api.renderers import CSVRenderer, XLSXRenderer
 from core.errors import ServiceError, StaleVersionError
@@ -181,6 +184,18 @@ class WorkerViewSet(
         export = getattr(request.accepted_renderer, "format", None)
         if export in ("csv", "xlsx"):
             return self._export(export)
+        context = request_context()
+        version = request_data_version(context) if context is not None else None
+        if version is not None:
+            # The rows listed are a function of the filters, the caller (its scope) and the data:
+            # the count is kept under all three, so a list's later pages are not counted again.
+            filters = sorted((k, v) for k, v in request.query_params.lists() if k not in ("page", "page_size"))
+            cast(StandardPagination, self.paginator).count_key = (
+                "workers:"
+                + hashlib.blake2b(
+                    repr((version, request.path, filters, request.user.pk)).encode(), digest_size=12
+                ).hexdigest()
+            )
         response = super().list(request, *args, **kwargs)
         self._log_personal_data([row["id"] for row in response.data.get("results", [])])
         return response

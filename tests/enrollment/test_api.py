@@ -887,6 +887,36 @@ def test_list_within_the_count_limit_counts_exactly(admin_client, roster, settin
     assert admin_client.get(LIST, {"page_size": 3, "page": "last"}).json()["results"][0]["id"] == roster["rt"]
 
 
+def _counts_made(client: APIClient, params: dict) -> tuple[int, dict]:
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(LIST, params).json()
+    return sum(1 for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(")), body
+
+
+def test_a_lists_pages_are_counted_once_per_data_version(admin_client, roster):
+    """The count of a list is kept under its filters, its caller and the data version: the next
+    pages are not counted again; a write (the data moves on) or other filters are."""
+    first = _counts_made(admin_client, {"page_size": 2})
+    second = _counts_made(admin_client, {"page_size": 2, "page": 2})
+    other_filters = _counts_made(admin_client, {"page_size": 2, "institution": "bpd"})
+    assert (first[0], second[0], other_filters[0]) == (1, 0, 1)
+    assert second[1]["count"] == first[1]["count"] == 4
+
+    WorkerFactory(village=village(VILLAGE))  # registered: the data version moves on
+
+    after = _counts_made(admin_client, {"page_size": 2, "page": 2})
+    assert after[0] == 1
+    assert after[1]["count"] == 5
+
+
+def test_a_kept_count_is_the_callers_own(admin_client, roster, officer_client):
+    """Another caller (another scope) asking the same list has it counted for itself."""
+    admin_count = _counts_made(admin_client, {"page_size": 2})
+    officer_count = _counts_made(officer_client, {"page_size": 2})
+
+    assert (admin_count[0], officer_count[0]) == (1, 1)
+
+
 @pytest.mark.parametrize(
     ("query", "fragment"),
     [

@@ -106,6 +106,14 @@ CACHES = {
         "TIMEOUT": env.int("UCJ_COVERAGE_CACHE_SECONDS", default=300),
         "OPTIONS": {"MAX_ENTRIES": env.int("UCJ_COVERAGE_CACHE_ENTRIES", default=2000)},
     },
+    # The counts of lists, per server process, keyed by the list's filters, its caller and the
+    # data version (core.api.pagination): the pages after a list's first are not counted again.
+    "counts": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ucj-counts",
+        "TIMEOUT": env.int("UCJ_LIST_COUNT_CACHE_SECONDS", default=300),
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
 }
 
 AUTHENTICATION_BACKENDS = ["access.backends.ThrottledModelBackend"]
