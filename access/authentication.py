@@ -26,7 +26,7 @@ from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS
 
 from access.throttling import AnonymousRateLimit, TokenRateThrottle, count_statement
-from core.data_version import version_statement
+from core.data_version import version_statement, versions_of
 from core.db import Statement, fetch_along
 
 from .context import Counted, caller_context
@@ -283,6 +283,6 @@ class TokenAuthentication(KnoxTokenAuthentication):
                     if "counted" in read:
                         context.rate_counted = Counted(hits=read["counted"][0], now=throttle.now)
                     if read.get("data_version"):
-                        context.data_version = read["data_version"][0]
+                        context.versions = versions_of(read["data_version"])
                 return self.validate_user(auth_token)
         raise exceptions.AuthenticationFailed(message)

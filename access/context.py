@@ -23,7 +23,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 
-from core.data_version import data_version
+from core.data_version import Versions, versions
 
 from .personal_data import personal_data_right
 from .scope import NOTHING, Scope, scope_compute
@@ -56,7 +56,9 @@ class RequestContext:
     personal_data: bool | None = None
     rate_counted: Counted | None = None  # counted with the token's lookup
     rate_limit: RateLimitState | None = None  # for the RateLimit-* headers of the answer
-    data_version: int | None = None  # read with the token's lookup, or by the first page read (safe methods)
+    # The data and region versions, read with the token's lookup or the session, or by the first
+    # read of the data (safe methods).
+    versions: Versions | None = None
     reading: bool = False  # a safe method (GET, HEAD): the data version read first holds for the request
     # A view that counts its signed-in caller (access.throttling.counted_per_user): counted with
     # the session user's lookup (access.backends).
@@ -110,18 +112,27 @@ def scope_for(user: object) -> Scope:
     if context is None:
         return scope_compute(user)
     if context.scope is None:
-        context.scope = scope_compute(user, version=request_data_version(context))
+        # Kept under the version of everything but the workers (regions, branches), which is all
+        # a scope is made of.
+        known = request_versions(context)
+        context.scope = scope_compute(user, version=None if known is None else known.everywhere)
     return context.scope
 
 
-def request_data_version(context: RequestContext) -> int | None:
-    """The data version as the request knows it: for a reading request (GET), the one read with
-    its token or its session, or read now, before any of its data, and kept for all of it
-    (`data_version` moves it on first if the transaction has written since: a test's own
-    writes). A write request asks when it needs it (it may have written since)."""
+def request_versions(context: RequestContext) -> Versions | None:
+    """The data and region versions as the request knows them: for a reading request (GET), the
+    ones read with its token or its session, or read now, before any of its data, and kept for
+    all of it (`versions` moves them on first if the transaction has written since: a test's
+    own writes). A write request asks when it needs them (it may have written since)."""
     if context.reading:
-        context.data_version = data_version(read_along=context.data_version)
-    return context.data_version
+        context.versions = versions(read_along=context.versions)
+    return context.versions
+
+
+def request_data_version(context: RequestContext) -> int | None:
+    """The data version as the request knows it (`request_versions`)."""
+    known = request_versions(context)
+    return None if known is None else known.data
 
 
 def may_see_personal_data(user: object) -> bool:

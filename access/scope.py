@@ -116,8 +116,8 @@ def operator_scope(*, province_id: int | None = None, regency_id: int | None = N
 
 
 # The regions of each kind of profile (role, province, regency, branch) as last read, for one
-# data version: every change of regions and of a branch's regencies moves the version on
-# (coverage.signals, villages.services), and the memo is emptied when it does.
+# version of everything but the workers: every change of regions and of a branch's regencies
+# moves it on (coverage.signals, villages.services), and the memo is emptied when it does.
 _memo: dict[tuple[Any, ...], _Regions] = {}
 _memo_version: list[int | None] = [None]
 
@@ -155,7 +155,8 @@ def _branch_regencies(profile: Any, regency_ids: set[int]) -> set[int]:
 def scope_compute(user: Any, *, version: int | None = None) -> Scope:
     """The scope of an active, authenticated `user`: its role's capabilities, and its regions.
     Asked through `access.context.scope_for`, which keeps it for the request. `version`: the
-    data version the request knows, under which the regions read before are still right."""
+    version of everything but the workers (core.data_version) the request knows, under which the
+    regions read before are still right."""
     if user.is_superuser:
         return Scope(role=Role.ADMIN, everything=True, capabilities=ROLE_CAPABILITIES[Role.ADMIN])
     profile = getattr(user, "access_profile", None)

@@ -17,7 +17,7 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import connections, router
 from django.utils import timezone
 
-from core.data_version import version_statement
+from core.data_version import version_statement, versions_of
 from core.db import Statement, fetch_along
 
 from .context import request_context
@@ -47,11 +47,11 @@ class SessionStore(DatabaseSessionStore):
         now = connections[alias].ops.adapt_datetimefield_value(timezone.now())
         context = request_context()
         along: list[Statement] = []
-        if context is not None and context.reading and context.data_version is None:
+        if context is not None and context.reading and context.versions is None:
             along.append(version_statement())
         rows, returned = fetch_along(alias, (_statement(alias, self.model), [key, now]), along)
         if along and returned[0]:
-            context.data_version = int(returned[0][0])  # type: ignore[union-attr]
+            context.versions = versions_of(returned[0])  # type: ignore[union-attr]
         if not rows:
             self._session_key = None
             return None

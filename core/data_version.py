@@ -8,20 +8,72 @@ conditional answers (coverage.caching) read it, and so does the token check (acc
 which reads it along with the token.
 
 On PostgreSQL the version is a sequence: `nextval` takes no lock and waits for nobody, so
-writers all over the country never queue behind it. Elsewhere it is the `DataVersion` row. Both
-were created by coverage's migrations (coverage.models.DataVersion) and are kept there; this
-module only names them, so that a lower app bumps the version without importing coverage.
+writers all over the country never queue behind it. Elsewhere it is the `DataVersion` row.
+
+Beside it, each province has a version of its own (`RegionVersion`), set to a new value (its
+own sequence on PostgreSQL) by a write that changes only that province's workers, and a row for
+everything else (regions, targets, rates, branches, snapshots, recounts: any write that does not
+name its provinces moves it). An answer about one province's regions depends on the workers of that province and on
+everything else only: filed under those two versions, it stays good while writers elsewhere in
+the country move the data version on (coverage.caching). The rows are written in the writer's
+transaction, last, each set to a fresh `nextval` taken under the row's lock (a row's version only
+grows), and become visible with the data they version.
+
+All three were created by coverage's migrations (coverage.models) and are kept there; this
+module only names them, so that a lower app bumps the versions without importing coverage.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
-from core.db import Statement
+from core.db import Statement, WriteBatch
 
 SEQUENCE = "coverage_data_version_seq"
+REGION_VERSIONS = "coverage_regionversion"
+# The region versions' own sequence (a value taken by a transaction that rolls back moves no
+# reader's data version).
+REGION_SEQUENCE = "coverage_region_version_seq"
+PROVINCES = "villages_province"
+# The region versions' row of everything that is not one province's workers.
+EVERYWHERE = 0
+
+
+@dataclass(frozen=True)
+class Versions:
+    """The data version and the region versions ({province code: version}, "" for everything
+    that is not one province's workers), as read together."""
+
+    data: int
+    regions: Mapping[str, int] = field(default_factory=dict)
+
+    def of(self, code: str | None) -> tuple[int, ...]:
+        """The version under which an answer about the region coded `code` and the regions
+        under it is filed: the province's own with everything else's; the data version for an
+        answer about the whole country (None)."""
+        if code is None:
+            return (self.data,)
+        return (self.regions.get("", 0), self.regions.get(code[:2], 0))
+
+    @property
+    def everywhere(self) -> int:
+        """The version of everything but the workers (regions, branches, targets, ...)."""
+        return self.regions.get("", 0)
+
+
+def _versions_read(row: tuple[object, ...] | None) -> Versions:
+    if not row or row[0] is None:
+        return Versions(0)
+    regions: dict[str, int] = {}
+    for pair in str(row[1] or "").split(","):
+        if pair:
+            code, version = pair.rsplit("=", 1)
+            regions[code] = int(version)
+    return Versions(int(row[0]), regions)  # type: ignore[call-overload]
 
 
 class _WriteState(threading.local):
@@ -40,31 +92,53 @@ _state = _WriteState()
 
 
 def version_statement() -> Statement:
-    """The statement that reads the current data version (one row, one column; or no row)."""
+    """The statement that reads the current data version and the region versions (one row: the
+    version, the region versions as text `code=version,...`, `=version` for everything else)."""
+    regions = (
+        f"SELECT {{agg}}(COALESCE(p.code, '') || '=' || v.version{{sep}}) FROM {REGION_VERSIONS} v "
+        f"LEFT JOIN {PROVINCES} p ON p.id = v.province_id"
+    )
     if connection.vendor == "postgresql":
-        return f"SELECT last_value + is_called::int FROM {SEQUENCE}", []
-    return "SELECT version FROM coverage_dataversion WHERE id = 1", []
+        agg = regions.format(agg="string_agg", sep=", ','")
+        return f"SELECT last_value + is_called::int, ({agg}) FROM {SEQUENCE}", []
+    agg = regions.format(agg="group_concat", sep=", ','")
+    return f"SELECT (SELECT version FROM coverage_dataversion WHERE id = 1), ({agg})", []
 
 
-def data_version(*, read_along: int | None = None) -> int:
-    """The current data version (moved on first if this transaction wrote since it last asked).
+def versions_of(row: tuple[object, ...] | None) -> Versions:
+    """The versions in a row read by `version_statement` (none read: all 0)."""
+    return _versions_read(row)
 
-    `read_along`: the version as read along with the request's token (access.context), which
-    came before any of the request's reads of the data, which is all a version must do; using
-    it saves a round trip.
+
+def versions(*, read_along: Versions | None = None) -> Versions:
+    """The current versions (the data version moved on first if this transaction wrote since it
+    last asked).
+
+    `read_along`: the versions as read along with the request's token or session
+    (access.context), which came before any of the request's reads of the data, which is all a
+    version must do; using them saves a round trip.
     """
     unread_write = _state.unread and connection.in_atomic_block
     if read_along is not None and not unread_write:
         return read_along
     if unread_write:
-        _bump()
+        _data_bump()  # (the commit moves it on again)
     with connection.cursor() as cursor:
         cursor.execute(*version_statement())
         row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    return _versions_read(row)
 
 
-def _bump() -> None:
+def data_version(*, read_along: int | None = None) -> int:
+    """The current data version (see `versions`)."""
+    unread_write = _state.unread and connection.in_atomic_block
+    if read_along is not None and not unread_write:
+        return read_along
+    return versions().data
+
+
+def _data_bump() -> None:
+    """Move the data version on."""
     _state.unread = False
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -77,24 +151,63 @@ def _bump() -> None:
             )
 
 
+def _regions_statement(provinces: Iterable[int]) -> Statement:
+    """The statement setting the region versions of `provinces` (EVERYWHERE: the row of
+    everything else) to a new value each. In a transaction, the rows stay locked until it ends
+    and the new values become visible with its writes, at its commit."""
+    rows = sorted(set(provinces))  # in one order: two writers never wait for each other in a circle
+    if connection.vendor == "postgresql":
+        # A fresh value, taken under the row's lock: a row's version only grows.
+        return (
+            f"INSERT INTO {REGION_VERSIONS} (province_id, version) "
+            f"SELECT p, nextval('{REGION_SEQUENCE}') FROM unnest(%s::int[]) AS p ORDER BY p "
+            f"ON CONFLICT (province_id) DO UPDATE SET version = nextval('{REGION_SEQUENCE}')",
+            [rows],
+        )
+    # One past the data version: the data version moves on (at the latest) at the commit, so the
+    # next transaction's value differs.
+    value = "(SELECT COALESCE(MAX(version), 0) + 1 FROM coverage_dataversion WHERE id = 1)"
+    values = ", ".join([f"(%s, {value})"] * len(rows))
+    return (
+        f"INSERT INTO {REGION_VERSIONS} (province_id, version) VALUES {values} "
+        "ON CONFLICT (province_id) DO UPDATE SET version = excluded.version",
+        rows,
+    )
+
+
 def _bump_on_commit(promised_at: int) -> None:
     if _state.commits == promised_at:
         _state.commits += 1
-        _bump()
+        _data_bump()
 
 
-def data_version_bump() -> None:
-    """Move the data version on once the current transaction commits (at once outside one).
+def data_version_bump(*, provinces: Iterable[int] | None = None, writes: WriteBatch | None = None) -> None:
+    """Move the versions on: the region versions of `provinces` with the transaction's writes
+    (at its commit), the data version once it has committed (at once outside a transaction).
 
-    Called by every write that can change a coverage answer. A reader that saw the version
-    before the commit may have filed the old figures under it; the bump after the commit
-    retires them. A read of the version later in the same transaction moves it on first
-    (`data_version`), so a transaction that reads what it wrote (tests do) never gets answers
-    filed before its write; a transaction that only writes pays nothing for that. However many
-    writes a transaction makes, its commit moves the version once.
+    `provinces`: the provinces (ids) whose workers the write changes, and nothing else; without
+    them the write may change anything (regions, targets, ...) and moves every answer on.
+    `writes`: the writer's batch of statements not yet sent (core.db), which the region versions'
+    statement then joins, last, instead of taking a round trip of its own.
+
+    Called by every write that can change a coverage answer, after its statements. The region
+    versions are rows written in the transaction: a reader sees them move exactly when it sees
+    the data move. The data version is a sequence, which moves for everyone at once: a reader
+    that saw it before the commit may have filed the old figures under it; the bump after the
+    commit retires them. A read of the versions later in the same transaction moves the data
+    version on first (`versions`), so a transaction that reads what it wrote (tests do) never
+    gets answers filed before its write; a transaction that only writes pays nothing for that.
+    However many writes a transaction makes, its commit moves the data version once.
     """
+    named = {EVERYWHERE} if provinces is None else set(provinces) or {EVERYWHERE}
+    statement = _regions_statement(named)
+    if writes is not None:
+        writes.execute(*statement)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(*statement)
     if not connection.in_atomic_block:
-        _bump()
+        _data_bump()
         return
     _state.unread = True
     promised_at = _state.commits

@@ -14,7 +14,11 @@ version seen by a reader never names data older than what was committed when it 
   again, it costs the version read and a cache lookup.
 
 A view declares it with `@conditional_answer` on its handler (in the spirit of Django's
-`condition`), and computes through `cached(compute, ...)`.
+`condition`), and computes through `cached(compute, ...)`. A view whose answer is about one
+region and the regions under it says which (`answer_region(request, kwargs)`, a code, or None
+for an answer that reads the whole country): the answer is then filed under that province's
+version and everything else's instead of the country's data version (core.data_version), so a
+write in Aceh does not retire Jambi's answers.
 
 The version itself (read, bump) is core.data_version: every app's writes bump it.
 """
@@ -36,7 +40,7 @@ from rest_framework.response import Response
 from access.context import request_context, scope_for
 from access.scope import Scope
 from core.clock import today
-from core.data_version import data_version
+from core.data_version import Versions, versions
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -79,10 +83,12 @@ def conditional_answer(
     @functools.wraps(handler)
     def answer(view: View, request: Request, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         scope_key = _scope_key(scope_for(request.user))
-        context = request_context()  # a token's check read the version with the token
-        read_along = context.data_version if context is not None else None
-        # The default date is today's: answers change at midnight.
-        version = (data_version(read_along=read_along), today())
+        known = _versions()  # a token's check read the versions with the token
+        # An answer about one province's regions is filed under that province's version (and
+        # everything else's): writes elsewhere in the country leave it good. The default date is
+        # today's: answers change at midnight.
+        region_of = getattr(view, "answer_region", None)
+        version = (known.of(region_of(request, kwargs) if region_of is not None else None), today())
         fmt = request.query_params.get("format") or request.accepted_renderer.format
         query = sorted(request.query_params.lists())
         language = translation.get_language()
@@ -176,12 +182,16 @@ def shown_key(*parts: Any, scope: Scope) -> str:
     return "shown:" + _digest(_version_today(), parts, _scope_key(scope), capabilities, translation.get_language())
 
 
-def _version_today() -> tuple[int, Any]:
-    """The data version and today. A reading request (GET) reads the version once, before any
-    of its data, and keeps it: it holds for everything the request reads after."""
+def _versions() -> Versions:
+    """The data and region versions. A reading request (GET) reads them once, before any of its
+    data, and keeps them: they hold for everything the request reads after."""
     context = request_context()
-    read_along = context.data_version if context is not None else None
-    version = data_version(read_along=read_along)
+    known = versions(read_along=context.versions if context is not None else None)
     if context is not None and context.reading:
-        context.data_version = version
-    return version, today()
+        context.versions = known
+    return known
+
+
+def _version_today() -> tuple[int, Any]:
+    """The data version and today (a page's answers are filed under the country's version)."""
+    return _versions().data, today()

@@ -173,6 +173,22 @@ class DataVersion(models.Model):
         return str(self.version)
 
 
+class RegionVersion(models.Model):
+    """A province's version (`province_id`), or the version of everything that is not one
+    province's workers (`province_id` 0): the data version of the last write that changed it
+    (core.data_version). Coverage answers about one province are kept under these two."""
+
+    province_id = models.IntegerField(primary_key=True)
+    version = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("region data version")
+        verbose_name_plural = _("region data versions")
+
+    def __str__(self) -> str:
+        return f"{self.province_id}: {self.version}"
+
+
 class Target(models.Model):
     """A coverage target (percent) for a year, a region and a kind of coverage.
 

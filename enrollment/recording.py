@@ -356,6 +356,11 @@ class LockedWorker:
     writes: WriteBatch = field(default_factory=WriteBatch)
     changed: bool = False  # whether anything was recorded (and the data version must move)
     batch: BatchRows | None = None  # set when the worker is one of a batch
+    province_before: int | None = None  # the worker's province when locked (None: new)
+
+    def provinces(self) -> set[int]:
+        """The provinces whose figures the worker's changes may move: where it was, where it is."""
+        return {p for p in (self.province_before, self.worker.province_id) if p is not None}
 
     def counted(self) -> CounterState | None:
         return counter_state(self.worker, self.enrollment.status, self.enrollment.funding_source)

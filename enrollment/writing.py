@@ -105,7 +105,14 @@ def _locked(worker: ApparatusWorker, enrollment: Enrollment, batch: BatchRows | 
     last_change: datetime.date | None = enrollment.__dict__.pop("last_change")
     open_from: datetime.date | None = enrollment.__dict__.pop("open_from")
     worker.enrollment = enrollment
-    return LockedWorker(worker=worker, enrollment=enrollment, last_change=last_change, open_from=open_from, batch=batch)
+    return LockedWorker(
+        worker=worker,
+        enrollment=enrollment,
+        last_change=last_change,
+        open_from=open_from,
+        batch=batch,
+        province_before=worker.province_id,
+    )
 
 
 def _lock_many(worker_ids: Sequence[int], batch: BatchRows) -> dict[int, LockedWorker]:
@@ -131,9 +138,11 @@ def _lock_many(worker_ids: Sequence[int], batch: BatchRows) -> dict[int, LockedW
 
 
 def _sent(locked: LockedWorker) -> None:
-    locked.writes.send()
     if locked.changed:
-        data_version_bump()  # any recorded change may change a coverage answer (figures, wages, premium)
+        # Any recorded change may change a coverage answer (figures, wages, premium) of the
+        # provinces it was and is in, and only of those: their versions go last in the batch.
+        data_version_bump(provinces=locked.provinces(), writes=locked.writes)
+    locked.writes.send()
 
 
 @contextmanager
@@ -160,7 +169,7 @@ def workers_locked(worker_ids: Iterable[int]) -> Iterator[dict[int, LockedWorker
             raise TransactionManagementError("A batch of workers takes no statements of its own (locked.writes).")
         _written(batch)
         if batch.changed:
-            data_version_bump()
+            data_version_bump(provinces=set().union(*(one.provinces() for one in locked.values())))
 
 
 def _column_type(field: Field[Any, Any]) -> str:

@@ -78,14 +78,17 @@ def _fresh_coverage_cache():
     from django.core.cache import caches
 
     from access.scope import regions_forget
+    from coverage.selectors.kept import structural_forget
 
     caches["coverage"].clear()
     caches["counts"].clear()  # the counts of lists too
     regions_forget()  # the regions of profiles are kept under the data version too
+    structural_forget()  # and the regions and targets coverage reads
     yield
     caches["coverage"].clear()
     caches["counts"].clear()
     regions_forget()
+    structural_forget()
 
 
 @pytest.fixture

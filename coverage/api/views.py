@@ -62,6 +62,14 @@ EXPORT_FORMATS = ("csv", "xlsx")
 READ_COVERAGE = {"get": Capability.READ_COVERAGE}
 
 
+def region_asked(code: object) -> str | None:
+    """The region code an answer is about, when the request names a well-formed one (an
+    answer keyed by a code that names no region is a 404 and files nothing)."""
+    if isinstance(code, str) and level_for_code(code) is not None:
+        return code
+    return None
+
+
 def query(serializer_class: type[BaseSerializer[Any]], request: Request) -> dict[str, Any]:
     serializer = serializer_class(data=request.query_params)
     serializer.is_valid(raise_exception=True)
@@ -109,6 +117,10 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "coverage"
     query_parameters = {"get": (CoverageRowsQuerySerializer, *PAGES)}  # core.api.parameters
+
+    def answer_region(self, request: Request, kwargs: dict[str, Any]) -> str | None:
+        """The rows under a parent read that parent's province only (coverage.caching)."""
+        return region_asked(request.query_params.get("parent"))
 
     @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))
     @conditional_answer
@@ -238,6 +250,9 @@ class CoverageGeoView(GenericAPIView):
             request.accepted_media_type = ComposedJSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
 
+    def answer_region(self, request: Request, kwargs: dict[str, Any]) -> str | None:
+        return region_asked(request.query_params.get("parent"))
+
     @extend_schema(parameters=[CoverageGeoQuerySerializer], responses=CoverageFeatureCollectionSerializer)
     @conditional_answer
     def get(self, request: Request) -> Response:
@@ -276,6 +291,12 @@ class CoverageDetailView(GenericAPIView):
     path_example = "15.08"
     query_parameters = {"get": (CoverageDetailQuerySerializer,)}
 
+    def answer_region(self, request: Request, kwargs: dict[str, Any]) -> str | None:
+        """A region below a province is ranked among its siblings, in its province; a province is
+        ranked among all of them (coverage.caching)."""
+        code = region_asked(kwargs.get("code"))
+        return code if code is not None and "." in code else None
+
     @extend_schema(parameters=[CoverageDetailQuerySerializer], responses=CoverageDetailSerializer)
     @conditional_answer
     def get(self, request: Request, code: str) -> Response:
@@ -299,6 +320,10 @@ class CoverageTrendView(GenericAPIView):
     serializer_class = CoverageRowSerializer
     path_example = "15.08"
     query_parameters = {"get": (TrendQuerySerializer,)}
+
+    def answer_region(self, request: Request, kwargs: dict[str, Any]) -> str | None:
+        """A trend reads the region's own snapshots (coverage.caching)."""
+        return region_asked(kwargs.get("code"))
 
     @extend_schema(parameters=[TrendQuerySerializer], responses=TrendSerializer)
     @conditional_answer

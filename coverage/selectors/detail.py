@@ -20,13 +20,19 @@ from villages.services import parent_code
 from ..choices import RateKind
 from ..figures import change_points
 from ..models import PremiumRate
+from .kept import structural
 from .regions import Region, region_get
 from .rows import CoverageFigures, counts_by, coverage_rows, rank_among, region_figures
 from .source import FigureSource, figure_source
 
 
 def rates_on(as_of: datetime.date) -> dict[tuple[str, str], PremiumRate]:
-    """The premium rate of each (scheme, program) valid on `as_of`."""
+    """The premium rate of each (scheme, program) valid on `as_of` (read once while the rates
+    stay as they are: coverage.selectors.kept)."""
+    return structural(_rates_read, as_of)
+
+
+def _rates_read(as_of: datetime.date) -> dict[tuple[str, str], PremiumRate]:
     rates = PremiumRate.objects.filter(valid_from__lte=as_of).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=as_of))
     return {(rate.scheme, rate.program): rate for rate in rates.order_by("valid_from")}
 

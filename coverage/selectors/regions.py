@@ -13,6 +13,8 @@ from villages.choices import RegionLevel
 from villages.models import District, Province, Regency, Village
 from villages.services import level_for_code
 
+from .kept import structural
+
 LEVELS: list[str] = [RegionLevel.PROVINCE, RegionLevel.REGENCY, RegionLevel.DISTRICT, RegionLevel.VILLAGE]
 MODEL_BY_LEVEL: dict[str, type[Province | Regency | District | Village]] = {
     RegionLevel.PROVINCE: Province,
@@ -46,24 +48,33 @@ class Region:
         return {ID_FIELD[self.level]: self.id}
 
 
+def _region_read(code: str) -> Region | None:
+    """The region with this code at any level, or None."""
+    level = level_for_code(code)
+    if level is None:
+        return None
+    columns = ["id", "name"]
+    if level != RegionLevel.PROVINCE:
+        columns += ["province_id"]
+    if level in (RegionLevel.DISTRICT, RegionLevel.VILLAGE):
+        columns += ["regency_id"]
+    row = MODEL_BY_LEVEL[level].objects.filter(code=code).values(*columns).first()
+    if row is None:
+        return None
+    province_id = row.get("province_id", row["id"])
+    regency_id = row["id"] if level == RegionLevel.REGENCY else row.get("regency_id")
+    return Region(level, row["id"], code, row["name"], province_id, regency_id)
+
+
 def region_get(code: str, *, scope: Scope | None = None, field: str = "code") -> Region:
     """The region with this code at any level, or a 404 naming the code; with a scope, a region
-    the caller does not cover is just as unknown."""
-    level = level_for_code(code)
-    row = None
-    if level:
-        columns = ["id", "name"]
-        if level != RegionLevel.PROVINCE:
-            columns += ["province_id"]
-        if level in (RegionLevel.DISTRICT, RegionLevel.VILLAGE):
-            columns += ["regency_id"]
-        row = MODEL_BY_LEVEL[level].objects.filter(code=code).values(*columns).first()
-    if level is not None and row is not None:
-        province_id = row.get("province_id", row["id"])
-        regency_id = row["id"] if level == RegionLevel.REGENCY else row.get("regency_id")
-        region = Region(level, row["id"], code, row["name"], province_id, regency_id)
-        if scope is None or scope.contains(province_id=province_id, regency_id=regency_id):
-            return region
+    the caller does not cover is just as unknown. (Read once while the regions stay as they are:
+    coverage.selectors.kept.)"""
+    region = structural(_region_read, code)
+    if region is not None and (
+        scope is None or scope.contains(province_id=region.province_id, regency_id=region.regency_id)
+    ):
+        return region
     raise NotFoundError(_("No region has the code %(code)s.") % {"code": code}, field=field)
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from access.scope import Scope
@@ -21,6 +21,7 @@ from villages.models import in_force_on
 from ..choices import CoverageKind
 from ..figures import coverage_pct, gap_to_target
 from ..models import RegencyCoverage, RegencyTotals, VillageCoverage, VillageTotals
+from .kept import structural
 from .regions import ID_FIELD, LEVELS, MODEL_BY_LEVEL, Region, parent_get
 from .source import FigureSource, Where, figure_source
 from .targets import TargetResolver
@@ -61,9 +62,8 @@ def counts_by(
 
 def region_figures(region: Region, source: FigureSource) -> CoverageFigures:
     """The region's figures on the source's date, with the year's target."""
-    rows = counts_by(source, where=region.where, key=ID_FIELD[region.level])
-    figures = rows.get(region.id, CoverageFigures())
-    figures.code, figures.name = region.code, region.name
+    serving, protected = source.region_counts(where=region.where, key=ID_FIELD[region.level], region_id=region.id)
+    figures = CoverageFigures(serving, protected, code=region.code, name=region.name)
     year = source.as_of.year
     figures.target_pct = TargetResolver(kind=CoverageKind.VILLAGE_APPARATUS, year=year).for_code(region.code)
     return figures
@@ -113,19 +113,45 @@ def coverage_rows(
     return rows
 
 
-def _in(column: str, ids: frozenset[int] | set[int], params: list[Any]) -> str:
-    params.extend(sorted(ids))
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})" if ids else "1 = 0"
+# A region as `_rows_today` lists it: id, code, name, province id, regency id (None above).
+RegionRow = tuple[int, str, str, int, int | None]
+
+
+def _regions_in_force(
+    level: str, parent_level: str | None, parent_id: int | None, as_of: datetime.date
+) -> list[RegionRow]:
+    """The regions of `level` in force on `as_of` (under the parent when given), in code order."""
+    model = MODEL_BY_LEVEL[level]
+    regions: QuerySet[Any] = model.objects.filter(in_force_on(as_of)).order_by("code")
+    if parent_level is not None:
+        regions = regions.filter(
+            **({"pk": parent_id} if parent_level == level else {ID_FIELD[parent_level]: parent_id})
+        )
+    if level == RegionLevel.PROVINCE:
+        return [(pk, code, name, pk, None) for pk, code, name in regions.values_list("id", "code", "name")]
+    if level == RegionLevel.REGENCY:
+        found = regions.values_list("id", "code", "name", "province_id")
+        return [(pk, code, name, province_id, pk) for pk, code, name, province_id in found]
+    return list(regions.values_list("id", "code", "name", "province_id", "regency_id"))
 
 
 def _rows_today(
     *, level: str, parent: Region | None, as_of: datetime.date, institution: str | None, scope: Scope | None
 ) -> list[CoverageFigures]:
-    """`coverage_rows` on today's counters, in one statement: the regions of the level with
-    their figures read from one row of totals each (the villages' or regencies' rows of all
-    institutions, or of the one asked for), or their sum for districts and provinces."""
-    quote = connection.ops.quote_name
-    region_table = quote(MODEL_BY_LEVEL[level]._meta.db_table)
+    """`coverage_rows` on today's counters: the regions of the level (kept while the regions
+    stay as they are: coverage.selectors.kept) with their figures, read in one statement from
+    one row of totals each (the villages' or regencies' rows of all institutions, or of the one
+    asked for), summed for districts and provinces."""
+    regions = structural(
+        _regions_in_force, level, parent.level if parent else None, parent.id if parent else None, as_of
+    )
+    if scope is not None and not scope.everything:
+        # Only the regions the caller covers: a province row holds other regencies' workers.
+        provinces, regencies = scope.province_ids, scope.regency_ids
+        if level == RegionLevel.PROVINCE:
+            regions = [region for region in regions if region[0] in provinces]
+        else:
+            regions = [region for region in regions if region[3] in provinces or region[4] in regencies]
     id_column = ID_FIELD[level]
     regency_level = level in (RegionLevel.PROVINCE, RegionLevel.REGENCY)
     figures_model = (
@@ -133,55 +159,30 @@ def _rows_today(
         if institution
         else (RegencyTotals if regency_level else VillageTotals)
     )
-    figures_table = quote(figures_model._meta.db_table)
-    figures_params: list[Any] = []
-    conditions = []
+    conditions: list[str] = []
+    params: list[Any] = []
     if institution:
         conditions.append("institution = %s")
-        figures_params.append(institution)
-    if parent is not None and parent.level != level:
-        conditions.append(f"{ID_FIELD[parent.level]} = %s")
-        figures_params.append(parent.id)
-    if level in (RegionLevel.REGENCY, RegionLevel.VILLAGE):
-        # One row of figures per region: joined as it is (filtered as the regions are, so that
-        # the database reads only the parent's rows).
-        on = " AND ".join([f"f.{id_column} = r.id", *(f"f.{condition}" for condition in conditions)])
-        figures_join = f"LEFT JOIN {figures_table} f ON {on}"
-    else:
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        figures_join = (
-            f"LEFT JOIN (SELECT {id_column}, SUM(serving) AS serving, SUM(protected) AS protected "
-            f"FROM {figures_table} {where} GROUP BY {id_column}) f ON f.{id_column} = r.id"
-        )
-    params: list[Any] = [*figures_params, as_of, as_of]
-    region_conditions = [
-        "(r.valid_from IS NULL OR r.valid_from <= %s)",
-        "(r.valid_to IS NULL OR r.valid_to > %s)",
-    ]
+        params.append(institution)
     if parent is not None:
-        region_conditions.append("r.id = %s" if parent.level == level else f"r.{ID_FIELD[parent.level]} = %s")
+        conditions.append(f"{ID_FIELD[parent.level]} = %s")
         params.append(parent.id)
-    if scope is not None and not scope.everything:
-        # Only the regions the caller covers: a province row holds other regencies' workers.
-        if level == RegionLevel.PROVINCE:
-            region_conditions.append(_in("r.id", scope.province_ids, params))
-        else:
-            regency = "r.id" if level == RegionLevel.REGENCY else "r.regency_id"
-            provinces = _in("r.province_id", scope.province_ids, params)
-            region_conditions.append(f"({provinces} OR {_in(regency, scope.regency_ids, params)})")
-    sql = (
-        f"SELECT r.code, r.name, COALESCE(f.serving, 0), COALESCE(f.protected, 0) FROM {region_table} r "
-        f"{figures_join} WHERE {' AND '.join(region_conditions)} ORDER BY r.code"
-    )
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    table = connection.ops.quote_name(figures_model._meta.db_table)
+    if level in (RegionLevel.REGENCY, RegionLevel.VILLAGE):  # one row of figures per region
+        sql = f"SELECT {id_column}, serving, protected FROM {table}{where}"
+    else:
+        sql = f"SELECT {id_column}, SUM(serving), SUM(protected) FROM {table}{where} GROUP BY {id_column}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        found = cursor.fetchall()
+        figures = {region_id: (int(serving), int(protected)) for region_id, serving, protected in cursor.fetchall()}
     target_of = TargetResolver(kind=CoverageKind.VILLAGE_APPARATUS, year=as_of.year).for_codes(
-        [code for code, *_rest in found]
+        [region[1] for region in regions]
     )
+    nothing = (0, 0)
     return [
-        CoverageFigures(int(serving), int(protected), target_of[code], code, name)
-        for code, name, serving, protected in found
+        CoverageFigures(*figures.get(region_id, nothing), target_of[code], code, name)
+        for region_id, code, name, _province, _regency in regions
     ]
 
 

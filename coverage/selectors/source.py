@@ -57,6 +57,13 @@ class FigureSource(ABC):
         """Serving and protected workers (`serving_sum`, `protected_sum`) of the rows `where`
         selects, grouped by region columns and/or institution."""
 
+    def region_counts(self, *, where: Where, key: str, region_id: int) -> tuple[int, int]:
+        """(serving, protected) of the one region `where` selects (`key` its column, `region_id` its id)."""
+        for row in self.aggregate(where=where, group=[key]):
+            if row[key] == region_id:
+                return int(row["serving_sum"] or 0), int(row["protected_sum"] or 0)
+        return 0, 0
+
     def protected_by_funding_source(self, *, where: Where) -> dict[str, int]:
         """Protected workers by the source funding their premium ("unknown" when none is recorded)."""
         return {source or "unknown": n for source, n in self._protected_funding(where).order_by()}
@@ -103,6 +110,11 @@ class Counters(FigureSource):
             sums = model.objects.filter(**where).aggregate(**{column: Sum(column) for column in TOTAL_COLUMNS})
             self._totals[key] = {column: int(value or 0) for column, value in sums.items()}
         return self._totals[key]
+
+    def region_counts(self, *, where: Where, key: str, region_id: int) -> tuple[int, int]:
+        # With the breakdowns the detail reads next, in one read of the totals.
+        totals = self.totals(where)
+        return totals["serving"], totals["protected"]
 
     def protected_by_funding_source(self, *, where: Where) -> dict[str, int]:
         totals = self.totals(where)

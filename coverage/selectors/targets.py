@@ -7,15 +7,18 @@ from decimal import Decimal
 from villages.services import parent_code
 
 from ..models import Target
+from .kept import structural
+
+
+def _targets_read(kind: str, year: int) -> dict[str, Decimal]:
+    return dict(Target.objects.filter(kind=kind, year=year).values_list("region_code", "target_pct"))
 
 
 class TargetResolver:
     """Targets of one kind and year; a region without its own inherits the nearest ancestor's."""
 
     def __init__(self, *, kind: str, year: int) -> None:
-        self.targets: dict[str, Decimal] = dict(
-            Target.objects.filter(kind=kind, year=year).values_list("region_code", "target_pct")
-        )
+        self.targets: dict[str, Decimal] = structural(_targets_read, kind, year)
 
     def for_codes(self, codes: list[str]) -> dict[str, Decimal | None]:
         """{code: target} for many regions at once: siblings (consecutive in code order) look

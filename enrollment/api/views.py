@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from access.api.permissions import CapabilityRequired, signed_in_user
 from access.choices import AccessKind, Capability
-from access.context import request_context, request_data_version, scope_for
+from access.context import request_context, request_versions, scope_for
 from access.services import access_log_write, nik_lookups_record
 from core.api.browsable import BrowsableAPIRendererWithoutStoredData
 from core.api.pagination import StandardPagination
@@ -30,6 +30,7 @@ from core.errors import ServiceError, StaleVersionError
 from enrollment import selectors, services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
+from villages.services import level_for_code
 
 from . import examples
 from .serializers import (
@@ -111,6 +112,15 @@ def _regions_reused(worker, before) -> bool:
     return True
 
 
+def _region_filtered(request: Request) -> str | None:
+    """A region the list is filtered to (its workers are all in it), or None."""
+    for name in ("village", "district", "regency", "province"):
+        code = request.query_params.get(name)
+        if code and level_for_code(code) is not None:
+            return code
+    return None
+
+
 @extend_schema_view(
     partial_update=extend_schema(
         request=WorkerWriteSerializer,
@@ -185,11 +195,14 @@ class WorkerViewSet(
         if export in ("csv", "xlsx"):
             return self._export(export)
         context = request_context()
-        version = request_data_version(context) if context is not None else None
-        if version is not None:
+        known = request_versions(context) if context is not None else None
+        if known is not None:
             # The rows listed are a function of the filters, the caller (its scope) and the data:
             # the count is kept under all three, so a list's later pages are not counted again.
+            # A list within one region reads that province's workers only: its version, and
+            # everything else's, are the data's (core.data_version).
             filters = sorted((k, v) for k, v in request.query_params.lists() if k not in ("page", "page_size"))
+            version = known.of(_region_filtered(request))
             cast(StandardPagination, self.paginator).count_key = (
                 "workers:"
                 + hashlib.blake2b(

@@ -221,7 +221,7 @@ def test_a_safe_token_request_reads_the_data_version_with_the_token(shared, worl
 
     from access.authentication import TokenAuthentication
     from access.context import request_context_open
-    from core.data_version import data_version
+    from core.data_version import versions
 
     _admin, token = shared.users[ADMIN]
     raw = getattr(APIRequestFactory(), method)("/api/v1/coverage/", HTTP_AUTHORIZATION=f"Token {token}")
@@ -231,7 +231,7 @@ def test_a_safe_token_request_reads_the_data_version_with_the_token(shared, worl
 
     assert user.is_authenticated
     assert context.user_id == user.pk
-    assert context.data_version == (data_version() if reads_version else None)
+    assert context.versions == (versions() if reads_version else None)
     assert context.rate_counted is not None
     assert context.rate_counted.hits == 1
     assert context.personal_data is True  # a superuser

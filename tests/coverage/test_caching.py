@@ -268,3 +268,142 @@ def test_data_version_moves_on_after_the_write_commits():
 
     assert inside > start  # a reader of this transaction's own writes sees a new version
     assert after > inside  # and the commit retires whatever was cached under it meanwhile
+
+
+# --- answers kept per province ----------------------------------------------------------------
+
+REGIONAL_ANSWERS = [
+    ("coverage-list", (), {"level": "village", "parent": "15.01"}),
+    ("coverage-list", (), {"level": "regency", "parent": "15"}),
+    ("coverage-detail", ("15.01",), {}),
+    ("coverage-trend", ("15.01",), {"start": "2024-01-01", "end": "2024-06-01", "interval": "month"}),
+    ("coverage-geo", (), {"level": "village", "parent": "15.01"}),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "params"), REGIONAL_ANSWERS)
+def test_a_write_in_another_province_leaves_a_provinces_answers_good(
+    admin_client, workers, set_today, name, args, params
+):
+    """Jambi's answers are filed under Jambi's version: a transition in Sumatera Selatan leaves
+    them good (304 on their ETag); one in Jambi retires them; the country's rows move on with
+    either."""
+    set_today(D(2024, 6, 1))
+    jambi = workers.register("15.01.01.2001")
+    elsewhere = workers.register("16.01.01.2001")
+    regional = get(admin_client, name, args, **params)
+    national = get(admin_client, **PROVINCES)
+    assert regional.status_code == 200
+
+    workers.activate(elsewhere, D(2024, 6, 1))
+
+    assert get(admin_client, name, args, etag=regional["ETag"], **params).status_code == 304
+    moved = get(admin_client, etag=national["ETag"], **PROVINCES)
+    assert moved.status_code == 200
+    assert by_code(moved)["16"] == (1, 1)
+
+    workers.activate(jambi, D(2024, 6, 1))
+
+    assert get(admin_client, name, args, etag=regional["ETag"], **params).status_code == 200
+
+
+def test_a_province_ranked_among_all_is_retired_by_a_write_anywhere(admin_client, workers, set_today):
+    """A province's detail ranks it among every province: a write in any of them retires it."""
+    set_today(D(2024, 6, 1))
+    workers.register("15.01.01.2001")
+    elsewhere = workers.register("16.01.01.2001")
+    before = get(admin_client, "coverage-detail", ("15",))
+
+    workers.activate(elsewhere, D(2024, 6, 1))
+    after = get(admin_client, "coverage-detail", ("15",), etag=before["ETag"])
+
+    assert after.status_code == 200
+    assert (before.json()["rank"], after.json()["rank"]) == (1, 2)
+
+
+def test_a_worker_moving_between_provinces_retires_both(admin_client, workers, set_today):
+    from enrollment import services
+    from villages.models import Village
+
+    set_today(D(2024, 6, 1))
+    worker = workers.register("15.01.01.2001")
+    jambi = get(admin_client, level="village", parent="15.01")
+    sumsel = get(admin_client, level="village", parent="16.01")
+
+    services.worker_update(
+        actor=services.Actor(),
+        worker_id=worker.pk,
+        changes={"village": Village.objects.get(code="16.01.01.2001")},
+        expected_version=None,
+    )
+
+    assert get(admin_client, etag=jambi["ETag"], level="village", parent="15.01").status_code == 200
+    assert by_code(get(admin_client, etag=sumsel["ETag"], level="village", parent="16.01"))["16.01.01.2001"] == (1, 0)
+
+
+def test_a_change_of_regions_targets_or_branches_retires_every_provinces_answers(admin_client, workers, set_today):
+    set_today(D(2024, 6, 1))
+    workers.register("15.01.01.2001")
+    before = get(admin_client, level="village", parent="15.01")
+
+    admin_client.post(
+        reverse("target-list"),
+        {"kind": "village_apparatus", "year": 2024, "region_code": "16", "target_pct": "60.00"},
+        format="json",
+    )
+
+    assert get(admin_client, etag=before["ETag"], level="village", parent="15.01").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_region_versions_move_after_the_commit_and_only_for_the_provinces_written(workers, set_today):
+    """Outside a test's transaction: the versions move when the write commits, the written
+    province's and the country's, not the others'; a rolled-back write moves nothing."""
+    from core.data_version import versions
+
+    set_today(D(2024, 6, 1))
+    jambi = workers.register("15.01.01.2001")
+    elsewhere = workers.register("16.01.01.2001")
+    before = versions()
+
+    workers.activate(elsewhere, D(2024, 6, 1))
+    after = versions()
+
+    assert after.data > before.data
+    assert after.of("16.01") != before.of("16.01")
+    assert after.of("15.01") == before.of("15.01")
+
+    def rolled_back() -> None:
+        with transaction.atomic():
+            workers.activate(jambi, D(2024, 6, 1))
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        rolled_back()
+    assert versions().of("15.01") == after.of("15.01")
+
+
+def test_regions_and_targets_are_read_again_only_when_they_change(admin_client, workers, set_today):
+    """A worker's write moves the figures, not the regions or targets: the next answer reads the
+    figures alone (coverage.selectors.kept); a change of a target reads them again."""
+    set_today(D(2024, 6, 1))
+    worker = workers.register("15.01.01.2001")
+    get(admin_client, level="village", parent="15.01")
+
+    def tables_read() -> set[str]:
+        with CaptureQueriesContext(connection) as queries:
+            assert get(admin_client, level="village", parent="15.01").status_code == 200
+        sql = " ".join(q["sql"] for q in queries.captured_queries)
+        return {table for table in ("villages_village", "coverage_target", "coverage_villagetotals") if table in sql}
+
+    workers.activate(worker, D(2024, 6, 1))
+    after_a_write = tables_read()
+    admin_client.post(
+        reverse("target-list"),
+        {"kind": "village_apparatus", "year": 2024, "region_code": "15.01", "target_pct": "60.00"},
+        format="json",
+    )
+    after_a_target = tables_read()
+
+    assert after_a_write == {"coverage_villagetotals"}
+    assert after_a_target == {"villages_village", "coverage_target", "coverage_villagetotals"}

@@ -1027,7 +1027,11 @@ def _add_workers(count: int) -> None:
 
 
 def _list_queries(username: str, rows: int) -> int:
-    """Queries of one list request by a freshly loaded user (no per-user caches carried over)."""
+    """Queries of one list request by a freshly loaded user (no per-user caches carried over, nor
+    the process's memo of regions, which writes of workers leave as it is)."""
+    from access.scope import regions_forget
+
+    regions_forget()
     client = APIClient()
     client.force_authenticate(get_user_model().objects.get(username=username))
     with CaptureQueriesContext(connection) as context:
