@@ -20,6 +20,7 @@ import threading
 from django.db import connection, transaction
 
 from core.db import Statement
+from core.routing import wrote
 
 SEQUENCE = "coverage_data_version_seq"
 
@@ -93,6 +94,7 @@ def data_version_bump() -> None:
     filed before its write; a transaction that only writes pays nothing for that. However many
     writes a transaction makes, its commit moves the version once.
     """
+    wrote()  # the rest of the request reads on the primary (core.routing)
     if not connection.in_atomic_block:
         _bump()
         return
