@@ -178,7 +178,7 @@ class WorkerViewSet(
             access_log_write(request=self.request, kind=AccessKind.PERSONAL_DATA, worker_ids=worker_ids)
 
     # An export streams its rows; DRF's dispatch returns any HttpResponse as it is.
-    @replica_reads()  # the page may come from a replica (core.routing); an export streams from the primary
+    @replica_reads()  # the page may come from a replica (core.routing); an export's streamed rows do not
     def list(self, request: Request, *args, **kwargs) -> Response | StreamingHttpResponse:  # type: ignore[override]
         export = getattr(request.accepted_renderer, "format", None)
         if export in ("csv", "xlsx"):
