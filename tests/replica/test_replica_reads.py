@@ -213,3 +213,39 @@ def test_a_caller_without_a_token_or_session_reads_the_primary(regions):
     assert response.status_code == 200
     # Nothing read the primary's position with the caller: nothing to hold the replica to.
     assert response.headers["X-Read-From"] == "primary"
+
+
+def test_a_request_that_wrote_or_is_in_a_transaction_reads_the_primary(admin, rf):
+    """The rule itself, in a reading request of its own that writes halfway (no endpoint does)."""
+    from django.db import transaction
+    from django.http import HttpResponse
+
+    from core.routing import ReplicaReadsMiddleware, position_read, position_statement, read_alias, replica_reads
+    from tests.enrollment.factories import activate
+
+    worker = bring_to(WorkerFactory(), "submitted")
+    caught_up()
+    seen = {}
+
+    def view(request):
+        with connections["default"].cursor() as cursor:  # as the token's check reads it
+            cursor.execute(*position_statement())
+            position_read(cursor.fetchone())
+        with replica_reads():
+            with transaction.atomic():
+                seen["in a transaction"] = read_alias()
+            seen["before the write"] = read_alias()
+            activate(worker)
+            seen["after the write"] = read_alias()
+            seen["status"] = ApparatusWorker.objects.get(pk=worker.pk).enrollment_status
+        return HttpResponse()
+
+    response = ReplicaReadsMiddleware(view)(rf.get("/"))
+
+    assert seen == {
+        "in a transaction": "default",
+        "before the write": "replica",
+        "after the write": "default",
+        "status": "active",
+    }
+    assert response.headers["X-Read-From"] == "replica"
