@@ -28,6 +28,7 @@ from rest_framework.permissions import SAFE_METHODS
 from access.throttling import AnonymousRateLimit, TokenRateThrottle, count_statement
 from core.data_version import version_statement, versions_of
 from core.db import Statement, fetch_along
+from core.routing import position_read, position_statement
 
 from .context import Counted, caller_context
 from .models import AccessProfile
@@ -264,8 +265,12 @@ class TokenAuthentication(KnoxTokenAuthentication):
             along["counted"] = count_statement(throttle.token_key(token_key), *throttle.window())
         if self.request_method in SAFE_METHODS:  # coverage answers start with the data version
             along["data_version"] = version_statement()
+        if (position := position_statement()) is not None:  # after the version (core.routing)
+            along["position"] = position
         tokens, returned = tokens_with_key(token_key, along=list(along.values()))
         read = dict(zip(along, returned, strict=True))
+        if "position" in read:
+            position_read(read["position"])
         for auth_token, personal_data in tokens:
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():
                 auth_token.delete()

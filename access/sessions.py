@@ -3,7 +3,8 @@
 A signed-in page asks for its session on every request. Compiling the ORM's query for it costs
 more than running it; the statement here is made once per process. For a reading request
 (GET) the data version goes along in the same round trip (access.context): a page of figures
-reads it before any of its data anyway, and the session is read first. Writing, rotating and
+reads it before any of its data anyway, and the session is read first; so does the primary's
+WAL position when a replica is configured (core.routing). Writing, rotating and
 deleting sessions stay Django's own.
 
 Settings: `SESSION_ENGINE = "access.sessions"`.
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from core.data_version import version_statement, versions_of
 from core.db import Statement, fetch_along
+from core.routing import position_read, position_statement
 
 from .context import request_context
 
@@ -49,8 +51,13 @@ class SessionStore(DatabaseSessionStore):
         along: list[Statement] = []
         if context is not None and context.reading and context.versions is None:
             along.append(version_statement())
+        # With a replica, the primary's position too, after the version (core.routing).
+        if (position := position_statement()) is not None:
+            along.append(position)
         rows, returned = fetch_along(alias, (_statement(alias, self.model), [key, now]), along)
-        if along and returned[0]:
+        if position is not None:
+            position_read(returned.pop())
+        if along and returned and returned[0]:
             context.versions = versions_of(returned[0])  # type: ignore[union-attr]
         if not rows:
             self._session_key = None

@@ -286,8 +286,15 @@ def fuzz(name: str, schema_path: Path, base_url: str, args, out: Path, env: dict
 
 
 def server_environment(database_url: str, static_root: Path) -> dict[str, str]:
+    environment = dict(os.environ)
+    replica_url = environment.pop("DATABASE_REPLICA_URL", "")
+    if replica_url and database_url.startswith("postgres"):
+        # The replica receives the throwaway database too: read there, by the same name.
+        environment["DATABASE_REPLICA_URL"] = urlunsplit(
+            urlsplit(replica_url)._replace(path=urlsplit(database_url).path)
+        )
     return {
-        **os.environ,
+        **environment,
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "ucj_project.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from core.db import Statement, WriteBatch
+from core.routing import wrote
 
 SEQUENCE = "coverage_data_version_seq"
 REGION_VERSIONS = "coverage_regionversion"
@@ -199,6 +200,7 @@ def data_version_bump(*, provinces: Iterable[int] | None = None, writes: WriteBa
     gets answers filed before its write; a transaction that only writes pays nothing for that.
     However many writes a transaction makes, its commit moves the data version once.
     """
+    wrote()  # the rest of the request reads on the primary (core.routing)
     named = {EVERYWHERE} if provinces is None else set(provinces) or {EVERYWHERE}
     statement = _regions_statement(named)
     if writes is not None:

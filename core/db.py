@@ -17,6 +17,8 @@ from django.db import DatabaseError, connections
 from django.db.models import Field, Model, QuerySet
 from django.db.models.sql import InsertQuery, UpdateQuery
 
+from core.routing import wrote
+
 # A statement of our own: SQL and its parameters.
 Statement = tuple[str, Sequence[Any]]
 
@@ -204,6 +206,7 @@ class WriteBatch:
         statements, self._statements = self._statements, []
         if not statements:
             return
+        wrote()  # the rest of the request reads on the primary (core.routing)
         connection = connections[self.using]
         with contextlib.ExitStack() as cursors:
             shared = cursors.enter_context(connection.cursor())  # for writes of any row count

@@ -21,6 +21,11 @@ version and everything else's instead of the country's data version (core.data_v
 write in Aceh does not retire Jambi's answers.
 
 The version itself (read, bump) is core.data_version: every app's writes bump it.
+
+With a read replica (core.routing) the version is still read on the primary, at the request's
+start, before the primary's WAL position; an answer computed on the replica was computed only
+once the replica had replayed that position, so it is at least as new as the version it is
+filed under, as one computed on the primary is.
 """
 
 from __future__ import annotations

@@ -42,15 +42,37 @@ pytest_plugins = ["tests.contract"]
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip `requires_postgres` tests when the database is not PostgreSQL."""
+    """Skip `requires_postgres` tests when the database is not PostgreSQL, and `requires_replica`
+    tests when no read replica is configured."""
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); running on SQLite")
+    skips = {}
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        skips["requires_postgres"] = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); running on SQLite")
+    if "replica" not in settings.DATABASES:
+        skips["requires_replica"] = pytest.mark.skip(
+            reason="needs a streaming read replica of the PostgreSQL DATABASE_URL (set DATABASE_REPLICA_URL)"
+        )
     for item in items:
-        if "requires_postgres" in item.keywords:
-            item.add_marker(skip)
+        for marker, skip in skips.items():
+            if marker in item.keywords:
+                item.add_marker(skip)
+                break
+
+
+@pytest.fixture(autouse=True)
+def _replica_reads_where_asked(request):
+    """With a replica configured, only the replica's own tests (`requires_replica`) read there:
+    the others read the primary, as they were written to (Django lets a test touch only the
+    databases it names)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    if "replica" not in settings.DATABASES or request.node.get_closest_marker("requires_replica"):
+        yield
+        return
+    with override_settings(UCJ_REPLICA_READS=False):
+        yield
 
 
 @pytest.fixture

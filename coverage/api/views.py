@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -27,6 +28,7 @@ from core.api.pagination import StandardPagination
 from core.api.parameters import PAGES
 from core.api.renderers import ComposedJSONRenderer, CSVRenderer, GeoJSONRenderer, XLSXRenderer
 from core.errors import NotFoundError, ServiceError
+from core.routing import replica_reads
 from coverage.caching import cached, conditional_answer
 from coverage.filtersets import TargetFilterSet
 from coverage.models import Target, VillageCoverage, WorkforceFigure
@@ -123,6 +125,7 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
         return region_asked(request.query_params.get("parent"))
 
     @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))
+    @replica_reads()  # the figures may come from a replica (core.routing)
     @conditional_answer
     def get(self, request: Request) -> Response:
         params = query(CoverageRowsQuerySerializer, request)
@@ -254,6 +257,7 @@ class CoverageGeoView(GenericAPIView):
         return region_asked(request.query_params.get("parent"))
 
     @extend_schema(parameters=[CoverageGeoQuerySerializer], responses=CoverageFeatureCollectionSerializer)
+    @replica_reads()  # the figures may come from a replica (core.routing)
     @conditional_answer
     def get(self, request: Request) -> Response:
         params = query(CoverageGeoQuerySerializer, request)
@@ -298,6 +302,7 @@ class CoverageDetailView(GenericAPIView):
         return code if code is not None and "." in code else None
 
     @extend_schema(parameters=[CoverageDetailQuerySerializer], responses=CoverageDetailSerializer)
+    @replica_reads()  # the figures may come from a replica (core.routing)
     @conditional_answer
     def get(self, request: Request, code: str) -> Response:
         params = query(CoverageDetailQuerySerializer, request)
@@ -326,6 +331,7 @@ class CoverageTrendView(GenericAPIView):
         return region_asked(kwargs.get("code"))
 
     @extend_schema(parameters=[TrendQuerySerializer], responses=TrendSerializer)
+    @replica_reads()  # the figures may come from a replica (core.routing)
     @conditional_answer
     def get(self, request: Request, code: str) -> Response:
         params = query(TrendQuerySerializer, request)
@@ -351,6 +357,7 @@ class UnprotectedVillagesView(ExportMixin, GenericAPIView):
     query_parameters = {"get": (UnprotectedVillagesQuerySerializer, *PAGES)}
 
     @extend_schema(parameters=[UnprotectedVillagesQuerySerializer], responses=UnprotectedVillageSerializer(many=True))
+    @replica_reads()  # the figures may come from a replica (core.routing)
     @conditional_answer
     def get(self, request: Request) -> Response:
         # Conditional only, nothing `cached`: the rows are paged by the database, not computed whole.
@@ -361,6 +368,8 @@ class UnprotectedVillagesView(ExportMixin, GenericAPIView):
         return self.list_response(rows, UnprotectedVillageSerializer)
 
 
+@method_decorator(replica_reads(), name="list")
+@method_decorator(replica_reads(), name="retrieve")
 class TargetViewSet(viewsets.ModelViewSet):
     """Coverage targets per year, region and kind; a region without one inherits its ancestor's."""
 
@@ -449,12 +458,14 @@ class WorkforceViewSet(viewsets.ModelViewSet):
     query_parameters = {action: ("as_of",) for action in ("retrieve", "update", "partial_update", "destroy")}
 
     @extend_schema(responses=WorkforceRowSerializer(many=True))
+    @replica_reads()
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(list(self.filter_queryset(self.get_queryset())))
         assert page is not None  # every list is paginated (DEFAULT_PAGINATION_CLASS)
         return self.get_paginated_response(workforce_enriched(page))
 
     @extend_schema(parameters=[AS_OF_SUMMARY], responses=WorkforceSummarySerializer)
+    @replica_reads()
     def retrieve(self, request: Request, code: str | None = None, *args, **kwargs) -> Response:
         params = query(CoverageDetailQuerySerializer, request)
         as_of = check_as_of(params.get("as_of"))

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from access.scope import Scope
 from core.clock import today
 from core.errors import ServiceError
+from core.routing import read_alias
 from villages.choices import RegionLevel
 from villages.models import in_force_on
 
@@ -168,12 +169,14 @@ def _rows_today(
         conditions.append(f"{ID_FIELD[parent.level]} = %s")
         params.append(parent.id)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    table = connection.ops.quote_name(figures_model._meta.db_table)
+    # Hand-written: a replica read asks where to go (core.routing).
+    reading = connections[read_alias()]
+    table = reading.ops.quote_name(figures_model._meta.db_table)
     if level in (RegionLevel.REGENCY, RegionLevel.VILLAGE):  # one row of figures per region
         sql = f"SELECT {id_column}, serving, protected FROM {table}{where}"
     else:
         sql = f"SELECT {id_column}, SUM(serving), SUM(protected) FROM {table}{where} GROUP BY {id_column}"
-    with connection.cursor() as cursor:
+    with reading.cursor() as cursor:
         cursor.execute(sql, params)
         figures = {region_id: (int(serving), int(protected)) for region_id, serving, protected in cursor.fetchall()}
     target_of = TargetResolver(kind=CoverageKind.VILLAGE_APPARATUS, year=as_of.year).for_codes(

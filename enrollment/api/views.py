@@ -27,6 +27,7 @@ from core.api.pagination import StandardPagination
 from core.api.parameters import PAGES
 from core.api.renderers import CSVRenderer, XLSXRenderer
 from core.errors import ServiceError, StaleVersionError
+from core.routing import replica_reads
 from enrollment import selectors, services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
@@ -190,6 +191,7 @@ class WorkerViewSet(
             access_log_write(request=self.request, kind=AccessKind.PERSONAL_DATA, worker_ids=worker_ids)
 
     # An export streams its rows; DRF's dispatch returns any HttpResponse as it is.
+    @replica_reads()  # the page may come from a replica (core.routing); an export's streamed rows do not
     def list(self, request: Request, *args, **kwargs) -> Response | StreamingHttpResponse:  # type: ignore[override]
         export = getattr(request.accepted_renderer, "format", None)
         if export in ("csv", "xlsx"):

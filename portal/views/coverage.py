@@ -21,6 +21,7 @@ from access.context import scope_for
 from access.services import access_log_export
 from core.clock import today
 from core.errors import ServiceError
+from core.routing import replica_reads
 from coverage.caching import remembered
 from coverage.selectors.detail import region_detail
 from coverage.selectors.regions import LEVELS
@@ -56,6 +57,7 @@ def _child_level(level: str) -> str | None:
 @in_portal_language
 @capability_required(Capability.READ_COVERAGE)
 @page_kept
+@replica_reads()  # the figures may come from a replica (core.routing)
 def coverage(request: HttpRequest, code: str) -> HttpResponse:
     """A region (in the caller's scope, else 404): its figures, the regions one level down
     (sortable, filtered by institution, on any date) with a bar against the target, and its
@@ -71,6 +73,7 @@ def coverage(request: HttpRequest, code: str) -> HttpResponse:
 @in_portal_language
 @capability_required(Capability.READ_COVERAGE)
 @page_kept
+@replica_reads()
 def recap(request: HttpRequest, code: str) -> HttpResponse:
     """The region on one printed page, for a coordination meeting's screen: its figures, the
     target and the gap to it, the premium to protect the rest, the regions one level down with

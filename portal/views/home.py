@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from access.context import scope_for
 from core.clock import today
 from core.errors import ServiceError
+from core.routing import replica_reads
 from coverage.caching import remembered
 from coverage.selectors.detail import RegionDetail, region_detail
 from coverage.selectors.rows import CoverageFigures, coverage_rows_listed
@@ -21,6 +22,7 @@ from .common import date_param, figures_cached, page_kept
 @login_required
 @in_portal_language
 @page_kept
+@replica_reads()  # the figures may come from a replica (core.routing)
 def home(request: HttpRequest) -> HttpResponse:
     """The caller's regions today: serving, protected, unprotected, coverage, this year's target
     and the gap to it, the change since a chosen date, the monthly premium to protect the rest."""

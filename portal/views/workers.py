@@ -32,6 +32,7 @@ from access.masking import nik_mask
 from access.services import access_log_write, nik_lookups_record
 from core.api.pagination import BoundedPaginator
 from core.errors import ServiceError, StaleVersionError
+from core.routing import replica_reads
 from enrollment import selectors, services, transitions
 from enrollment.api.serializers import ActivateSerializer, RenewSerializer, TransitionSerializer, WorkerWriteSerializer
 from enrollment.choices import EnrollmentStatus, EventKind, EventSource, Institution, Program
@@ -90,6 +91,7 @@ def _page_of(queryset: Any, number: str | None) -> Any:
 @login_required
 @in_portal_language
 @capability_required(Capability.READ_WORKERS)
+@replica_reads()  # the page may come from a replica (core.routing)
 def workers(request: HttpRequest) -> HttpResponse:
     """The workers of the caller's regions, 50 a page with their count: searched by a part of
     the name or a whole NIK, filtered as the API's list is (the same parameters)."""

@@ -25,6 +25,7 @@ from access.scope import Scope
 from access.services import access_log_export, access_log_write
 from core.api.renderers import neutralise_cell
 from core.clock import today
+from core.routing import replica_reads
 from coverage.figures import coverage_pct
 from coverage.selectors.unprotected import UnprotectedVillageRow, unprotected_villages
 from enrollment import selectors
@@ -48,6 +49,7 @@ DAYS = 30  # how far ahead (and back) the renewal and term worklists look
 @login_required
 @in_portal_language
 @capability_required(Capability.READ_COVERAGE)
+@replica_reads()  # the figures may come from a replica (core.routing)
 def unprotected(request: HttpRequest) -> HttpResponse:
     """The villages with unprotected workers today, most unprotected first: the caller's (a
     branch's territory), or one of its regencies; a page of 50 at a time, with the count."""
@@ -331,6 +333,7 @@ def _worker_page(
 @login_required
 @in_portal_language
 @capability_required(Capability.READ_WORKERS)
+@replica_reads()
 def activation_queue(request: HttpRequest) -> HttpResponse:
     """Workers submitted and waiting for activation, oldest submission first: a branch's queue
     (its territory), each row with the activation form for those who may activate."""
@@ -364,6 +367,7 @@ RENEWALS_LAPSED = "lewat"
 @login_required
 @in_portal_language
 @capability_required(Capability.READ_WORKERS)
+@replica_reads()
 def renewals(request: HttpRequest) -> HttpResponse:
     """Memberships whose paid-until falls in the next 30 days (soonest first), or with
     `?jenis=lewat` those lapsed in the last 30 days (latest first): what a branch renews."""
@@ -407,6 +411,7 @@ TERMS_ENDING = "segera"
 @login_required
 @in_portal_language
 @capability_required(Capability.READ_WORKERS)
+@replica_reads()
 def terms_ended(request: HttpRequest) -> HttpResponse:
     """Workers whose term has ended but whose service is still open (oldest term end first); with
     `?jenis=segera`, those whose term ends in the next 30 days, which the daily run will end unless

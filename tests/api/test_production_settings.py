@@ -31,7 +31,7 @@ print(json.dumps({name: [r.status_code, r.get("Location")] for name, r in answer
 
 
 def production(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_", "UCJ_", "DATABASE_URL"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_", "UCJ_", "DATABASE_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="ucj_project.settings.production",
         SECRET_KEY=SECRET,

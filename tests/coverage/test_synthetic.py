@@ -189,12 +189,17 @@ def test_benchmark_runs_in_quick_mode_on_generated_data(some_provinces, tmp_path
     from django.utils import timezone
 
     generate("--regions", str(some_provinces), end=timezone.localdate())
-    settings = connection.settings_dict
-    url = (
-        f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST'] or '127.0.0.1'}:"
-        f"{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
-    monkeypatch.setenv("DATABASE_URL", url)  # gunicorn serves the test database
+    from django.db import connections
+
+    def url(server: dict) -> str:  # of the test database, on `server`
+        return (
+            f"postgres://{server['USER']}:{server['PASSWORD']}@{server['HOST'] or '127.0.0.1'}:"
+            f"{server['PORT'] or 5432}/{connection.settings_dict['NAME']}"
+        )
+
+    monkeypatch.setenv("DATABASE_URL", url(connection.settings_dict))  # gunicorn serves the test database
+    if "replica" in connections.settings:  # and reads it on the replica, which receives it
+        monkeypatch.setenv("DATABASE_REPLICA_URL", url(connections.settings["replica"]))
     from bench import national_bench
 
     results = national_bench.main(["--quick", "--out", str(tmp_path)])

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -73,22 +74,44 @@ TEMPLATES = [
     },
 ]
 
+
 # SQLite in the project folder unless DATABASE_URL names another database.
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a competing writer instead of failing at once with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("UCJ_DB_PREPARED", default=True):
-    # Parameters bound by the server, and statements run more than a few times on a connection
-    # prepared once: the server then skips planning them (about 1 ms for a few joins, more than
-    # running them). Off (UCJ_DB_PREPARED=0) behind a pooler that cannot keep prepared statements.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+def _database(url: str) -> dict:
+    """A database's settings from its URL, as every connection to it is made."""
+    database = env.db_url_config(url)
+    database["ATOMIC_REQUESTS"] = False
+    database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    database["CONN_HEALTH_CHECKS"] = True
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # Wait for a competing writer instead of failing at once with "database is locked".
+        database.setdefault("OPTIONS", {})["timeout"] = 20
+        database["CONN_MAX_AGE"] = 0
+    elif database["ENGINE"] == "django.db.backends.postgresql" and env.bool("UCJ_DB_PREPARED", default=True):
+        # Parameters bound by the server, and statements run more than a few times on a connection
+        # prepared once: the server then skips planning them (about 1 ms for a few joins, more than
+        # running them). Off (UCJ_DB_PREPARED=0) behind a pooler that cannot keep prepared statements.
+        database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    return database
+
+
+DATABASES = {"default": _database(env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+
+# A PostgreSQL streaming replica of the primary, for the reads that may go there (core.routing:
+# coverage figures and lists, never older than the data version the caller has seen). Without
+# one there is no `replica` connection, no router and no middleware: nothing changes.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = _database(DATABASE_REPLICA_URL)
+    if {DATABASES["default"]["ENGINE"], DATABASES["replica"]["ENGINE"]} != {"django.db.backends.postgresql"}:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs PostgreSQL, as a streaming replica of DATABASE_URL.")
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)  # out of reach: primary
+    DATABASE_ROUTERS = ["core.routing.ReplicaRouter"]
+    # Second: the request's routing is open before its token or session is read.
+    MIDDLEWARE.insert(1, "core.routing.ReplicaReadsMiddleware")
+# Off (0): every read on the primary while a replica stays configured.
+UCJ_REPLICA_READS = env.bool("UCJ_REPLICA_READS", default=True)
+# A replica found out of reach is not tried again for this long (its reads go to the primary).
+UCJ_REPLICA_RETRY_SECONDS = env.float("UCJ_REPLICA_RETRY_SECONDS", default=10.0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

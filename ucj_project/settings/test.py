@@ -9,3 +9,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+if "replica" in DATABASES:  # noqa: F405
+    # The replica receives the test database by streaming replication: nothing is created or
+    # flushed on it. A mirror is what Django skips; the tests' conftest then points the
+    # connection back at the replica server, at the test database's name (a mirror alone
+    # would read the primary).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405

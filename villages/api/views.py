@@ -1,9 +1,11 @@
 """Read-only region endpoints, addressed by official code. Regions change only by import and by
 `apply_region_changes`; a retired region is listed no more, its code still answers."""
 
+from django.utils.decorators import method_decorator
 from rest_framework import viewsets
 
 from access.api.permissions import PUBLIC, CapabilityRequired
+from core.routing import replica_reads
 from villages import selectors
 from villages.filtersets import BranchOfficeFilterSet, DistrictFilterSet, RegencyFilterSet, VillageFilterSet
 
@@ -16,6 +18,9 @@ from .serializers import (
 )
 
 
+# Reads that may come from a replica (core.routing).
+@method_decorator(replica_reads(), name="list")
+@method_decorator(replica_reads(), name="retrieve")
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     # The official region list is public reference data.
     permission_classes = [CapabilityRequired]
@@ -65,6 +70,8 @@ class VillageViewSet(RegionViewSet):
     filterset_class = VillageFilterSet
 
 
+@method_decorator(replica_reads(), name="list")
+@method_decorator(replica_reads(), name="retrieve")
 class BranchOfficeViewSet(viewsets.ReadOnlyModelViewSet):
     """BPJS Ketenagakerjaan branch offices and the regencies each serves."""
 
