@@ -372,8 +372,14 @@ def transition_candidates(regency: Regency, count: int, today: datetime.date) ->
     return list(rows)
 
 
+# Numbers handed out by this process: the mixed mode's writer takes its own while the transitions'
+# are not recorded yet.
+HANDED_OUT: set[str] = set()
+
+
 def fresh_kpj_numbers(count: int) -> list[str]:
-    """11-digit KPJ numbers starting with 3, from a millisecond clock, none already recorded."""
+    """11-digit KPJ numbers starting with 3, from a millisecond clock, none already recorded or
+    handed out before."""
     base = int(time.time() * 1000)
     numbers: list[str] = []
     offset = 0
@@ -381,7 +387,8 @@ def fresh_kpj_numbers(count: int) -> list[str]:
         batch = [f"3{(base + offset + k) % 10**10:010d}" for k in range(2 * (count - len(numbers)))]
         offset += len(batch)
         taken = set(Enrollment.objects.filter(kpj_number__in=batch).values_list("kpj_number", flat=True))
-        numbers += [n for n in batch if n not in taken][: count - len(numbers)]
+        numbers += [n for n in batch if n not in taken and n not in HANDED_OUT][: count - len(numbers)]
+    HANDED_OUT.update(numbers)
     return numbers
 
 
