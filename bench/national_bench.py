@@ -918,7 +918,7 @@ def prepare_database(workers: int, regions: Path) -> float | None:
     if connection.vendor != "postgresql":
         raise SystemExit("--generate needs PostgreSQL (generate_synthetic does)")
     params = connection.get_connection_params()
-    name = params.get("dbname")
+    name = str(connection.settings_dict["NAME"])
     try:
         connection.ensure_connection()
     except DatabaseError:

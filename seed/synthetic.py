@@ -9,9 +9,10 @@ number and the seed, so the same seed, worker count, end date and region list al
 the same rows, whatever plan the database picks.
 
 The rows have exactly the shapes the services write (worker, enrollment, history events,
-state periods); secondary indexes and foreign keys of those tables are dropped for the load
-and rebuilt afterwards, which is several times faster than maintaining them row by row. The
-whole load is one transaction: it lands completely or not at all.
+state periods); secondary indexes and foreign keys of those tables, the counters' (written by
+the counters' recount) and the snapshots' are dropped for the load and rebuilt afterwards, which
+is several times faster than maintaining them row by row. The whole load is one transaction: it
+lands completely or not at all.
 """
 
 from __future__ import annotations
