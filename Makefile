@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format migrate demo check contract clean
+.PHONY: run test lint format migrate demo check contract clean bench-quick
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -73,6 +73,16 @@ test: lint check
 # The API's contract against a live server on a throwaway copy of the demo (README "Tests and CI").
 contract: $(VENV)/.installed-dev
 	$(BIN)/python -m contract.live $(CONTRACT_ARGS)
+
+# The national benchmark's quick mode (docs/performance.md, "Benchmark modes"): 500,000 synthetic
+# workers in a database of their own (created and generated once, when it has no workers), then
+# every mode (cached, cold, mixed) with fewer requests. Results in bench/results/.
+BENCH_DATABASE_URL ?= postgres://ucj:ucj@127.0.0.1:5432/ucj_bench_500k
+BENCH_WORKERS ?= 500000
+BENCH_ARGS ?= --mode all --requests 50 --warmup 5
+
+bench-quick: $(VENV)/.installed
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/national_bench.py --generate $(BENCH_WORKERS) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache .mypy_cache contract/results

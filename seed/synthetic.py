@@ -9,9 +9,10 @@ number and the seed, so the same seed, worker count, end date and region list al
 the same rows, whatever plan the database picks.
 
 The rows have exactly the shapes the services write (worker, enrollment, history events,
-state periods); secondary indexes and foreign keys of those tables are dropped for the load
-and rebuilt afterwards, which is several times faster than maintaining them row by row. The
-whole load is one transaction: it lands completely or not at all.
+state periods); secondary indexes and foreign keys of those tables, the counters' (written by
+the counters' recount) and the snapshots' are dropped for the load and rebuilt afterwards, which
+is several times faster than maintaining them row by row. The whole load is one transaction: it
+lands completely or not at all.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ from enrollment.models import ApparatusWorker, Enrollment, EnrollmentEvent, Work
 from villages.models import Province
 
 ACTOR_LABEL = "generate_synthetic"
+# The load's session settings: one session on a machine given over to it for a few minutes.
+TEMP_BUFFERS = "3GB"
+WORK_MEM = "1GB"
+MAINTENANCE_WORK_MEM = "1GB"
 HISTORY_DAYS = 730
 ENDED_SHARE = 0.015
 # Of the unprotected workers: lapsed memberships and submissions waiting for the branch office.
@@ -123,6 +128,8 @@ LAST = ["Saputra", "Hidayat", "Siregar", "Nasution", "Harahap", "Lubis", "Putri"
 ) = range(21)
 
 TABLES = [ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod]
+# Filled by the counters' recount and the snapshots, emptied first like the tables above.
+COVERAGE_TABLES = [VillageCoverage, RegencyCoverage, CoverageSnapshot]
 
 
 @dataclass
@@ -151,8 +158,11 @@ def _client_cursor() -> CursorWrapper:
 
 def _schema_objects(cursor) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """(table, name, definition) of every foreign key, and (name, definition) of every index that
-    is not a primary key or unique constraint, of the bulk-loaded tables."""
-    tables = [model._meta.db_table for model in TABLES]
+    is not a primary key or unique constraint, of the bulk-loaded tables and the counters'.
+
+    The counters' foreign keys too: checked row by row at commit (they are deferred), a
+    million counter rows cost more than one check of the whole table when the key is restored."""
+    tables = [model._meta.db_table for model in (*TABLES, *COVERAGE_TABLES)]
     cursor.execute(
         "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY conname",
@@ -194,6 +204,12 @@ def _sql_array(values: list[str]) -> str:
     return "ARRAY[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
+def _float_array(values: list[float]) -> str:
+    """The lower bounds of `_cumulative`'s slices as a float array, written as `repr` writes them
+    (each literal reads back as the same double)."""
+    return "ARRAY[" + ", ".join(repr(float(v)) for v in values) + "]::double precision[]"
+
+
 def synthetic_generate(
     *,
     workers: int,
@@ -218,13 +234,15 @@ def synthetic_generate(
         done = int(30 * n / steps)
         log(f"[{'#' * done}{'.' * (30 - done)}] {n:2d}/{steps} {text} ({time.monotonic() - started:.1f} s)")
 
-    # The plan tables are read several times over: keep them in memory. Possible only before
-    # the session's first temporary table, hence outside the transaction.
+    # The plan tables are read several times over: keep them in memory (the workers' plan is
+    # about 1.6 GB at 5,000,000). Possible only before the session's first temporary table,
+    # hence outside the transaction.
     with connection.cursor() as cursor, contextlib.suppress(DatabaseError):
-        cursor.execute("SET temp_buffers = '1GB'")
+        cursor.execute(f"SET temp_buffers = '{TEMP_BUFFERS}'")
     with transaction.atomic(), _client_cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        cursor.execute("SET LOCAL work_mem = '256MB'")
+        # Sorts (the NIK serials, the index builds) in memory rather than in temporary files.
+        cursor.execute(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute("SET LOCAL synchronous_commit = off")
         if ApparatusWorker.objects.exists() and not replace:
             raise ServiceError(
@@ -235,7 +253,7 @@ def synthetic_generate(
         # Empty tables with their id sequences back at 1 (sequences keep counting after rolled
         # back writes), so the same seed gives the same ids too. With --replace this deletes the
         # synthetic history: it is append-only for the application, and this is not a correction.
-        tables = [_table(m) for m in (*TABLES, VillageCoverage, RegencyCoverage, CoverageSnapshot)]
+        tables = [_table(m) for m in (*TABLES, *COVERAGE_TABLES)]
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
         step(1, "dropping secondary indexes and foreign keys for the load")
         foreign_keys, indexes = _schema_objects(cursor)
@@ -249,28 +267,31 @@ def synthetic_generate(
         step(3, f"{workers:,} workers")
         _enrollments(cursor)
         step(4, "enrollments")
+        # Compiling the events' expressions costs more than it saves: they are mostly calls.
+        cursor.execute("SET LOCAL jit = off")
         events = _events(cursor)
+        cursor.execute("SET LOCAL jit TO DEFAULT")
         step(5, f"{events:,} history events")
         periods = _periods(cursor)
         step(6, f"{periods:,} state periods")
-        for _name, definition in indexes:
-            cursor.execute(definition)
-        step(7, f"{len(indexes)} indexes rebuilt")
-        for table, name, definition in foreign_keys:
-            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")
-        step(8, f"{len(foreign_keys)} foreign keys restored and checked")
         for model in TABLES:
             cursor.execute(f"ANALYZE {_table(model)}")
         counters_recount()
-        step(9, "counters")
+        step(7, "counters")
         snapshots = _snapshots(cursor, _snapshot_dates(end))
-        step(10, f"{snapshots:,} snapshots")
+        step(8, f"{snapshots:,} snapshots")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        step(9, f"{len(indexes)} indexes rebuilt")
+        for table, name, definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")
+        step(10, f"{len(foreign_keys)} foreign keys restored and checked")
         _targets()
         cursor.execute("DROP TABLE syn_snapshot, syn_worker, syn_village")
         data_version_bump()
     step(11, "committed")
     with connection.cursor() as cursor:
-        for model in (*TABLES, VillageCoverage, RegencyCoverage, CoverageSnapshot):
+        for model in (*TABLES, *COVERAGE_TABLES):
             cursor.execute(f"VACUUM ANALYZE {_table(model)}")  # visibility map: index-only scans
     step(12, "vacuumed and analyzed")
     return SyntheticSummary(village_count, workers, events, periods, snapshots, round(time.monotonic() - started, 1))
@@ -343,9 +364,20 @@ def _workers(cursor, *, seed: int, end: datetime.date) -> None:
     roles = _cumulative(ROLES, 2)
     funding = _cumulative(FUNDING_WEIGHTS, 1)
     p = {"seed": seed, "end": end, "history": HISTORY_DAYS}
+    first_female, first_male = _sql_array(FIRST_FEMALE), _sql_array(FIRST_MALE)
     cursor.execute(
         f"""
         CREATE TEMP TABLE syn_worker ON COMMIT DROP AS
+        -- the person's NIK, name and sex here, once: the worker rows and the registrations read them
+        SELECT s.*,
+               nik_prefix
+                   || lpad((extract(day FROM birth_date)::int + CASE WHEN female THEN 40 ELSE 0 END)::text, 2, '0')
+                   || to_char(birth_date, 'MMYY') || lpad(serial::text, 4, '0') AS nik,
+               CASE WHEN female THEN ({first_female})[floor(first_draw * {len(FIRST_FEMALE)})::int + 1]
+                    ELSE ({first_male})[floor(first_draw * {len(FIRST_MALE)})::int + 1] END
+                   || ' ' || ({_sql_array(LAST)})[last_name] AS full_name,
+               CASE WHEN female THEN 'female' ELSE 'male' END AS sex
+        FROM (
         WITH drawn AS (
             -- every draw of a worker computed once; the role and funding joins compare floats
             SELECT n, v.*, pg_temp.u(n, {S_ROLE}, %(seed)s) AS role_draw,
@@ -379,11 +411,13 @@ def _workers(cursor, *, seed: int, end: datetime.date) -> None:
                    f.funding_source,
                    pg_temp.u(n, {S_JHT}, %(seed)s) < 0.3 AS jht
             FROM drawn d
-            JOIN (VALUES {_values([(r[0], r[1], r[3], r[4], r[5], r[6]) for r in roles])})
-                AS r(institution, position, wage_basis, wage, low, high)
-                ON d.role_draw >= r.low AND d.role_draw < r.high
-            JOIN (VALUES {_values([(f[0], f[2], f[3]) for f in funding])}) AS f(funding_source, low, high)
-                ON d.funding_draw >= f.low AND d.funding_draw < f.high
+            -- the draw's slice [low, high) of the cumulative weights, found once (width_bucket)
+            -- instead of comparing it with every slice
+            CROSS JOIN LATERAL (SELECT width_bucket(d.role_draw, {_float_array([r[5] for r in roles])}) AS i) ri
+            JOIN (VALUES {_values([(n + 1, r[0], r[1], r[3], r[4]) for n, r in enumerate(roles)])})
+                AS r(i, institution, position, wage_basis, wage) ON r.i = ri.i
+            CROSS JOIN LATERAL (SELECT ({_sql_array([f[0] for f in funding])})[
+                width_bucket(d.funding_draw, {_float_array([f[2] for f in funding])})] AS funding_source) f
         ), dated AS (
             SELECT base.*,
                    -- activation within the last two years, after registration (= term start)
@@ -410,23 +444,16 @@ def _workers(cursor, *, seed: int, end: datetime.date) -> None:
                fate = 'active' AND activated + 365 < %(end)s::date AS renewed,
                row_number() OVER (PARTITION BY nik_prefix, birth_date, female ORDER BY id) AS serial
         FROM timed
+        ) s
         """,
         p,
     )
-    first_female, first_male = _sql_array(FIRST_FEMALE), _sql_array(FIRST_MALE)
     cursor.execute(
         f"""
         INSERT INTO {_table(ApparatusWorker)} (id, village_id, district_id, regency_id, province_id, nik, full_name,
             sex, birth_date, phone, institution, position, term_start, term_end, wage_basis, monthly_wage, serving,
             enrollment_status, version, created_at, updated_at)
-        SELECT id, village_id, district_id, regency_id, province_id,
-               nik_prefix
-                   || lpad((extract(day FROM birth_date)::int + CASE WHEN female THEN 40 ELSE 0 END)::text, 2, '0')
-                   || to_char(birth_date, 'MMYY') || lpad(serial::text, 4, '0'),
-               CASE WHEN female THEN ({first_female})[floor(first_draw * {len(FIRST_FEMALE)})::int + 1]
-                    ELSE ({first_male})[floor(first_draw * {len(FIRST_MALE)})::int + 1] END
-                   || ' ' || ({_sql_array(LAST)})[last_name],
-               CASE WHEN female THEN 'female' ELSE 'male' END, birth_date,
+        SELECT id, village_id, district_id, regency_id, province_id, nik, full_name, sex, birth_date,
                CASE WHEN has_phone THEN phone ELSE '' END,
                institution, position, term_start, CASE WHEN fate = 'ended' THEN changed END,
                wage_basis, wage, fate <> 'ended', fate, 1 + (fate <> 'not_registered')::int
@@ -463,61 +490,80 @@ def _enrollments(cursor) -> None:
     )
 
 
-# Each worker's history as rows of (seq, kind, effective date, from status, to status, changes,
-# paid-until after the event, the date of the next event). The next event's date closes the
+# Each worker's history as rows of (seq, kind, effective date, from status, to status, paid-until
+# after the event, the date of the next event). The next event's date closes the
 # state period the event opens; a period that would be empty (two changes on one day) is not
 # written, as the services replace that day's state instead.
-_HISTORY_TEMPLATE = """
+_HISTORY = """
     CROSS JOIN LATERAL (VALUES
         (1, %(registered)s, w.term_start, '', %(not_registered)s,
-         {c1},
          NULL::date, coalesce(w.submitted, CASE WHEN w.fate = 'ended' THEN w.changed END)),
         (2, CASE WHEN w.submitted IS NOT NULL THEN %(submitted_kind)s END, w.submitted, %(not_registered)s,
-         %(submitted)s, {c2},
+         %(submitted)s,
          NULL, w.activated),
         (3, CASE WHEN w.activated IS NOT NULL THEN %(activated_kind)s END, w.activated, %(submitted)s, %(active)s,
-         {c3},
          w.paid_until,
          CASE WHEN w.renewed THEN w.paid_until - w.renew_gap WHEN w.fate = 'lapsed' THEN w.paid_until + 1 END),
         (4, CASE WHEN w.renewed THEN %(renewed_kind)s END, w.paid_until - w.renew_gap, %(active)s, %(active)s,
-         {c4},
          w.paid_until + 365, NULL),
         (5, CASE WHEN w.fate = 'lapsed' THEN %(lapsed_kind)s END, w.paid_until + 1, %(active)s, %(lapsed)s,
-         {c5}, w.paid_until, NULL),
+         w.paid_until, NULL),
         (6, CASE WHEN w.fate = 'ended' THEN %(ended_kind)s END, w.changed, %(not_registered)s, %(ended)s,
-         {c6},
          NULL, NULL)
-    ) AS e(seq, kind, effective_date, from_status, to_status, changes, paid_until, next_date)
+    ) AS e(seq, kind, effective_date, from_status, to_status, paid_until, next_date)
 """
 
 
 # The changes each event records, as enrollment.recording records them: a registration each field
-# given a value (`a` is the worker's row), a transition what `recording.transition_applied` says
+# given a value, a transition what `recording.transition_applied` says
 # it changes from a new enrollment's values (tests/seed/test_synthetic_recording.py compares).
 def _pair(name: str, old: str, new: str) -> str:
     return f"'{name}', jsonb_build_array({old}, {new})"
 
 
-CHANGES = [
-    "jsonb_build_object("
-    + ", ".join(
-        _pair(name, "NULL", value)
-        for name, value in (
-            ("village", "w.village_code"),
-            ("nik", "a.nik"),
-            ("full_name", "a.full_name"),
-            ("sex", "a.sex"),
-            ("birth_date", "w.birth_date"),
-            ("institution", "w.institution"),
-            ("position", "w.position"),
-            ("term_start", "w.term_start"),
-            ("wage_basis", "w.wage_basis"),
-            ("monthly_wage", "w.wage"),
-        )
+# A registration's JSON is written as text and read by the database once: half the cost of
+# building it with jsonb_build_object, the same value. Its strings are our own constants and digits
+# (no character that JSON escapes, `_plain` checks), its dates ISO whatever the session's DateStyle.
+def _text_pair(name: str, value: str, *, quoted: bool = True) -> str:
+    quote = '"' if quoted else ""
+    return f"""'"{name}": [null, {quote}' || {value} || '{quote}]'"""
+
+
+def _iso(column: str) -> str:
+    return f"to_char({column}, 'YYYY-MM-DD')"
+
+
+_REGISTRATION = (
+    "('{' || "
+    + " || ', ' || ".join(
+        [
+            _text_pair("village", "w.village_code"),
+            _text_pair("nik", "w.nik"),
+            _text_pair("full_name", "w.full_name"),
+            _text_pair("sex", "w.sex"),
+            _text_pair("birth_date", _iso("w.birth_date")),
+            _text_pair("institution", "w.institution"),
+            _text_pair("position", "w.position"),
+            _text_pair("term_start", _iso("w.term_start")),
+            _text_pair("wage_basis", "w.wage_basis"),
+            _text_pair("monthly_wage", "w.wage", quoted=False),
+        ]
     )
-    + ") || CASE WHEN w.has_phone THEN jsonb_build_object("
-    + _pair("phone", "NULL", "w.phone")
-    + ") ELSE '{}'::jsonb END",
+    + " || CASE WHEN w.has_phone THEN ', ' || "
+    + _text_pair("phone", "w.phone")
+    + " ELSE '' END || '}')::jsonb"
+)
+
+
+def _plain(values: list[str]) -> bool:
+    return all('"' not in v and "\\" not in v and "'" not in v and "%" not in v for v in values)
+
+
+if not _plain(FIRST_MALE + FIRST_FEMALE + LAST + [str(v) for role in ROLES for v in role]):
+    raise ValueError("a name or role the registrations' JSON text would have to escape")
+
+CHANGES = [
+    _REGISTRATION,
     f"jsonb_build_object({_pair('status', '%(not_registered)s', '%(submitted)s')})",
     "jsonb_build_object("
     + ", ".join(
@@ -542,10 +588,9 @@ CHANGES = [
     f"jsonb_build_object({_pair('status', '%(not_registered)s', '%(ended)s')}, "
     f"{_pair('term_end', 'NULL', 'w.changed')})",
 ]
-_HISTORY = _HISTORY_TEMPLATE.format(**{f"c{n}": c for n, c in enumerate(CHANGES, 1)})
-# The same rows without the changes, for the state periods (building JSON nobody reads would be
-# most of the cost of that statement).
-_HISTORY_STATES = _HISTORY_TEMPLATE.format(**{f"c{n}": "NULL::jsonb" for n in range(1, len(CHANGES) + 1)})
+# The changes of an event row, built for the rows kept only (building the JSON of events a worker
+# does not have was a third of the cost of that statement); the state periods build none.
+_CHANGES = "CASE e.seq " + " ".join(f"WHEN {n} THEN {c}" for n, c in enumerate(CHANGES, 1)) + " END"
 
 
 def _history_params() -> dict[str, str]:
@@ -578,8 +623,8 @@ def _events(cursor) -> int:
         INSERT INTO {_table(EnrollmentEvent)} (worker_id, kind, effective_date, recorded_at, actor_id, actor_label,
             source, from_status, to_status, changes, import_batch_id)
         SELECT w.id, e.kind, e.effective_date, (e.effective_date + TIME '10:00') AT TIME ZONE %(tz)s, NULL,
-               %(label)s, %(source)s, e.from_status, e.to_status, e.changes, NULL
-        FROM syn_worker w JOIN {_table(ApparatusWorker)} a ON a.id = w.id {_HISTORY}
+               %(label)s, %(source)s, e.from_status, e.to_status, {_CHANGES}, NULL
+        FROM syn_worker w {_HISTORY}
         WHERE e.kind IS NOT NULL
         """,
         {
@@ -604,7 +649,7 @@ def _periods(cursor) -> int:
         SELECT w.id, e.effective_date, e.next_date, w.village_id, w.district_id, w.regency_id, w.province_id,
                w.institution, e.to_status <> %(ended)s, e.to_status,
                CASE WHEN e.to_status = %(active)s THEN w.funding_source ELSE '' END, e.paid_until
-        FROM syn_worker w {_HISTORY_STATES}
+        FROM syn_worker w {_HISTORY}
         WHERE e.kind IS NOT NULL AND (e.next_date IS NULL OR e.next_date > e.effective_date)
         """,
         _history_params(),
@@ -638,13 +683,23 @@ def _snapshots(cursor, dates: list[datetime.date]) -> int:
         """,
         params,
     )
-    total = 0
-    levels = [
-        ("village", "villages_village"),
-        ("district", "villages_district"),
-        ("regency", "villages_regency"),
-        ("province", "villages_province"),
-    ]
+    # A desa's figures are its row of syn_snapshot, unnested; the larger regions add their desa's
+    # arrays up first. Rows go in in (region, date) order (codes compared byte by byte): the
+    # unique index on them grows at its end instead of taking every row at a random place, and
+    # the ids follow that order whatever plan or collation the database has.
+    cursor.execute(
+        f"""
+        INSERT INTO {_table(CoverageSnapshot)} (region_code, date, serving, protected)
+        SELECT r.code, d.date, d.serving, d.protected
+        FROM syn_snapshot s JOIN villages_village r ON r.id = s.village_id
+        CROSS JOIN LATERAL unnest(%(dates)s::date[], s.serving, s.protected) AS d(date, serving, protected)
+        WHERE d.serving > 0
+        ORDER BY r.code COLLATE "C", d.date
+        """,
+        {"dates": dates},
+    )
+    total = cursor.rowcount
+    levels = [("district", "villages_district"), ("regency", "villages_regency"), ("province", "villages_province")]
     for column, table in levels:
         cursor.execute(
             f"""
@@ -654,6 +709,7 @@ def _snapshots(cursor, dates: list[datetime.date]) -> int:
             CROSS JOIN generate_series(1, %(count)s) AS i
             GROUP BY r.code, i
             HAVING SUM(s.serving[i]) > 0
+            ORDER BY r.code COLLATE "C", i
             """,
             {"dates": dates, "count": len(dates)},
         )
