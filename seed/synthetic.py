@@ -31,7 +31,7 @@ from django.db.backends.utils import CursorWrapper
 from core.data_version import data_version_bump
 from core.errors import ServiceError
 from coverage.choices import CoverageKind
-from coverage.models import CoverageSnapshot, RegencyCoverage, Target, VillageCoverage
+from coverage.models import CoverageSnapshot, RegencyCoverage, RegencyTotals, Target, VillageCoverage, VillageTotals
 from coverage.services import counters_recount
 from enrollment import transitions
 from enrollment.choices import (
@@ -129,7 +129,7 @@ LAST = ["Saputra", "Hidayat", "Siregar", "Nasution", "Harahap", "Lubis", "Putri"
 
 TABLES = [ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod]
 # Filled by the counters' recount and the snapshots, emptied first like the tables above.
-COVERAGE_TABLES = [VillageCoverage, RegencyCoverage, CoverageSnapshot]
+COVERAGE_TABLES = [VillageCoverage, RegencyCoverage, VillageTotals, RegencyTotals, CoverageSnapshot]
 
 
 @dataclass
