@@ -72,8 +72,9 @@ def test_a_coverage_read_is_served_by_a_caught_up_replica(admin):
 
     assert protected == 1
     assert read_from == "replica"
-    assert "coverage_regencycoverage" in tables_read(on_replica)
-    assert "coverage_regencycoverage" not in tables_read(on_primary)
+    # The provinces' figures: the regencies' totals (coverage.selectors.rows).
+    assert "coverage_regencytotals" in tables_read(on_replica)
+    assert "coverage_regencytotals" not in tables_read(on_primary)
     # The token, its rate count, the data version and the primary's position: one statement's
     # round trip on the primary, nothing more of the request's reads there.
     assert "pg_current_wal_flush_lsn" in tables_read(on_primary)
