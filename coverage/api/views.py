@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, cast
@@ -177,7 +178,8 @@ def coverage_row_data(row: CoverageFigures) -> dict[str, Any]:
     }
 
 
-_encode_text = JSONEncoder(ensure_ascii=False).encode
+# Region codes and names as JSON text, kept: the same few thousand are written again and again.
+_encode_text = functools.lru_cache(maxsize=100_000)(JSONEncoder(ensure_ascii=False).encode)
 
 
 def coverage_rows_json(rows: Iterable[CoverageFigures]) -> str:

@@ -114,14 +114,26 @@ def coverage_rows(
     return rows
 
 
-# A region as `_rows_today` lists it: id, code, name, province id, regency id (None above).
-RegionRow = tuple[int, str, str, int, int | None]
+# A region as `_rows_today` lists it: id, code, name, province id, regency id (None above), the
+# year's target.
+RegionRow = tuple[int, str, str, int, int | None, Decimal | None]
 
 
 def _regions_in_force(
     level: str, parent_level: str | None, parent_id: int | None, as_of: datetime.date
 ) -> list[RegionRow]:
-    """The regions of `level` in force on `as_of` (under the parent when given), in code order."""
+    """The regions of `level` in force on `as_of` (under the parent when given), in code order,
+    each with its target of the year."""
+    found = _regions_read(level, parent_level, parent_id, as_of)
+    target_of = TargetResolver(kind=CoverageKind.VILLAGE_APPARATUS, year=as_of.year).for_codes(
+        [region[1] for region in found]
+    )
+    return [(*region, target_of[region[1]]) for region in found]
+
+
+def _regions_read(
+    level: str, parent_level: str | None, parent_id: int | None, as_of: datetime.date
+) -> list[tuple[int, str, str, int, int | None]]:
     model = MODEL_BY_LEVEL[level]
     regions: QuerySet[Any] = model.objects.filter(in_force_on(as_of)).order_by("code")
     if parent_level is not None:
@@ -179,13 +191,10 @@ def _rows_today(
     with reading.cursor() as cursor:
         cursor.execute(sql, params)
         figures = {region_id: (int(serving), int(protected)) for region_id, serving, protected in cursor.fetchall()}
-    target_of = TargetResolver(kind=CoverageKind.VILLAGE_APPARATUS, year=as_of.year).for_codes(
-        [region[1] for region in regions]
-    )
     nothing = (0, 0)
     return [
-        CoverageFigures(*figures.get(region_id, nothing), target_of[code], code, name)
-        for region_id, code, name, _province, _regency in regions
+        CoverageFigures(*figures.get(region_id, nothing), target, code, name)
+        for region_id, code, name, _province, _regency, target in regions
     ]
 
 
