@@ -160,3 +160,21 @@ def set_today(monkeypatch):
         return day
 
     return freeze
+
+
+def serve_test_database(monkeypatch) -> None:
+    """A server started by a test (gunicorn, by the benchmark) serves the test database, and reads
+    it on the replica, which receives it, when one is configured (core.routing)."""
+    from django.db import connection, connections
+
+    def url(server: dict) -> str:  # of the test database, on `server`
+        return (
+            f"postgres://{server['USER']}:{server['PASSWORD']}@{server['HOST'] or '127.0.0.1'}:"
+            f"{server['PORT'] or 5432}/{connection.settings_dict['NAME']}"
+        )
+
+    monkeypatch.setenv("DATABASE_URL", url(connection.settings_dict))
+    if "replica" in connections.settings:
+        monkeypatch.setenv("DATABASE_REPLICA_URL", url(connections.settings["replica"]))
+    else:
+        monkeypatch.delenv("DATABASE_REPLICA_URL", raising=False)

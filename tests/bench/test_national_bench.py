@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from enrollment.models import EnrollmentEvent
+from tests.conftest import serve_test_database
 
 SHIPPED_REGIONS = Path(__file__).resolve().parents[2] / "villages" / "data" / "regions.csv.gz"
 # Jambi (the measured regency's province) and Bengkulu (the writer's).
@@ -52,13 +52,9 @@ def two_provinces(tmp_path):
 
 @pytest.fixture
 def served_database(monkeypatch):
-    """gunicorn, started by the benchmark, serves the test database."""
-    settings = connection.settings_dict
-    url = (
-        f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST'] or '127.0.0.1'}:"
-        f"{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
-    monkeypatch.setenv("DATABASE_URL", url)
+    """gunicorn, started by the benchmark, serves the test database (on the replica too, when
+    one is configured)."""
+    serve_test_database(monkeypatch)
     monkeypatch.delenv("UCJ_COVERAGE_CACHE_SECONDS", raising=False)
 
 

@@ -188,18 +188,10 @@ def test_generator_needs_desa(db):
 def test_benchmark_runs_in_quick_mode_on_generated_data(some_provinces, tmp_path, monkeypatch):
     from django.utils import timezone
 
+    from tests.conftest import serve_test_database
+
     generate("--regions", str(some_provinces), end=timezone.localdate())
-    from django.db import connections
-
-    def url(server: dict) -> str:  # of the test database, on `server`
-        return (
-            f"postgres://{server['USER']}:{server['PASSWORD']}@{server['HOST'] or '127.0.0.1'}:"
-            f"{server['PORT'] or 5432}/{connection.settings_dict['NAME']}"
-        )
-
-    monkeypatch.setenv("DATABASE_URL", url(connection.settings_dict))  # gunicorn serves the test database
-    if "replica" in connections.settings:  # and reads it on the replica, which receives it
-        monkeypatch.setenv("DATABASE_REPLICA_URL", url(connections.settings["replica"]))
+    serve_test_database(monkeypatch)
     from bench import national_bench
 
     results = national_bench.main(["--quick", "--out", str(tmp_path)])
