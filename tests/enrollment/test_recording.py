@@ -30,6 +30,22 @@ DAY = datetime.timedelta(days=1)
 ACTOR = services.Actor(label="test")
 
 
+# The service that records each kind of step.
+SERVICES = {
+    EventKind.SUBMITTED: services.enrollment_submit,
+    EventKind.ACTIVATED: services.enrollment_activate,
+    EventKind.RENEWED: services.enrollment_renew,
+    EventKind.LAPSED: services.enrollment_lapse,
+    EventKind.SERVICE_ENDED: services.worker_end_service,
+}
+
+
+def sent_to_services(worker: ApparatusWorker, steps: list[tuple[str, datetime.date, dict]]) -> None:
+    """The steps, each sent to its service as a caller would."""
+    for kind, date, params in steps:
+        SERVICES[kind](actor=ACTOR, worker_id=worker.pk, effective_date=date, **params)
+
+
 def replayed(worker: ApparatusWorker, steps: list[tuple[str, datetime.date, dict]]) -> NewHistory:
     """The worker's history as the bulk form builds it, from what was sent to the services."""
     history = NewHistory(
@@ -68,15 +84,7 @@ def test_the_services_and_the_bulk_form_record_the_same_history(regions, today):
         ),
         (EventKind.SERVICE_ENDED, start + 150 * DAY, {}),
     ]
-    calls = {
-        EventKind.SUBMITTED: services.enrollment_submit,
-        EventKind.ACTIVATED: services.enrollment_activate,
-        EventKind.RENEWED: services.enrollment_renew,
-        EventKind.LAPSED: services.enrollment_lapse,
-        EventKind.SERVICE_ENDED: services.worker_end_service,
-    }
-    for kind, date, params in steps:
-        calls[kind](actor=ACTOR, worker_id=worker.pk, effective_date=date, **params)
+    sent_to_services(worker, steps)
 
     history = replayed(worker, steps)
     worker = ApparatusWorker.objects.select_related("enrollment").get(pk=worker.pk)
@@ -117,14 +125,7 @@ def test_the_services_and_the_bulk_form_count_a_worker_alike(regions, today, wag
         (EventKind.RENEWED, start + 30 * DAY, {"paid_until": membership["paid_until"] + 30 * DAY}),
         (EventKind.LAPSED, start + 90 * DAY, {}),
     ][:steps_taken]
-    calls = {
-        EventKind.SUBMITTED: services.enrollment_submit,
-        EventKind.ACTIVATED: services.enrollment_activate,
-        EventKind.RENEWED: services.enrollment_renew,
-        EventKind.LAPSED: services.enrollment_lapse,
-    }
-    for kind, date, params in steps:
-        calls[kind](actor=ACTOR, worker_id=worker.pk, effective_date=date, **params)
+    sent_to_services(worker, steps)
     worker = ApparatusWorker.objects.select_related("enrollment").get(pk=worker.pk)
     counted = counter_state(worker, worker.enrollment.status, worker.enrollment.funding_source)
 
