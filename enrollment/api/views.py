@@ -8,7 +8,8 @@ from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -31,6 +32,7 @@ from core.routing import replica_reads
 from enrollment import selectors, services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
+from enrollment.models import ApparatusWorker
 from villages.services import level_for_code
 
 from . import examples
@@ -42,6 +44,7 @@ from .serializers import (
     WorkerSerializer,
     WorkerWriteSerializer,
     can_see_personal_data,
+    worker_row_data,
 )
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -178,8 +181,9 @@ class WorkerViewSet(
         return [r for r in renderers if not isinstance(r, (CSVRenderer, XLSXRenderer))]
 
     def get_queryset(self):
-        # Workers outside the caller's regions do not exist for it (404, never 403).
-        queryset = selectors.worker_page() if self.action == "list" else super().get_queryset()
+        # Workers outside the caller's regions do not exist for it (404, never 403). A list, and
+        # one worker read, read their rows (selectors.worker_rows), not instances.
+        queryset = ApparatusWorker.objects.all() if self.action in ("list", "retrieve") else super().get_queryset()
         return scope_for(self.request.user).filter(queryset)
 
     def filter_queryset(self, queryset):
@@ -211,8 +215,17 @@ class WorkerViewSet(
                     repr((version, request.path, filters, request.user.pk)).encode(), digest_size=12
                 ).hexdigest()
             )
-        response = super().list(request, *args, **kwargs)
-        self._log_personal_data([row["id"] for row in response.data.get("results", [])])
+        # The page's ids are chosen by the filters and ordering alone (by an index), and the page's
+        # rows read by them: one statement, the rows of the page only.
+        workers = self.filter_queryset(self.get_queryset())
+        paginator = cast(StandardPagination, self.paginator)
+        page = paginator.page_of(workers.values_list("pk", flat=True), request)
+        rows = selectors.page_rows(
+            cast(QuerySet[ApparatusWorker, int], page.object_list), selectors.page_ordering(workers)
+        )
+        full = can_see_personal_data(request)
+        response = paginator.get_paginated_response([worker_row_data(row, full=full) for row in rows])
+        self._log_personal_data([row.id for row in rows])
         return response
 
     def _export(self, kind: str) -> StreamingHttpResponse:
@@ -258,7 +271,13 @@ class WorkerViewSet(
 
     @extend_schema(parameters=[ETAG])
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        return self._respond(self.get_object(), reload=False)
+        rows = selectors.worker_rows(self.get_queryset().filter(pk=kwargs["pk"]))
+        if not rows:
+            raise Http404
+        row = rows[0]
+        data = worker_row_data(row, full=can_see_personal_data(request))
+        self._log_personal_data([row.id])
+        return Response(data, headers={"ETag": f'"{row.version}"'})
 
     @extend_schema(
         request=WorkerWriteSerializer,
