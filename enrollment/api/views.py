@@ -8,6 +8,7 @@ from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -291,8 +292,9 @@ class WorkerViewSet(
         data = dict(serializer.validated_data)
         data.pop("version", None)
         nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": data["nik"]}))
-        worker = services.worker_register(actor=actor_for(request), **data)
-        return self._respond(worker, status.HTTP_201_CREATED)
+        with transaction.atomic():  # the worker, and the log of the answer showing it: one commit
+            worker = services.worker_register(actor=actor_for(request), **data)
+            return self._respond(worker, status.HTTP_201_CREATED)
 
     @extend_schema(
         request=WorkerWriteSerializer,
@@ -318,11 +320,11 @@ class WorkerViewSet(
             }
         if "nik" in changes:
             nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": changes["nik"]}))
-        with stale_if_match_is_412(request):
+        with stale_if_match_is_412(request), transaction.atomic():  # as `create`: one commit
             written = services.worker_update(
                 actor=actor_for(request), worker_id=worker.pk, changes=changes, expected_version=version
             )
-        return self._respond(written, before=worker)
+            return self._respond(written, before=worker)
 
     def _transition(self, request: Request, service, serializer_class=TransitionSerializer) -> Response:
         worker = self.get_object()
@@ -332,9 +334,11 @@ class WorkerViewSet(
         version = expected_version(request, data.pop("version", None))
         if "programs" in data:
             data["programs"] = sorted(data["programs"])
-        with stale_if_match_is_412(request):
+        # The change and the access log of the answer that shows it are committed together: one
+        # commit (a flush of the write-ahead log) for both, not one each.
+        with stale_if_match_is_412(request), transaction.atomic():
             written = service(actor=actor_for(request), worker_id=worker.pk, expected_version=version, **data)
-        return self._respond(written, before=worker)
+            return self._respond(written, before=worker)
 
     @extend_schema(
         request=TransitionSerializer,
