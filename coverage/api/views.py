@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, cast
 
+from django.http import QueryDict
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -28,6 +30,7 @@ from core.api.browsable import BrowsableAPIRendererWithoutStoredData
 from core.api.pagination import StandardPagination
 from core.api.parameters import PAGES
 from core.api.renderers import ComposedJSONRenderer, CSVRenderer, GeoJSONRenderer, XLSXRenderer
+from core.clock import today
 from core.errors import NotFoundError, ServiceError
 from core.routing import replica_reads
 from coverage.caching import cached, conditional_answer
@@ -74,9 +77,21 @@ def region_asked(code: object) -> str | None:
 
 
 def query(serializer_class: type[BaseSerializer[Any]], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.query_params)
+    """The request's query, validated by `serializer_class` (a 400 naming the parameters wrong).
+
+    What a query string validates to is kept for the day (a query's validation reads nothing
+    but the string, and maybe the date): validating cost more than reading a small answer. A
+    query refused is not kept, so its errors are written in each caller's language."""
+    # A class is hashable, whatever the serializer stubs make of it.
+    kept = _validated(serializer_class, today(), request.META.get("QUERY_STRING", ""))  # type: ignore[arg-type]
+    return dict(kept)
+
+
+@functools.lru_cache(maxsize=4096)
+def _validated(serializer_class: type[BaseSerializer[Any]], day: datetime.date, query_string: str) -> Mapping[str, Any]:
+    serializer = serializer_class(data=QueryDict(query_string))
     serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    return MappingProxyType(dict(serializer.validated_data))
 
 
 class ExportMixin(GenericAPIView):
@@ -185,28 +200,30 @@ _encode_text = functools.lru_cache(maxsize=100_000)(JSONEncoder(ensure_ascii=Fal
 def coverage_rows_json(rows: Iterable[CoverageFigures]) -> str:
     """Coverage rows as the JSON text DRF's renderer makes of `coverage_row_data` (a test holds
     them to it), written directly: for a regency's hundreds of villages the encoder's work per
-    value costs more than reading them. The percentages and the gap are computed from integers,
-    as `coverage.figures` computes them with decimals (rounded half up)."""
-    parts = []
-    targets: dict[Decimal, tuple[int, str]] = {}
-    for row in rows:
-        serving, protected, target = row.serving, row.protected, row.target_pct
-        pct = "null" if serving <= 0 else repr((protected * 20000 + serving) // (2 * serving) / 100)
-        if target is None:
-            target_text = gap = "null"
-        else:
-            if target not in targets:
-                targets[target] = (int(target * 100), repr(float(target)))
-            hundredths, target_text = targets[target]
-            gap = str(max(0, (2 * hundredths * serving + 10000) // 20000 - protected))
-        parts.append(
-            f'{{"code":{_encode_text(row.code)},"name":{_encode_text(row.name)},"serving":{serving},'
-            f'"protected":{protected},"unprotected":{serving - protected},"coverage_pct":{pct},'
-            f'"target_pct":{target_text},"gap_to_target":{gap}}}'
-        )
-    text = "[" + ",".join(parts) + "]"
+    value costs more than reading them. Each row's text is a function of its five values, kept
+    for the next answer that has the same (most rows of a regency stay as they were from one
+    request to the next)."""
+    text = "[" + ",".join([_row_json(r.code, r.name, r.serving, r.protected, r.target_pct) for r in rows]) + "]"
     # As DRF's renderer does: these two are valid JSON but not valid JavaScript.
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+@functools.lru_cache(maxsize=100_000)  # at most a row per village of the country, ~30 MB
+def _row_json(code: str, name: str, serving: int, protected: int, target: Decimal | None) -> str:
+    """One coverage row as JSON text. The percentages and the gap are computed from integers, as
+    `coverage.figures` computes them with decimals (rounded half up)."""
+    pct = "null" if serving <= 0 else repr((protected * 20000 + serving) // (2 * serving) / 100)
+    if target is None:
+        target_text = gap = "null"
+    else:
+        hundredths = int(target * 100)
+        target_text = repr(float(target))
+        gap = str(max(0, (2 * hundredths * serving + 10000) // 20000 - protected))
+    return (
+        f'{{"code":{_encode_text(code)},"name":{_encode_text(name)},"serving":{serving},'
+        f'"protected":{protected},"unprotected":{serving - protected},"coverage_pct":{pct},'
+        f'"target_pct":{target_text},"gap_to_target":{gap}}}'
+    )
 
 
 def detail_payload(detail: RegionDetail) -> dict[str, Any]:

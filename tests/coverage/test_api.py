@@ -424,6 +424,28 @@ def test_bad_input_is_refused_naming_the_field(admin_client, day_one, name, args
         assert set(response.json()) == {"type", "errors"}
 
 
+def test_a_query_is_refused_each_time_in_the_callers_language_and_one_accepted_is_answered_each_time(
+    admin_client, day_one
+):
+    """What a query string validates to is kept; a refused one is not: asked again, in another
+    language, it is refused again in that language."""
+    url = reverse("coverage-list")
+    bad = {"level": "regency", "ordering": "nonsense"}
+    messages = []
+    for language in ("en", "id", "en"):
+        response = admin_client.get(url, bad, HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 400
+        [error] = response.json()["errors"]
+        assert error["attr"] == "ordering"
+        messages.append(error["detail"])
+    assert messages[0] == messages[2] != messages[1]
+
+    good = {"level": "regency", "ordering": "-protected"}
+    answers = [admin_client.get(url, good).json()["results"] for _ in range(2)]
+    assert answers[0] == answers[1]
+    assert [row["protected"] for row in answers[0]] == sorted((row["protected"] for row in answers[0]), reverse=True)
+
+
 def test_trend_range_within_limit_for_days_is_accepted(admin_client, day_one):
     response = admin_client.get(
         reverse("coverage-trend", args=["15"]), {"start": "2023-07-01", "end": "2024-06-30", "interval": "day"}

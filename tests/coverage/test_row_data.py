@@ -39,5 +39,10 @@ def test_rows_are_written_as_json_exactly_as_drfs_renderer_writes_their_represen
     ]
     rows.append(CoverageFigures(5_124_764, 2_017_331, Decimal("55.00"), "11", "Aceh"))
 
-    assert coverage_rows_json(rows).encode() == JSONRenderer().render([coverage_row_data(row) for row in rows])
+    expected = JSONRenderer().render([coverage_row_data(row) for row in rows])
+    assert coverage_rows_json(rows).encode() == expected
+    assert coverage_rows_json(list(reversed(rows))[::-1]).encode() == expected  # the rows' texts kept
     assert coverage_rows_json([]) == "[]"
+    # A target written with other decimals is the same target, and the same text.
+    same = [CoverageFigures(40, 21, Decimal(text), "15.08", "Kabupaten Bungo") for text in ("53", "53.0", "53.00")]
+    assert {coverage_rows_json([row]) for row in same} == {JSONRenderer().render([coverage_row_data(same[2])]).decode()}
