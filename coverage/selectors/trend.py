@@ -34,7 +34,7 @@ def trend(
     region_get(code, scope=scope)
     if start > end:
         raise ServiceError(_("start must be on or before end."), field="start", code="start_after_end")
-    periods = len({period_start(start + datetime.timedelta(days=d), interval) for d in range((end - start).days + 1)})
+    periods = period_count(start, end, interval)
     if periods > MAX_POINTS[interval]:
         raise ServiceError(
             _("The range has %(n)d %(interval)s periods; at most %(max)d are allowed.")
@@ -42,18 +42,33 @@ def trend(
             field="end",
             code="range_too_long",
         )
-    snapshots = CoverageSnapshot.objects.filter(region_code=code, date__range=(start, end)).order_by("date")
-    last_of_period: dict[datetime.date, CoverageSnapshot] = {}
+    snapshots = (
+        CoverageSnapshot.objects.filter(region_code=code, date__range=(start, end))
+        .order_by("date")
+        .values_list("date", "serving", "protected")
+    )
+    last_of_period: dict[datetime.date, tuple[datetime.date, int, int]] = {}
     for snapshot in snapshots:
-        last_of_period[period_start(snapshot.date, interval)] = snapshot
+        last_of_period[period_start(snapshot[0], interval)] = snapshot
     return [
         {
             "period": period,
-            "date": s.date,
-            "serving": s.serving,
-            "protected": s.protected,
-            "unprotected": s.serving - s.protected,
-            "coverage_pct": coverage_pct(s.protected, s.serving),
+            "date": date,
+            "serving": serving,
+            "protected": protected,
+            "unprotected": serving - protected,
+            "coverage_pct": coverage_pct(protected, serving),
         }
-        for period, s in sorted(last_of_period.items())
+        for period, (date, serving, protected) in sorted(last_of_period.items())
     ]
+
+
+def period_count(start: datetime.date, end: datetime.date, interval: str) -> int:
+    """How many days, weeks (from Monday) or months the range from `start` to `end` touches."""
+    if end < start:
+        return 0
+    if interval == Interval.MONTH:
+        return (end.year - start.year) * 12 + end.month - start.month + 1
+    return (period_start(end, interval) - period_start(start, interval)).days // (
+        7 if interval == Interval.WEEK else 1
+    ) + 1

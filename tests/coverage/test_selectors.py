@@ -447,3 +447,19 @@ def test_worker_list_calls_a_worker_protected_as_coverage_does_once_the_term_sta
     set_today(D(2024, 7, 20))
     terms_start()
     assert shown() == ([worker.pk], True)
+
+
+@pytest.mark.parametrize("interval", ["day", "week", "month"])
+def test_a_ranges_periods_are_counted_as_the_distinct_periods_its_days_fall_in(interval):
+    """The limit on a trend's points counts periods without walking the range's days: the same
+    count as the distinct periods of its days, for ranges starting on every weekday and in every
+    month, across year ends, one day long and years long."""
+    from coverage.selectors.trend import period_count, period_start
+
+    starts = [datetime.date(2023, 12, 25) + datetime.timedelta(days=d) for d in range(0, 400, 9)]
+    for start in starts:
+        for length in (0, 1, 6, 7, 30, 31, 59, 365, 800):
+            end = start + datetime.timedelta(days=length)
+            days = (start + datetime.timedelta(days=d) for d in range(length + 1))
+            assert period_count(start, end, interval) == len({period_start(day, interval) for day in days})
+    assert period_count(datetime.date(2024, 2, 1), datetime.date(2024, 1, 31), interval) == 0
