@@ -272,7 +272,8 @@ class WorkerViewSet(
 
     @extend_schema(parameters=[ETAG])
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        rows = selectors.worker_rows(self.get_queryset().filter(pk=kwargs["pk"]))
+        # As a list's page of one: the worker's id chosen by id and scope, its row read by the kept statement.
+        rows = selectors.page_rows(self.get_queryset().filter(pk=kwargs["pk"]).values_list("pk", flat=True), ("id",))
         if not rows:
             raise Http404
         row = rows[0]
