@@ -80,16 +80,27 @@ class WorkerRow(NamedTuple):
     coverage_start: datetime.date | None
     paid_until: datetime.date | None
     evidence_reconciliation: int | None
+    village_id: int  # not shown: which village the codes are of
 
     @classmethod
-    def of(cls, worker: ApparatusWorker) -> "WorkerRow":
-        """The row of a worker read as an instance, with its regions and enrollment."""
+    def of(cls, worker: ApparatusWorker, codes: "WorkerRow | None" = None) -> "WorkerRow":
+        """The row of a worker as an instance holds it, with its enrollment, and its regions'
+        codes: its regions' instances', or those of `codes` (a row of the same village)."""
         enrollment = worker.enrollment
-        return cls(
-            *(getattr(worker, name) for name in _OWN),
-            *(getattr(worker, name).code for name in REGIONS),
-            *(getattr(worker, name) for name in _OWN_AFTER),
-            *(getattr(enrollment, name) for name in _ENROLLMENT),
+        if codes is None:
+            regions = tuple(getattr(worker, name).code for name in REGIONS)
+        elif codes.village_id == worker.village_id:
+            regions = (codes.village, codes.district, codes.regency, codes.province)
+        else:
+            raise ValueError("the codes are of another village")
+        return cls._make(
+            [
+                *(getattr(worker, name) for name in _OWN),
+                *regions,
+                *(getattr(worker, name) for name in _OWN_AFTER),
+                *(getattr(enrollment, name) for name in _ENROLLMENT),
+                worker.village_id,
+            ]
         )
 
 
@@ -114,6 +125,7 @@ _ROW_COLUMNS = (
     *(f"{region}__code" for region in REGIONS),
     *_OWN_AFTER,
     *(f"enrollment__{name}" for name in _ENROLLMENT),
+    "village_id",
 )
 
 

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -34,6 +33,7 @@ from enrollment import selectors, services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
 from enrollment.models import ApparatusWorker
+from enrollment.selectors import WorkerRow
 from villages.services import level_for_code
 
 from . import examples
@@ -103,18 +103,6 @@ def expected_version(request: Request, body_version: int | None) -> int | None:
     if not (value.isascii() and value.isdigit() and len(value) <= 18):  # "²" is a digit to isdigit()
         raise ServiceError(_('If-Match must be the worker\'s version, e.g. "3".'), field="If-Match")
     return int(value)
-
-
-def _regions_reused(worker, before) -> bool:
-    """Give `worker` (as written) the village, district, regency and province objects of `before`
-    (the same worker as read before the write) when it still serves in the same village. Its
-    enrollment came with it: every write service returns the worker with the enrollment it wrote
-    (enrollment.writing)."""
-    if before is None or before.pk != worker.pk or before.village_id != worker.village_id:
-        return False
-    for field in ("village", "district", "regency", "province"):
-        setattr(worker, field, getattr(before, field))
-    return True
 
 
 def _region_filtered(request: Request) -> str | None:
@@ -261,25 +249,32 @@ class WorkerViewSet(
             return WorkerWriteSerializer
         return WorkerSerializer
 
-    def _respond(self, worker, status_code=status.HTTP_200_OK, *, reload: bool = True, before=None) -> Response:
-        """The worker as stored. After a write (`reload`) the service's instance is complete but
-        for its regions: those read `before` it serve if the village has not changed."""
-        if reload and not _regions_reused(worker, before):
-            worker = get_object_or_404(self.get_queryset(), pk=worker.pk)
-        data = WorkerSerializer(worker, context=self.get_serializer_context()).data
-        self._log_personal_data([worker.pk])
-        return Response(data, status=status_code, headers={"ETag": f'"{worker.version}"'})
+    def _row(self, pk: object) -> WorkerRow:
+        """The worker as the caller may read it (404 outside its regions), as a row: a list's
+        page of one, its id chosen by id and scope, its row read by the kept statement."""
+        rows = selectors.page_rows(self.get_queryset().filter(pk=pk).values_list("pk", flat=True), ("id",))
+        if not rows:
+            raise Http404
+        return rows[0]
+
+    def _respond(self, row: WorkerRow, status_code: int = status.HTTP_200_OK) -> Response:
+        data = worker_row_data(row, full=can_see_personal_data(self.request))
+        self._log_personal_data([row.id])
+        return Response(data, status=status_code, headers={"ETag": f'"{row.version}"'})
+
+    def _respond_written(
+        self, worker: ApparatusWorker, status_code: int = status.HTTP_200_OK, *, before: WorkerRow | None = None
+    ) -> Response:
+        """The worker as written: the service's instance is complete (its enrollment with it:
+        enrollment.writing) but for its regions' codes, which the row read `before` the write
+        gives while the village is the same; else (a registration, a move) it is read again."""
+        if before is not None and before.village_id == worker.village_id:
+            return self._respond(WorkerRow.of(worker, codes=before), status_code)
+        return self._respond(self._row(worker.pk), status_code)
 
     @extend_schema(parameters=[ETAG])
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        # As a list's page of one: the worker's id chosen by id and scope, its row read by the kept statement.
-        rows = selectors.page_rows(self.get_queryset().filter(pk=kwargs["pk"]).values_list("pk", flat=True), ("id",))
-        if not rows:
-            raise Http404
-        row = rows[0]
-        data = worker_row_data(row, full=can_see_personal_data(request))
-        self._log_personal_data([row.id])
-        return Response(data, headers={"ETag": f'"{row.version}"'})
+        return self._respond(self._row(kwargs["pk"]))
 
     @extend_schema(
         request=WorkerWriteSerializer,
@@ -295,7 +290,7 @@ class WorkerViewSet(
         nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": data["nik"]}))
         with transaction.atomic():  # the worker, and the log of the answer showing it: one commit
             worker = services.worker_register(actor=actor_for(request), **data)
-            return self._respond(worker, status.HTTP_201_CREATED)
+            return self._respond_written(worker, status.HTTP_201_CREATED)
 
     @extend_schema(
         request=WorkerWriteSerializer,
@@ -304,7 +299,7 @@ class WorkerViewSet(
         examples=examples.UPDATE_EXAMPLES,
     )
     def update(self, request: Request, *args, **kwargs) -> Response:
-        worker = self.get_object()
+        worker = self._row(kwargs["pk"])
         serializer = WorkerWriteSerializer(data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
@@ -323,12 +318,12 @@ class WorkerViewSet(
             nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": changes["nik"]}))
         with stale_if_match_is_412(request), transaction.atomic():  # as `create`: one commit
             written = services.worker_update(
-                actor=actor_for(request), worker_id=worker.pk, changes=changes, expected_version=version
+                actor=actor_for(request), worker_id=worker.id, changes=changes, expected_version=version
             )
-            return self._respond(written, before=worker)
+            return self._respond_written(written, before=worker)
 
     def _transition(self, request: Request, service, serializer_class=TransitionSerializer) -> Response:
-        worker = self.get_object()
+        worker = self._row(self.kwargs["pk"])
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -338,8 +333,8 @@ class WorkerViewSet(
         # The change and the access log of the answer that shows it are committed together: one
         # commit (a flush of the write-ahead log) for both, not one each.
         with stale_if_match_is_412(request), transaction.atomic():
-            written = service(actor=actor_for(request), worker_id=worker.pk, expected_version=version, **data)
-            return self._respond(written, before=worker)
+            written = service(actor=actor_for(request), worker_id=worker.id, expected_version=version, **data)
+            return self._respond_written(written, before=worker)
 
     @extend_schema(
         request=TransitionSerializer,
@@ -400,8 +395,8 @@ class WorkerViewSet(
     @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=None)
     def history(self, request: Request, pk=None) -> Response:
         """The worker's append-only history, oldest first."""
-        worker = self.get_object()
-        page = self.paginate_queryset(selectors.worker_history(worker_id=worker.pk))
+        worker = self._row(pk)
+        page = self.paginate_queryset(selectors.worker_history(worker_id=worker.id))
         serializer = EnrollmentEventSerializer(page, many=True, context=self.get_serializer_context())
-        self._log_personal_data([worker.pk])
+        self._log_personal_data([worker.id])
         return self.get_paginated_response(serializer.data)

@@ -13,7 +13,7 @@ from enrollment.masking import HIDDEN
 from enrollment.models import ApparatusWorker
 from enrollment.selectors import WorkerRow, page_rows, worker_rows
 from enrollment.services import PERSONAL_FIELDS
-from tests.enrollment.factories import WorkerFactory, bring_to
+from tests.enrollment.factories import OTHER_REGENCY_VILLAGE, WorkerFactory, bring_to, village
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +84,7 @@ def test_a_row_as_a_list_or_detail_reads_it_gives_the_declared_answer(regions, a
 
         assert worker_row_data(row, full=True) == declared
         assert worker_row_data(page_row, full=True) == declared
-        assert row == page_row == WorkerRow.of(instance)
+        assert row == page_row == WorkerRow.of(instance) == WorkerRow.of(ApparatusWorker.objects.get(pk=worker.pk), row)
     assert declared["created_at"].endswith("Z") == (zone == "UTC")
 
 
@@ -100,3 +100,13 @@ def test_a_page_of_rows_keeps_the_lists_order(regions):
         assert [row.id for row in page_rows(page[1:4], ordering)] == expected[1:4]
     assert page_rows(workers.values_list("pk", flat=True)[0:0], ["id"]) == []
     assert [row.id for row in page_rows([ids[2], ids[0]], ["id"])] == sorted([ids[2], ids[0]])
+
+
+def test_a_written_worker_takes_the_codes_of_a_row_of_its_own_village_only(regions):
+    """After a write the answer takes the regions' codes from the row read before it, if the
+    worker is still in that village (else it is read again)."""
+    first, second = WorkerFactory(), WorkerFactory(village=village(OTHER_REGENCY_VILLAGE))
+    [row_of_second] = worker_rows(ApparatusWorker.objects.filter(pk=second.pk))
+
+    with pytest.raises(ValueError, match="another village"):
+        WorkerRow.of(ApparatusWorker.objects.get(pk=first.pk), row_of_second)
