@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -197,6 +198,23 @@ def _versions() -> Versions:
     return known
 
 
-def _version_today() -> tuple[int, Any]:
-    """The data version and today (a page's answers are filed under the country's version)."""
-    return _versions().data, today()
+# The region a portal page is about (`page_about`), or None for a page about the whole country.
+_page_region: ContextVar[str | None] = ContextVar("ucj_page_region", default=None)
+
+
+@contextmanager
+def page_about(code: str | None) -> Iterator[None]:
+    """Within it, a page's remembered values and rendered parts (`remembered`, `shown_key`) are
+    about the region coded `code` and the regions under it: filed under that province's version
+    and everything else's, as an API answer that declares its `answer_region`, so a write in
+    another province leaves them good. None: the page reads the whole country."""
+    token = _page_region.set(code)
+    try:
+        yield
+    finally:
+        _page_region.reset(token)
+
+
+def _version_today() -> tuple[tuple[int, ...], Any]:
+    """The versions a page's answers are filed under (`page_about`), and today."""
+    return _versions().of(_page_region.get()), today()

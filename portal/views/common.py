@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 
 from access.context import scope_for
 from access.scope import Scope
-from coverage.caching import keeping, shown_key
+from coverage.caching import keeping, page_about, shown_key
+from villages.choices import RegionLevel
+from villages.services import level_for_code
 
 
 def date_param(value: str | None) -> datetime.date | None:
@@ -50,6 +52,20 @@ def figures_cached(request: HttpRequest, scope: Scope) -> dict[str, Any]:
     }
 
 
+def page_region(code: object, scope: Scope) -> str | None:
+    """The region a page of figures is about, whose province's version its figures are kept
+    under (coverage.caching.page_about): the region of its address below a province (a region's
+    page ranks it among its siblings, all in its province); without one, the caller's regencies
+    when they are all in one province (its home page shows them). None, the country's version:
+    a province's page (it ranks the province among all), or a caller of several provinces."""
+    if isinstance(code, str):
+        return code if level_for_code(code) not in (None, RegionLevel.PROVINCE) else None
+    if scope.everything or scope.province_codes or not scope.regency_codes:
+        return None
+    provinces = {regency[:2] for regency in scope.regency_codes}
+    return min(scope.regency_codes) if len(provinces) == 1 else None
+
+
 # A kept page holds this where each request's own CSRF token goes.
 TOKEN_HOLE = "\x00csrf\x00"
 _TOKENS = re.compile(r'(?<=name="csrfmiddlewaretoken" value=")[^"]+|(?<="X-CSRFToken": ")[^"]+')
@@ -64,9 +80,13 @@ def page_kept(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        scope = scope_for(request.user)
+        with page_about(page_region(kwargs.get("code"), scope)):
+            return _answered(request, scope, *args, **kwargs)
+
+    def _answered(request: HttpRequest, scope: Scope, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method != "GET" or getattr(request, "htmx", False) or len(get_messages(request)) or not keeping():
             return view(request, *args, **kwargs)
-        scope = scope_for(request.user)
         key = "page:" + shown_key(request.path, sorted(request.GET.lists()), request.user.pk, scope=scope)
         cache = caches["coverage"]
         kept = cache.get(key)

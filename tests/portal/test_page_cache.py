@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.enrollment.factories import OTHER_REGENCY_VILLAGE, VILLAGE, WorkerFactory, bring_to, village
-from villages.models import Regency
+from villages.models import Province, Regency
 
 from .test_pages import make_user
 from .test_unprotected_page import client_of
@@ -166,3 +166,35 @@ def test_a_page_with_a_message_is_not_answered_from_a_kept_one(officers):
     shown = client.get(reverse("portal:home")).text
 
     assert "Pesan untuk petugas" in shown
+
+
+@pytest.mark.parametrize(
+    ("username", "url", "kept"),
+    [
+        # A regency officer's pages are about its province's regions: kept through a write elsewhere.
+        ("pmd.kerinci", reverse("portal:home"), True),
+        ("pmd.kerinci", reverse("portal:coverage", args=["15.01"]), True),
+        ("pmd.kerinci", reverse("portal:coverage", args=["15.01.01"]), True),
+        # A province's page ranks it among every province: any write retires it.
+        ("pmd.jambi", reverse("portal:coverage", args=["15"]), False),
+        ("pmd.jambi", reverse("portal:home"), False),
+    ],
+)
+def test_a_write_in_another_province_leaves_a_page_about_one_province_kept(officers, username, url, kept):
+    """A page's figures are kept under its province's version when it is about one province's
+    regions (coverage.caching.page_about): a write in Sumatera Selatan does not retire them, a
+    write in Jambi does."""
+    make_user("pmd.jambi", "province_officer", province=Province.objects.get(code="15"))
+    client = client_of(username)
+    client.get(url)
+
+    bring_to(WorkerFactory(village=village("16.01.01.2001")), "active")
+    with CaptureQueriesContext(connection) as after_elsewhere:
+        elsewhere = client.get(url)
+    bring_to(WorkerFactory(village=village(VILLAGE)), "active")
+    with CaptureQueriesContext(connection) as after_here:
+        here = client.get(url)
+
+    assert elsewhere.status_code == here.status_code == 200
+    assert (len(after_elsewhere) < len(after_here)) == kept
+    assert len(after_here) > 2  # computed again: the figures moved
