@@ -1,7 +1,7 @@
 """Read querysets of workers and their history."""
 
 import datetime
-import functools
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -170,15 +170,25 @@ class _Statement(NamedTuple):
 _PAGE_IDS = "SELECT -1 AS page_ids"
 
 
-@functools.lru_cache(maxsize=64)
+# The kept statements of each connection object (a thread's own: a compiler is not shared),
+# gone with it; at most a few per connection (one per ordering asked for).
+_kept_statements: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], _Statement]] = weakref.WeakKeyDictionary()
+
+
 def _page_rows_statement(ordering: tuple[str, ...], alias: str) -> _Statement:
-    workers = ApparatusWorker.objects.filter(pk__in=RawSQL(_PAGE_IDS, ()))
-    compiler = workers.order_by(*ordering).values_list(*_ROW_COLUMNS).query.get_compiler(alias)
-    sql, params = compiler.as_sql()
-    if params or sql.count(_PAGE_IDS) != 1:  # an ordering by an expression with parameters
-        raise ValueError(f"cannot keep the statement of the ordering {ordering!r}")
-    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-    return _Statement(sql, compiler, converters)
+    kept = _kept_statements.setdefault(connections[alias], {})
+    statement = kept.get(ordering)
+    if statement is None:
+        workers = ApparatusWorker.objects.filter(pk__in=RawSQL(_PAGE_IDS, ()))
+        compiler = workers.order_by(*ordering).values_list(*_ROW_COLUMNS).query.get_compiler(alias)
+        sql, params = compiler.as_sql()
+        if params or sql.count(_PAGE_IDS) != 1:  # an ordering by an expression with parameters
+            raise ValueError(f"cannot keep the statement of the ordering {ordering!r}")
+        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+        if len(kept) >= 32:  # orderings are few (the view's fields, each way): never many
+            kept.clear()
+        statement = kept[ordering] = _Statement(sql, compiler, converters)
+    return statement
 
 
 def page_ordering(workers: QuerySet[ApparatusWorker]) -> tuple[str, ...]:
