@@ -580,7 +580,14 @@ class CoverageAdxExportView(CoverageExportView):
             (200, ADX_MEDIA_TYPE): OpenApiResponse(
                 OpenApiTypes.STR,
                 description="An ADX message (namespace `urn:ihe:qrph:adx:2015`).",
-                examples=[OpenApiExample("bungo", value=ADX_EXAMPLE, media_type=ADX_MEDIA_TYPE)],
+                examples=[
+                    OpenApiExample(
+                        "bungo",
+                        summary="Kabupaten Bungo in December 2024",
+                        value=ADX_EXAMPLE,
+                        media_type=ADX_MEDIA_TYPE,
+                    )
+                ],
             )
         },
     )
