@@ -82,8 +82,8 @@ def conditional_answer(
 
     A JSON answer is also kept whole, as sent: the same request (same version, query, scope,
     language and host, which its page links name) is answered with those bytes, without
-    validating, paging or rendering again. Only successful JSON answers carry an ETag; files
-    (CSV, XLSX) are always produced afresh, so every export is logged.
+    validating, paging or rendering again. Only successful JSON (and ADX) answers carry an ETag;
+    files (CSV, XLSX) are always produced afresh, so every export is logged.
     """
 
     @functools.wraps(handler)
@@ -99,11 +99,11 @@ def conditional_answer(
         query = sorted(request.query_params.lists())
         language = translation.get_language()
         etag = f'"{_digest(version, request.path, query, fmt, scope_key, language)}"'
-        conditional_format = fmt in ("json", "api", "geojson")
+        conditional_format = fmt in ("json", "api", "geojson", "adx")
         if conditional_format and etag in _if_none_match(request):
             return _tagged(Response(status=304), etag)
         cache = caches["coverage"]
-        kept_format = fmt in ("json", "geojson")
+        kept_format = fmt in ("json", "geojson", "adx")
         body_key = "body:" + _digest(etag, request.scheme, request.get_host()) if kept_format and keeping() else None
         if body_key is not None:
             kept = cache.get(body_key)

@@ -15,6 +15,14 @@ class Interval(models.TextChoices):
     MONTH = "month", _("Month")
 
 
+class PeriodType(models.TextChoices):
+    """The periods an aggregate export is cut into (DHIS2's period types of the same names)."""
+
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    YEARLY = "yearly", _("Yearly")
+
+
 class RateKind(models.TextChoices):
     PERCENT_OF_WAGE = "percent", _("Percent of the monthly wage")
     FIXED = "fixed", _("Fixed amount a month (Rp)")

@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from core.api.fields import ChoiceField
-from coverage.choices import CoverageKind, Interval
+from coverage.choices import CoverageKind, Interval, PeriodType
 from coverage.models import Target, WorkforceFigure
 from enrollment.choices import Institution
 from villages.choices import RegionLevel
@@ -575,3 +575,79 @@ class CoverageFeatureCollectionSerializer(serializers.Serializer):
         help_text="West, south, east, north of the regions drawn; null if none has a boundary.",
     )
     features = CoverageFeatureSerializer(many=True)
+
+
+# -- aggregate exports (DHIS2 dataValueSets, ADX) ---------------------------------------------
+
+# The data set an export names when the caller names none (`data_set`).
+DEFAULT_DATA_SET = "UCJ_COVERAGE"
+
+
+class CoverageExportQuerySerializer(serializers.Serializer):
+    level = ChoiceField(choices=RegionLevel.choices, help_text="The level of the regions exported (org units).")
+    parent = serializers.CharField(  # type: ignore[assignment]
+        required=False, validators=[validate_region_code], help_text="Only regions under this code (`15` or `15.08`)."
+    )
+    start = serializers.DateField(help_text="A day of the first period (`2024-01-01`).")
+    end = serializers.DateField(
+        required=False,
+        help_text="A day of the last period (default today; not in the future). At most 120 months, 40 quarters "
+        "or 10 years, and 20,000 regions × periods.",
+    )
+    period_type = ChoiceField(
+        choices=PeriodType.choices,
+        default=PeriodType.MONTHLY,
+        required=False,
+        help_text="One value of each figure per region and period; a period's figures are coverage as at its "
+        "last day (today for the period still running).",
+    )
+    data_set = serializers.RegexField(
+        r"^[A-Za-z0-9_.-]{1,50}$",
+        required=False,
+        default=DEFAULT_DATA_SET,
+        help_text=f"The code of the receiving system's data set (default `{DEFAULT_DATA_SET}`): letters, digits, "
+        "`_`, `.`, `-`.",
+    )
+
+
+class DataValueSerializer(serializers.Serializer):
+    """One figure of one region in one period."""
+
+    dataElement = serializers.ChoiceField(  # noqa: N815 (DHIS2's name)
+        choices=["UCJ_SERVING", "UCJ_PROTECTED", "UCJ_UNPROTECTED", "UCJ_TARGET_PCT"],
+        help_text="The figure (a data element code): `UCJ_SERVING` apparatus serving, `UCJ_PROTECTED` those "
+        "protected, `UCJ_UNPROTECTED` those not, `UCJ_TARGET_PCT` the region's coverage target of the period's "
+        "year, a percentage (absent for a region without one).",
+    )
+    period = serializers.RegexField(
+        r"^[0-9]{4}([0-9]{2}|Q[1-4])?$",
+        help_text="DHIS2's period identifier: `202412` (monthly), `2024Q4` (quarterly), `2024` (yearly).",
+    )
+    orgUnit = serializers.CharField(help_text="The region's Kemendagri code (`15.08`).")  # noqa: N815
+    value = serializers.CharField(
+        help_text="The figure as text, as DHIS2 takes it: a whole number, or a percentage (`55`, `52.5`)."
+    )
+
+
+@extend_schema_serializer(
+    examples=[
+        _example(
+            "bungo",
+            "Kabupaten Bungo in December 2024",
+            {
+                "dataSet": DEFAULT_DATA_SET,
+                "dataValues": [
+                    {"dataElement": "UCJ_SERVING", "period": "202412", "orgUnit": "15.08", "value": "8840"},
+                    {"dataElement": "UCJ_PROTECTED", "period": "202412", "orgUnit": "15.08", "value": "2934"},
+                    {"dataElement": "UCJ_UNPROTECTED", "period": "202412", "orgUnit": "15.08", "value": "5906"},
+                    {"dataElement": "UCJ_TARGET_PCT", "period": "202412", "orgUnit": "15.08", "value": "55"},
+                ],
+            },
+        )
+    ]
+)
+class DataValueSetSerializer(serializers.Serializer):
+    """A DHIS2 data value set: every figure of every region and period, keyed by codes."""
+
+    dataSet = serializers.CharField(help_text="The data set's code (`data_set`).")  # noqa: N815
+    dataValues = DataValueSerializer(many=True)  # noqa: N815

@@ -10,9 +10,11 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -37,6 +39,7 @@ from coverage.caching import cached, conditional_answer
 from coverage.filtersets import TargetFilterSet
 from coverage.models import Target, VillageCoverage, WorkforceFigure
 from coverage.selectors.detail import RegionDetail, region_detail
+from coverage.selectors.exports import PeriodRows, coverage_by_period
 from coverage.selectors.rows import CoverageFigures, coverage_rows_listed
 from coverage.selectors.source import check_as_of
 from coverage.selectors.trend import trend
@@ -45,13 +48,16 @@ from coverage.selectors.workforce import workforce_enriched, workforce_summary
 from villages.selectors import outlines_of
 from villages.services import level_for_code
 
+from .exports import ADX_MEDIA_TYPE, ADXRenderer, adx_document, data_value_set
 from .serializers import (
     CoverageDetailQuerySerializer,
     CoverageDetailSerializer,
+    CoverageExportQuerySerializer,
     CoverageFeatureCollectionSerializer,
     CoverageGeoQuerySerializer,
     CoverageRowSerializer,
     CoverageRowsQuerySerializer,
+    DataValueSetSerializer,
     TargetSerializer,
     TrendQuerySerializer,
     TrendSerializer,
@@ -502,3 +508,109 @@ class WorkforceViewSet(viewsets.ModelViewSet):
             raise NotFoundError(_("No such workforce figure."), field="code")
         self.check_object_permissions(self.request, figure)
         return figure
+
+
+# -- aggregate exports (coverage.api.exports) -------------------------------------------------
+
+
+def coverage_periods_found(params: dict[str, Any], scope: Scope) -> list[PeriodRows]:
+    """The coverage rows of every period asked for."""
+    return coverage_by_period(
+        level=params["level"],
+        parent=params.get("parent"),
+        start=params["start"],
+        end=params.get("end"),
+        period_type=params["period_type"],
+        scope=scope,
+    )
+
+
+class CoverageExportView(GenericAPIView):
+    """What both aggregate exports share: the query, the scope, the answer's region."""
+
+    permission_classes = [CapabilityRequired]
+    required_capabilities = READ_COVERAGE
+    queryset = VillageCoverage.objects.none()  # values are computed; this only names the model for the schema
+    pagination_class = None
+    query_parameters = {"get": (CoverageExportQuerySerializer,)}  # core.api.parameters
+    error_statuses = {"get": (404,)}  # a parent outside the caller's regions, or none
+
+    def answer_region(self, request: Request, kwargs: dict[str, Any]) -> str | None:
+        """The regions under a parent read that parent's province only (coverage.caching)."""
+        return region_asked(request.query_params.get("parent"))
+
+
+class CoverageDhis2ExportView(CoverageExportView):
+    """Coverage per region and period as a DHIS2 data value set (JSON), keyed by codes.
+
+    The data elements `UCJ_SERVING`, `UCJ_PROTECTED`, `UCJ_UNPROTECTED` (whole numbers) and
+    `UCJ_TARGET_PCT` (the region's target of the period's year, a percentage; absent without
+    one); org units by Kemendagri code; periods as DHIS2 writes them (`202412`, `2024Q4`, `2024`).
+    A period's figures are coverage as at its last day, or today for the period still running, as
+    `GET /coverage/?as_of=` gives them. Import into DHIS2 with
+    `POST /api/dataValueSets?idScheme=CODE` (or `dataElementIdScheme=CODE&orgUnitIdScheme=CODE`).
+    """
+
+    renderer_classes = [ComposedJSONRenderer]
+    serializer_class = DataValueSetSerializer
+
+    @extend_schema(parameters=[CoverageExportQuerySerializer], responses=DataValueSetSerializer)
+    @replica_reads()  # the figures may come from a replica (core.routing)
+    @conditional_answer
+    def get(self, request: Request) -> Response:
+        params = query(CoverageExportQuerySerializer, request)
+        found = cached(coverage_periods_found, params, scope_for(request.user))
+        return Response(data_value_set(found, data_set=params["data_set"]))
+
+
+ADX_EXAMPLE = """<?xml version='1.0' encoding='utf-8'?>
+<adx xmlns="urn:ihe:qrph:adx:2015" exported="2024-12-02T08:00:00Z">
+<group orgUnit="15.08" period="2024-12-01/P1M" dataSet="UCJ_COVERAGE">
+<dataValue dataElement="UCJ_SERVING" value="8840" />
+<dataValue dataElement="UCJ_PROTECTED" value="2934" />
+<dataValue dataElement="UCJ_UNPROTECTED" value="5906" />
+<dataValue dataElement="UCJ_TARGET_PCT" value="55" />
+</group>
+</adx>"""
+
+
+class CoverageAdxExportView(CoverageExportView):
+    """Coverage per region and period as an IHE ADX message (XML), keyed by codes.
+
+    One `group` per region (`orgUnit`, its Kemendagri code) and period (`period`, an ISO 8601 start
+    and duration: `2024-12-01/P1M`, `2024-10-01/P3M`, `2024-01-01/P1Y`), in the data set `dataSet`,
+    with the same data elements and values as the DHIS2 export. Import into DHIS2 with
+    `POST /api/dataValueSets` and `Content-Type: application/adx+xml`, `?idScheme=CODE`.
+    """
+
+    renderer_classes = [ADXRenderer]
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Any:
+        if response.status_code >= 400:  # errors in the API's one error shape, as JSON
+            request.accepted_renderer = ComposedJSONRenderer()
+            request.accepted_media_type = ComposedJSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[CoverageExportQuerySerializer],
+        responses={
+            (200, ADX_MEDIA_TYPE): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="An ADX message (namespace `urn:ihe:qrph:adx:2015`).",
+                examples=[
+                    OpenApiExample(
+                        "bungo",
+                        summary="Kabupaten Bungo in December 2024",
+                        value=ADX_EXAMPLE,
+                        media_type=ADX_MEDIA_TYPE,
+                    )
+                ],
+            )
+        },
+    )
+    @replica_reads()  # the figures may come from a replica (core.routing)
+    @conditional_answer
+    def get(self, request: Request) -> Response:
+        params = query(CoverageExportQuerySerializer, request)
+        found = cached(coverage_periods_found, params, scope_for(request.user))
+        return Response(adx_document(found, data_set=params["data_set"], exported=timezone.now()))

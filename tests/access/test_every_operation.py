@@ -194,6 +194,12 @@ CALLS: dict[tuple[str, str], Callable[..., Call]] = {
     ("GET", "/api/v1/coverage/geo/"): lambda w, c: Call(
         "get", reverse("coverage-geo") + f"?level=village&parent={OWN}"
     ),
+    ("GET", "/api/v1/coverage/exports/dhis2/"): lambda w, c: Call(
+        "get", reverse("coverage-export-dhis2") + f"?level=village&parent={OWN}&start={today()}"
+    ),
+    ("GET", "/api/v1/coverage/exports/adx/"): lambda w, c: Call(
+        "get", reverse("coverage-export-adx") + f"?level=village&parent={OWN}&start={today()}"
+    ),
     # Targets.
     ("GET", "/api/v1/targets/"): lambda w, c: Call("get", reverse("target-list")),
     ("POST", "/api/v1/targets/"): lambda w, c: Call("post", reverse("target-list"), status=201, body=_target_body(w)),

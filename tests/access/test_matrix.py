@@ -9,6 +9,7 @@ import datetime
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from xml.etree import ElementTree
 
 import pytest
 from django.urls import reverse
@@ -110,6 +111,29 @@ def _check_coverage_villages(response, world, role, regency):
         assert [(r["code"], r["serving"], r["protected"]) for r in rows(response)] == [
             (VILLAGE[regency], SERVING[regency], PROTECTED[regency])
         ]
+
+
+def _check_dhis2_villages(response, world, role, regency):
+    """The regency's village, with its serving workers this month."""
+    if response.status_code != 200:
+        return
+    serving = {v["orgUnit"]: v["value"] for v in response.json()["dataValues"] if v["dataElement"] == "UCJ_SERVING"}
+    assert serving == {VILLAGE[regency]: str(SERVING[regency])}
+
+
+def _check_adx_villages(response, world, role, regency):
+    """The regency's village, with its serving workers this month."""
+    if response.status_code != 200:
+        return
+    ns = "{urn:ihe:qrph:adx:2015}"
+    groups = ElementTree.fromstring(response.content).findall(f"{ns}group")
+    serving = {
+        group.get("orgUnit"): value.get("value")
+        for group in groups
+        for value in group.findall(f"{ns}dataValue")
+        if value.get("dataElement") == "UCJ_SERVING"
+    }
+    assert serving == {VILLAGE[regency]: str(SERVING[regency])}
 
 
 def _check_coverage_detail(response, world, role, regency):
@@ -303,6 +327,20 @@ ENDPOINTS = [
     ),
     Endpoint(
         "coverage-geo", "get", lambda w, r: _q("coverage-geo", f"level=village&parent={r}"), frozenset({COVERAGE})
+    ),
+    Endpoint(
+        "coverage-export-dhis2",
+        "get",
+        lambda w, r: _q("coverage-export-dhis2", f"level=village&parent={r}&start={today()}"),
+        frozenset({COVERAGE}),
+        check=_check_dhis2_villages,
+    ),
+    Endpoint(
+        "coverage-export-adx",
+        "get",
+        lambda w, r: _q("coverage-export-adx", f"level=village&parent={r}&start={today()}"),
+        frozenset({COVERAGE}),
+        check=_check_adx_villages,
     ),
     Endpoint(
         "unprotected-villages",

@@ -251,3 +251,72 @@ def test_the_demo_has_the_official_names_and_jambis_outlines():
     assert Village.objects.get(code="15.08.01.2001").name == "Pedukun"  # shipped with the project
     assert Boundary.objects.filter(level="regency", code__startswith="15.", detail=0).count() == 11
     assert Boundary.objects.filter(level="village", detail=2).count() == 1568  # 17 have none in the source
+
+
+# -- the aggregate exports (DHIS2 dataValueSets, ADX) ----------------------------------------
+
+EXPORT_FIGURES = {"UCJ_SERVING": "serving", "UCJ_PROTECTED": "protected", "UCJ_UNPROTECTED": "unprotected"}
+
+
+def export_expected(client, level: str, parent: str, periods: dict[str, str]) -> dict[tuple[str, str, str], object]:
+    """{(period, org unit, data element): value} as the coverage rows give them on each period's day."""
+    expected: dict[tuple[str, str, str], object] = {}
+    for period, day in periods.items():
+        for row in get_all(client, "coverage-list", level=level, parent=parent, as_of=day):
+            for element, figure in EXPORT_FIGURES.items():
+                expected[(period, row["code"], element)] = str(row[figure])
+            if row["target_pct"] is not None:
+                expected[(period, row["code"], "UCJ_TARGET_PCT")] = Decimal(str(row["target_pct"]))
+    return expected
+
+
+def exported(data_values: list[dict]) -> dict[tuple[str, str, str], object]:
+    return {
+        (v["period"], v["orgUnit"], v["dataElement"]): Decimal(v["value"])
+        if v["dataElement"] == "UCJ_TARGET_PCT"
+        else v["value"]
+        for v in data_values
+    }
+
+
+@pytest.mark.parametrize("level", ["regency", "district"])
+def test_dhis2_export_of_the_demo_matches_the_coverage_rows(admin_client, level):
+    """Each month of the report's quarter as at its last day (the demo's dates are all past)."""
+    params = {"level": level, "parent": "15", "start": "2024-10-01", "end": "2024-12-31"}
+    response = admin_client.get(reverse("coverage-export-dhis2"), params)
+
+    assert response.status_code == 200
+    values = response.json()["dataValues"]
+    periods = {"202410": "2024-10-31", "202411": "2024-11-30", "202412": "2024-12-31"}
+    expected = export_expected(admin_client, level, "15", periods)
+    assert exported(values) == expected
+    assert len(values) == len(expected)
+    serving = sum(int(v["value"]) for v in values if v["dataElement"] == "UCJ_SERVING" and v["period"] == "202412")
+    assert (
+        serving
+        == next(row for row in get_all(admin_client, "coverage-list", level="province", as_of="2024-12-31"))["serving"]
+    )
+
+
+def test_adx_export_of_the_demo_matches_the_dhis2_export(admin_client):
+    from xml.etree import ElementTree
+
+    params = {"level": "regency", "parent": "15", "start": "2024-01-01", "end": "2024-12-31", "period_type": "yearly"}
+    dhis2 = admin_client.get(reverse("coverage-export-dhis2"), params)
+    adx = admin_client.get(reverse("coverage-export-adx"), params)
+
+    assert (dhis2.status_code, adx.status_code) == (200, 200)
+    ns = "{urn:ihe:qrph:adx:2015}"
+    in_adx = {
+        (group.get("period"), group.get("orgUnit"), value.get("dataElement")): value.get("value")
+        for group in ElementTree.fromstring(adx.content).findall(f"{ns}group")
+        for value in group.findall(f"{ns}dataValue")
+    }
+    in_dhis2 = {
+        (f"{v['period']}-01-01/P1Y", v["orgUnit"], v["dataElement"]): v["value"] for v in dhis2.json()["dataValues"]
+    }
+    assert in_adx == in_dhis2
+    assert exported(dhis2.json()["dataValues"]) == export_expected(
+        admin_client, "regency", "15", {"2024": "2024-12-31"}
+    )
+    assert in_dhis2[("2024-01-01/P1Y", "15.08", "UCJ_TARGET_PCT")] == "53"  # the demo's 2024 target
