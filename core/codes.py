@@ -37,6 +37,9 @@ CODE_RE_BY_DEPTH: Final = {
 # The undotted spellings: how many digits each level has, and where its dots go.
 _DOT_AFTER: Final = {2: (), 4: (2,), 6: (2, 4), 10: (2, 4, 6)}
 _ASCII_DIGITS: Final = re.compile(r"[0-9]+\Z")
+# What may surround a code and is dropped: spaces and tabs (as typed or pasted), nothing else, so
+# that the schema's pattern says exactly what is taken.
+_AROUND: Final = " \t"
 
 # What a path segment holding a code may look like before it is read (`region_code` decides):
 # digits and dots, at most as long as a dotted village code.
@@ -45,7 +48,7 @@ PATH_PATTERN: Final = r"[0-9.]{1,13}"
 _SPELLINGS: Final = (
     r"(?:[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[123][0-9]{3})?)?)?|[0-9]{4}(?:[0-9]{2}(?:[123][0-9]{3})?)?)"
 )
-SPELLINGS_PATTERN: Final = rf"^\s*{_SPELLINGS}\s*$"  # a value (spaces around are dropped)
+SPELLINGS_PATTERN: Final = rf"^[ \t]*{_SPELLINGS}[ \t]*$"  # a value (spaces and tabs around are dropped)
 PATH_SPELLINGS_PATTERN: Final = rf"^{_SPELLINGS}$"  # a path segment
 SPELLINGS_TEXT: Final = (
     "Dotted as Kemendagri writes it (`15`, `15.08`, `15.08.01`, `15.08.01.2001`) or the digits alone "
@@ -58,7 +61,7 @@ def region_code(text: object) -> str | None:
     region code of any level (`150`, `15.8`, `15-08`, `1508x`, a number, a village part `4001`)."""
     if not isinstance(text, str):
         return None
-    text = text.strip()
+    text = text.strip(_AROUND)
     if _ASCII_DIGITS.match(text) and len(text) in _DOT_AFTER:
         cuts = _DOT_AFTER[len(text)]
         text = ".".join(text[start:end] for start, end in zip((0, *cuts), (*cuts, None), strict=True))

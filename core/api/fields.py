@@ -88,7 +88,7 @@ class RegionCodeField(StrictCharField):
 
     def __init__(self, *, depths: tuple[int, ...] = (1, 2, 3, 4), **kwargs: Any) -> None:
         self.depths = depths
-        kwargs.setdefault("max_length", 13)
+        kwargs.setdefault("trim_whitespace", False)  # core.codes drops spaces and tabs, as the schema says
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: object) -> str:

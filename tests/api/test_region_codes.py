@@ -15,9 +15,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from access.models import AccessProfile
-from core.codes import code_prefix, region_code
+from core.codes import PATH_SPELLINGS_PATTERN, SPELLINGS_PATTERN, code_prefix, region_code
 from coverage.models import Target, WorkforceFigure
 from enrollment.models import ApparatusWorker
 from enrollment.services import worker_register
@@ -53,6 +55,7 @@ def errors(response) -> list[tuple[str, str | None]]:
         ("15.08", "15.08"),
         ("1508", "15.08"),
         (" 1508 ", "15.08"),
+        ("\t1508 ", "15.08"),
         ("150801", "15.08.01"),
         ("15.08.01", "15.08.01"),
         ("1508012001", "15.08.01.2001"),
@@ -68,6 +71,8 @@ def errors(response) -> list[tuple[str, str | None]]:
         ("15080120011", None),
         ("١٥٠٨", None),  # digits, but not ASCII ones
         ("15\x0008", None),
+        ("15.08\n", None),  # spaces and tabs around are dropped, nothing else (the schema's pattern)
+        ("\x1c1508", None),
         ("", None),
         (1508, None),  # a number is not text
         (None, None),
@@ -75,6 +80,19 @@ def errors(response) -> list[tuple[str, str | None]]:
 )
 def test_region_code_reads_either_spelling_and_refuses_the_rest(text, code):
     assert region_code(text) == code
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="0123456789. \t-x\n", max_size=16))
+def test_the_schemas_pattern_takes_exactly_what_region_code_takes(text):
+    # Each code parameter of the schema has this pattern: a generated client (and the contract's
+    # fuzzer) may trust it both ways. Python's `$` also matches before a final newline: fullmatch.
+    assert (re.fullmatch(SPELLINGS_PATTERN.removeprefix("^").removesuffix("$"), text) is not None) == (
+        region_code(text) is not None
+    )
+    assert (re.fullmatch(PATH_SPELLINGS_PATTERN.removeprefix("^").removesuffix("$"), text) is not None) == (
+        region_code(text) is not None and text == text.strip(" \t")
+    )
 
 
 @pytest.mark.parametrize(
@@ -144,6 +162,7 @@ READS = [
     ("/api/v1/targets/", {"region_code": "{15.08}"}),
     ("/api/v1/workforce/", {"region_code": "{15.08}"}),
     ("/api/v1/workforce/{15.08}/", {"as_of": "2025-01-01"}),
+    ("/api/v1/audit/events/", {"regency": "{15.08}"}),
 ]
 
 
@@ -202,6 +221,7 @@ BAD_QUERIES = [
     ("/api/v1/workers/", {}, "village"),
     ("/api/v1/targets/", {}, "region_code"),
     ("/api/v1/workforce/", {}, "region_code"),
+    ("/api/v1/audit/events/", {}, "regency"),
 ]
 
 
@@ -539,6 +559,21 @@ def test_a_worker_registered_in_the_portal_with_an_undotted_village(browser):
     worker = ApparatusWorker.objects.get(full_name="Dewi Lestari")
     assert response.status_code == 302
     assert worker.village.code == BUNGO_VILLAGE
+
+
+def test_the_admin_finds_regions_by_undotted_code(browser):
+    # The regency lists, and the pickers of an officer's or a branch office's territory.
+    listed = browser.get("/admin/villages/regency/", {"q": "1508"})
+    picked = browser.get(
+        "/admin/autocomplete/",
+        {"term": "1508", "app_label": "access", "model_name": "accessprofile", "field_name": "regency"},
+    )
+
+    assert listed.status_code == 200
+    assert "Kabupaten Bungo" in listed.text
+    assert "Kabupaten Kerinci" not in listed.text
+    assert picked.status_code == 200
+    assert [row["text"] for row in picked.json()["results"]] == ["15.08 Kabupaten Bungo"]
 
 
 # --- the schema ----------------------------------------------------------------------------
