@@ -29,10 +29,10 @@ REGENCY_DEPTH: Final = 2
 DISTRICT_DEPTH: Final = 3
 VILLAGE_DEPTH: Final = 4
 CODE_RE_BY_DEPTH: Final = {
-    1: re.compile(PROVINCE_CODE_RE),
-    2: re.compile(REGENCY_CODE_RE),
-    3: re.compile(DISTRICT_CODE_RE),
-    4: re.compile(VILLAGE_CODE_RE),
+    PROVINCE_DEPTH: re.compile(PROVINCE_CODE_RE),
+    REGENCY_DEPTH: re.compile(REGENCY_CODE_RE),
+    DISTRICT_DEPTH: re.compile(DISTRICT_CODE_RE),
+    VILLAGE_DEPTH: re.compile(VILLAGE_CODE_RE),
 }
 # The undotted spellings: how many digits each level has, and where its dots go.
 _DOT_AFTER: Final = {2: (), 4: (2,), 6: (2, 4), 10: (2, 4, 6)}
@@ -63,8 +63,7 @@ def region_code(text: object) -> str | None:
         return None
     text = text.strip(_AROUND)
     if _ASCII_DIGITS.match(text) and len(text) in _DOT_AFTER:
-        cuts = _DOT_AFTER[len(text)]
-        text = ".".join(text[start:end] for start, end in zip((0, *cuts), (*cuts, None), strict=True))
+        text = _dotted(text, _DOT_AFTER[len(text)])
     return text if region_code_depth(text) is not None else None
 
 
@@ -77,7 +76,7 @@ def region_code_depth(code: str) -> int | None:
 
 
 class RegionCodeConverter:
-    """A path converter (`<region:code>`, registered by core's app config) that gives the view
+    """A path converter (`<region:code>`, see `register_region_converter`) that gives the view
     the dotted code whichever spelling the address used, so both are the same answer (and the
     same ETag); a segment that is no code matches no route (the API's JSON 404). `reverse()`
     writes the dotted code."""
@@ -107,7 +106,12 @@ def register_region_converter() -> None:
 
 
 # The levels by depth, as an error names them (core knows no app: villages' RegionLevel has the same four).
-LEVEL_NAMES: Final = {1: _("province"), 2: _("regency/city"), 3: _("district"), 4: _("village")}
+LEVEL_NAMES: Final = {
+    PROVINCE_DEPTH: _("province"),
+    REGENCY_DEPTH: _("regency/city"),
+    DISTRICT_DEPTH: _("district"),
+    VILLAGE_DEPTH: _("village"),
+}
 
 
 def levels_named(depths: tuple[int, ...]) -> str:
@@ -121,5 +125,9 @@ def code_prefix(text: str) -> str:
     (`15080` is `15.08.0`; `15.08.0` stays): for a search by the first digits of a code."""
     if not _ASCII_DIGITS.match(text):
         return text
-    cuts = [cut for cut in (2, 4, 6) if cut < len(text)]
-    return ".".join(text[start:end] for start, end in zip((0, *cuts), (*cuts, None), strict=True))
+    return _dotted(text, tuple(cut for cut in _DOT_AFTER[10] if cut < len(text)))
+
+
+def _dotted(digits: str, cuts: tuple[int, ...]) -> str:
+    """`digits` with a dot at each of `cuts` (`"1508", (2,)` is `15.08`)."""
+    return ".".join(digits[start:end] for start, end in zip((0, *cuts), (*cuts, None), strict=True))
