@@ -1,12 +1,19 @@
 """Read querysets of workers and their history."""
 
 import datetime
-from typing import Any
+import functools
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.sql.compiler import SQLCompiler
 
 from access.context import may_see_personal_data, scope_for
+from core.routing import read_alias
 
 from .choices import EnrollmentStatus, EventKind
 from .models import ApparatusWorker, EnrollmentEvent, WorkerImport
@@ -35,6 +42,136 @@ def worker_page() -> QuerySet[ApparatusWorker]:
         .only(*worker_fields, *(f"{region}__code" for region in REGIONS))
         .prefetch_related("enrollment")
     )
+
+
+class WorkerRow(NamedTuple):
+    """A worker as its representation reads it: its own columns, its regions' codes and its
+    enrollment's columns, as one row (no model instances: a page of 50 workers built as
+    instances cost more than reading them)."""
+
+    id: int
+    village: str
+    district: str
+    regency: str
+    province: str
+    nik: str
+    full_name: str
+    sex: str
+    birth_date: datetime.date
+    phone: str
+    institution: str
+    position: str
+    term_start: datetime.date
+    term_end: datetime.date | None
+    term_started: bool
+    wage_basis: str
+    monthly_wage: int | None
+    serving: bool
+    version: int
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    status: str
+    kpj_number: str | None
+    scheme: str
+    npp: str
+    program_jht: bool
+    program_jp: bool
+    funding_source: str
+    coverage_start: datetime.date | None
+    paid_until: datetime.date | None
+    evidence_reconciliation: int | None
+
+    @classmethod
+    def of(cls, worker: ApparatusWorker) -> "WorkerRow":
+        """The row of a worker read as an instance, with its regions and enrollment."""
+        enrollment = worker.enrollment
+        return cls(
+            *(getattr(worker, name) for name in _OWN),
+            *(getattr(worker, name).code for name in REGIONS),
+            *(getattr(worker, name) for name in _OWN_AFTER),
+            *(getattr(enrollment, name) for name in _ENROLLMENT),
+        )
+
+
+# WorkerRow's fields as columns: the worker's (id, then what follows the region codes), the
+# regions' codes, the enrollment's.
+_OWN = ("id",)
+_OWN_AFTER = WorkerRow._fields[5:21]
+_ENROLLMENT = (
+    "status",
+    "kpj_number",
+    "scheme",
+    "npp",
+    "program_jht",
+    "program_jp",
+    "funding_source",
+    "coverage_start",
+    "paid_until",
+    "evidence_reconciliation_id",
+)
+_ROW_COLUMNS = (
+    *_OWN,
+    *(f"{region}__code" for region in REGIONS),
+    *_OWN_AFTER,
+    *(f"enrollment__{name}" for name in _ENROLLMENT),
+)
+
+
+def worker_rows(workers: QuerySet[ApparatusWorker], ordering: Sequence[str] = ("id",)) -> list[WorkerRow]:
+    """The rows of `workers` (a filtered queryset: by ids, or by a page's ids as a subquery), in
+    `ordering`, read in one statement: the workers, their regions' codes and their enrollments
+    joined (for a page's 50 ids PostgreSQL joins them by their keys)."""
+    make = WorkerRow._make
+    return [make(row) for row in workers.order_by(*ordering).values_list(*_ROW_COLUMNS)]
+
+
+def page_rows(page_ids: QuerySet[ApparatusWorker, int] | Sequence[int], ordering: Sequence[str]) -> list[WorkerRow]:
+    """The rows of a list's page: `page_ids` the page's ids (the list's filters, ordering and
+    slice), `ordering` the list's, the rows read in one statement as `worker_rows` reads them.
+
+    The statement around the page's ids is compiled once per ordering and kept (compiling it
+    cost as much as running it); only the ids' subquery is compiled per page."""
+    if not isinstance(page_ids, QuerySet):  # a page of a list beyond its count limit: read already
+        return worker_rows(ApparatusWorker.objects.filter(pk__in=page_ids), ordering)
+    try:
+        ids_sql, params = page_ids.query.sql_with_params()
+    except EmptyResultSet:  # an empty list's page
+        return []
+    alias = read_alias()
+    kept = _page_rows_statement(tuple(ordering), alias)
+    make = WorkerRow._make
+    with connections[alias].cursor() as cursor:
+        cursor.execute(kept.sql.replace(_PAGE_IDS, ids_sql, 1), params)
+        rows: Iterable[Any] = cursor.fetchall()
+    if kept.converters:  # what the database gives as other types (SQLite's dates as text)
+        rows = kept.compiler.apply_converters(rows, kept.converters)
+    return [make(row) for row in rows]
+
+
+class _Statement(NamedTuple):
+    sql: str
+    compiler: SQLCompiler
+    converters: dict[int, Any]
+
+
+# What stands for the page's ids in the kept statement: a subquery no list writes.
+_PAGE_IDS = "SELECT -1 AS page_ids"
+
+
+@functools.lru_cache(maxsize=64)
+def _page_rows_statement(ordering: tuple[str, ...], alias: str) -> _Statement:
+    workers = ApparatusWorker.objects.filter(pk__in=RawSQL(_PAGE_IDS, ()))
+    compiler = workers.order_by(*ordering).values_list(*_ROW_COLUMNS).query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    if params or sql.count(_PAGE_IDS) != 1:  # an ordering by an expression with parameters
+        raise ValueError(f"cannot keep the statement of the ordering {ordering!r}")
+    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+    return _Statement(sql, compiler, converters)
+
+
+def page_ordering(workers: QuerySet[ApparatusWorker]) -> tuple[str, ...]:
+    """The ordering of a filtered list of workers, to order the rows of its page's ids again."""
+    return tuple(str(term) for term in workers.query.order_by) or ("id",)
 
 
 def worker_history(*, worker_id: int) -> QuerySet[EnrollmentEvent]:

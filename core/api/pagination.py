@@ -152,6 +152,11 @@ class StandardPagination(PageNumberPagination):
         return parameters
 
     def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> list[Any]:
+        return list(self.page_of(queryset, request))
+
+    def page_of(self, queryset: Any, request: Request) -> _Page:
+        """The page asked for, not yet read: its `object_list` is the queryset's slice (a view may
+        read the page's rows its own way, e.g. by the slice's ids as a subquery)."""
         self.request = request
         page_size = self.get_page_size(request)
         paginator = BoundedPaginator(queryset, page_size, limit=settings.UCJ_LIST_COUNT_LIMIT, count_key=self.count_key)
@@ -170,7 +175,7 @@ class StandardPagination(PageNumberPagination):
             raise NotFound(self.invalid_page_message.format(page_number=page_number, message=str(exc))) from exc
         if self.template is not None and (page.has_next() or page.has_previous()):
             self.display_page_controls = True  # the browsable API's page links
-        return list(page)
+        return page
 
     def get_paginated_response(self, data: Any) -> Response:
         paginator = self.paginator

@@ -8,7 +8,9 @@ from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import StreamingHttpResponse
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -32,6 +34,7 @@ from core.routing import replica_reads
 from enrollment import selectors, services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
+from enrollment.models import ApparatusWorker
 
 from . import examples
 from .serializers import (
@@ -42,6 +45,7 @@ from .serializers import (
     WorkerSerializer,
     WorkerWriteSerializer,
     can_see_personal_data,
+    worker_row_data,
 )
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -178,8 +182,9 @@ class WorkerViewSet(
         return [r for r in renderers if not isinstance(r, (CSVRenderer, XLSXRenderer))]
 
     def get_queryset(self):
-        # Workers outside the caller's regions do not exist for it (404, never 403).
-        queryset = selectors.worker_page() if self.action == "list" else super().get_queryset()
+        # Workers outside the caller's regions do not exist for it (404, never 403). A list, and
+        # one worker read, read their rows (selectors.worker_rows), not instances.
+        queryset = ApparatusWorker.objects.all() if self.action in ("list", "retrieve") else super().get_queryset()
         return scope_for(self.request.user).filter(queryset)
 
     def filter_queryset(self, queryset):
@@ -211,8 +216,17 @@ class WorkerViewSet(
                     repr((version, request.path, filters, request.user.pk)).encode(), digest_size=12
                 ).hexdigest()
             )
-        response = super().list(request, *args, **kwargs)
-        self._log_personal_data([row["id"] for row in response.data.get("results", [])])
+        # The page's ids are chosen by the filters and ordering alone (by an index), and the page's
+        # rows read by them: one statement, the rows of the page only.
+        workers = self.filter_queryset(self.get_queryset())
+        paginator = cast(StandardPagination, self.paginator)
+        page = paginator.page_of(workers.values_list("pk", flat=True), request)
+        rows = selectors.page_rows(
+            cast(QuerySet[ApparatusWorker, int], page.object_list), selectors.page_ordering(workers)
+        )
+        full = can_see_personal_data(request)
+        response = paginator.get_paginated_response([worker_row_data(row, full=full) for row in rows])
+        self._log_personal_data([row.id for row in rows])
         return response
 
     def _export(self, kind: str) -> StreamingHttpResponse:
@@ -258,7 +272,13 @@ class WorkerViewSet(
 
     @extend_schema(parameters=[ETAG])
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        return self._respond(self.get_object(), reload=False)
+        rows = selectors.worker_rows(self.get_queryset().filter(pk=kwargs["pk"]))
+        if not rows:
+            raise Http404
+        row = rows[0]
+        data = worker_row_data(row, full=can_see_personal_data(request))
+        self._log_personal_data([row.id])
+        return Response(data, headers={"ETag": f'"{row.version}"'})
 
     @extend_schema(
         request=WorkerWriteSerializer,
@@ -272,8 +292,9 @@ class WorkerViewSet(
         data = dict(serializer.validated_data)
         data.pop("version", None)
         nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": data["nik"]}))
-        worker = services.worker_register(actor=actor_for(request), **data)
-        return self._respond(worker, status.HTTP_201_CREATED)
+        with transaction.atomic():  # the worker, and the log of the answer showing it: one commit
+            worker = services.worker_register(actor=actor_for(request), **data)
+            return self._respond(worker, status.HTTP_201_CREATED)
 
     @extend_schema(
         request=WorkerWriteSerializer,
@@ -299,11 +320,11 @@ class WorkerViewSet(
             }
         if "nik" in changes:
             nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": changes["nik"]}))
-        with stale_if_match_is_412(request):
+        with stale_if_match_is_412(request), transaction.atomic():  # as `create`: one commit
             written = services.worker_update(
                 actor=actor_for(request), worker_id=worker.pk, changes=changes, expected_version=version
             )
-        return self._respond(written, before=worker)
+            return self._respond(written, before=worker)
 
     def _transition(self, request: Request, service, serializer_class=TransitionSerializer) -> Response:
         worker = self.get_object()
@@ -313,9 +334,11 @@ class WorkerViewSet(
         version = expected_version(request, data.pop("version", None))
         if "programs" in data:
             data["programs"] = sorted(data["programs"])
-        with stale_if_match_is_412(request):
+        # The change and the access log of the answer that shows it are committed together: one
+        # commit (a flush of the write-ahead log) for both, not one each.
+        with stale_if_match_is_412(request), transaction.atomic():
             written = service(actor=actor_for(request), worker_id=worker.pk, expected_version=version, **data)
-        return self._respond(written, before=worker)
+            return self._respond(written, before=worker)
 
     @extend_schema(
         request=TransitionSerializer,

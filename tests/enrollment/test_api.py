@@ -855,6 +855,25 @@ def test_list_ordering_by_term_start(admin_client, roster):
 # --- bounded count ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("ordering", ["full_name", "-full_name", "term_start"])
+def test_rows_that_tie_on_the_ordering_come_in_id_order_on_every_page(admin_client, regions, ordering):
+    """Ordered by a column that repeats, the rows that tie are ordered by id: paging through them
+    shows each once. (Without it PostgreSQL may give ties in the order the rows lie in the table,
+    which an edit changes.)"""
+    workers = [WorkerFactory(full_name="Sama Nama") for _ in range(5)]
+    first = workers[0]
+    first.full_name = "Sama Nama"
+    first.save()  # its row is written again, after the others
+
+    shown = [
+        row["id"]
+        for page in (1, 2, 3)
+        for row in admin_client.get(LIST, {"ordering": ordering, "page_size": 2, "page": page}).json()["results"]
+    ]
+
+    assert shown == sorted(worker.pk for worker in workers)
+
+
 @pytest.mark.parametrize("ordering", ["id", "-full_name"])
 def test_list_over_the_count_limit_has_no_count_but_pages_on(admin_client, roster, settings, ordering):
     """Four workers match and the limit is 3: `count` is null, `count_exceeds` names the limit,

@@ -9,9 +9,13 @@ moved on after the commit. Five. (Before the reads waited inside their pipeline,
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+from django.db import DatabaseError, connection
 
 from enrollment import services
+from enrollment.models import EnrollmentEvent
 from tests.wire import round_trips
 
 from .factories import WorkerFactory, activation, bring_to
@@ -38,3 +42,37 @@ def test_an_activation_takes_five_round_trips(regions, through_proxy, monkeypatc
     trips, waited = min(measured)
 
     assert round(trips) == 5, "\n".join([f"{trips:.2f} round trips:", *waited])
+
+
+@pytest.fixture
+def access_log_refused():
+    """PostgreSQL refuses every row of the access log (a trigger), as a full disk or a lost
+    connection would at that statement; dropped after the test."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'access log refused'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_refuse BEFORE INSERT ON access_accesslog FOR EACH ROW EXECUTE FUNCTION test_refuse()"
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER test_refuse ON access_accesslog")
+        cursor.execute("DROP FUNCTION test_refuse()")
+
+
+def test_an_api_transition_is_committed_with_the_access_log_of_its_answer(regions, admin_client, access_log_refused):
+    """A transition through the API and the access log of its answer (which shows the worker's
+    personal data) are one transaction: one flush of the write-ahead log, not two, and never a
+    change whose answer went unlogged. When the log cannot be written, the change is not."""
+    worker = bring_to(WorkerFactory(), "submitted")
+    events = EnrollmentEvent.objects.count()
+    body = {key: str(value) if isinstance(value, datetime.date) else value for key, value in activation().items()}
+
+    with pytest.raises(DatabaseError, match="access log refused"):
+        admin_client.post(f"/api/v1/workers/{worker.pk}/activate/", body, format="json")
+
+    worker.refresh_from_db()
+    assert worker.enrollment_status == "submitted"
+    assert EnrollmentEvent.objects.count() == events
