@@ -130,4 +130,9 @@ def code_prefix(text: str) -> str:
 
 def _dotted(digits: str, cuts: tuple[int, ...]) -> str:
     """`digits` with a dot at each of `cuts` (`"1508", (2,)` is `15.08`)."""
-    return ".".join(digits[start:end] for start, end in zip((0, *cuts), (*cuts, None), strict=True))
+    parts, start = [], 0
+    for cut in cuts:
+        parts.append(digits[start:cut])
+        start = cut
+    parts.append(digits[start:])
+    return ".".join(parts)
