@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
 from access.throttling import NikLookupRate
+from core.codes import region_code as dotted_code
 from core.errors import ConflictError, ServiceError
 from villages.models import Province, Regency
 
@@ -110,10 +111,11 @@ def client_create(
     username = f"{CLIENT_PREFIX}{name}"
     if user_model.objects.filter(username=username).exists():
         raise ConflictError(f"A client named {name!r} already exists.", field="name")
-    province = Province.objects.filter(code=region_code).first()
-    regency = Regency.objects.filter(code=region_code).first() if province is None else None
+    code = dotted_code(region_code) or region_code  # `1508` is 15.08 (core.codes)
+    province = Province.objects.filter(code=code).first()
+    regency = Regency.objects.filter(code=code).first() if province is None else None
     if province is None and regency is None:
-        raise ServiceError(f"No province or regency has the code {region_code}.", field="region")
+        raise ServiceError(f"No province or regency has the code {code}.", field="region")
     user = user_model.objects.create(username=username)
     user.set_unusable_password()
     user.save(update_fields=["password"])

@@ -98,7 +98,8 @@ def conditional_answer(
         fmt = request.query_params.get("format") or request.accepted_renderer.format
         query = sorted(request.query_params.lists())
         language = translation.get_language()
-        etag = f'"{_digest(version, request.path, query, fmt, scope_key, language)}"'
+        path = _answer_path(request)
+        etag = f'"{_digest(version, path, query, fmt, scope_key, language)}"'
         conditional_format = fmt in ("json", "api", "geojson", "adx")
         if conditional_format and etag in _if_none_match(request):
             return _tagged(Response(status=304), etag)
@@ -111,7 +112,7 @@ def conditional_answer(
                 content_type, body = kept
                 return _tagged(HttpResponse(body, content_type=content_type), etag)
         computed_query = [(k, v) for k, v in query if k not in PRESENTATION_PARAMS]
-        computing = _computing.set("cov:" + _digest(version, request.path, computed_query, scope_key, language))
+        computing = _computing.set("cov:" + _digest(version, path, computed_query, scope_key, language))
         try:
             response = handler(view, request, *args, **kwargs)
         finally:
@@ -127,6 +128,16 @@ def conditional_answer(
     # The schema documents ETag, If-None-Match and 304 for the handlers that have them (core.api.schema).
     answer.conditional_answers = True  # type: ignore[attr-defined]
     return answer
+
+
+def _answer_path(request: Request) -> object:
+    """What the path says of the answer: its route and arguments as the view reads them, so
+    `coverage/1508/` and `coverage/15.08/` (a region code in either spelling, core.codes) are one
+    answer with one ETag; the region-code query parameters were dotted before (core.api.parameters)."""
+    match = request.resolver_match
+    if match is None or not match.kwargs:
+        return request.path
+    return (match.route, sorted(match.kwargs.items()))
 
 
 def keeping() -> bool:

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet, Subquery
 
 from access.services import nik_lookups_record
-from core.api.filter_fields import StrictBooleanFilter
+from core.api.filter_fields import RegionCodeFilter, StrictBooleanFilter
 
 from .choices import EnrollmentStatus, Institution, Position
 from .models import ApparatusWorker
@@ -12,15 +12,21 @@ from .nik import is_full_nik, nik_compact
 
 
 class WorkerFilterSet(django_filters.FilterSet):
-    province = django_filters.CharFilter(field_name="province", method="filter_region", label="Province code (`15`)")
-    regency = django_filters.CharFilter(
-        field_name="regency", method="filter_region", label="Regency/city code (`15.08`)"
+    # Either spelling (`regency=1508` is `regency=15.08`, core.codes); a code of another level is an error.
+    province = RegionCodeFilter(
+        field_name="province", method="filter_region", label="Province code (`15`)", depths=(1,)
     )
-    district = django_filters.CharFilter(
-        field_name="district", method="filter_region", label="District code (`15.08.01`)"
+    regency = RegionCodeFilter(
+        field_name="regency", method="filter_region", label="Regency/city code (`15.08` or `1508`)", depths=(2,)
     )
-    village = django_filters.CharFilter(
-        field_name="village", method="filter_region", label="Village code (`15.08.01.2001`)"
+    district = RegionCodeFilter(
+        field_name="district", method="filter_region", label="District code (`15.08.01` or `150801`)", depths=(3,)
+    )
+    village = RegionCodeFilter(
+        field_name="village",
+        method="filter_region",
+        label="Village code (`15.08.01.2001` or `1508012001`)",
+        depths=(4,),
     )
     # distinct=False: each of these names one value per worker (enrollment is one-to-one), so no
     # row can repeat, and DISTINCT over every column would make the database sort the region's

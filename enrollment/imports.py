@@ -26,6 +26,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.api.renderers import FORMULA_PREFIXES
+from core.codes import VILLAGE_DEPTH, region_code, region_code_depth
 
 from .choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
 from .nik import nik_compact, nik_digits_error
@@ -997,12 +998,22 @@ def _clean(column: str, raw: Any) -> Any:
         if not text:
             return ""
         return _choice(column, text)
+    if column == "village_code":
+        # As the registry writes it (15.08.01.2001) or as other systems do (1508012001, also a
+        # number cell): stored and matched dotted (core.codes).
+        value = _text(raw)
+        if not value:
+            return value
+        code = region_code(value)
+        if code is None or region_code_depth(code) != VILLAGE_DEPTH:
+            raise ValueError(_("Enter a village code such as 15.08.01.2001 or 1508012001."))
+        return code
     value = _text(raw)
     if column == "full_name" and len(value) > 150:
         raise ValueError(_("At most 150 characters."))
     if column == "phone" and value and not PHONE.fullmatch(value):
         raise ValueError(_("Enter a phone number: digits, optionally starting with +."))
-    if column in ("village_code", "npp") and len(value) > 20:
+    if column == "npp" and len(value) > 20:
         raise ValueError(_("Too long."))
     return value
 

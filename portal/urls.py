@@ -1,16 +1,19 @@
 from django.urls import path
 
+from core.codes import register_region_converter
+
 from .views import auth, coverage, home, imports, reconciliations, workers, worklists
 
 app_name = "portal"
+register_region_converter()  # `<region:code>`: `1508` or `15.08`, given to the page dotted (core.codes)
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("masuk/", auth.LoginView.as_view(), name="login"),
     path("keluar/", auth.LogoutView.as_view(), name="logout"),
     path("bahasa/", auth.language_switch, name="language"),
-    path("cakupan/<str:code>/", coverage.coverage, name="coverage"),
-    path("cakupan/<str:code>/cetak/", coverage.recap, name="recap"),
+    path("cakupan/<region:code>/", coverage.coverage, name="coverage"),
+    path("cakupan/<region:code>/cetak/", coverage.recap, name="recap"),
     path("daftar/desa-belum-terlindungi/", worklists.unprotected, name="unprotected"),
     path("daftar/menunggu-aktivasi/", worklists.activation_queue, name="activation_queue"),
     path("daftar/jatuh-tempo/", worklists.renewals, name="renewals"),

@@ -14,6 +14,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.codes import region_code
 from core.errors import ServiceError
 from enrollment.choices import FundingSource, Institution, Position, Program, Scheme, Sex, WageBasis
 
@@ -46,10 +47,19 @@ class CheckedElsewhereForm(forms.Form):
                 self.add_error(target, str(message))
 
 
+class VillageCodeField(forms.ChoiceField):
+    """One of the villages offered, named by its code in either spelling (`15.08.01.2001` or
+    `1508012001`, core.codes): cleaned to the dotted code the choices hold."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return region_code(text) or text
+
+
 class WorkerForm(CheckedElsewhereForm):
     """Register or edit a worker: the fields of the API's WorkerWriteSerializer."""
 
-    village = forms.ChoiceField(label=_("Village"), required=False)
+    village = VillageCodeField(label=_("Village"), required=False)
     nik = forms.CharField(label=_("NIK"), required=False, max_length=32)
     full_name = forms.CharField(label=_("Full name"), required=False, max_length=150)
     sex = forms.ChoiceField(label=_("Sex"), required=False, choices=_blank_first(Sex.choices))

@@ -5,17 +5,30 @@ from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
 from django.core.exceptions import FieldDoesNotExist
 
+from core.codes import code_prefix
+
 from .models import BranchOffice, District, Province, Regency, Village
 
 
+class RegionAdmin(admin.ModelAdmin):
+    """A level of regions, searched by name or by code in either spelling: `1508` (the digits
+    alone, as other systems write codes) finds 15.08 and what is under it, in the lists and in
+    the pickers of other forms (an officer's or a branch office's territory)."""
+
+    search_fields = ["code", "name"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, code_prefix(search_term.strip()))
+
+
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(RegionAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Regency)
-class RegencyAdmin(admin.ModelAdmin):
+class RegencyAdmin(RegionAdmin):
     list_display = ["code", "name", "kind", "province"]
     list_filter = ["kind", "province"]
     search_fields = ["code", "name"]
@@ -24,7 +37,7 @@ class RegencyAdmin(admin.ModelAdmin):
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(RegionAdmin):
     list_display = ["code", "name", "regency", "province"]
     list_filter = ["province"]
     search_fields = ["code", "name"]
@@ -33,7 +46,7 @@ class DistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(Village)
-class VillageAdmin(admin.ModelAdmin):
+class VillageAdmin(RegionAdmin):
     list_display = ["code", "name", "kind", "district", "regency"]
     list_filter = ["kind", "province"]
     search_fields = ["code", "name"]

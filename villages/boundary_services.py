@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
+from core.codes import region_code
 from core.data_version import data_version_bump
 
 from . import geometry
@@ -107,7 +108,7 @@ def _features(paths: Iterable[Path], errors: list[tuple[str, int | None, str]], 
             if not isinstance(code, str) or not code.strip():
                 errors.append((name, number, "no region code (the feature's `id` or `properties.code`)"))
                 continue
-            code = code.strip()
+            code = region_code(code) or code.strip()  # `1508` is 15.08
             if within is not None and code != within and not code.startswith(within + "."):
                 continue
             level = level_for_code(code)

@@ -2,12 +2,14 @@
 
 import django_filters
 
+from core.api.filter_fields import RegionCodeFilter
+
 from .choices import RegencyKind, VillageKind
 from .models import BranchOffice, District, Regency, Village
 
 
 class RegencyFilterSet(django_filters.FilterSet):
-    province = django_filters.CharFilter(field_name="province__code", label="Province code (`15`)")
+    province = RegionCodeFilter(field_name="province__code", label="Province code (`15`)", depths=(1,))
     kind = django_filters.ChoiceFilter(choices=RegencyKind.choices)
 
     class Meta:
@@ -16,8 +18,8 @@ class RegencyFilterSet(django_filters.FilterSet):
 
 
 class DistrictFilterSet(django_filters.FilterSet):
-    province = django_filters.CharFilter(field_name="province__code", label="Province code (`15`)")
-    regency = django_filters.CharFilter(field_name="regency__code", label="Regency/city code (`15.08`)")
+    province = RegionCodeFilter(field_name="province__code", label="Province code (`15`)", depths=(1,))
+    regency = RegionCodeFilter(field_name="regency__code", label="Regency/city code (`15.08` or `1508`)", depths=(2,))
 
     class Meta:
         model = District
@@ -25,9 +27,11 @@ class DistrictFilterSet(django_filters.FilterSet):
 
 
 class VillageFilterSet(django_filters.FilterSet):
-    province = django_filters.CharFilter(field_name="province__code", label="Province code (`15`)")
-    regency = django_filters.CharFilter(field_name="regency__code", label="Regency/city code (`15.08`)")
-    district = django_filters.CharFilter(field_name="district__code", label="District code (`15.08.01`)")
+    province = RegionCodeFilter(field_name="province__code", label="Province code (`15`)", depths=(1,))
+    regency = RegionCodeFilter(field_name="regency__code", label="Regency/city code (`15.08` or `1508`)", depths=(2,))
+    district = RegionCodeFilter(
+        field_name="district__code", label="District code (`15.08.01` or `150801`)", depths=(3,)
+    )
     kind = django_filters.ChoiceFilter(choices=VillageKind.choices)
 
     class Meta:
@@ -36,9 +40,11 @@ class VillageFilterSet(django_filters.FilterSet):
 
 
 class BranchOfficeFilterSet(django_filters.FilterSet):
-    regency = django_filters.CharFilter(field_name="regencies__code", label="Regency/city code served (`15.08`)")
-    province = django_filters.CharFilter(
-        field_name="regencies__province__code", label="Province code served (`15`)", distinct=True
+    regency = RegionCodeFilter(
+        field_name="regencies__code", label="Regency/city code served (`15.08` or `1508`)", depths=(2,)
+    )
+    province = RegionCodeFilter(
+        field_name="regencies__province__code", label="Province code served (`15`)", depths=(1,), distinct=True
     )
 
     class Meta:

@@ -11,12 +11,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .choices import RegencyKind, RegionLevel, VillageKind
+from core.codes import DISTRICT_CODE_RE, PROVINCE_CODE_RE, REGENCY_CODE_RE, VILLAGE_CODE_RE
 
-PROVINCE_CODE_RE = r"^[0-9]{2}\Z"
-REGENCY_CODE_RE = r"^[0-9]{2}\.[0-9]{2}\Z"
-DISTRICT_CODE_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\Z"
-VILLAGE_CODE_RE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[123][0-9]{3}\Z"
+from .choices import RegencyKind, RegionLevel, VillageKind
 
 # First digit of the last part of a village code -> kind.
 VILLAGE_KIND_BY_DIGIT = {"1": VillageKind.KELURAHAN, "2": VillageKind.DESA, "3": VillageKind.DESA_ADAT}

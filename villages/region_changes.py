@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.codes import region_code
+
 from .choices import RegionLevel
 from .models import IN_FORCE as IN_FORCE_Q
 from .models import (
@@ -140,7 +142,8 @@ def change_list_parse(data: bytes) -> list[ChangeRow]:
             if len(record) not in (2, 3):
                 errors.append((line, f"expected 3 columns (old_code,new_code,new_name), found {len(record)}"))
                 continue
-            old, new = record[0].strip(), record[1].strip()
+            # Either spelling (`1508` or `15.08`); a malformed code is kept as written, to be named.
+            old, new = (region_code(cell) or cell.strip() for cell in record[:2])
             name = " ".join(record[2].split()) if len(record) == 3 else ""
             level = level_for_code(new)
             if level is None:

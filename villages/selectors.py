@@ -6,6 +6,7 @@ from typing import TypeVar
 from django.db.models import Max, Min, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
+from core.codes import region_code
 from core.errors import NotFoundError
 
 from . import geometry
@@ -48,7 +49,9 @@ def branch_office_list() -> QuerySet[BranchOffice]:
 
 
 def region_by_code(code: str, *, field: str = "code") -> tuple[str, int]:
-    """The level and id of the region with this code at any level, or a 404 naming the code."""
+    """The level and id of the region with this code (either spelling: `1508` is `15.08`,
+    core.codes) at any level, or a 404 naming the code."""
+    code = region_code(code) or code
     level = level_for_code(code)
     pk = MODEL_BY_LEVEL[level].objects.filter(code=code).values_list("pk", flat=True).first() if level else None
     if level is None or pk is None:

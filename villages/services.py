@@ -6,7 +6,6 @@ import codecs
 import csv
 import gzip
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,14 +14,11 @@ from typing import Any
 from django.db import transaction
 from django.db.models import CharField, Manager, Model
 
+from core.codes import region_code, region_code_depth
 from core.data_version import data_version_bump
 
 from .choices import RegionLevel
 from .models import (
-    DISTRICT_CODE_RE,
-    PROVINCE_CODE_RE,
-    REGENCY_CODE_RE,
-    VILLAGE_CODE_RE,
     District,
     Province,
     Regency,
@@ -44,12 +40,6 @@ MODEL_BY_LEVEL: dict[str, RegionModel] = {
     RegionLevel.DISTRICT: District,
     RegionLevel.VILLAGE: Village,
 }
-CODE_RE_BY_LEVEL = {
-    RegionLevel.PROVINCE: re.compile(PROVINCE_CODE_RE),
-    RegionLevel.REGENCY: re.compile(REGENCY_CODE_RE),
-    RegionLevel.DISTRICT: re.compile(DISTRICT_CODE_RE),
-    RegionLevel.VILLAGE: re.compile(VILLAGE_CODE_RE),
-}
 EXPECTED_HEADER = ["code", "name"]
 
 
@@ -68,11 +58,10 @@ ProgressCallback = Callable[[str, int, int], None]
 
 
 def level_for_code(code: str) -> RegionLevel | None:
-    """The level whose code shape `code` has, or None when it fits none."""
-    for level, pattern in CODE_RE_BY_LEVEL.items():
-        if pattern.match(code):
-            return level
-    return None
+    """The level whose (dotted) code shape `code` has, or None when it fits none. A code as
+    another system spells it (`1508`) is read first with `core.codes.region_code`."""
+    depth = region_code_depth(code)
+    return LEVELS[depth - 1] if depth is not None else None
 
 
 def parent_code(code: str) -> str:
@@ -146,7 +135,7 @@ def _parse(text: str) -> list[_Row]:
             if len(record) != 2:
                 errors.append((line, f"expected 2 columns (code,name), found {len(record)}"))
                 continue
-            code = record[0].strip()
+            code = region_code(record[0]) or record[0].strip()  # `1508` is stored as 15.08
             name = " ".join(record[1].split())
             level = level_for_code(code)
             if level is None:

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 
 from access.choices import Capability
 from access.context import scope_for
-from core.api.parameters import refuse_unknown_parameters
+from core.api.parameters import dot_region_codes, refuse_unknown_parameters
 from core.api.permissions import EXPORT_FORMATS, PUBLIC, DenyAll
 
 __all__ = ["PUBLIC", "CapabilityRequired", "DenyAll", "signed_in_user"]
@@ -42,6 +42,7 @@ class CapabilityRequired(BasePermission):
         # A method the view does not implement is DRF's 405 (with Allow), whatever the query says.
         if allowed and request.method == request._request.method and self._implemented(request, view):
             refuse_unknown_parameters(request, view)
+            dot_region_codes(request, view)
         return allowed
 
     @staticmethod

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from core.codes import SPELLINGS_PATTERN, levels_named, region_code, region_code_depth
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -73,15 +76,43 @@ class MultipleChoiceField(_ChoicesListed, serializers.MultipleChoiceField):
     pass
 
 
-class CodeRelatedField(serializers.SlugRelatedField):  # type: ignore[type-arg]
-    """A region named by its code: a value that cannot be a code (not text, or with a NUL
-    character, which PostgreSQL cannot even compare) is refused before any lookup."""
+@extend_schema_field({"type": "string", "pattern": SPELLINGS_PATTERN, "example": "15.08"})
+class RegionCodeField(StrictCharField):
+    """A region code in either spelling (`15.08` or `1508`, core.codes), given on as the dotted
+    code; `depths` (1 province ... 4 village) narrows the levels taken."""
 
     default_error_messages: ClassVar[dict[str, StrOrPromise]] = {
-        "not_a_code": _("Must be a region code such as 15.08.01.2001."),
+        "not_a_code": _("Must be a region code such as 15.08 or 1508 (15, 15.08, 15.08.01, 15.08.01.2001)."),
+        "wrong_level": _("Must be the code of a %(levels)s."),
+    }
+
+    def __init__(self, *, depths: tuple[int, ...] = (1, 2, 3, 4), **kwargs: Any) -> None:
+        self.depths = depths
+        kwargs.setdefault("trim_whitespace", False)  # core.codes drops spaces and tabs, as the schema says
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: object) -> str:
+        code = region_code(super().to_internal_value(data))
+        if code is None:
+            self.fail("not_a_code")
+        if region_code_depth(code) not in self.depths:
+            raise serializers.ValidationError(
+                self.error_messages["wrong_level"] % {"levels": levels_named(self.depths)}, code="wrong_level"
+            )
+        return code
+
+
+class CodeRelatedField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+    """A region named by its code, in either spelling (`15.08.01.2001` or `1508012001`,
+    core.codes): a value that cannot be a code (not text, `15.8`, a NUL character, which
+    PostgreSQL cannot even compare) is refused before any lookup."""
+
+    default_error_messages: ClassVar[dict[str, StrOrPromise]] = {
+        "not_a_code": _("Must be a region code such as 15.08.01.2001 or 1508012001."),
     }
 
     def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, str) or "\x00" in data:
+        code = region_code(data)
+        if code is None:
             self.fail("not_a_code")
-        return super().to_internal_value(data)
+        return super().to_internal_value(code)

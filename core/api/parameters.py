@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
@@ -29,7 +30,10 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 
+from core.api.fields import RegionCodeField
+from core.api.filter_fields import RegionCodeFilter
 from core.api.pagination import StandardPagination
+from core.codes import region_code
 
 if TYPE_CHECKING:
     from rest_framework.generics import GenericAPIView
@@ -126,3 +130,52 @@ def _declared(item: Any) -> dict[str, bool]:
             known |= _declared(part)
         return known
     raise TypeError(f"query_parameters: {item!r} is not a name, a tuple of names or a serializer class")
+
+
+# Per view class, action and method: the query parameters that take a region code.
+_codes: dict[tuple[type, str, str], frozenset[str]] = {}
+
+
+def dot_region_codes(request: Request, view: APIView) -> None:
+    """Give the request's region-code parameters in the dotted spelling (`?regency=1508` is read as
+    `?regency=15.08`, core.codes), before the view reads anything: the filters, the answer's ETag
+    and cache keys, the counts kept and the page links all see one spelling, so both spellings are
+    the same answer. A value that is no code is left as sent, for the view's check to name it."""
+    if not request.query_params:
+        return
+    method = (request.method or "").lower()
+    action = getattr(view, "action", None) or ("get" if method == "head" else method)
+    key = (type(view), action, method)
+    names = _codes.get(key)
+    if names is None:
+        names = _codes[key] = region_code_parameters(view, action)
+    query = request._request.GET
+    if not any(
+        region_code(value) not in (None, value) for name in names.intersection(query) for value in query.getlist(name)
+    ):
+        return
+    dotted = query.copy()
+    for name in names.intersection(query):
+        dotted.setlist(name, [region_code(value) or value for value in query.getlist(name)])
+    query_string = dotted.urlencode()
+    request._request.GET = QueryDict(query_string)  # immutable, as Django gives it
+    request._request.META["QUERY_STRING"] = query_string
+
+
+def region_code_parameters(view: APIView, action: str) -> frozenset[str]:
+    """The query parameters of `view`'s `action` that take a region code: its filterset's
+    `RegionCodeFilter`s (a list) and its query serializers' `RegionCodeField`s."""
+    names: set[str] = set()
+    if action == "list":
+        for backend_class in getattr(view, "filter_backends", ()):
+            if issubclass(backend_class, DjangoFilterBackend):
+                queryset = getattr(view, "queryset", None)
+                if queryset is None:
+                    queryset = cast("GenericAPIView[Any]", view).get_queryset()
+                filterset_class = backend_class().get_filterset_class(view, queryset)
+                filters = filterset_class.base_filters if filterset_class else {}
+                names.update(name for name, filter_ in filters.items() if isinstance(filter_, RegionCodeFilter))
+    for item in getattr(view, "query_parameters", {}).get(action, ()):
+        if isinstance(item, type) and issubclass(item, serializers.Serializer):
+            names.update(name for name, field in item().fields.items() if isinstance(field, RegionCodeField))
+    return frozenset(names)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rest_framework.routers import SimpleRouter
 
+from core.codes import PATH_PATTERN, region_code
+
 if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponseBase
+    from rest_framework.views import APIView
     from rest_framework.viewsets import ViewSetMixin
+
+    _View = APIView  # what the mixin below is mixed into, for the type checker only
+else:
+    _View = object
 
 
 class Router(SimpleRouter):
@@ -24,3 +32,21 @@ class Router(SimpleRouter):
             kwarg = getattr(viewset, "lookup_url_kwarg", None) or lookup_field
             return f"(?P<{lookup_prefix}{kwarg}>{self.ID_REGEX})"
         return super().get_lookup_regex(viewset, lookup_prefix)
+
+
+class RegionCodeInPath(_View):
+    """A viewset addressed by region code (`regencies/{code}/`): either spelling (`15.08` or
+    `1508`, core.codes) reaches the same object and the same answer, the view always reading the
+    dotted code. A segment that is no code (`15.8`) is passed on as sent and found nowhere (404);
+    one with other characters matches no route (the API's JSON 404). Views routed with
+    `path()` take the `<region:...>` converter instead, which does the same."""
+
+    lookup_field = "code"
+    lookup_value_regex = PATH_PATTERN
+    region_code_in_path = True  # the schema describes the spellings (core.api.schema)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        name = getattr(self, "lookup_url_kwarg", None) or self.lookup_field
+        if isinstance(kwargs.get(name), str):
+            kwargs[name] = region_code(kwargs[name]) or kwargs[name]
+        return super().dispatch(request, *args, **kwargs)

@@ -28,7 +28,9 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 
 from core.api import schema_filters  # noqa: F401  (documents search and ordering where a list has them)
 from core.api.pagination import EXAMPLE_LIST
+from core.api.parameters import region_code_parameters
 from core.api.permissions import PUBLIC
+from core.codes import PATH_SPELLINGS_PATTERN, SPELLINGS_PATTERN, SPELLINGS_TEXT
 
 if TYPE_CHECKING:
     from drf_spectacular.generators import SchemaGenerator
@@ -185,9 +187,17 @@ class AutoSchema(SpectacularAutoSchema):
             return None
         if self.is_public():
             operation["security"] = []
+        # The query parameters that take a region code, in either spelling (core.codes).
+        codes = region_code_parameters(self.view, getattr(self.view, "action", None) or method.lower())
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "path" and hasattr(self.view, "path_example"):
                 parameter["example"] = self.view.path_example  # one the demo has
+            if parameter["in"] == "path" and getattr(self.view, "region_code_in_path", False):
+                # Either spelling reaches the same answer (core.codes): `1508` is `15.08`.
+                parameter["description"] = f"Region code. {SPELLINGS_TEXT}"
+                parameter["schema"] = {"type": "string", "pattern": PATH_SPELLINGS_PATTERN}
+            if parameter["in"] == "query" and parameter["name"] in codes:
+                parameter["schema"] = {**parameter["schema"], "pattern": SPELLINGS_PATTERN}
             if parameter["in"] == "query" and not parameter.get("required"):
                 # An empty value is the parameter not given (`?as_of=` is today), as a form sends it.
                 parameter["allowEmptyValue"] = True

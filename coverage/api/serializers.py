@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from core.api.fields import ChoiceField
+from core.api.fields import ChoiceField, RegionCodeField
 from coverage.choices import CoverageKind, Interval, PeriodType
 from coverage.models import Target, WorkforceFigure
 from enrollment.choices import Institution
@@ -58,11 +58,6 @@ def _example(name: str, summary: str, value: Any, **kwargs: Any) -> OpenApiExamp
 ROW_ORDERING = ["code", "name", "serving", "protected", "unprotected", "coverage_pct", "gap_to_target"]
 
 
-def validate_region_code(value: str) -> None:
-    if level_for_code(value) is None:
-        raise serializers.ValidationError(_("Not a region code (e.g. 15, 15.01, 15.01.01, 15.01.01.2001)."))
-
-
 @extend_schema_serializer(examples=[_example("bungo", "Kabupaten Bungo among Jambi's regencies", BUNGO)])
 class CoverageRowSerializer(serializers.Serializer):
     """A region's coverage on a date: workers serving, protected, and the gap to its target."""
@@ -94,8 +89,8 @@ class CoverageRowSerializer(serializers.Serializer):
 class CoverageRowsQuerySerializer(serializers.Serializer):
     level = ChoiceField(choices=RegionLevel.choices, help_text="The level of the regions listed.")
     # DRF's metaclass takes declared fields out of the class: no clash with Field.parent.
-    parent = serializers.CharField(  # type: ignore[assignment]
-        required=False, validators=[validate_region_code], help_text="Only regions under this code (`15` or `15.08`)."
+    parent = RegionCodeField(  # type: ignore[assignment]
+        required=False, help_text="Only regions under this code (`15` or `15.08`; `1508` is read as `15.08`)."
     )
     as_of = serializers.DateField(
         required=False, help_text="The date (default today); a past date is computed from the workers' history."
@@ -149,7 +144,9 @@ class UnprotectedVillagesQuerySerializer(serializers.Serializer):
     branch = serializers.CharField(
         required=False, help_text="Only the regencies this branch office serves (its code: `muara-bungo`)."
     )
-    regency = serializers.CharField(required=False, help_text="Only this regency/city (`15.08`); not with `branch`.")
+    regency = RegionCodeField(
+        required=False, depths=(2,), help_text="Only this regency/city (`15.08` or `1508`); not with `branch`."
+    )
 
     def validate(self, attrs):
         if attrs.get("branch") and attrs.get("regency"):
@@ -209,10 +206,9 @@ class UnprotectedVillageSerializer(serializers.Serializer):
 class TargetSerializer(serializers.ModelSerializer):
     """A coverage target: the share to protect in a year, for a region and its descendants."""
 
-    region_code = serializers.CharField(
-        max_length=13,
-        validators=[validate_region_code],
-        help_text="Province or regency/city code; its regions without a target of their own inherit it.",
+    region_code = RegionCodeField(
+        help_text="Province or regency/city code (`15.08` or `1508`, answered `15.08`); its regions without a "
+        "target of their own inherit it.",
     )
     kind = ChoiceField(
         choices=CoverageKind.choices,
@@ -245,11 +241,12 @@ class WorkforceFigureSerializer(serializers.ModelSerializer):
     """A published UC Jamsostek figure: a province's or regency's potential workers and active
     participants on a date."""
 
+    region_code = RegionCodeField(help_text="Province (`15`) or regency/city (`15.08` or `1508`) code.")
+
     class Meta:
         model = WorkforceFigure
         fields = ["id", "region_code", "date", "potential_workers", "active_participants", "source"]
         extra_kwargs = {
-            "region_code": {"help_text": "Province (`15`) or regency/city (`15.08`) code."},
             "potential_workers": {"help_text": "Everyone working in the region (formal and informal)."},
             "active_participants": {"help_text": "Those with an active BPJS Ketenagakerjaan membership."},
         }
@@ -496,10 +493,10 @@ class WorkforceSummarySerializer(WorkforceRowSerializer):
 
 class CoverageGeoQuerySerializer(serializers.Serializer):
     level = ChoiceField(choices=RegionLevel.choices, help_text="The level of the regions drawn.")
-    parent = serializers.CharField(  # type: ignore[assignment]
+    parent = RegionCodeField(  # type: ignore[assignment]
         required=False,
-        validators=[validate_region_code],
-        help_text="Only regions under this code (`15` or `15.08`): a province or regency for districts, "
+        help_text="Only regions under this code (`15` or `15.08`; `1508` is read as `15.08`): a province or "
+        "regency for districts, "
         "a regency or district for villages.",
     )
     as_of = serializers.DateField(required=False, help_text="The date (default today).")
@@ -585,8 +582,8 @@ DEFAULT_DATA_SET = "UCJ_COVERAGE"
 
 class CoverageExportQuerySerializer(serializers.Serializer):
     level = ChoiceField(choices=RegionLevel.choices, help_text="The level of the regions exported (org units).")
-    parent = serializers.CharField(  # type: ignore[assignment]
-        required=False, validators=[validate_region_code], help_text="Only regions under this code (`15` or `15.08`)."
+    parent = RegionCodeField(  # type: ignore[assignment]
+        required=False, help_text="Only regions under this code (`15` or `15.08`, or `1508`)."
     )
     start = serializers.DateField(help_text="A day of the first period (`2024-01-01`).")
     end = serializers.DateField(

@@ -1,6 +1,7 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from core.api.routers import Router
+from core.codes import register_region_converter
 
 from .views import (
     CoverageAdxExportView,
@@ -18,7 +19,8 @@ router = Router(trailing_slash=True)
 router.register("targets", TargetViewSet, basename="target")
 router.register("workforce", WorkforceViewSet, basename="workforce")
 
-CODE = r"(?P<code>[0-9]{2}(?:\.[0-9]{2}){0,2}(?:\.[0-9]{4})?)"
+# A region code in either spelling (`15.08` or `1508`), given to the view dotted (core.codes).
+register_region_converter()
 
 urlpatterns = [
     path("coverage/", CoverageRowsView.as_view(), name="coverage-list"),
@@ -26,7 +28,7 @@ urlpatterns = [
     path("coverage/exports/dhis2/", CoverageDhis2ExportView.as_view(), name="coverage-export-dhis2"),
     path("coverage/exports/adx/", CoverageAdxExportView.as_view(), name="coverage-export-adx"),
     path("coverage/unprotected-villages/", UnprotectedVillagesView.as_view(), name="coverage-unprotected-villages"),
-    re_path(rf"^coverage/{CODE}/$", CoverageDetailView.as_view(), name="coverage-detail"),
-    re_path(rf"^coverage/{CODE}/trend/$", CoverageTrendView.as_view(), name="coverage-trend"),
+    path("coverage/<region:code>/", CoverageDetailView.as_view(), name="coverage-detail"),
+    path("coverage/<region:code>/trend/", CoverageTrendView.as_view(), name="coverage-trend"),
     *router.urls,
 ]

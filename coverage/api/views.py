@@ -32,11 +32,12 @@ from core.api.browsable import BrowsableAPIRendererWithoutStoredData
 from core.api.pagination import StandardPagination
 from core.api.parameters import PAGES
 from core.api.renderers import ComposedJSONRenderer, CSVRenderer, GeoJSONRenderer, XLSXRenderer
+from core.api.routers import RegionCodeInPath
 from core.clock import today
 from core.errors import NotFoundError, ServiceError
 from core.routing import replica_reads
 from coverage.caching import cached, conditional_answer
-from coverage.filtersets import TargetFilterSet
+from coverage.filtersets import TargetFilterSet, WorkforceFilterSet
 from coverage.models import Target, VillageCoverage, WorkforceFigure
 from coverage.selectors.detail import RegionDetail, region_detail
 from coverage.selectors.exports import PeriodRows, coverage_by_period
@@ -318,6 +319,7 @@ class CoverageDetailView(GenericAPIView):
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
     path_example = "15.08"
+    region_code_in_path = True  # `<region:code>`: `1508` is `15.08` (core.codes); the schema says so
     query_parameters = {"get": (CoverageDetailQuerySerializer,)}
 
     def answer_region(self, request: Request, kwargs: dict[str, Any]) -> str | None:
@@ -349,6 +351,7 @@ class CoverageTrendView(GenericAPIView):
     required_capabilities = READ_COVERAGE
     serializer_class = CoverageRowSerializer
     path_example = "15.08"
+    region_code_in_path = True  # `<region:code>`: `1508` is `15.08` (core.codes); the schema says so
     query_parameters = {"get": (TrendQuerySerializer,)}
 
     def answer_region(self, request: Request, kwargs: dict[str, Any]) -> str | None:
@@ -455,7 +458,7 @@ AS_OF_FIGURE = OpenApiParameter("as_of", datetime.date, required=True, descripti
     partial_update=extend_schema(parameters=[AS_OF_FIGURE]),
     destroy=extend_schema(parameters=[AS_OF_FIGURE]),
 )
-class WorkforceViewSet(viewsets.ModelViewSet):
+class WorkforceViewSet(RegionCodeInPath, viewsets.ModelViewSet):
     """UC Jamsostek workforce figures; `workforce/{code}/?as_of=` summarizes a region on a date."""
 
     queryset = WorkforceFigure.objects.all()
@@ -473,12 +476,10 @@ class WorkforceViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return WorkforceFigure.objects.filter(scope_for(self.request.user).code_q())
 
-    filterset_fields = ["region_code", "date"]
+    filterset_class = WorkforceFilterSet
     ordering_fields = ["date", "region_code"]
     ordering = ["region_code", "date"]
-    lookup_field = "code"
-    lookup_value_regex = r"[0-9.]+"
-    path_example = "15"
+    path_example = "15"  # either spelling of the code (RegionCodeInPath)
     # A region's summary on a date; a figure to change, by its date.
     query_parameters = {action: ("as_of",) for action in ("retrieve", "update", "partial_update", "destroy")}
 

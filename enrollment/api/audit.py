@@ -12,6 +12,7 @@ from access.api.permissions import CapabilityRequired
 from access.choices import AccessKind, Capability
 from access.context import can_see_personal_data
 from access.services import access_log_write
+from core.api.filter_fields import RegionCodeFilter
 from enrollment.models import EnrollmentEvent
 from enrollment.services import PERSONAL_FIELDS
 
@@ -22,8 +23,10 @@ from .serializers import EnrollmentEventSerializer
 class AuditEventFilterSet(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_label", label="Actor (username or client)")
     source = django_filters.CharFilter(label="Where it came from: api, import, admin or system")
-    province = django_filters.CharFilter(field_name="worker__province__code", label="Province code (`15`)")
-    regency = django_filters.CharFilter(field_name="worker__regency__code", label="Regency/city code (`15.08`)")
+    province = RegionCodeFilter(field_name="worker__province__code", label="Province code (`15`)", depths=(1,))
+    regency = RegionCodeFilter(
+        field_name="worker__regency__code", label="Regency/city code (`15.08` or `1508`)", depths=(2,)
+    )
     start = django_filters.DateFilter(
         field_name="recorded_at", lookup_expr="date__gte", label="Recorded on or after this day"
     )

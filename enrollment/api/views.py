@@ -27,6 +27,7 @@ from core.api.browsable import BrowsableAPIRendererWithoutStoredData
 from core.api.pagination import StandardPagination
 from core.api.parameters import PAGES
 from core.api.renderers import CSVRenderer, XLSXRenderer
+from core.codes import region_code
 from core.errors import ServiceError, StaleVersionError
 from core.routing import replica_reads
 from enrollment import selectors, services, spreadsheets
@@ -34,7 +35,6 @@ from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
 from enrollment.models import ApparatusWorker
 from enrollment.selectors import WorkerRow
-from villages.services import level_for_code
 
 from . import examples
 from .serializers import (
@@ -108,8 +108,8 @@ def expected_version(request: Request, body_version: int | None) -> int | None:
 def _region_filtered(request: Request) -> str | None:
     """A region the list is filtered to (its workers are all in it), or None."""
     for name in ("village", "district", "regency", "province"):
-        code = request.query_params.get(name)
-        if code and level_for_code(code) is not None:
+        code = region_code(request.query_params.get(name))  # either spelling, as the filter reads it
+        if code is not None:
             return code
     return None
 

@@ -12,12 +12,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import caches
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponsePermanentRedirect
 from django.middleware.csrf import get_token
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from access.context import scope_for
 from access.scope import Scope
+from core.codes import region_code
 from coverage.caching import keeping, page_about, shown_key
 from villages.choices import RegionLevel
 from villages.services import level_for_code
@@ -102,3 +104,39 @@ def page_kept(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
         return response
 
     return wrapped
+
+
+def codes_dotted(*names: str) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """A page whose address names regions by code (`/cakupan/1508/`, `?kabupaten=1508`): one
+    written as other systems write it is sent on (301) to the same page with the dotted code
+    (core.codes), so a page has one address, one set of links and one kept copy. `names` are the
+    query parameters that take a code; a path's code comes from the `<region:...>` converter, which
+    has dotted it already. A value that is no code is left for the page to answer."""
+
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @wraps(view)
+        def page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if request.method in ("GET", "HEAD"):
+                dotted = _dotted_address(request, names)
+                if dotted is not None:
+                    return HttpResponsePermanentRedirect(dotted)
+            return view(request, *args, **kwargs)
+
+        return page
+
+    return decorate
+
+
+def _dotted_address(request: HttpRequest, names: tuple[str, ...]) -> str | None:
+    """The request's address with its region codes dotted, or None when they already are."""
+    path = request.path
+    match = request.resolver_match
+    if match is not None and match.kwargs:
+        path = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+    query = request.GET.copy()
+    for name in names:
+        if name in query:
+            query.setlist(name, [region_code(value) or value for value in query.getlist(name)])
+    if path == request.path and query == request.GET:
+        return None
+    return f"{path}?{query.urlencode()}" if query else path

@@ -33,7 +33,7 @@ from ..language import in_portal_language
 from ..maps import choropleth
 from ..permissions import capability_required, export_required
 from ..reports import Column, Report, title_details, xlsx_response
-from .common import date_param, figures_cached, page_kept
+from .common import codes_dotted, date_param, figures_cached, page_kept
 
 # The level below a region, as a column of its table is headed.
 LEVEL_LABELS = {
@@ -54,6 +54,7 @@ def _child_level(level: str) -> str | None:
 
 
 @login_required
+@codes_dotted()
 @in_portal_language
 @capability_required(Capability.READ_COVERAGE)
 @page_kept
@@ -70,6 +71,7 @@ def coverage(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@codes_dotted()
 @in_portal_language
 @capability_required(Capability.READ_COVERAGE)
 @page_kept

@@ -31,6 +31,7 @@ from access.context import may_see_personal_data, scope_for
 from access.masking import nik_mask
 from access.services import access_log_write, nik_lookups_record
 from core.api.pagination import BoundedPaginator
+from core.codes import code_prefix, region_code
 from core.errors import ServiceError, StaleVersionError
 from core.routing import replica_reads
 from enrollment import selectors, services, transitions
@@ -53,6 +54,7 @@ from ..worker_forms import (
     serializer_errors,
     service_errors,
 )
+from .common import codes_dotted
 
 PAGE_SIZE = 50
 # The villages a register form lists without a search (a regency's all; a province's first ones).
@@ -89,6 +91,7 @@ def _page_of(queryset: Any, number: str | None) -> Any:
 
 
 @login_required
+@codes_dotted(*REGION_FILTERS)
 @in_portal_language
 @capability_required(Capability.READ_WORKERS)
 @replica_reads()  # the page may come from a replica (core.routing)
@@ -425,6 +428,7 @@ def _villages(request: HttpRequest, chosen: str | None = None) -> list[tuple[str
         scope_for(request.user).filter(Village.objects.filter(IN_FORCE).select_related("district")).order_by("code")
     )
     listed = list(villages[:VILLAGES_LISTED])
+    chosen = region_code(chosen) or chosen  # a form may send `1508012001` (core.codes)
     if chosen and all(v.code != chosen for v in listed):
         listed += list(villages.filter(code=chosen))
     return [(v.code, _village_label(v)) for v in listed]
@@ -445,8 +449,8 @@ def village_options(request: HttpRequest) -> HttpResponse:
     villages = scope_for(request.user).filter(Village.objects.filter(IN_FORCE).select_related("district"))
     if q:
         by_code = q.replace(" ", "")
-        if by_code.replace(".", "").isdigit():
-            villages = villages.filter(code__startswith=by_code)
+        if by_code.replace(".", "").isdigit():  # the first digits of a code, either spelling (core.codes)
+            villages = villages.filter(code__startswith=code_prefix(by_code))
         else:
             villages = villages.filter(name__icontains=q)
     found = [(v.code, _village_label(v)) for v in villages.order_by("name", "code")[:VILLAGES_FOUND]]

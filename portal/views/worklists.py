@@ -39,7 +39,7 @@ from ..language import in_portal_language
 from ..maps import choropleth
 from ..permissions import capability_required, export_required
 from ..reports import Column, Report, title_details, xlsx_response
-from .common import scope_label
+from .common import codes_dotted, scope_label
 from .workers import activate_form_for
 
 PAGE_SIZE = 50
@@ -47,6 +47,7 @@ DAYS = 30  # how far ahead (and back) the renewal and term worklists look
 
 
 @login_required
+@codes_dotted("kabupaten", "desa")
 @in_portal_language
 @capability_required(Capability.READ_COVERAGE)
 @replica_reads()  # the figures may come from a replica (core.routing)
@@ -157,7 +158,7 @@ class Filters:
         institution = request.GET.get("lembaga") or None
         if institution not in Institution.values:
             institution = None
-        village = (request.GET.get("desa") or "").strip()[:20] or None
+        village = (request.GET.get("desa") or "").strip()[:20] or None  # dotted (codes_dotted)
         return cls(regencies=regencies, regency=regency, village=village, institution=institution)
 
     def applied(self, request: HttpRequest, rows: QuerySet[ApparatusWorker]) -> QuerySet[ApparatusWorker]:
@@ -166,7 +167,9 @@ class Filters:
         for name, value in (("regency", self.regency), ("village", self.village), ("institution", self.institution)):
             if value:
                 data[name] = value
-        return WorkerFilterSet(data=data, queryset=rows, request=request).qs
+        filterset = WorkerFilterSet(data=data, queryset=rows, request=request)
+        # A village that is no code (`desa=15.8`) names no village: nothing, not the whole list.
+        return filterset.qs if filterset.is_valid() else rows.none()
 
     def query(self, **extra: str) -> str:
         """The filters as a query string (for the pages' and the download's links)."""
@@ -331,6 +334,7 @@ def _worker_page(
 
 
 @login_required
+@codes_dotted("kabupaten", "desa")
 @in_portal_language
 @capability_required(Capability.READ_WORKERS)
 @replica_reads()
@@ -365,6 +369,7 @@ RENEWALS_LAPSED = "lewat"
 
 
 @login_required
+@codes_dotted("kabupaten", "desa")
 @in_portal_language
 @capability_required(Capability.READ_WORKERS)
 @replica_reads()
@@ -409,6 +414,7 @@ TERMS_ENDING = "segera"
 
 
 @login_required
+@codes_dotted("kabupaten", "desa")
 @in_portal_language
 @capability_required(Capability.READ_WORKERS)
 @replica_reads()

@@ -24,11 +24,11 @@ def details(response) -> list[str]:
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [(None, "Data dengan code=Tanah Tumbuh tidak ada."), ("en", "Object with code=Tanah Tumbuh does not exist.")],
+    [(None, "Data dengan code=15.08.01.2999 tidak ada."), ("en", "Object with code=15.08.01.2999 does not exist.")],
 )
 def test_unknown_village_code(admin_api, language, expected):
     headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
-    response = admin_api.post(reverse("worker-list"), {"village": "Tanah Tumbuh"}, format="json", **headers)
+    response = admin_api.post(reverse("worker-list"), {"village": "1508012999"}, format="json", **headers)
 
     assert response.status_code == 400
     assert expected in details(response)

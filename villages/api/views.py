@@ -5,6 +5,7 @@ from django.utils.decorators import method_decorator
 from rest_framework import viewsets
 
 from access.api.permissions import PUBLIC, CapabilityRequired
+from core.api.routers import RegionCodeInPath
 from core.routing import replica_reads
 from villages import selectors
 from villages.filtersets import BranchOfficeFilterSet, DistrictFilterSet, RegencyFilterSet, VillageFilterSet
@@ -21,12 +22,11 @@ from .serializers import (
 # Reads that may come from a replica (core.routing).
 @method_decorator(replica_reads(), name="list")
 @method_decorator(replica_reads(), name="retrieve")
-class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+class RegionViewSet(RegionCodeInPath, viewsets.ReadOnlyModelViewSet):
     # The official region list is public reference data.
     permission_classes = [CapabilityRequired]
     required_capabilities = {"list": PUBLIC, "retrieve": PUBLIC}
-    lookup_field = "code"
-    lookup_value_regex = r"[0-9.]+"
+    # Addressed by code, in either spelling (`regencies/1508/` is `regencies/15.08/`).
     search_fields = ["name"]
     ordering_fields = ["code", "name"]
     ordering = ["code"]

@@ -36,6 +36,8 @@ class Command(BaseCommand):
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         mode = "read-write" if write else "read-only"
-        self.stdout.write(f"Client {profile.user.username} ({mode}, region {region}), token valid {days} days:")
+        area = profile.regency or profile.province  # the region's code as stored: dotted
+        assert area is not None  # a client covers a province or a regency (client_create)
+        self.stdout.write(f"Client {profile.user.username} ({mode}, region {area.code}), token valid {days} days:")
         self.stdout.write(token)
         self.stdout.write("Send it as 'Authorization: Token <token>'. It is not stored and cannot be shown again.")

@@ -4,7 +4,9 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
+from core.codes import region_code
 from villages.boundary_services import MISSING_LISTED, BoundaryImportError, boundaries_import_files
 from villages.data import SHIPPED_BOUNDARIES
 from villages.services import LEVELS
@@ -25,6 +27,13 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
 
     def handle(self, *args, files: list[Path], within: str | None, dry_run: bool, **options) -> None:
+        if within is not None:  # `15.08` or `1508`
+            code = region_code(within)
+            if code is None:
+                raise CommandError(
+                    _("--within: %(value)s is not a region code (e.g. 15.08 or 1508).") % {"value": within}
+                )
+            within = code
         paths = files or list(SHIPPED_BOUNDARIES)
         for path in paths:
             if not path.is_file():
