@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connections
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
@@ -17,6 +17,7 @@ from core.routing import read_alias
 
 from .choices import EnrollmentStatus, EventKind
 from .models import ApparatusWorker, EnrollmentEvent, WorkerImport
+from .transitions import MEMBERSHIP_FIELDS
 
 
 def worker_list() -> QuerySet[ApparatusWorker]:
@@ -108,18 +109,9 @@ class WorkerRow(NamedTuple):
 # regions' codes, the enrollment's.
 _OWN = ("id",)
 _OWN_AFTER = WorkerRow._fields[5:21]
-_ENROLLMENT = (
-    "status",
-    "kpj_number",
-    "scheme",
-    "npp",
-    "program_jht",
-    "program_jp",
-    "funding_source",
-    "coverage_start",
-    "paid_until",
-    "evidence_reconciliation_id",
-)
+_ENROLLMENT = ("status", *MEMBERSHIP_FIELDS, "evidence_reconciliation_id")
+if tuple(name.removesuffix("_id") for name in _ENROLLMENT) != WorkerRow._fields[21:31]:
+    raise ImproperlyConfigured("WorkerRow's enrollment fields are not those read, in their order")
 _ROW_COLUMNS = (
     *_OWN,
     *(f"{region}__code" for region in REGIONS),

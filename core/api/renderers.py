@@ -97,12 +97,10 @@ def _cell(value: Any) -> Any:
     return neutralise_cell(value)
 
 
-class GeoJSONRenderer(BaseRenderer):
-    """GeoJSON (RFC 7946): an answer composed as bytes is sent as it is; anything else (an error)
-    as JSON."""
+class ComposedRenderer(BaseRenderer):
+    """A format whose answers a view composes as bytes, sent as they are; anything else (an
+    error) is sent as JSON."""
 
-    media_type = "application/geo+json"
-    format = "geojson"
     charset = None
 
     def render(
@@ -111,6 +109,13 @@ class GeoJSONRenderer(BaseRenderer):
         if isinstance(data, bytes):
             return data
         return JSONRenderer().render(data, accepted_media_type, renderer_context)
+
+
+class GeoJSONRenderer(ComposedRenderer):
+    """GeoJSON (RFC 7946), composed by the view."""
+
+    media_type = "application/geo+json"
+    format = "geojson"
 
 
 class ComposedJSONRenderer(JSONRenderer):

@@ -24,13 +24,12 @@ Shapes followed (checked in tests/coverage/test_exports.py):
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
 
-from rest_framework.renderers import BaseRenderer, JSONRenderer
-
+from core.api.renderers import ComposedRenderer
 from coverage.selectors.exports import Period, PeriodRows
 from coverage.selectors.rows import CoverageFigures
 
@@ -87,16 +86,8 @@ def adx_document(found: list[PeriodRows], *, data_set: str, exported: datetime.d
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-class ADXRenderer(BaseRenderer):
-    """ADX XML: an answer composed as bytes is sent as it is; anything else (an error) as JSON."""
+class ADXRenderer(ComposedRenderer):
+    """ADX XML, composed by the view."""
 
     media_type = ADX_MEDIA_TYPE
     format = "adx"
-    charset = None
-
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
-    ) -> bytes:
-        if isinstance(data, bytes):
-            return data
-        return JSONRenderer().render(data, accepted_media_type, renderer_context)
