@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class EnrollmentConfig(AppConfig):
     name = "enrollment"
     verbose_name = _("Apparatus and enrollment")
+
+    def ready(self) -> None:
+        from jobs.registry import job_kind_register
+
+        from . import jobs
+
+        job_kind_register(jobs.IMPORT_WORKERS, jobs.import_workers_run)
+        job_kind_register(jobs.EXPIRE_ENROLLMENTS, jobs.expire_enrollments_run)

@@ -45,6 +45,7 @@ from .recording import Actor, NewHistory, WorkerFacts, changes_text, event_value
 from .transitions import MEMBERSHIP_FIELDS
 
 CHUNK = 5000
+PROGRESS_EVERY = 1000  # rows checked between two reports to `progress`
 COMPARED_FIELDS = [f for f in services.WORKER_FIELDS if f != "village"]
 EXISTING_FIELDS = [
     "pk",
@@ -540,7 +541,9 @@ def _check_and_write_new(
     changed: list[_Plan] = []
     try:
         with new_workers.writing() if stream and checker.new_at_most else nullcontext():
-            for row in rows:
+            for number, row in enumerate(rows, 1):
+                if progress and not number % PROGRESS_EVERY:
+                    progress("check", number, len(rows))
                 if row.rejected:
                     continue
                 plan = checker.check(row)
@@ -584,8 +587,12 @@ def workers_import(
     A row whose village is outside the actor's scope (`actor.scope`) is refused, as the services
     refuse it; the changed rows go through the services themselves.
     """
+    if progress:
+        progress("read", 0, 0)
     with _cyclic_gc_paused():
         rows = read_rows(name=file_name, data=data)
+    if progress:
+        progress("check", 0, len(rows))
     checksum = hashlib.sha256(data).hexdigest()
     if before_matching is not None:
         before_matching(len(rows), checksum)
