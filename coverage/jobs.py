@@ -14,7 +14,7 @@ from .services import snapshots_take
 SNAPSHOT_COVERAGE = "snapshot_coverage"
 
 
-def snapshot_coverage_run(job: Job, progress: Progress) -> Outcome:
+def snapshot_coverage_run(job: Job, progress: Progress, prepared: object = None) -> Outcome:
     """`manage.py snapshot_coverage` for the day the schedule enqueued it (params `as_of`):
     idempotent for a date, so running it again after a crash writes the same rows once."""
     as_of = datetime.date.fromisoformat(job.params["as_of"]) if job.params.get("as_of") else today()

@@ -11,5 +11,5 @@ class EnrollmentConfig(AppConfig):
 
         from . import jobs
 
-        job_kind_register(jobs.IMPORT_WORKERS, jobs.import_workers_run)
+        job_kind_register(jobs.IMPORT_WORKERS, jobs.import_workers_run, prepare=jobs.import_workers_prepare)
         job_kind_register(jobs.EXPIRE_ENROLLMENTS, jobs.expire_enrollments_run)

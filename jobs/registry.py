@@ -36,7 +36,11 @@ class Progress:
         self.phase, self.done, self.total, self.moved = phase, done, total, True
 
 
-Runner = Callable[[Job, Progress], Outcome]
+# A runner is given the job, its progress and what the kind's `prepare` returned (None without one).
+Runner = Callable[[Job, Progress, Any], Outcome]
+# Run before the job's transaction, committed on its own: e.g. reading the input and counting
+# what must be counted once however many times the job runs (an import's NIK lookups).
+Preparer = Callable[[Job, Progress], Any]
 
 
 @dataclass(frozen=True)
@@ -46,13 +50,14 @@ class JobKind:
     # All of the job's writes in one transaction with its completion: a run cut short writes
     # nothing and is simply run again. Without, the runner must be safe to run again itself.
     atomic: bool = True
+    prepare: Preparer | None = None
 
 
 KINDS: dict[str, JobKind] = {}
 
 
-def job_kind_register(name: str, run: Runner, *, atomic: bool = True) -> None:
-    KINDS[name] = JobKind(name=name, run=run, atomic=atomic)
+def job_kind_register(name: str, run: Runner, *, atomic: bool = True, prepare: Preparer | None = None) -> None:
+    KINDS[name] = JobKind(name=name, run=run, atomic=atomic, prepare=prepare)
 
 
 def job_kind(name: str) -> JobKind:

@@ -188,9 +188,13 @@ def job_run(job_id: int) -> str:
     try:
         with _heartbeat(job_id, attempt, progress):
             try:
+                try:
+                    prepared = kind.prepare(job, progress) if kind.prepare is not None else None
+                except ServiceError as exc:
+                    raise _Refused(exc) from exc
                 with transaction.atomic() if kind.atomic else nullcontext():
                     try:
-                        outcome = kind.run(job, progress)
+                        outcome = kind.run(job, progress, prepared)
                     except ServiceError as exc:
                         raise _Refused(exc) from exc
                     _finish(job_id, attempt, outcome, progress)

@@ -164,3 +164,18 @@ def test_jobs_need_a_signed_in_caller(officer_client, api_client):
     job = post(officer_client, csv_file([worker_row(1)]), background=True).json()
 
     assert api_client.get(job_url(job["id"])).status_code == 401
+
+
+def test_the_background_import_counts_its_rows_as_nik_lookups_once(officer_client, officer):
+    from access.models import AccessLog
+    from jobs.services import job_run
+
+    job = post(officer_client, csv_file([worker_row(1), worker_row(2)]), background=True).json()
+    # As if its worker died after counting: the job runs again and counts nothing more.
+    Job.objects.filter(pk=job["id"]).update(state="queued")
+    job_run(job["id"])
+
+    (entry,) = AccessLog.objects.filter(user=officer, kind="nik_lookup")
+    assert entry.rows == 2
+    assert entry.path == UPLOAD
+    assert "file_sha256=" in entry.query

@@ -91,7 +91,7 @@ def test_a_job_already_claimed_is_not_run_twice(queued_import):
 
 
 def test_a_run_that_lost_its_job_keeps_none_of_its_writes(queued_import, admin):
-    def runner(job, progress):
+    def runner(job, progress, prepared):
         ApparatusWorker.objects.update(full_name="Ditulis dua kali")  # a write, to be undone
         # Meanwhile the job was taken for dead, queued again and claimed by another run.
         Job.objects.filter(pk=job.pk).update(attempts=job.attempts + 1)

@@ -7,13 +7,9 @@ each job run once."""
 from __future__ import annotations
 
 import datetime
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,59 +23,11 @@ from enrollment.choices import EventSource
 from enrollment.models import ApparatusWorker, EnrollmentEvent, WorkerImport, WorkerPeriod
 from jobs.models import Job
 from jobs.services import job_enqueue
-from tests.conftest import serve_test_database
 from tests.enrollment.test_imports import BIRTH, assert_counters_match_recount, csv_file, nik, worker_row
 
 pytestmark = [pytest.mark.requires_postgres, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 ROWS = 40_000
-
-
-@pytest.fixture
-def database_backend(settings):
-    """Jobs enqueued here go to the database queue, where the workers started below find them."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-@pytest.fixture
-def start_worker(monkeypatch, database_backend) -> Iterator[Callable[..., subprocess.Popen]]:
-    serve_test_database(monkeypatch)
-    started: list[subprocess.Popen] = []
-
-    def start(*arguments: str) -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "ucj_project.settings.test",
-            "UCJ_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-            "UCJ_JOB_HEARTBEAT": "0.2",
-            "UCJ_JOB_STALE_AFTER": "2",
-        }
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "manage.py",
-                "run_worker",
-                "--no-startup-delay",
-                "--interval",
-                "0.1",
-                "--upkeep-interval",
-                "0.3",
-                *arguments,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(os.environ.get("UCJ_TEST_WORKER_LOG", os.devnull), "a"),  # noqa: SIM115
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 120.0, every: float = 0.05) -> Any:
