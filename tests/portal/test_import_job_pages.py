@@ -78,7 +78,7 @@ def test_the_progress_bar_shows_rows_done_of_the_total_and_asks_again(kerinci):
     assert response.status_code == 200
     body = response.content.decode()
     assert '<progress class="job-bar" max="100000" value="40000">40%</progress>' in body
-    assert "40.000 of 100.000 rows checked (40%)" in body
+    assert "40.000 dari 100.000 baris diperiksa (40%)" in body  # the portal speaks Indonesian
     assert f'hx-get="{reverse("portal:import-job-progress", args=[job])}"' in body
     assert 'hx-trigger="every 1s"' in body
     page = client.get(reverse("portal:import-job", args=[job]))
@@ -103,7 +103,7 @@ def test_a_file_refused_as_a_whole_says_why_on_the_jobs_page(kerinci):
     page = client.get(reverse("portal:import-job", args=[job]))
 
     assert page.status_code == 200
-    assert b"The file could not be imported; nothing was written." in page.content
+    assert "Berkas tidak dapat diimpor; tidak ada yang ditulis." in page.content.decode()
     assert b"hx-get" not in page.content
     assert Job.objects.get(pk=job).state == "failed"
 
