@@ -244,7 +244,7 @@ def jobs_recover(*, now: datetime.datetime | None = None) -> list[int]:
                     ],
                 }
                 taken = Job.objects.filter(pk=job.pk, **lost).update(
-                    state=JobState.FAILED, result=body, outcome_status=500, finished_at=now
+                    state=JobState.FAILED, result=body, outcome_status=500, finished_at=now, data=None
                 )
             else:
                 taken = Job.objects.filter(pk=job.pk, **lost).update(state=JobState.QUEUED)
