@@ -67,19 +67,28 @@ def import_workers_prepare(job: Job, progress: Progress) -> list[ParsedRow]:
         )
     except ImportFileError as exc:
         raise ServiceError(exc.message, field=field, code=exc.code) from exc
+    lookups_count_once(job, user=user, lookups=len(rows), field=field, data=data)
+    return rows
+
+
+def lookups_count_once(job: Job, *, user: User, lookups: int, field: str, data: bytes) -> None:
+    """Count `lookups` NIK lookups of the requester for the job's file, once per job: the count
+    and the job's note that it was made are committed together, before the job's transaction
+    (as an endpoint counts them before its own), so a job run again after its worker died does
+    not count them twice and the rate's row is not held while the job works."""
+    params = job.params
     with transaction.atomic():
         counted = Job.objects.select_for_update().values_list("params", flat=True).get(pk=job.pk)
         if not counted.get("lookups_counted"):
             checksum = hashlib.sha256(data).hexdigest()
             nik_lookups_count(
                 user=user,
-                lookups=len(rows),
+                lookups=lookups,
                 field=field,
                 path=str(params.get("path", "")),
                 query="&".join(part for part in (str(params.get("query", "")), f"file_sha256={checksum}") if part),
             )
             Job.objects.filter(pk=job.pk).update(params={**counted, "lookups_counted": True})
-    return rows
 
 
 def import_workers_run(job: Job, progress: Progress, rows: list[ParsedRow]) -> Outcome:
