@@ -49,7 +49,10 @@ run: demo
 	@echo "  Portal:    http://$(HOST):$(PORT)/  (the demo users printed above)"
 	@echo "  API docs:  http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Admin:     http://$(HOST):$(PORT)/admin/  (log in with the credentials printed above)"
+	@echo "  Jobs:      a worker runs beside the server (manage.py run_worker); Ctrl-C stops both"
 	@echo ""
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py run_worker & worker=$$!; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.installed-dev

@@ -69,7 +69,15 @@ def nik_lookups_record(*, request: HttpRequest, lookups: int, field: str = "nik"
     """
     if lookups <= 0 or may_see_personal_data(request.user):
         return
-    user = _logged_user(request)
+    query = "&".join(part for part in (request.META.get("QUERY_STRING", ""), looked_up) if part)
+    nik_lookups_count(user=_logged_user(request), lookups=lookups, field=field, path=request.path, query=query)
+
+
+def nik_lookups_count(*, user: User, lookups: int, field: str, path: str, query: str) -> None:
+    """`nik_lookups_record` for a caller known without its request (a background job run for
+    it: `path` and `query` say what it asked for)."""
+    if lookups <= 0 or may_see_personal_data(user):
+        return
     rate = NikLookupRate()
     if not rate.count(user.pk, lookups):
         raise NikLookupsThrottled(
@@ -78,10 +86,7 @@ def nik_lookups_record(*, request: HttpRequest, lookups: int, field: str = "nik"
             retry_after=int(rate.wait()),
             field=field,
         )
-    query = "&".join(part for part in (request.META.get("QUERY_STRING", ""), looked_up) if part)
-    AccessLog.objects.create(
-        user=user, kind=AccessKind.NIK_LOOKUP, path=request.path[:300], query=query[:1000], rows=lookups
-    )
+    AccessLog.objects.create(user=user, kind=AccessKind.NIK_LOOKUP, path=path[:300], query=query[:1000], rows=lookups)
 
 
 def access_log_export(*, request: HttpRequest, rows: int) -> AccessLog:

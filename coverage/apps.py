@@ -8,8 +8,10 @@ class CoverageConfig(AppConfig):
 
     def ready(self) -> None:
         from enrollment.counting import counters_register
+        from jobs.registry import job_kind_register
 
-        from . import services, signals
+        from . import jobs, services, signals
 
         signals.connect()
         counters_register(services.counter_statements)
+        job_kind_register(jobs.SNAPSHOT_COVERAGE, jobs.snapshot_coverage_run)

@@ -45,6 +45,7 @@ from .recording import Actor, NewHistory, WorkerFacts, changes_text, event_value
 from .transitions import MEMBERSHIP_FIELDS
 
 CHUNK = 5000
+PROGRESS_EVERY = 1000  # rows checked between two reports to `progress`
 COMPARED_FIELDS = [f for f in services.WORKER_FIELDS if f != "village"]
 EXISTING_FIELDS = [
     "pk",
@@ -540,7 +541,9 @@ def _check_and_write_new(
     changed: list[_Plan] = []
     try:
         with new_workers.writing() if stream and checker.new_at_most else nullcontext():
-            for row in rows:
+            for number, row in enumerate(rows, 1):
+                if progress and not number % PROGRESS_EVERY:
+                    progress("check", number, len(rows))
                 if row.rejected:
                     continue
                 plan = checker.check(row)
@@ -565,6 +568,14 @@ def _check_and_write_new(
     return new, changed, write
 
 
+def read_file_rows(*, file_name: str, data: bytes, progress: ProgressCallback | None = None) -> list[ParsedRow]:
+    """The rows of an import's file, read (`imports.ImportFileError` for a file refused as a whole)."""
+    if progress:
+        progress("read", 0, 0)
+    with _cyclic_gc_paused():
+        return read_rows(name=file_name, data=data)
+
+
 def workers_import(
     *,
     actor: Actor,
@@ -574,6 +585,7 @@ def workers_import(
     all_or_nothing: bool = True,
     progress: ProgressCallback | None = None,
     before_matching: Callable[[int, str], None] | None = None,
+    rows: list[ParsedRow] | None = None,
 ) -> tuple[WorkerImport, ImportSummary]:
     """Import a worker spreadsheet; returns the import record and its summary.
 
@@ -581,11 +593,14 @@ def workers_import(
     row is matched on NIK and before the import's transaction (the API counts them there as NIK lookups of a caller
     without the personal-data right: whether a row matches a worker tells that NIK's holder).
     Raises `imports.ImportFileError` for a file refused as a whole (nothing is recorded then).
+    `rows`: the file's rows, read already (`read_file_rows`, `data` then only recorded).
     A row whose village is outside the actor's scope (`actor.scope`) is refused, as the services
     refuse it; the changed rows go through the services themselves.
     """
-    with _cyclic_gc_paused():
-        rows = read_rows(name=file_name, data=data)
+    if rows is None:  # `rows`: the file already read (`read_file_rows`), by a background job
+        rows = read_file_rows(file_name=file_name, data=data, progress=progress)
+    if progress:
+        progress("check", 0, len(rows))
     checksum = hashlib.sha256(data).hexdigest()
     if before_matching is not None:
         before_matching(len(rows), checksum)

@@ -136,6 +136,13 @@ def reconciliations_visible(*, user: Any, scope: Scope) -> QuerySet[Reconciliati
     return queryset.filter(condition)
 
 
+def extract_rows_count(*, file_name: str, data: bytes) -> int:
+    """The rows of a BPJS extract that are looked up by NIK (not blank, below the header);
+    `ImportFileError` for a file refused as a whole."""
+    _kind, counted = sheet_rows(name=file_name, data=data, max_rows=settings.UCJ_RECONCILE_MAX_ROWS)
+    return max(sum(1 for _n, cells in counted if not blank_row(cells)) - 1, 0)
+
+
 def reconciliation_record(
     *,
     actor: Actor,
@@ -167,8 +174,7 @@ def reconciliation_record(
     checksum = hashlib.sha256(data).hexdigest()
     max_rows: int = settings.UCJ_RECONCILE_MAX_ROWS
     if before_matching is not None:
-        _kind, counted = sheet_rows(name=file_name, data=data, max_rows=max_rows)
-        before_matching(max(sum(1 for _n, cells in counted if not blank_row(cells)) - 1, 0), checksum)
+        before_matching(extract_rows_count(file_name=file_name, data=data), checksum)
     _kind, rows = sheet_rows(name=file_name, data=data, max_rows=max_rows)
     upload_date = today()
     registry = reconciling.Registry(registry_workers(scope).iterator(chunk_size=CHUNK), secret=secret)

@@ -1,6 +1,10 @@
 """Fixtures shared by every test folder: the region tree, the admin, a frozen "today"."""
 
 import datetime
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -178,3 +182,52 @@ def serve_test_database(monkeypatch) -> None:
         monkeypatch.setenv("DATABASE_REPLICA_URL", url(connections.settings["replica"]))
     else:
         monkeypatch.delenv("DATABASE_REPLICA_URL", raising=False)
+
+
+# -- background jobs: real workers (`manage.py run_worker`) on the test database -----------------
+
+
+@pytest.fixture
+def database_backend(settings):
+    """Jobs enqueued here go to the database queue, where the workers started below find them."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def start_worker(monkeypatch, database_backend) -> Iterator[Callable[..., subprocess.Popen]]:
+    serve_test_database(monkeypatch)
+    started: list[subprocess.Popen] = []
+
+    def start(*arguments: str) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "ucj_project.settings.test",
+            "UCJ_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+            "UCJ_JOB_HEARTBEAT": "0.2",
+            "UCJ_JOB_STALE_AFTER": "2",
+        }
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "run_worker",
+                "--no-startup-delay",
+                "--interval",
+                "0.1",
+                "--upkeep-interval",
+                "0.3",
+                *arguments,
+            ],
+            cwd=Path(__file__).resolve().parents[1],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.environ.get("UCJ_TEST_WORKER_LOG", os.devnull), "a"),  # noqa: SIM115
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)

@@ -25,16 +25,19 @@ from rest_framework.response import Response
 
 from access.api.permissions import CapabilityRequired, signed_in_user
 from access.choices import AccessKind, Capability
-from access.context import may_see_personal_data
+from access.context import may_see_personal_data, scope_for
 from access.services import access_log_write, nik_lookups_record
 from core.api.renderers import CSVRenderer, XLSXRenderer
 from core.errors import ServiceError
 from enrollment import import_services, spreadsheets
 from enrollment.choices import EventSource
 from enrollment.imports import UPLOAD_OVERHEAD, ImportFileError, upload_size_check
+from enrollment.jobs import IMPORT_WORKERS, import_body
 from enrollment.models import WorkerImport
 from enrollment.selectors import worker_imports_visible
 from enrollment.services import Actor
+from jobs.api.serializers import JOB_EXAMPLE, JobSerializer
+from jobs.services import job_enqueue
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -51,6 +54,13 @@ class ImportUploadSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(default=False, help_text="Check every row and write nothing.")
     all_or_nothing = serializers.BooleanField(
         default=True, help_text="Write no row if any is invalid (false: write the valid rows)."
+    )
+    background = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "Run the import as a background job (as does the header `Prefer: respond-async`): the answer is "
+            "202 with the job (`Location`); poll it for progress, its `result` is this endpoint's answer."
+        ),
     )
 
 
@@ -83,6 +93,22 @@ UPLOAD_EXAMPLES = [
         summary="Written: one worker created",
         value={**IMPORT_SUMMARY, "import": 43, "committed": True, "dry_run": False},
         status_codes=["201"],
+    ),
+    OpenApiExample(
+        "queued",
+        summary="Queued as a background job (`background=true`): poll its address",
+        value={
+            **JOB_EXAMPLE,
+            "state": "queued",
+            "phase": "",
+            "rows_done": 0,
+            "rows_total": None,
+            "percent": None,
+            "attempts": 0,
+            "started_at": None,
+            "heartbeat_at": None,
+        },
+        status_codes=["202"],
     ),
 ]
 
@@ -195,6 +221,10 @@ class WorkerImportUploadView(GenericAPIView):
             400: OpenApiResponse(
                 IMPORT_REJECTED, description="The file or some of its rows are invalid; nothing was written."
             ),
+            202: OpenApiResponse(
+                JobSerializer,
+                description="Queued as a background job (`background`, `Prefer: respond-async`); `Location`: the job.",
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -206,6 +236,8 @@ class WorkerImportUploadView(GenericAPIView):
             upload_size_check(upload.size)
         except ImportFileError as exc:
             raise PayloadTooLarge(exc.message, field="file") from exc
+        if serializer.validated_data["background"] or "respond-async" in request.headers.get("Prefer", ""):
+            return self._enqueue(request, serializer.validated_data, upload.name, upload.read())
         try:
             record, summary = import_services.workers_import(
                 actor=Actor(user=signed_in_user(request), source=EventSource.IMPORT),
@@ -219,14 +251,30 @@ class WorkerImportUploadView(GenericAPIView):
             )
         except ImportFileError as exc:
             raise ServiceError(exc.message, field="file", code=exc.code) from exc
-        body = {"import": record.pk, **summary.as_dict()}
-        if summary.rejected and not summary.committed and not summary.dry_run:
-            body["type"] = "validation_error"
-            body["errors"] = [
-                {"code": "invalid_row", "detail": e.message, "attr": e.column, "row": e.row} for e in summary.errors
-            ]
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        return Response(body, status=status.HTTP_201_CREATED if summary.committed else status.HTTP_200_OK)
+        body, answer_status = import_body(record.pk, summary)
+        return Response(body, status=answer_status)
+
+    @staticmethod
+    def _enqueue(request: Request, options: dict, file_name: str, data: bytes) -> Response:
+        """The import as a background job for the caller (enrollment.jobs.import_workers_run)."""
+        user = signed_in_user(request)
+        job = job_enqueue(
+            kind=IMPORT_WORKERS,
+            user=user,
+            scope=scope_for(user),
+            data=data,
+            params={
+                "file_name": file_name,
+                "dry_run": options["dry_run"],
+                "all_or_nothing": options["all_or_nothing"],
+                "source": EventSource.IMPORT,
+                "field": "file",
+                "path": request.path,
+                "query": request.META.get("QUERY_STRING", ""),
+            },
+        )
+        body = JobSerializer(job).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
 
 class WorkerImportTemplateView(GenericAPIView):

@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -36,11 +37,18 @@ from core.errors import ServiceError
 from enrollment import reconcile_services, spreadsheets
 from enrollment.choices import EventSource, ReconciliationOutcome
 from enrollment.imports import UPLOAD_OVERHEAD, ImportFileError, upload_size_check
+from enrollment.jobs import JobForbidden, lookups_count_once
 from enrollment.models import Reconciliation, ReconciliationRow
 from enrollment.nik import birth_date_mask, nik_mask
 from enrollment.recording import Actor
+from jobs.api.serializers import JOB_EXAMPLE, JobSerializer
+from jobs.models import Job
+from jobs.registry import Outcome, Progress
+from jobs.services import job_enqueue
 
 from .imports import XLSX_TYPE, PayloadTooLarge
+
+RECONCILE = "reconcile"  # the kind of background job of an extract reconciled (`reconcile_run`)
 
 COUNTS = {"same": 2, "activate": 1, "lapse": 1, "renew": 1, "not_in_registry": 1, "probable_match": 1, "bad_row": 1}
 SUMMARY = {
@@ -121,6 +129,13 @@ class ReconciliationUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV (UTF-8) or XLSX with the template's columns (Indonesian or English).")
     nik_hashed = serializers.BooleanField(
         default=False, help_text="The column nik_hash holds HMAC-SHA256(branch secret, NIK) instead of the NIK."
+    )
+    background = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "Reconcile as a background job (as does the header `Prefer: respond-async`): the answer is 202 with "
+            "the job (`Location`); its `result` is this endpoint's answer."
+        ),
     )
 
 
@@ -273,7 +288,12 @@ class ReconciliationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
 
     @extend_schema(
         request={"multipart/form-data": ReconciliationUploadSerializer},
-        responses={201: OpenApiResponse(ReconciliationSerializer, description="Checked: the counts by outcome.")},
+        responses={
+            201: OpenApiResponse(ReconciliationSerializer, description="Checked: the counts by outcome."),
+            202: OpenApiResponse(
+                JobSerializer, description="Queued as a background job (`background`, `Prefer: respond-async`)."
+            ),
+        },
         examples=[
             OpenApiExample(
                 "upload",
@@ -283,6 +303,23 @@ class ReconciliationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
                 request_only=True,
             ),
             OpenApiExample("checked", summary="Checked", value=SUMMARY, status_codes=["201"]),
+            OpenApiExample(
+                "queued",
+                summary="Queued as a background job: poll its address",
+                value={
+                    **JOB_EXAMPLE,
+                    "kind": RECONCILE,
+                    "state": "queued",
+                    "phase": "",
+                    "rows_done": 0,
+                    "rows_total": None,
+                    "percent": None,
+                    "attempts": 0,
+                    "started_at": None,
+                    "heartbeat_at": None,
+                },
+                status_codes=["202"],
+            ),
         ],
     )
     def create(self, request: Request) -> Response:
@@ -297,6 +334,24 @@ class ReconciliationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             upload_size_check(upload.size, limit=limit)
         except ImportFileError as exc:
             raise PayloadTooLarge(exc.message, field="file") from exc
+        if serializer.validated_data["background"] or "respond-async" in request.headers.get("Prefer", ""):
+            user = signed_in_user(request)
+            job = job_enqueue(
+                kind=RECONCILE,
+                user=user,
+                scope=scope_for(user),
+                data=upload.read(),
+                params={
+                    "file_name": upload.name,
+                    "nik_hashed": serializer.validated_data["nik_hashed"],
+                    "count_lookups": not can_see_personal_data(request),
+                    "field": "file",
+                    "path": request.path,
+                    "query": request.META.get("QUERY_STRING", ""),
+                },
+            )
+            body = JobSerializer(job).data
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
         try:
             record = reconcile_services.reconciliation_record(
                 actor=Actor(user=signed_in_user(request), source=EventSource.RECONCILIATION),
@@ -471,3 +526,47 @@ def template_xlsx() -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# -- as a background job (jobs.registry; registered in EnrollmentConfig.ready) -------------------
+
+
+def _reconciler(job: Job) -> User:
+    user = job.created_by
+    if not isinstance(user, User) or not user.is_active or not scope_for(user).can(Capability.RECONCILE):
+        raise JobForbidden(_("You may not reconcile."))
+    return user
+
+
+def reconcile_prepare(job: Job, progress: Progress) -> None:
+    """The extract's rows counted as NIK lookups of a requester without the personal-data right,
+    once per job and before its transaction (as the endpoint counts them before matching)."""
+    user = _reconciler(job)
+    if not job.params.get("count_lookups"):
+        return
+    data = bytes(job.data or b"")
+    try:
+        lookups = reconcile_services.extract_rows_count(file_name=str(job.params.get("file_name", "")), data=data)
+    except ImportFileError as exc:
+        raise ServiceError(exc.message, field="file", code=exc.code) from exc
+    lookups_count_once(job, user=user, lookups=lookups, field="file", data=data)
+
+
+def reconcile_run(job: Job, progress: Progress, prepared: object) -> Outcome:
+    """The upload endpoint's reconciliation, for the job's requester with its scope as it is now;
+    its result the endpoint's answer (201)."""
+    user = _reconciler(job)
+    progress.report("match", 0, None)
+    try:
+        record = reconcile_services.reconciliation_record(
+            actor=Actor(user=user, source=EventSource.RECONCILIATION),
+            file_name=str(job.params.get("file_name", "")),
+            data=bytes(job.data or b""),
+            nik_hashed=bool(job.params.get("nik_hashed", False)),
+        )
+    except ImportFileError as exc:
+        raise ServiceError(exc.message, field="file", code=exc.code) from exc
+    body = dict(ReconciliationSerializer(record).data)
+    rows = sum(int(count) for count in (body.get("counts") or {}).values())
+    progress.report("match", rows, rows)
+    return Outcome(body, status.HTTP_201_CREATED)

@@ -68,6 +68,15 @@ def _access_log_entry(world: World, client) -> int:
     return AccessLog.objects.latest("id").pk
 
 
+def _job(client) -> int:
+    """A background import of the admin's (run at once: the tests' immediate backend)."""
+    response = client.post(
+        reverse("import-workers"), {"file": _upload_file(), "background": "true"}, format="multipart"
+    )
+    assert response.status_code == 202, response.content[:500]
+    return response.json()["id"]
+
+
 def _upload_file() -> io.BytesIO:
     file = io.BytesIO(import_file(VILLAGE[OWN]))
     file.name = "workers.csv"
@@ -181,6 +190,9 @@ CALLS: dict[tuple[str, str], Callable[..., Call]] = {
         "post", reverse("import-workers"), status=201, body={"file": _upload_file()}, multipart=True
     ),
     ("GET", "/api/v1/imports/workers/template/"): lambda w, c: Call("get", reverse("import-template")),
+    # Background jobs.
+    ("GET", "/api/v1/jobs/"): lambda w, c: Call("get", reverse("job-list")),
+    ("GET", "/api/v1/jobs/{id}/"): lambda w, c: Call("get", reverse("job-detail", args=[_job(c)])),
     # Coverage.
     ("GET", "/api/v1/coverage/"): lambda w, c: Call("get", reverse("coverage-list") + f"?level=village&parent={OWN}"),
     ("GET", "/api/v1/coverage/{code}/"): lambda w, c: Call("get", reverse("coverage-detail", args=[OWN])),

@@ -735,6 +735,7 @@ def test_api_has_the_expected_views():
         "LoginView",
         "LogoutView",
         "MeView",
+        "JobViewSet",
     } <= names
 
 
@@ -763,6 +764,7 @@ PUBLIC_VIEWS = {
     "BranchOfficeViewSet",
     "LoginView",
     "MeView",  # checks authentication itself
+    "JobViewSet",  # signed-in callers only (IsAuthenticated), each its own jobs
 }
 
 

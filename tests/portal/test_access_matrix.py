@@ -29,6 +29,12 @@ PAGES = {
     "imports": (reverse("portal:imports"), (302, 403, 200, 200, 200, 403, 403)),
     # No import has this id: the capability is checked first (403), then the import (404).
     "import": (reverse("portal:import", args=[999_999]), (302, 403, 404, 404, 404, 403, 403)),
+    # An import running as a background job, and its progress bar: the same (no job has this id).
+    "import-job": (reverse("portal:import-job", args=[999_999]), (302, 403, 404, 404, 404, 403, 403)),
+    "import-job-progress": (
+        reverse("portal:import-job-progress", args=[999_999]),
+        (302, 403, 404, 404, 404, 403, 403),
+    ),
     "workers": (reverse("portal:workers"), (302, 403, 200, 200, 200, 200, 403)),
     "worker_new": (reverse("portal:worker_new"), (302, 403, 200, 200, 200, 403, 403)),
     "village_options": (reverse("portal:village_options"), (302, 403, 200, 200, 200, 403, 403)),

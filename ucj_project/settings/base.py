@@ -31,7 +31,10 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "knox",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "access",
+    "jobs",
     "villages",
     "enrollment",
     "coverage",
@@ -95,6 +98,19 @@ def _database(url: str) -> dict:
 
 
 DATABASES = {"default": _database(env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+
+# Background jobs (README "Background jobs", docs/jobs.md): django-tasks with its database
+# backend, the queue in the database above (SQLite or PostgreSQL); `manage.py run_worker` runs
+# them, as many workers as wanted. A job's heartbeat every UCJ_JOB_HEARTBEAT seconds; one silent
+# for UCJ_JOB_STALE_AFTER seconds is taken for dead and queued again, at most UCJ_JOB_MAX_ATTEMPTS
+# runs in all. UCJ_JOB_SCHEDULES: the jobs the workers enqueue once per period (local time).
+TASKS = {"default": {"BACKEND": env.str("UCJ_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+UCJ_JOB_HEARTBEAT = env.float("UCJ_JOB_HEARTBEAT", default=2.0)
+UCJ_JOB_STALE_AFTER = env.float("UCJ_JOB_STALE_AFTER", default=120.0)
+UCJ_JOB_MAX_ATTEMPTS = env.int("UCJ_JOB_MAX_ATTEMPTS", default=3)
+UCJ_JOB_SCHEDULES = {"expire_enrollments": "day", "snapshot_coverage": "day"}
+# Imports of a file larger than this from the portal run as a background job, with a progress bar.
+UCJ_IMPORT_JOB_BYTES = env.int("UCJ_IMPORT_JOB_BYTES", default=1_000_000)
 
 # A PostgreSQL streaming replica of the primary, for the reads that may go there (core.routing:
 # coverage figures and lists, never older than the data version the caller has seen). Without

@@ -10,6 +10,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Jobs run at once, inside the request or test that enqueues them, unless a test is about the
+# runner itself (it then sets the database backend and starts `run_worker`); no heartbeat thread
+# unless a worker started by a test asks for one (UCJ_JOB_HEARTBEAT).
+TASKS = {
+    "default": {"BACKEND": env.str("UCJ_TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")}
+}  # noqa: F405
+UCJ_JOB_HEARTBEAT = env.float("UCJ_JOB_HEARTBEAT", default=0.0)  # noqa: F405
+
 if "replica" in DATABASES:  # noqa: F405
     # The replica receives the test database by streaming replication: nothing is created or
     # flushed on it. A mirror is what Django skips; the tests' conftest then points the

@@ -1,0 +1,73 @@
+"""python manage.py run_worker: run background jobs (django-tasks' database worker) and, beside
+them, the upkeep every worker shares: queue again the jobs whose worker died, and enqueue the
+scheduled jobs once per period. Start as many as needed, on as many machines: they share the
+queue (PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from argparse import ArgumentParser
+from typing import Any
+
+from django.db import DatabaseError, connections
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+from jobs.services import jobs_recover, schedules_enqueue
+
+logger = logging.getLogger("jobs")
+
+
+class Upkeep(threading.Thread):
+    """Every `every` seconds: `jobs_recover` and `schedules_enqueue`, on a connection of its own."""
+
+    def __init__(self, every: float, schedules: bool):
+        super().__init__(name="jobs-upkeep", daemon=True)
+        self.every, self.schedules = every, schedules
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while True:
+                self.once()
+                if self.stopped.wait(self.every):
+                    return
+        finally:
+            connections.close_all()
+
+    def once(self) -> None:
+        try:
+            for job_id in jobs_recover():
+                logger.warning("job %s queued again (its worker stopped)", job_id)
+            if self.schedules:
+                for job in schedules_enqueue():
+                    logger.info("scheduled job %s enqueued (%s)", job.pk, job.unique_key)
+        except DatabaseError:
+            logger.warning("upkeep skipped this round", exc_info=True)
+
+
+class Command(DbWorkerCommand):
+    help = (
+        "Run background jobs; also queue again jobs whose worker stopped, and enqueue scheduled jobs "
+        "(snapshot_coverage, expire_enrollments) once per period."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--upkeep-interval", type=float, default=30.0, help="Seconds between upkeep rounds (default: 30)."
+        )
+        parser.add_argument("--no-schedules", action="store_false", dest="schedules", help="Enqueue no scheduled job.")
+        for action in parser._actions:
+            if action.dest == "worker_id":
+                # A fresh id per process (the library draws one when the module is imported).
+                action.default = None
+
+    # Two options of its own on top of the library's, passed on to it.
+    def handle(self, *args: Any, upkeep_interval: float, schedules: bool, **options: Any) -> None:  # type: ignore[override]
+        options["worker_id"] = options.get("worker_id") or get_random_string(32)
+        if options.get("reload") and not options.get("batch"):
+            options["reload"] = False  # a reloaded worker would leave its job behind: restart it instead
+        Upkeep(upkeep_interval, schedules).start()
+        super().handle(*args, **options)
