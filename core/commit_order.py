@@ -21,32 +21,33 @@ class CurrentTransaction(Func):
     """The id of the transaction writing the row: PostgreSQL's `pg_current_xact_id()` (an xid8,
     which never wraps around, as a bigint); 0 on other databases. A column's `db_default`."""
 
+    template = "0"
     output_field = BigIntegerField()
 
     def __init__(self) -> None:
         super().__init__()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
-        return "0", []
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
-        return "(pg_current_xact_id()::text::bigint)", []
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(pg_current_xact_id()::text::bigint)", **extra_context)
 
 
 # Every transaction id below this one has finished (committed or rolled back), but the reader's
 # own and those of other databases of the cluster: the smallest id in progress in the reader's
-# snapshot, or the next id to be given out when none is. The reader's own transaction counts as
-# finished for it (it sees its own rows, and nothing it has not seen can commit before them), and
-# so does one that `pg_stat_activity` shows working in another database (a transaction ids are
-# the cluster's: an open transaction elsewhere would otherwise hold every reader back). One that
-# ends before that view is read stays counted as in progress, which only holds a page back until
-# the next read. One scalar subquery, evaluated once per statement (PostgreSQL only).
-FINISHED_BELOW = """(SELECT COALESCE(
+# snapshot, or the snapshot's xmax (every id below it has finished) when none is.
+# - The reader's own transaction counts as finished for it when every id below it has finished
+#   (the limit is then one past it): it sees its own rows, and nothing can commit before them.
+# - A transaction that `pg_stat_activity` shows working in another database counts as finished:
+#   transaction ids are the cluster's, and an open transaction elsewhere would otherwise hold
+#   every reader back. One that ends before that view is read stays counted as in progress,
+#   which only holds a page back until the next read.
+# One scalar subquery, evaluated once per statement (PostgreSQL only).
+FINISHED_BELOW = """(SELECT CASE WHEN h.below = pg_current_xact_id_if_assigned()::text::bigint
+    THEN h.below + 1 ELSE h.below END FROM (SELECT COALESCE(
     (SELECT min(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
       WHERE x IS DISTINCT FROM pg_current_xact_id_if_assigned()
         AND NOT EXISTS (
           SELECT 1 FROM pg_stat_activity AS a
            WHERE a.backend_xid IS NOT NULL
              AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
-             AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
-    pg_snapshot_xmax(pg_current_snapshot())::text::bigint))"""
+             AND a.backend_xid::text::bigint = mod(x::text::bigint, 4294967296))),
+    pg_snapshot_xmax(pg_current_snapshot())::text::bigint) AS below) AS h)"""

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("enrollment.api.urls")),
     path("", include("villages.api.urls")),
     path("", include("access.api.urls")),
+    path("", include("integrations.api.urls")),
 ]
 
 urlpatterns = [
