@@ -126,23 +126,52 @@ def _scope_q(scope: Scope) -> Q:
     )
 
 
-def _events(
-    *, scope: Scope, after: Position, types: Iterable[str], region: RegionAsked | None, using: str
-) -> QuerySet[EnrollmentEvent, tuple[Any, ...]]:
-    events = EnrollmentEvent.objects.using(using).filter(_scope_q(scope))
-    if region is not None:
-        events = events.filter(_region_q(region))
-    asked = set(types)
-    if asked != set(TYPES):
-        wanted = Q(pk__in=[])
-        for name in sorted(asked):
-            wanted |= TYPE_FILTERS[name]
-        events = events.filter(wanted)
-    table = connections[using].ops.quote_name(EnrollmentEvent._meta.db_table)
+# Events of the feed a filtered read looks through at most, per page: a reader of a small region
+# (or of a rare type) pages through the history a window at a time instead of the whole history
+# for each page; a window without `limit` matches gives a short (even empty) page whose cursor is
+# the window's end, and the reader follows `next` at once.
+WINDOW = 10_000
+
+
+class FeedRead(NamedTuple):
+    """What `changes_after` found: the changes, the position after them (the end of the window
+    looked through when it held fewer than `limit`), and whether nothing more is visible yet."""
+
+    events: list[FeedEvent]
+    position: Position | None  # None: the position asked (nothing looked through)
+    up_to_date: bool
+
+
+def finished_below(using: str = "default") -> int | None:
+    """The feed's horizon now (core.commit_order.FINISHED_BELOW): only events of transactions
+    below it are served. None where id order is commit order (SQLite)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        # pg_stat_activity is read once per transaction and kept: a reader inside a transaction
+        # would judge other databases' transactions by a stale list (holding itself back).
+        if not connection.get_autocommit():
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(f"SELECT {FINISHED_BELOW}")
+        below: int = cursor.fetchone()[0]
+        return below
+
+
+def _between(
+    events: QuerySet[EnrollmentEvent], after: Position, until: tuple[int, int] | None, below: int | None
+) -> QuerySet[EnrollmentEvent]:
+    """The events after `after`, up to `until` (included) if given, below the horizon `below`."""
+    table = connections[events.db].ops.quote_name(EnrollmentEvent._meta.db_table)
     where = [f"({table}.xact, {table}.id) > (%s, %s)"]
-    if connections[using].vendor == "postgresql":
-        where.append(f"{table}.xact < {FINISHED_BELOW}")
-    return events.extra(where=where, params=[after.xact, after.id]).order_by("xact", "id").values_list(*_COLUMNS)
+    params: list[Any] = [after.xact, after.id]
+    if until is not None:
+        where.append(f"({table}.xact, {table}.id) <= (%s, %s)")
+        params += list(until)
+    if below is not None:
+        where.append(f"{table}.xact < %s")
+        params.append(below)
+    return events.extra(where=where, params=params).order_by("xact", "id")
 
 
 def changes_after(
@@ -153,12 +182,34 @@ def changes_after(
     region: RegionAsked | None = None,
     limit: int,
     using: str = "default",
-) -> list[FeedEvent]:
+) -> FeedRead:
     """The first `limit` changes after `after` in the feed's order that `scope` sees, of the
-    `types` asked, within `region` if given. Fewer than `limit`: the reader is up to date (no
-    other change after them is visible yet)."""
-    rows = _events(scope=scope, after=after, types=types, region=region, using=using)[:limit]
-    return [FeedEvent._make(row) for row in rows]
+    `types` asked, within `region` if given; a filtered read looks through the next `WINDOW`
+    events at most (see WINDOW)."""
+    below = finished_below(using)  # once, for every statement of the read
+    everything = EnrollmentEvent.objects.using(using).all()
+    events = everything.filter(_scope_q(scope))
+    if region is not None:
+        events = events.filter(_region_q(region))
+    asked = set(types)
+    if asked != set(TYPES):
+        wanted = Q(pk__in=[])
+        for name in sorted(asked):
+            wanted |= TYPE_FILTERS[name]
+        events = events.filter(wanted)
+    end = None
+    if events.query.where:
+        # The end of the window: the WINDOW-th event after the position (None: fewer are left).
+        window = _between(everything, after, None, below).values_list("xact", "id", "recorded_at")
+        end = window[WINDOW - 1 : WINDOW].first()
+    until = (end[0], end[1]) if end is not None else None
+    rows = _between(events, after, until, below).values_list(*_COLUMNS)[:limit]
+    found = [FeedEvent._make(row) for row in rows]
+    if len(found) == limit:
+        return FeedRead(found, found[-1].position(), False)
+    if end is not None:  # the window held fewer: go on after its end
+        return FeedRead(found, Position(end[0], end[1], int(end[2].timestamp())), False)
+    return FeedRead(found, found[-1].position() if found else None, True)
 
 
 @dataclass(frozen=True)
@@ -211,16 +262,11 @@ def feed_page(
     worker list shows it now (null when the worker lies outside the caller's regions now: it
     moved out), personal data in full only if `full`. Two statements: the events, their workers."""
     using = "default"  # the primary: a reader paging on must not go back in time on a lagging replica
-    events = changes_after(scope=scope, after=after, types=types, region=region, limit=limit, using=using)
+    read = changes_after(scope=scope, after=after, types=types, region=region, limit=limit, using=using)
+    events = read.events
     worker_ids = sorted({event.worker_id for event in events})
-    rows = (
-        {
-            row.id: row
-            for row in worker_rows(scope.filter(ApparatusWorker.objects.using(using).filter(pk__in=worker_ids)))
-        }
-        if worker_ids
-        else {}
-    )
+    workers = scope.filter(ApparatusWorker.objects.using(using).filter(pk__in=worker_ids))
+    rows = {row.id: row for row in worker_rows(workers)} if worker_ids else {}
     shown: dict[int, dict[str, Any]] = {}
     zone = timezone.get_current_timezone()
     changes = []
@@ -245,16 +291,13 @@ def feed_page(
                 "worker": shown.get(event.worker_id) if row is not None else None,
             }
         )
-    up_to_date = len(events) < limit
-    if events and not up_to_date:
-        position = events[-1].position()
-    else:
-        # Up to date: nothing after the position was visible now, so whatever follows it is newer.
-        last = events[-1].position() if events else after
-        position = Position(last.xact, last.id, int(timezone.now().timestamp()))
+    position = read.position or after
+    if read.up_to_date:
+        # Nothing after the position was visible now, so whatever follows it is newer than now.
+        position = Position(position.xact, position.id, int(timezone.now().timestamp()))
     return FeedPage(
         changes=changes,
         position=position,
-        up_to_date=up_to_date,
+        up_to_date=read.up_to_date,
         shown_in_full=sorted({event.worker_id for event in events}) if full else [],
     )

@@ -153,6 +153,6 @@ class ChangesPageSerializer(serializers.Serializer):
     up_to_date = serializers.BooleanField(
         help_text=_(
             "True when no change after this page is visible yet: ask `next` again later (a minute, say). False: "
-            "ask `next` now."
+            "ask `next` now (a page of a region or of some types may be short, even empty, and not up to date)."
         )
     )

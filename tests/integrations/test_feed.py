@@ -374,7 +374,7 @@ def test_a_cursor_older_than_what_is_kept_is_gone(regions, admin_client, setting
 
     settings.UCJ_CHANGE_FEED_RETENTION_DAYS = 30
     old = base64.urlsafe_b64encode(b"c1.0.1.1000000000").decode().rstrip("=")
-    response = admin_client.get(f"{FEED}?after={old}")
+    response = admin_client.get(f"{FEED}?after={old}", HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 410
     error = response.json()["errors"][0]
@@ -458,3 +458,28 @@ def test_the_feed_reads_a_fixed_number_of_statements(regions, admin_client, djan
     assert many.status_code == 200
     with django_assert_max_num_queries(len(queries.captured_queries)):
         assert admin_client.get(f"{FEED}?page_size=3").status_code == 200
+
+
+def test_a_narrow_reader_pages_a_window_at_a_time_and_misses_nothing(regions, admin_client, monkeypatch):
+    from integrations import selectors
+
+    _day_of_work(admin_client)
+    officer = _user("regency_officer", regency=BUNGO)
+    whole, _last = _read_feed(officer, page_size=100)
+
+    monkeypatch.setattr(selectors, "WINDOW", 2)  # each page looks through 2 events of the whole feed
+    pages, url, windowed = [], f"{FEED}?page_size=3", []
+    while True:
+        response = officer.get(url)
+        assert response.status_code == 200
+        page = response.json()
+        pages.append(page)
+        windowed += page["results"]
+        if page["up_to_date"]:
+            break
+        url = page["next"]
+
+    assert windowed == whole
+    assert _replayed(windowed) == _listed(officer)
+    assert any(page["results"] == [] and page["up_to_date"] is False for page in pages)
+    assert len(pages) == 8  # 14 changes of the whole feed, 2 at a time, and the last look
