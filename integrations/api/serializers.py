@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from core.api.fields import ChoiceField, StrictCharField
+from core.api.fields import ChoiceField, RegionCodeField, StrictCharField
 from enrollment.choices import EnrollmentStatus, EventKind, EventSource
 
 from ..selectors import TYPES
@@ -29,7 +29,7 @@ class ChangesQuerySerializer(serializers.Serializer):
             "Only changes of these types, comma-separated (default all): worker, enrollment, region, coverage."
         ),
     )
-    region = StrictCharField(
+    region = RegionCodeField(
         required=False, help_text=_("Only changes of workers in this region of yours (any level: `15.01`).")
     )
 

@@ -238,6 +238,8 @@ def test_a_region_narrows_the_feed_to_its_workers(regions, admin_client):
     changes, _last = _read_feed(admin_client, f"&region={BUNGO}")
 
     assert _replayed(changes) == _listed(admin_client, f"&regency={BUNGO}")
+    undotted, _last = _read_feed(admin_client, "&region=1508")  # the code as other systems write it
+    assert undotted == changes
     # b's move into Bungo brings b whole: the worker as it is now.
     move = next(c for c in changes if c["worker_id"] == ids["b"] and c["kind"] == "updated")
     assert move["worker"]["village"] == "15.08.01.2001"
@@ -364,6 +366,7 @@ def test_bad_types_and_page_sizes_are_refused_naming_them(regions, admin_client)
     assert admin_client.get(f"{FEED}?page_size=1001").status_code == 400
     assert admin_client.get(f"{FEED}?page_size=0").json()["errors"][0]["attr"] == "page_size"
     assert admin_client.get(f"{FEED}?region=99.99").status_code == 404
+    assert admin_client.get(f"{FEED}?region=15.8").json()["errors"][0]["attr"] == "region"
     assert admin_client.get(f"{FEED}?since=2024-01-01").status_code == 400
 
 
