@@ -188,8 +188,9 @@ def bulk_insert(
     model: type[Model], rows: Iterable[dict[str, Any]], *, using: str = "default", chunk: int = CHUNK
 ) -> int:
     """Insert `rows` (dicts keyed by field attname, the pk included); missing fields take their
-    default (timestamps: now). Returns the row count."""
-    fields = list(model._meta.concrete_fields)
+    default (timestamps: now), but a field with only a database default gets that from the database.
+    Returns the row count."""
+    fields = [f for f in model._meta.concrete_fields if f.has_default() or not f.has_db_default()]
     now = timezone.now()
     plan = [(f.attname, _default(f, now)) for f in fields]
     columns = [f.attname for f in fields]

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.commit_order import CurrentTransaction
 from villages.models import BranchOffice, District, Province, Regency, Village
 
 from .choices import (
@@ -365,6 +366,11 @@ class EnrollmentEvent(models.Model):
         verbose_name=_("reconciliation"),
     )
 
+    # The transaction that wrote the event (core.commit_order), written by the database itself:
+    # the change feed serves events in (xact, id) order, which is commit order where ids are not.
+    # Events written before the column existed have 0 (and their ids' order).
+    xact = models.BigIntegerField(_("writing transaction"), db_default=CurrentTransaction(), editable=False)
+
     objects = EnrollmentEventQuerySet.as_manager()
 
     class Meta:
@@ -373,6 +379,7 @@ class EnrollmentEvent(models.Model):
         ordering = ["worker_id", "id"]
         indexes = [
             models.Index(fields=["worker", "id"], name="event_worker_idx"),
+            models.Index(fields=["xact", "id"], name="event_feed_idx"),  # the change feed's order
         ]
 
     def __str__(self) -> str:

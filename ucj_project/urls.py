@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("villages.api.urls")),
     path("", include("access.api.urls")),
     path("", include("jobs.api.urls")),
+    path("", include("integrations.api.urls")),
 ]
 
 urlpatterns = [

@@ -111,6 +111,15 @@ ERRORS: dict[str, tuple[str, dict[str, Any]]] = {
         "elsewhere, an ended service.",
         _error("stale_version", "This worker was changed by someone else (version 4); reload it.", "version"),
     ),
+    "410": (
+        "What the request points to is no longer kept (a change feed's cursor older than the changes "
+        "kept): start again as the message says.",
+        _error(
+            "cursor_expired",
+            "This cursor is older than the changes kept: start again without `after`.",
+            "after",
+        ),
+    ),
     "412": (
         "The If-Match header names an older version than the stored one: read the record again (its "
         "ETag), reapply the change and send the new ETag.",

@@ -245,6 +245,8 @@ CALLS: dict[tuple[str, str], Callable[..., Call]] = {
     ("GET", "/api/v1/audit/events/{id}/"): lambda w, c: Call(
         "get", reverse("audit-event-detail", args=[EnrollmentEvent.objects.filter(worker=w.new[OWN]).first().pk])
     ),
+    # The change feed.
+    ("GET", "/api/v1/changes/"): lambda w, c: Call("get", reverse("changes") + f"?region={OWN}&page_size=5"),
     ("GET", "/api/v1/audit/access-log/"): lambda w, c: Call("get", reverse("access-log-list")),
     ("GET", "/api/v1/audit/access-log/{id}/"): lambda w, c: Call(
         "get", reverse("access-log-detail", args=[_access_log_entry(w, c)])

@@ -98,6 +98,13 @@ def _check_worker_list(response, world, role, regency):
     assert response.json()["count"] == len(expected)
 
 
+def _check_changes(response, world, role, regency):
+    """The feed of a regency of the caller's names exactly the workers the list shows there."""
+    if response.status_code == 200:
+        changes = response.json()["results"]
+        assert {c["worker_id"] for c in changes if c["worker"]} == {w.pk for w in world.workers[regency]}
+
+
 def _check_error_field(attr: str):
     def check(response, world, role, regency):
         if response.status_code == 400:
@@ -267,6 +274,13 @@ ENDPOINTS = [
         body=lambda w, r: {},
     ),
     Endpoint("worker-history", "get", lambda w, r: reverse("worker-history", args=[w.new[r].pk]), frozenset({READ})),
+    Endpoint(
+        "changes",
+        "get",
+        lambda w, r: _q("changes", f"region={r}&page_size=1000"),
+        frozenset({READ}),
+        check=_check_changes,
+    ),
     Endpoint(
         "workers-csv",
         "get",

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "enrollment",
     "coverage",
     "portal",
+    "integrations",
     "seed",
 ]
 
@@ -279,6 +280,9 @@ UCJ_LIST_COUNT_LIMIT = env.int("UCJ_LIST_COUNT_LIMIT", default=100_000)
 UCJ_FUTURE_HORIZON_DAYS = env.int("UCJ_FUTURE_HORIZON_DAYS", default=31)
 UCJ_PAID_UNTIL_HORIZON_DAYS = env.int("UCJ_PAID_UNTIL_HORIZON_DAYS", default=400)
 UCJ_LAPSE_GRACE_DAYS = env.int("UCJ_LAPSE_GRACE_DAYS", default=0)
+# The change feed (/api/v1/changes/) keeps every change: history is never pruned. A number of days
+# here makes a cursor older than that answer 410 (for when old history is ever moved elsewhere).
+UCJ_CHANGE_FEED_RETENTION_DAYS = env.int("UCJ_CHANGE_FEED_RETENTION_DAYS", default=None)
 
 # Spreadsheet imports: largest upload (413 beyond), most rows, most bytes a workbook may unpack to.
 UCJ_IMPORT_MAX_BYTES = env.int("UCJ_IMPORT_MAX_BYTES", default=30 * 1024 * 1024)
