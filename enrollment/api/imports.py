@@ -36,7 +36,7 @@ from enrollment.jobs import IMPORT_WORKERS, import_body
 from enrollment.models import WorkerImport
 from enrollment.selectors import worker_imports_visible
 from enrollment.services import Actor
-from jobs.api.serializers import JOB_EXAMPLE, JobSerializer
+from jobs.api.serializers import QUEUED_JOB_EXAMPLE, JobSerializer
 from jobs.services import job_enqueue
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -97,17 +97,7 @@ UPLOAD_EXAMPLES = [
     OpenApiExample(
         "queued",
         summary="Queued as a background job (`background=true`): poll its address",
-        value={
-            **JOB_EXAMPLE,
-            "state": "queued",
-            "phase": "",
-            "rows_done": 0,
-            "rows_total": None,
-            "percent": None,
-            "attempts": 0,
-            "started_at": None,
-            "heartbeat_at": None,
-        },
+        value=QUEUED_JOB_EXAMPLE,
         status_codes=["202"],
     ),
 ]

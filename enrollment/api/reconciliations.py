@@ -41,7 +41,7 @@ from enrollment.jobs import JobForbidden, lookups_count_once
 from enrollment.models import Reconciliation, ReconciliationRow
 from enrollment.nik import birth_date_mask, nik_mask
 from enrollment.recording import Actor
-from jobs.api.serializers import JOB_EXAMPLE, JobSerializer
+from jobs.api.serializers import QUEUED_JOB_EXAMPLE, JobSerializer
 from jobs.models import Job
 from jobs.registry import Outcome, Progress
 from jobs.services import job_enqueue
@@ -306,18 +306,7 @@ class ReconciliationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             OpenApiExample(
                 "queued",
                 summary="Queued as a background job: poll its address",
-                value={
-                    **JOB_EXAMPLE,
-                    "kind": RECONCILE,
-                    "state": "queued",
-                    "phase": "",
-                    "rows_done": 0,
-                    "rows_total": None,
-                    "percent": None,
-                    "attempts": 0,
-                    "started_at": None,
-                    "heartbeat_at": None,
-                },
+                value={**QUEUED_JOB_EXAMPLE, "kind": RECONCILE},
                 status_codes=["202"],
             ),
         ],

@@ -24,6 +24,19 @@ JOB_EXAMPLE = {
     "heartbeat_at": "2026-12-06T09:00:07+07:00",
 }
 
+# A job as the request that queues it answers (202).
+QUEUED_JOB_EXAMPLE = {
+    **JOB_EXAMPLE,
+    "state": "queued",
+    "phase": "",
+    "rows_done": 0,
+    "rows_total": None,
+    "percent": None,
+    "attempts": 0,
+    "started_at": None,
+    "heartbeat_at": None,
+}
+
 
 @extend_schema_serializer(
     examples=[
