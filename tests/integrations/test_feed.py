@@ -14,45 +14,20 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from access.models import AccessLog, AccessProfile
+from enrollment import services
 from enrollment.region_changes import region_changes_apply
-from tests.helpers import nik_for, today
+from tests.access.conftest import worker_payload
+from tests.helpers import today
 from villages.models import Regency
 
 FEED = reverse("changes")
 KERINCI = "15.01"
 BUNGO = "15.08"
-WORKER_FIELDS = [
-    "village",
-    "nik",
-    "full_name",
-    "sex",
-    "birth_date",
-    "phone",
-    "institution",
-    "position",
-    "term_start",
-    "term_end",
-    "wage_basis",
-    "monthly_wage",
-]
+WORKER_FIELDS = services.WORKER_FIELDS  # what a worker is registered with, and its changes name
 
 
 def _payload(village: str, serial: int, **overrides) -> dict:
-    data = {
-        "village": village,
-        "nik": nik_for(datetime.date(1985, 8, 17), "female", serial),
-        "full_name": f"Siti Aminah {serial}",
-        "sex": "female",
-        "birth_date": "1985-08-17",
-        "phone": "081234567890",
-        "institution": "pkk",
-        "position": "ketua",
-        "term_start": "2024-03-01",
-        "wage_basis": "honorarium",
-        "monthly_wage": 500_000,
-    }
-    data.update(overrides)
-    return data
+    return worker_payload(village, serial=serial, **overrides)
 
 
 def _activation(kpj: str) -> dict:
