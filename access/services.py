@@ -56,6 +56,14 @@ def access_log_write(*, request: HttpRequest, kind: str, worker_ids: list[int], 
     )
 
 
+def access_log_write_for(*, user: User, kind: str, path: str, query: str, worker_ids: list[int]) -> AccessLog:
+    """`access_log_write` for a caller known without its request (a webhook delivered for its
+    owner: `path` and `query` say what carried the data)."""
+    return AccessLog.objects.create(
+        user=user, kind=kind, path=path[:300], query=query[:1000], worker_ids=list(worker_ids), rows=len(worker_ids)
+    )
+
+
 def nik_lookups_record(*, request: HttpRequest, lookups: int, field: str = "nik", looked_up: str = "") -> None:
     """Count and log `lookups` exact-NIK lookups of a caller without the personal-data right.
 

@@ -301,3 +301,17 @@ def feed_page(
         up_to_date=read.up_to_date,
         shown_in_full=sorted({event.worker_id for event in events}) if full else [],
     )
+
+
+def feed_end(using: str = "default") -> Position:
+    """The position after the last change visible now (below the feed's horizon), whoever reads:
+    a reader starting here gets every change made from now on and none before. The start of the
+    feed when it is empty."""
+    below = finished_below(using)
+    events = EnrollmentEvent.objects.using(using).all()
+    if below is not None:
+        events = events.filter(xact__lt=below)
+    last = events.order_by("-xact", "-id").values_list("xact", "id", "recorded_at").first()
+    if last is None:
+        return Position(0, 0, int(timezone.now().timestamp()))
+    return Position(last[0], last[1], int(last[2].timestamp()))

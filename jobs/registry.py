@@ -65,3 +65,21 @@ def job_kind(name: str) -> JobKind:
         return KINDS[name]
     except KeyError:
         raise LookupError(f"No job kind {name!r} is registered.") from None
+
+
+@dataclass(frozen=True)
+class Poll:
+    """Something every worker does every few seconds beside running jobs (`run_worker`): cheap
+    when there is nothing to do, safe to run on several workers at once (e.g. queue the webhook
+    deliveries that became due). `every` gives the interval in seconds, read each round."""
+
+    name: str
+    run: Callable[[], object]
+    every: Callable[[], float]
+
+
+POLLS: dict[str, Poll] = {}
+
+
+def job_poll_register(name: str, run: Callable[[], object], *, every: Callable[[], float]) -> None:
+    POLLS[name] = Poll(name=name, run=run, every=every)

@@ -34,7 +34,9 @@ class CursorExpired(ServiceError):
     default_code = "cursor_expired"
 
 
-def _position(after: str | None) -> Position:
+def cursor_position(after: str | None) -> Position:
+    """The position a cursor sent as `after` names (none: the beginning), refused as the feed refuses
+    it: 400 naming `after` for anything but a cursor of this feed, 410 for one no longer kept."""
     if after is None:
         return START
     try:
@@ -79,7 +81,7 @@ class ChangesView(GenericAPIView):
         query = ChangesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params: dict[str, Any] = dict(query.validated_data)
-        after = _position(params.get("after"))
+        after = cursor_position(params.get("after"))
         scope = scope_for(request.user)
         region = None
         code = params.get("region")

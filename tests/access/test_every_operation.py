@@ -77,6 +77,27 @@ def _job(client) -> int:
     return response.json()["id"]
 
 
+RECEIVER = "http://127.0.0.1:1/hooks"  # nobody listens: a delivery is refused, and logged
+
+
+def _subscription(client) -> int:
+    response = client.post(reverse("subscription-list"), {"url": RECEIVER}, format="json")
+    assert response.status_code == 201, response.content[:500]
+    return response.json()["id"]
+
+
+def _delivery(client) -> tuple[int, int]:
+    """A subscription of the admin's and an attempt of its log (the whole feed, sent to no one)."""
+    from integrations.services import subscriptions_poll
+
+    subscription = _subscription(client)
+    assert client.post(reverse("subscription-replay", args=[subscription]), {}, format="json").status_code == 200
+    subscriptions_poll()
+    from integrations.models import Delivery
+
+    return subscription, Delivery.objects.filter(subscription_id=subscription).latest("id").pk
+
+
 def _upload_file() -> io.BytesIO:
     file = io.BytesIO(import_file(VILLAGE[OWN]))
     file.name = "workers.csv"
@@ -244,6 +265,35 @@ CALLS: dict[tuple[str, str], Callable[..., Call]] = {
     ("GET", "/api/v1/audit/events/"): lambda w, c: Call("get", reverse("audit-event-list")),
     ("GET", "/api/v1/audit/events/{id}/"): lambda w, c: Call(
         "get", reverse("audit-event-detail", args=[EnrollmentEvent.objects.filter(worker=w.new[OWN]).first().pk])
+    ),
+    # The change feed, and its webhooks.
+    ("GET", "/api/v1/subscriptions/"): lambda w, c: Call("get", reverse("subscription-list")),
+    ("POST", "/api/v1/subscriptions/"): lambda w, c: Call(
+        "post", reverse("subscription-list"), status=201, body={"url": RECEIVER, "region": OWN}
+    ),
+    ("GET", "/api/v1/subscriptions/{id}/"): lambda w, c: Call(
+        "get", reverse("subscription-detail", args=[_subscription(c)])
+    ),
+    ("PUT", "/api/v1/subscriptions/{id}/"): lambda w, c: Call(
+        "put", reverse("subscription-detail", args=[_subscription(c)]), body={"url": RECEIVER, "types": ["worker"]}
+    ),
+    ("PATCH", "/api/v1/subscriptions/{id}/"): lambda w, c: Call(
+        "patch", reverse("subscription-detail", args=[_subscription(c)]), body={"active": False}
+    ),
+    ("DELETE", "/api/v1/subscriptions/{id}/"): lambda w, c: Call(
+        "delete", reverse("subscription-detail", args=[_subscription(c)]), status=204
+    ),
+    ("POST", "/api/v1/subscriptions/{id}/rotate-secret/"): lambda w, c: Call(
+        "post", reverse("subscription-rotate-secret", args=[_subscription(c)])
+    ),
+    ("POST", "/api/v1/subscriptions/{id}/replay/"): lambda w, c: Call(
+        "post", reverse("subscription-replay", args=[_subscription(c)]), body={}
+    ),
+    ("GET", "/api/v1/subscriptions/{id}/deliveries/"): lambda w, c: Call(
+        "get", reverse("subscription-deliveries", args=[_delivery(c)[0]])
+    ),
+    ("POST", "/api/v1/subscriptions/{id}/deliveries/{delivery_id}/resend/"): lambda w, c: Call(
+        "post", reverse("subscription-resend", args=list(_delivery(c))), status=202
     ),
     # The change feed.
     ("GET", "/api/v1/changes/"): lambda w, c: Call("get", reverse("changes") + f"?region={OWN}&page_size=5"),

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 UNKNOWN = "no_such_parameter"
 # A value for each kind of path parameter, matching its pattern (whether the object exists does
 # not matter: parameters are checked before anything is looked up).
-PATH_VALUES = {"pk": "1", "code": "15"}
+PATH_VALUES = {"pk": "1", "code": "15", "delivery_id": "1"}
 
 
 def _routes() -> list[tuple[str, str, dict[str, str]]]:

@@ -347,3 +347,37 @@ def test_the_reject_example_is_accepted_with_the_row_of_an_extract_and_answers_a
 
     assert response.status_code == int(RECONCILE_REJECT[2]), response.json()
     assert response.json() == next(iter(answer_examples(schema, *RECONCILE_REJECT).values()))
+
+
+SUBSCRIPTION_STORY = [
+    # (path, method, status): in this order, to the subscription the first one creates.
+    ("/api/v1/subscriptions/", "post", "201"),
+    ("/api/v1/subscriptions/{id}/", "put", "200"),
+    ("/api/v1/subscriptions/{id}/", "patch", "200"),
+    ("/api/v1/subscriptions/{id}/replay/", "post", "200"),
+]
+SENT.extend(SUBSCRIPTION_STORY)
+
+
+def test_subscription_request_examples_are_accepted_in_order(schema, admin_client, bungo, monkeypatch, settings):
+    import socket
+
+    from integrations import addresses
+
+    # The example's receiver, as a public address (the tests have no DNS): the checks run as they would.
+    settings.UCJ_WEBHOOK_ALLOW_PRIVATE = False
+    monkeypatch.setattr(
+        addresses.socket,
+        "getaddrinfo",
+        lambda host, port, **kw: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("203.0.114.10", port))],
+    )
+    subscription_id = None
+    for path, method, status in SUBSCRIPTION_STORY:
+        url = path.format(id=subscription_id)
+        response = getattr(admin_client, method)(url, request_example(schema, path, method), format="json")
+        assert response.status_code == int(status), response.json()
+        subscription_id = subscription_id or response.json()["id"]
+        shown = next(iter(answer_examples(schema, path, method, status).values()))
+        assert set(response.json()) == set(shown)
+        assert response.json()["types"] == shown["types"]
+        assert response.json()["region"] == shown["region"]

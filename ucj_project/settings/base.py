@@ -284,6 +284,28 @@ UCJ_LAPSE_GRACE_DAYS = env.int("UCJ_LAPSE_GRACE_DAYS", default=0)
 # here makes a cursor older than that answer 410 (for when old history is ever moved elsewhere).
 UCJ_CHANGE_FEED_RETENTION_DAYS = env.int("UCJ_CHANGE_FEED_RETENTION_DAYS", default=None)
 
+# Webhooks (/api/v1/subscriptions/, README "Webhooks"): receivers at https addresses on public
+# networks only, unless allowed here (plain http; private, loopback, link-local addresses).
+UCJ_WEBHOOK_ALLOW_HTTP = env.bool("UCJ_WEBHOOK_ALLOW_HTTP", default=False)
+UCJ_WEBHOOK_ALLOW_PRIVATE = env.bool("UCJ_WEBHOOK_ALLOW_PRIVATE", default=False)
+# The CloudEvents `source` of every delivery: a URI naming this service (its address).
+UCJ_WEBHOOK_SOURCE = env.str("UCJ_WEBHOOK_SOURCE", default="urn:ucj-desa")
+# Seconds a receiver has to answer; retries after UCJ_WEBHOOK_BACKOFF seconds doubled each failure
+# (at most UCJ_WEBHOOK_BACKOFF_MAX, plus up to a tenth of jitter); disabled once at least
+# UCJ_WEBHOOK_DISABLE_AFTER_ATTEMPTS attempts in a row failed over at least ..._HOURS hours.
+UCJ_WEBHOOK_TIMEOUT = env.float("UCJ_WEBHOOK_TIMEOUT", default=10.0)
+UCJ_WEBHOOK_BACKOFF = env.float("UCJ_WEBHOOK_BACKOFF", default=10.0)
+UCJ_WEBHOOK_BACKOFF_MAX = env.float("UCJ_WEBHOOK_BACKOFF_MAX", default=3600.0)
+UCJ_WEBHOOK_DISABLE_AFTER_ATTEMPTS = env.int("UCJ_WEBHOOK_DISABLE_AFTER_ATTEMPTS", default=8)
+UCJ_WEBHOOK_DISABLE_AFTER_HOURS = env.float("UCJ_WEBHOOK_DISABLE_AFTER_HOURS", default=24.0)
+# After a rotation the previous secret signs too (a second signature) for this long.
+UCJ_WEBHOOK_SECRET_GRACE_HOURS = env.float("UCJ_WEBHOOK_SECRET_GRACE_HOURS", default=24.0)
+# Every worker looks for subscriptions with changes to deliver this often (run_worker); a run reads
+# the feed UCJ_WEBHOOK_BATCH changes at a time. The delivery log is kept UCJ_WEBHOOK_LOG_DAYS days.
+UCJ_WEBHOOK_POLL_SECONDS = env.float("UCJ_WEBHOOK_POLL_SECONDS", default=1.0)
+UCJ_WEBHOOK_BATCH = env.int("UCJ_WEBHOOK_BATCH", default=100)
+UCJ_WEBHOOK_LOG_DAYS = env.int("UCJ_WEBHOOK_LOG_DAYS", default=30)
+
 # Spreadsheet imports: largest upload (413 beyond), most rows, most bytes a workbook may unpack to.
 UCJ_IMPORT_MAX_BYTES = env.int("UCJ_IMPORT_MAX_BYTES", default=30 * 1024 * 1024)
 UCJ_IMPORT_MAX_ROWS = env.int("UCJ_IMPORT_MAX_ROWS", default=100_000)

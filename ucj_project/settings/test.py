@@ -24,3 +24,7 @@ if "replica" in DATABASES:  # noqa: F405
     # connection back at the replica server, at the test database's name (a mirror alone
     # would read the primary).
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
+
+# Webhook receivers of the tests listen on loopback over plain http, unless a test says otherwise.
+UCJ_WEBHOOK_ALLOW_HTTP = env.bool("UCJ_WEBHOOK_ALLOW_HTTP", default=True)  # noqa: F405
+UCJ_WEBHOOK_ALLOW_PRIVATE = env.bool("UCJ_WEBHOOK_ALLOW_PRIVATE", default=True)  # noqa: F405

@@ -1,12 +1,14 @@
 """python manage.py run_worker: run background jobs (django-tasks' database worker) and, beside
 them, the upkeep every worker shares: queue again the jobs whose worker died, and enqueue the
-scheduled jobs once per period. Start as many as needed, on as many machines: they share the
-queue (PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED)."""
+scheduled jobs once per period; and the polls the apps registered (jobs.registry.POLLS: the
+webhook deliveries that became due), each at its own short interval. Start as many as needed, on
+as many machines: they share the queue (PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from argparse import ArgumentParser
 from typing import Any
 
@@ -14,6 +16,7 @@ from django.db import DatabaseError, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from jobs.registry import POLLS
 from jobs.services import jobs_recover, schedules_enqueue
 
 logger = logging.getLogger("jobs")
@@ -47,6 +50,33 @@ class Upkeep(threading.Thread):
             logger.warning("upkeep skipped this round", exc_info=True)
 
 
+class Polls(threading.Thread):
+    """Runs each registered poll (jobs.registry.POLLS) every `poll.every()` seconds, on a
+    connection of its own."""
+
+    def __init__(self) -> None:
+        super().__init__(name="jobs-polls", daemon=True)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        due = dict.fromkeys(POLLS, 0.0)
+        try:
+            while not self.stopped.is_set():
+                now = time.monotonic()
+                for name, poll in POLLS.items():
+                    if due.get(name, 0.0) > now:
+                        continue
+                    try:
+                        poll.run()
+                    except DatabaseError:
+                        logger.warning("poll %s skipped this round", name, exc_info=True)
+                    due[name] = time.monotonic() + max(0.05, poll.every())
+                wait = min(due.values(), default=now + 1.0) - time.monotonic()
+                self.stopped.wait(max(0.05, wait))
+        finally:
+            connections.close_all()
+
+
 class Command(DbWorkerCommand):
     help = (
         "Run background jobs; also queue again jobs whose worker stopped, and enqueue scheduled jobs "
@@ -70,4 +100,5 @@ class Command(DbWorkerCommand):
         if options.get("reload") and not options.get("batch"):
             options["reload"] = False  # a reloaded worker would leave its job behind: restart it instead
         Upkeep(upkeep_interval, schedules).start()
+        Polls().start()
         super().handle(*args, **options)
