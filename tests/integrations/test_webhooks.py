@@ -610,3 +610,36 @@ def test_lists_read_a_fixed_number_of_statements(regions, admin_client, receiver
     with django_assert_max_num_queries(counted):
         assert admin_client.get(deliveries).status_code == 200
         assert admin_client.get(SUBSCRIPTIONS).status_code == 200
+
+
+def test_the_admin_shows_subscriptions_and_their_log_to_admins_only_never_the_secret(
+    regions, admin_client, admin_user, receiver
+):
+    from django.test import Client
+
+    subscription = _subscribe(admin_client, receiver.url)
+    _a_worker(admin_client, "15.01.01.2001", 5001)
+    _deliver()
+    rotated = admin_client.post(reverse("subscription-rotate-secret", args=[subscription["id"]])).json()["secret"]
+    browser = Client()
+    browser.force_login(admin_user)
+
+    pages = [
+        browser.get(reverse("admin:integrations_subscription_changelist")),
+        browser.get(reverse("admin:integrations_subscription_change", args=[subscription["id"]])),
+        browser.get(reverse("admin:integrations_delivery_changelist")),
+        browser.get(reverse("admin:integrations_delivery_change", args=[Delivery.objects.get().pk])),
+    ]
+
+    assert [page.status_code for page in pages] == [200, 200, 200, 200]
+    assert receiver.url.encode() in pages[1].content
+    assert b"change-" in pages[2].content
+    for page in pages:
+        for secret in (subscription["secret"], rotated):
+            assert secret.removeprefix("whsec_").encode() not in page.content
+    officer = _user("regency_officer", regency=KERINCI)
+    officer.user.is_staff = True
+    officer.user.save()
+    staff = Client()
+    staff.force_login(officer.user)
+    assert staff.get(reverse("admin:integrations_subscription_changelist")).status_code == 403
