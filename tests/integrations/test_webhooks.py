@@ -643,3 +643,13 @@ def test_the_admin_shows_subscriptions_and_their_log_to_admins_only_never_the_se
     staff = Client()
     staff.force_login(officer.user)
     assert staff.get(reverse("admin:integrations_subscription_changelist")).status_code == 403
+
+
+def test_the_readme_shows_the_receiver_the_tests_run():
+    from pathlib import Path
+
+    from .receiver import EXAMPLE as EXAMPLE_FILE
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+    assert f"```python\n{EXAMPLE_FILE.read_text()}```" in readme
