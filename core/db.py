@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, cast
 
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Field, Model, QuerySet
 from django.db.models.sql import InsertQuery, UpdateQuery
 
@@ -40,6 +40,21 @@ def pipelined(using: str = "default") -> contextlib.ExitStack:
             stack.enter_context(connection.wrap_database_errors)
             stack.enter_context(connection.connection.pipeline())
     return stack
+
+
+@contextlib.contextmanager
+def unflushed(using: str = "default") -> Iterator[None]:
+    """A transaction whose commit does not wait for the database's write-ahead log to reach the
+    disk (PostgreSQL's `synchronous_commit` off for it alone): for bookkeeping that a crash of the
+    database server may lose without harm because it is done again (a webhook's position and its
+    delivery log: the change is sent again). Elsewhere, and nested in another transaction, a
+    plain one."""
+    with transaction.atomic(using=using):
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def fetch_along(using: str, statement: Statement, along: Sequence[Statement] = ()) -> tuple[list[Any], list[Any]]:

@@ -50,8 +50,11 @@ def url_parts(url: str) -> SplitResult:
 
 def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address carried in an IPv6 one (mapped, 6to4, Teredo) is judged as itself.
+        embedded = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+        if any(v4 is not None and not _public(str(v4)) for v4 in embedded):
+            return False
     return ip.is_global and not ip.is_multicast
 
 

@@ -10,7 +10,7 @@ from access.choices import Capability
 
 from .models import Delivery, Subscription
 
-DELIVERY_FIELDS = [
+DELIVERY_FIELDS = (
     "subscription",
     "event_id",
     "message_id",
@@ -23,7 +23,7 @@ DELIVERY_FIELDS = [
     "error",
     "response_body",
     "next_attempt_at",
-]
+)
 
 
 @admin.register(Subscription)
@@ -35,7 +35,7 @@ class SubscriptionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["url", "owner__username"]
     list_select_related = ["owner"]  # the owner column
     # Everything but the secrets.
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "owner",
         "url",
         "types",
@@ -52,7 +52,7 @@ class SubscriptionAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "queued_job",
         "created_at",
         "updated_at",
-    ]
+    )
 
 
 @admin.register(Delivery)

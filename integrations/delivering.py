@@ -28,6 +28,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from access.choices import AccessKind, Capability
 from access.context import may_see_personal_data, scope_for
 from access.services import access_log_write_for
+from core.db import unflushed
 from core.errors import NotFoundError
 from enrollment.choices import EventKind
 from villages.selectors import region_by_code
@@ -146,11 +147,25 @@ def _secrets(subscription: Subscription, now: datetime.datetime) -> list[str]:
     return kept
 
 
+def personal_data_logged(subscription: Subscription, worker_ids: list[int], query: str) -> None:
+    """Personal data about to be sent in full, written to the access log under the owner (one
+    entry per page of the feed read for the subscription, as the feed writes one per page shown),
+    before it leaves."""
+    if worker_ids:
+        access_log_write_for(
+            user=subscription.owner,
+            kind=AccessKind.PERSONAL_DATA,
+            path=f"/api/v1/subscriptions/{subscription.pk}/",
+            query=query,
+            worker_ids=sorted(set(worker_ids)),
+        )
+
+
 def change_send(
-    subscription: Subscription, change: dict[str, Any], position: Position, *, full: bool, resend: bool = False
+    subscription: Subscription, change: dict[str, Any], position: Position, *, resend: bool = False
 ) -> Delivery:
-    """Send one change to the subscription's receiver and log the attempt (never the payload).
-    Personal data sent in full is written to the access log, under the owner, as the feed does."""
+    """Send one change to the subscription's receiver; the attempt's log entry (never the payload),
+    not saved yet: the caller saves it with what follows from it, in one transaction."""
     now = timezone.now()
     event = cloud_event(change, position)
     body = json.dumps(event, cls=JSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
@@ -162,16 +177,8 @@ def change_send(
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature_header(_secrets(subscription, now), event["id"], timestamp, body),
     }
-    if full:
-        access_log_write_for(
-            user=subscription.owner,
-            kind=AccessKind.PERSONAL_DATA,
-            path=f"/api/v1/subscriptions/{subscription.pk}/",
-            query=f"change={position.id}",
-            worker_ids=[change["worker_id"]],
-        )
     sent = sending.post(subscription.url, body, headers, timeout=float(settings.UCJ_WEBHOOK_TIMEOUT))
-    return Delivery.objects.create(
+    return Delivery(
         subscription=subscription,
         event_id=position.id,
         event_xact=position.xact,
@@ -247,13 +254,13 @@ def _failed(subscription: Subscription, token: str, delivery: Delivery) -> None:
     if not updated:
         return
     subscription.failures, subscription.failing_since, subscription.next_attempt_at = failures, since, next_at
-    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=next_at)
+    delivery.next_attempt_at = next_at
     if giving_up:
         what = f"HTTP {delivery.status_code}" if delivery.status_code else delivery.get_error_display()
         subscription_disable(
             subscription,
             _("%(attempts)d attempts in a row failed since %(since)s; the last: %(what)s.")
-            % {"attempts": failures, "since": since.isoformat(timespec="seconds"), "what": what},
+            % {"attempts": failures, "since": timezone.localtime(since).isoformat(timespec="seconds"), "what": what},
             now=now,
         )
 
@@ -291,7 +298,11 @@ def _deliver(subscription_id: int, token: str, batch: int, done: Delivered) -> N
     if isinstance(audience, str):
         subscription_disable(subscription, audience)
         return
+    first = True
     while True:
+        if not first and not Subscription.objects.filter(pk=subscription.pk, active=True, lease_token=token).exists():
+            return  # disabled or deleted meanwhile, or the lease lost: stop between pages
+        first = False
         after = Position(subscription.position_xact, subscription.position_id, subscription.position_stamp)
         page = feed_page(
             scope=audience.scope,
@@ -301,15 +312,23 @@ def _deliver(subscription_id: int, token: str, batch: int, done: Delivered) -> N
             limit=batch,
             full=audience.full,
         )
+        if audience.full and page.changes:
+            positions = f"{page.changes[0]['cursor'].id}-{page.changes[-1]['cursor'].id}"
+            personal_data_logged(subscription, page.shown_in_full, f"changes={positions}")
         for change in page.changes:
             position: Position = change["cursor"]
-            delivery = change_send(subscription, change, position, full=audience.full)
-            if not delivery.succeeded:
-                done.failed = True
-                _failed(subscription, token, delivery)
-                return
-            if not _advance(subscription, token, position):
-                return  # the lease was lost (this run was too slow): another run goes on
+            delivery = change_send(subscription, change, position)
+            # The log entry and the position (or the retry) together; a crash of the database that
+            # loses them only sends the change again (core.db.unflushed).
+            with unflushed():
+                if not delivery.succeeded:
+                    done.failed = True
+                    _failed(subscription, token, delivery)
+                    delivery.save()
+                    return
+                delivery.save()
+                if not _advance(subscription, token, position):
+                    return  # the lease was lost (this run was too slow): another run goes on
             done.sent += 1
         if not page.changes and page.position[:2] != after[:2] and not _advance(subscription, token, page.position):
             return
@@ -333,4 +352,9 @@ def change_resend(*, subscription: Subscription, delivery: Delivery) -> Delivery
     )
     if not page.changes or page.changes[0]["cursor"][:2] != (delivery.event_xact, delivery.event_id):
         return None
-    return change_send(subscription, page.changes[0], page.changes[0]["cursor"], full=audience.full, resend=True)
+    change = page.changes[0]
+    if audience.full:
+        personal_data_logged(subscription, page.shown_in_full, f"change={change['cursor'].id}")
+    delivery = change_send(subscription, change, change["cursor"], resend=True)
+    delivery.save()
+    return delivery

@@ -164,7 +164,8 @@ def subscriptions_poll(*, now: datetime.datetime | None = None) -> list[int]:
     """Queue a delivery job for each active subscription that is due (no retry waiting) and behind
     the feed's end, unless a job of its is still queued or running: one at a time per subscription
     (so its order holds), however many workers poll. Returns the subscriptions queued. Two
-    statements when nothing is to be done: the workers run this every `UCJ_WEBHOOK_POLL_SECONDS`."""
+    statements when nothing is to be done (three on PostgreSQL: the feed's horizon first): the
+    workers run this every `UCJ_WEBHOOK_POLL_SECONDS`."""
     now = now or timezone.now()
     end = feed_end()
     behind = Q(position_xact__lt=end.xact) | Q(position_xact=end.xact, position_id__lt=end.id)

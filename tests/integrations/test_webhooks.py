@@ -270,8 +270,9 @@ def test_repeated_failure_disables_with_a_reason_and_re_enabling_resumes(
     answer = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()
     assert answer["active"] is False
     assert answer["disabled_at"] is not None
-    assert "3 attempts in a row failed" in answer["disabled_reason"]
-    assert "HTTP 500" in answer["disabled_reason"]
+    # Written when it was disabled, in the server's language (Bahasa Indonesia).
+    assert "3 percobaan berturut-turut gagal" in answer["disabled_reason"]
+    assert answer["disabled_reason"].endswith("yang terakhir: HTTP 500.")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [admin_user.email]
     assert str(subscription["id"]) in mail.outbox[0].subject
@@ -531,6 +532,9 @@ def test_an_owner_that_lost_the_right_to_read_workers_is_disabled(regions, admin
         ("http://169.254.169.254/latest/meta-data/", "url_private"),
         ("http://[::1]:9/hook", "url_private"),
         ("http://[::ffff:127.0.0.1]:9/hook", "url_private"),
+        ("http://[2002:7f00:1::1]:9/hook", "url_private"),  # 6to4 of 127.0.0.1
+        ("http://[fe80::1]:9/hook", "url_private"),
+        ("http://100.64.0.1/hook", "url_private"),  # carrier-grade NAT
         ("http://0.0.0.0:9/hook", "url_private"),
         ("https://name.invalid/hook", "url_dns"),
     ],
