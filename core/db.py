@@ -49,9 +49,10 @@ def unflushed(using: str = "default") -> Iterator[None]:
     database server may lose without harm because it is done again (a webhook's position and its
     delivery log: the change is sent again). Elsewhere, and nested in another transaction, a
     plain one."""
+    connection = connections[using]
+    outermost = not connection.in_atomic_block  # SET LOCAL would hold for the enclosing transaction too
     with transaction.atomic(using=using):
-        connection = connections[using]
-        if connection.vendor == "postgresql":
+        if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
         yield

@@ -94,3 +94,40 @@ def test_a_prepared_read_refuses_querysets_with_other_parameters():
 
     with pytest.raises(ValueError, match="only parameter"):
         prepared.read("a")
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_unflushed_transaction_commits_without_waiting_for_the_disk_and_only_itself():
+    from django.db import connection
+
+    from core.db import unflushed
+
+    def synchronous_commit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    before = synchronous_commit()
+    with unflushed():
+        RateCount.objects.create(key="u", window_no=1, hits=1, expires=100)
+        assert synchronous_commit() == "off"
+    assert synchronous_commit() == before == "on"
+    assert RateCount.objects.filter(key="u").exists()
+    with transaction.atomic():  # inside another transaction: a plain savepoint, the outer one unchanged
+        with unflushed():
+            RateCount.objects.create(key="w", window_no=1, hits=1, expires=100)
+        assert synchronous_commit() == "on"
+
+
+def test_an_unflushed_transaction_is_all_or_nothing():
+    from core.db import unflushed
+
+    def failing() -> None:
+        with unflushed():
+            RateCount.objects.create(key="v", window_no=1, hits=1, expires=100)
+            raise DatabaseError("after the write")
+
+    with pytest.raises(DatabaseError):
+        failing()
+    assert not RateCount.objects.filter(key="v").exists()
