@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -156,6 +156,17 @@ def resend_enqueue(*, subscription: Subscription, delivery: Delivery, user: User
     )
 
 
+def subscriptions_due(*, now: datetime.datetime | None = None) -> QuerySet[Subscription]:
+    """The active subscriptions behind the feed's end now, not waiting for a retry, with no job of
+    theirs queued or running: those the workers' poll queues a delivery for."""
+    now = now or timezone.now()
+    end = feed_end()
+    behind = Q(position_xact__lt=end.xact) | Q(position_xact=end.xact, position_id__lt=end.id)
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    free = Q(queued_job__isnull=True) | Q(queued_job__state__in=FINISHED)
+    return Subscription.objects.filter(due, behind, free, active=True)
+
+
 class _Taken(Exception):
     """Another worker queued a delivery of the subscription meanwhile."""
 
@@ -166,13 +177,8 @@ def subscriptions_poll(*, now: datetime.datetime | None = None) -> list[int]:
     (so its order holds), however many workers poll. Returns the subscriptions queued. Two
     statements when nothing is to be done (three on PostgreSQL: the feed's horizon first): the
     workers run this every `UCJ_WEBHOOK_POLL_SECONDS`."""
-    now = now or timezone.now()
-    end = feed_end()
-    behind = Q(position_xact__lt=end.xact) | Q(position_xact=end.xact, position_id__lt=end.id)
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    free = Q(queued_job__isnull=True) | Q(queued_job__state__in=FINISHED)
     queued = []
-    for pk, job_id in Subscription.objects.filter(due, behind, free, active=True).values_list("pk", "queued_job_id"):
+    for pk, job_id in subscriptions_due(now=now).values_list("pk", "queued_job_id"):
         try:
             with transaction.atomic():
                 job = job_enqueue(kind=DELIVER, params={"subscription": pk})

@@ -88,11 +88,11 @@ def _subscription(client) -> int:
 
 def _delivery(client) -> tuple[int, int]:
     """A subscription of the admin's and an attempt of its log (the whole feed, sent to no one)."""
-    from integrations.services import subscriptions_poll
+    from tests.integrations.receiver import deliver_due
 
     subscription = _subscription(client)
     assert client.post(reverse("subscription-replay", args=[subscription]), {}, format="json").status_code == 200
-    subscriptions_poll()
+    deliver_due()
     from integrations.models import Delivery
 
     return subscription, Delivery.objects.filter(subscription_id=subscription).latest("id").pk

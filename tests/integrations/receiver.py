@@ -1,6 +1,6 @@
 """A webhook receiver for the tests: a real HTTP server on loopback (a random port) in a thread,
 keeping every request it got (headers, body bytes, when) and answering as a test scripts it: a
-status, or a sleep first (past the sender's timeout)."""
+status, or a sleep first (past the sender's timeout). And the workers' poll, as a test runs it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from enrollment.models import EnrollmentEvent
+from integrations.selectors import feed_end
+from integrations.services import subscriptions_due, subscriptions_poll
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "webhook_receiver.py"
 
@@ -97,3 +101,25 @@ def receiver_running(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _held_back() -> bool:
+    """Whether the feed holds changes back now (PostgreSQL: a transaction that may still commit an
+    earlier change is open, or seemed to be when the feed looked, in another database of the
+    server too: core.commit_order)."""
+    last = EnrollmentEvent.objects.order_by("-xact", "-id").values_list("xact", "id").first()
+    return last is not None and tuple(feed_end()[:2]) < last
+
+
+def deliver_due() -> list[int]:
+    """What the workers' poll does, every second: queue a delivery job per subscription with changes
+    to send (the test settings' immediate backend runs each at once); polled again, as the workers
+    do, while the feed holds changes back or a subscription is still due (at most a few seconds).
+    The subscriptions queued."""
+    queued: list[int] = []
+    for _round in range(100):
+        queued += subscriptions_poll()
+        if not _held_back() and not subscriptions_due().exists():
+            break
+        time.sleep(0.05)
+    return sorted(set(queued))

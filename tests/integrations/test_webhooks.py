@@ -21,10 +21,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from access.models import AccessLog
 from integrations.models import Delivery, Subscription
-from integrations.services import subscriptions_poll
 from jobs.models import Job
 
-from .receiver import Answer, readme_example, receiver_running
+from .receiver import Answer, deliver_due, readme_example, receiver_running
 from .test_feed import BUNGO, KERINCI, _day_of_work, _payload, _post, _read_feed, _user
 
 SUBSCRIPTIONS = reverse("subscription-list")
@@ -43,9 +42,7 @@ def _subscribe(client: APIClient, url: str, status: int = 201, **body) -> dict:
 
 
 def _deliver() -> list[int]:
-    """What a worker's poll does: queue a delivery job per subscription with changes to send (the
-    test settings' immediate backend runs each at once)."""
-    return subscriptions_poll()
+    return deliver_due()
 
 
 def _time_passes(subscription_id: int) -> None:
