@@ -7,13 +7,19 @@ from contextlib import contextmanager
 from typing import cast
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, StreamingHttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -30,11 +36,14 @@ from core.api.renderers import CSVRenderer, XLSXRenderer
 from core.codes import region_code
 from core.errors import ServiceError, StaleVersionError
 from core.routing import replica_reads
-from enrollment import selectors, services, spreadsheets
+from enrollment import exports, selectors, services
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
+from enrollment.jobs import EXPORT_WORKERS
 from enrollment.models import ApparatusWorker
 from enrollment.selectors import WorkerRow
+from jobs.api.serializers import QUEUED_JOB_EXAMPLE, JobSerializer
+from jobs.services import job_enqueue
 
 from . import examples
 from .serializers import (
@@ -65,6 +74,31 @@ ETAG = OpenApiParameter(
     required=True,
     description='The worker\'s version, e.g. `"3"`: send it back as If-Match to edit.',
 )
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    """What an export (`?format=csv|xlsx`) may ask besides the list's filters."""
+
+    background = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "With `format=csv|xlsx`: make the file as a background job (as does the header `Prefer: "
+            "respond-async`). The answer is 202 with the job (`Location`); poll it for progress; once it "
+            "has succeeded its `result.file` is the file's address (`/api/v1/jobs/{id}/file/`), for you "
+            "only, until it expires."
+        ),
+    )
+
+
+@extend_schema_serializer(many=False)  # one job, not a page of them, though answered by the list
+class ExportJobSerializer(JobSerializer):
+    """A background job: its state and how far it got (rows done of rows in all)."""
+
+
+def export_query(request: Request) -> dict:
+    serializer = ExportQuerySerializer(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 class PreconditionRequired(ServiceError):
@@ -115,12 +149,32 @@ def _region_filtered(request: Request) -> str | None:
 
 
 @extend_schema_view(
+    list=extend_schema(
+        parameters=[ExportQuerySerializer],
+        responses={
+            200: WorkerSerializer(many=True),
+            (202, "application/json"): OpenApiResponse(
+                ExportJobSerializer,
+                description=(
+                    "An export queued as a background job (`background=true` or `Prefer: respond-async` with "
+                    "`format=csv|xlsx`); `Location`: the job."
+                ),
+                examples=[
+                    OpenApiExample(
+                        "queued",
+                        summary="An export queued: poll its address",
+                        value={**QUEUED_JOB_EXAMPLE, "kind": "export_workers", "rows_total": 8840},
+                    )
+                ],
+            ),
+        },
+    ),
     partial_update=extend_schema(
         request=WorkerWriteSerializer,
         responses={200: WorkerSerializer},
         parameters=[IF_MATCH, ETAG],
         examples=examples.PARTIAL_UPDATE_EXAMPLES,
-    )
+    ),
 )
 class WorkerViewSet(
     mixins.ListModelMixin,
@@ -148,11 +202,12 @@ class WorkerViewSet(
         "renew": Capability.MANAGE_ENROLLMENT,
         "lapse": Capability.MANAGE_ENROLLMENT,
     }
-    ordering_fields = ["id", "full_name", "term_start", "created_at", "updated_at"]
+    ordering_fields = exports.ORDERING_FIELDS
     path_example = 1
-    ordering = ["id"]
+    ordering = exports.DEFAULT_ORDERING
     search_fields: list[str] = []  # `search` is the filterset's (name or full NIK)
-    query_parameters = {"history": PAGES}  # besides the list's (core.api.parameters)
+    # Besides the list's (core.api.parameters).
+    query_parameters = {"history": PAGES, "list": (ExportQuerySerializer,)}
     renderer_classes = [JSONRenderer, BrowsableAPIRendererWithoutStoredData, CSVRenderer, XLSXRenderer]
     # Besides the statuses every operation may answer (core.api.schema).
     error_statuses = {
@@ -176,8 +231,11 @@ class WorkerViewSet(
         return scope_for(self.request.user).filter(queryset)
 
     def filter_queryset(self, queryset):
-        # The list's filters and ordering: a worker addressed by id is found by id (and scope).
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        # The list's filters and ordering, as its export job reads them (enrollment.exports); the
+        # filter backends document them. A worker addressed by id is found by id (and scope).
+        if self.action != "list":
+            return queryset
+        return exports.workers_listed(queryset=queryset, query=self.request.query_params, request=self.request)
 
     def _log_personal_data(self, worker_ids: list[int]) -> None:
         if worker_ids and can_see_personal_data(self.request):
@@ -187,8 +245,13 @@ class WorkerViewSet(
     @replica_reads()  # the page may come from a replica (core.routing); an export's streamed rows do not
     def list(self, request: Request, *args, **kwargs) -> Response | StreamingHttpResponse:  # type: ignore[override]
         export = getattr(request.accepted_renderer, "format", None)
-        if export in ("csv", "xlsx"):
+        background = export_query(request)["background"]
+        if export in exports.FORMATS:
+            if background or "respond-async" in request.headers.get("Prefer", ""):
+                return self._export_enqueue(export)
             return self._export(export)
+        if background:
+            raise ServiceError(_("Only an export (?format=csv or xlsx) runs in the background."), field="background")
         context = request_context()
         known = request_versions(context) if context is not None else None
         if known is not None:
@@ -218,31 +281,38 @@ class WorkerViewSet(
         return response
 
     def _export(self, kind: str) -> StreamingHttpResponse:
-        """Every matching worker as CSV or XLSX, streamed; masked as the caller's rights require."""
+        """Every matching worker as CSV or XLSX, streamed; masked as the caller's rights require
+        (enrollment.exports: the same export a background job makes)."""
         # The `export` capability was checked before anything else (CapabilityRequired).
-        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)  # rows are read as values
-        # Every exported worker is named in the access log before a row is sent, so an export is
-        # bounded like a list's count: a national one would be millions of ids held and logged.
-        limit = settings.UCJ_LIST_COUNT_LIMIT
-        ids = list(queryset.values_list("pk", flat=True)[: limit + 1])
-        if len(ids) > limit:
-            raise ServiceError(
-                _("An export holds at most %(limit)d workers; narrow it with filters (a province, a regency).")
-                % {"limit": limit},
-                code="export_too_large",
-            )
-        access_log_write(request=self.request, kind=AccessKind.EXPORT, worker_ids=ids)
-        rows = spreadsheets.export_rows(queryset, ids=ids, personal_data=can_see_personal_data(self.request))
-        if kind == "csv":
-            response = StreamingHttpResponse(
-                spreadsheets.stream_csv(spreadsheets.EXPORT_COLUMNS, rows), content_type="text/csv; charset=utf-8"
-            )
-        else:
-            response = StreamingHttpResponse(
-                spreadsheets.stream_xlsx(spreadsheets.EXPORT_COLUMNS, rows), content_type=XLSX_TYPE
-            )
-        response["Content-Disposition"] = f'attachment; filename="workers.{kind}"'
+        request = self.request
+        export = exports.workers_export(
+            queryset=self.filter_queryset(self.get_queryset()),
+            kind=kind,
+            personal_data=can_see_personal_data(request),
+            logged=lambda ids: access_log_write(request=request, kind=AccessKind.EXPORT, worker_ids=ids),
+        )
+        response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
         return response
+
+    def _export_enqueue(self, kind: str) -> Response:
+        """The export as a background job for the caller (enrollment.jobs.export_workers_run): a
+        list too large for an export is refused now, as the export would refuse it; the job reads
+        the list again when it runs, with the caller's scope and rights as they are then."""
+        request = self.request
+        # Its JSON answer (the job), whatever file was asked for.
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        user = signed_in_user(request)
+        total = exports.workers_export_count(self.filter_queryset(self.get_queryset()))
+        job = job_enqueue(
+            kind=EXPORT_WORKERS,
+            user=user,
+            scope=scope_for(user),
+            rows_total=total,
+            params={"format": kind, "path": request.path, "query": request.META.get("QUERY_STRING", "")},
+        )
+        body = JobSerializer(job).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
