@@ -76,6 +76,18 @@ def workers_export_count(queryset: QuerySet[ApparatusWorker]) -> int:
     return count
 
 
+def workers_export_ids(queryset: QuerySet[ApparatusWorker]) -> list[int]:
+    """The ids of the workers an export of `queryset` holds, in its order. Every exported worker
+    is named in the access log before a row is read, so an export is bounded like a list's count
+    (`UCJ_LIST_COUNT_LIMIT`, else `export_too_large`): a national one would be millions of ids
+    held and logged. The portal's worker reports are bounded by it too."""
+    limit: int = settings.UCJ_LIST_COUNT_LIMIT
+    ids = list(queryset.values_list("pk", flat=True)[: limit + 1])
+    if len(ids) > limit:
+        raise _too_large(limit)
+    return ids
+
+
 @dataclass(frozen=True)
 class WorkerExport:
     """An export under way: the workers it holds (already logged), its file's bytes as they are
@@ -107,12 +119,7 @@ def workers_export(
     if kind not in FORMATS:
         raise ValueError(f"No export format {kind!r}")
     queryset = queryset.prefetch_related(None)  # rows are read as values
-    # Every exported worker is named in the access log before a row is read, so an export is
-    # bounded like a list's count: a national one would be millions of ids held and logged.
-    limit: int = settings.UCJ_LIST_COUNT_LIMIT
-    ids = list(queryset.values_list("pk", flat=True)[: limit + 1])
-    if len(ids) > limit:
-        raise _too_large(limit)
+    ids = workers_export_ids(queryset)
     logged(ids)
     rows: Iterator[list[Any]] = spreadsheets.export_rows(queryset, ids=ids, personal_data=personal_data)
     if progress is not None:
