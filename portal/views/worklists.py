@@ -398,6 +398,8 @@ def _worker_page(
         query=filters.query(**extra_query),
         today=today(),
         may_export=scope.can(Capability.EXPORT),
+        # A long list's spreadsheet is a page with a progress bar, not a file (`_worker_report`).
+        export_in_background=page.paginator.count > settings.UCJ_EXPORT_JOB_ROWS,
     )
     return render(request, template, context)
 

@@ -104,3 +104,15 @@ def test_a_list_too_long_for_any_export_is_refused_before_queuing(bungo_officer,
     assert "paling banyak 2" in response.text
     assert not Job.objects.exists()
     assert not AccessLog.objects.filter(kind="export").exists()
+
+
+def test_a_long_lists_link_opens_the_job_page_a_short_ones_downloads(bungo_officer, queue, settings):  # noqa: F811
+    client = client_of("pmd.bungo")
+    short = client.get(QUEUE).text
+    settings.UCJ_EXPORT_JOB_ROWS = 2
+
+    long = client.get(QUEUE).text
+
+    assert 'unduh=xlsx" download>' in short
+    assert 'unduh=xlsx">' in long
+    assert "dibuat di latar belakang" in long
