@@ -12,14 +12,11 @@ from django.db.models import QuerySet
 from django.http import Http404, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
-    extend_schema_serializer,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -42,7 +39,7 @@ from enrollment.filtersets import WorkerFilterSet
 from enrollment.jobs import EXPORT_WORKERS
 from enrollment.models import ApparatusWorker
 from enrollment.selectors import WorkerRow
-from jobs.api.serializers import QUEUED_JOB_EXAMPLE, JobSerializer
+from jobs.api.background import BackgroundQuerySerializer, background_asked, job_accepted, queued_answer
 from jobs.services import job_enqueue
 
 from . import examples
@@ -74,31 +71,6 @@ ETAG = OpenApiParameter(
     required=True,
     description='The worker\'s version, e.g. `"3"`: send it back as If-Match to edit.',
 )
-
-
-class ExportQuerySerializer(serializers.Serializer):
-    """What an export (`?format=csv|xlsx`) may ask besides the list's filters."""
-
-    background = serializers.BooleanField(
-        default=False,
-        help_text=(
-            "With `format=csv|xlsx`: make the file as a background job (as does the header `Prefer: "
-            "respond-async`). The answer is 202 with the job (`Location`); poll it for progress; once it "
-            "has succeeded its `result.file` is the file's address (`/api/v1/jobs/{id}/file/`), for you "
-            "only, until it expires."
-        ),
-    )
-
-
-@extend_schema_serializer(many=False)  # one job, not a page of them, though answered by the list
-class ExportJobSerializer(JobSerializer):
-    """A background job: its state and how far it got (rows done of rows in all)."""
-
-
-def export_query(request: Request) -> dict:
-    serializer = ExportQuerySerializer(data=request.query_params)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class PreconditionRequired(ServiceError):
@@ -150,23 +122,10 @@ def _region_filtered(request: Request) -> str | None:
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[ExportQuerySerializer],
+        parameters=[BackgroundQuerySerializer],
         responses={
             200: WorkerSerializer(many=True),
-            (202, "application/json"): OpenApiResponse(
-                ExportJobSerializer,
-                description=(
-                    "An export queued as a background job (`background=true` or `Prefer: respond-async` with "
-                    "`format=csv|xlsx`); `Location`: the job."
-                ),
-                examples=[
-                    OpenApiExample(
-                        "queued",
-                        summary="An export queued: poll its address",
-                        value={**QUEUED_JOB_EXAMPLE, "kind": "export_workers", "rows_total": 8840},
-                    )
-                ],
-            ),
+            (202, "application/json"): queued_answer(EXPORT_WORKERS, rows_total=8840),
         },
     ),
     partial_update=extend_schema(
@@ -207,7 +166,7 @@ class WorkerViewSet(
     ordering = exports.DEFAULT_ORDERING
     search_fields: list[str] = []  # `search` is the filterset's (name or full NIK)
     # Besides the list's (core.api.parameters).
-    query_parameters = {"history": PAGES, "list": (ExportQuerySerializer,)}
+    query_parameters = {"history": PAGES, "list": (BackgroundQuerySerializer,)}
     renderer_classes = [JSONRenderer, BrowsableAPIRendererWithoutStoredData, CSVRenderer, XLSXRenderer]
     # Besides the statuses every operation may answer (core.api.schema).
     error_statuses = {
@@ -245,12 +204,9 @@ class WorkerViewSet(
     @replica_reads()  # the page may come from a replica (core.routing); an export's streamed rows do not
     def list(self, request: Request, *args, **kwargs) -> Response | StreamingHttpResponse:  # type: ignore[override]
         export = getattr(request.accepted_renderer, "format", None)
-        background = export_query(request)["background"]
         if export in exports.FORMATS:
-            if background or "respond-async" in request.headers.get("Prefer", ""):
-                return self._export_enqueue(export)
-            return self._export(export)
-        if background:
+            return self._export_enqueue(export) if background_asked(request) else self._export(export)
+        if background_asked(request, prefer=False):  # a preference may be ignored; a parameter not
             raise ServiceError(_("Only an export (?format=csv or xlsx) runs in the background."), field="background")
         context = request_context()
         known = request_versions(context) if context is not None else None
@@ -300,8 +256,6 @@ class WorkerViewSet(
         list too large for an export is refused now, as the export would refuse it; the job reads
         the list again when it runs, with the caller's scope and rights as they are then."""
         request = self.request
-        # Its JSON answer (the job), whatever file was asked for.
-        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
         user = signed_in_user(request)
         total = exports.workers_export_count(self.filter_queryset(self.get_queryset()))
         job = job_enqueue(
@@ -311,8 +265,7 @@ class WorkerViewSet(
             rows_total=total,
             params={"format": kind, "path": request.path, "query": request.META.get("QUERY_STRING", "")},
         )
-        body = JobSerializer(job).data
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+        return job_accepted(request, job)
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
