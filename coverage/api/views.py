@@ -9,6 +9,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -23,11 +24,11 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.utils.encoders import JSONEncoder
 
-from access.api.permissions import CapabilityRequired
-from access.choices import Capability
+from access.api.permissions import CapabilityRequired, signed_in_user
+from access.choices import AccessKind, Capability
 from access.context import scope_for
 from access.scope import Scope
-from access.services import access_log_export
+from access.services import access_log_export, access_log_record
 from core.api.browsable import BrowsableAPIRendererWithoutStoredData
 from core.api.pagination import StandardPagination
 from core.api.parameters import PAGES
@@ -46,6 +47,10 @@ from coverage.selectors.source import check_as_of
 from coverage.selectors.trend import trend
 from coverage.selectors.unprotected import unprotected_villages
 from coverage.selectors.workforce import workforce_enriched, workforce_summary
+from jobs.api.background import BackgroundQuerySerializer, background_asked, job_accepted, queued_answer
+from jobs.models import Job
+from jobs.registry import Outcome, Progress
+from jobs.services import job_enqueue, job_file_store
 from villages.selectors import outlines_of
 from villages.services import level_for_code
 
@@ -70,6 +75,7 @@ from .serializers import (
 )
 
 EXPORT_FORMATS = ("csv", "xlsx")
+EXPORT_COVERAGE = "export_coverage"  # the background job of a coverage export (export_coverage_run)
 
 
 READ_COVERAGE = {"get": Capability.READ_COVERAGE}
@@ -141,19 +147,29 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
     serializer_class = CoverageRowSerializer
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "coverage"
-    query_parameters = {"get": (CoverageRowsQuerySerializer, *PAGES)}  # core.api.parameters
+    query_parameters = {"get": (CoverageRowsQuerySerializer, BackgroundQuerySerializer, *PAGES)}  # core.api.parameters
 
     def answer_region(self, request: Request, kwargs: dict[str, Any]) -> str | None:
         """The rows under a parent read that parent's province only (coverage.caching)."""
         return region_asked(request.query_params.get("parent"))
 
-    @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))
+    @extend_schema(
+        parameters=[CoverageRowsQuerySerializer, BackgroundQuerySerializer],
+        responses={
+            200: CoverageRowSerializer(many=True),
+            (202, "application/json"): queued_answer(EXPORT_COVERAGE, rows_total=None),
+        },
+    )
     @replica_reads()  # the figures may come from a replica (core.routing)
     @conditional_answer
     def get(self, request: Request) -> Response:
         params = query(CoverageRowsQuerySerializer, request)
         as_of = check_as_of(params.get("as_of"))
         scope = scope_for(request.user)
+        if self.is_export() and background_asked(request):
+            return self._export_enqueue(request)
+        if background_asked(request, prefer=False):  # a preference may be ignored; a parameter not
+            raise ServiceError(_("Only an export (?format=csv or xlsx) runs in the background."), field="background")
         if self.is_export() or not isinstance(request.accepted_renderer, ComposedJSONRenderer):
             return self.list_response(cached(coverage_rows_data, params, as_of, scope))
         # JSON: only the page's rows are represented, straight to JSON text.
@@ -161,6 +177,62 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
         assert self.paginator is not None  # every list is paginated
         assert page is not None
         return cast("StandardPagination", self.paginator).get_composed_response(coverage_rows_json(page))
+
+    def _export_enqueue(self, request: Request) -> Response:
+        """The export as a background job for the caller (`export_coverage_run`): the query was
+        checked now; the job computes the rows when it runs, with the caller's scope then."""
+        user = signed_in_user(request)
+        job = job_enqueue(
+            kind=EXPORT_COVERAGE,
+            user=user,
+            scope=scope_for(user),
+            params={
+                "format": request.accepted_renderer.format,
+                "path": request.path,
+                "query": request.META.get("QUERY_STRING", ""),
+            },
+        )
+        return job_accepted(request, job)
+
+
+EXPORT_RENDERERS: dict[str, type[CSVRenderer | XLSXRenderer]] = {"csv": CSVRenderer, "xlsx": XLSXRenderer}
+
+
+def export_coverage_run(job: Job, progress: Progress, prepared: object = None) -> Outcome:
+    """`GET /api/v1/coverage/?format=csv|xlsx` (params: `format`, the request's `path` and
+    `query`) as a background job: the same rows (`coverage_rows_data`) through the same renderer as
+    the answer at once, for the requester's scope as it is now (its capabilities asked again), the
+    export logged as the request's (`access_log_export`: coverage rows name no worker). The file is
+    kept as the job's, in the job's one transaction."""
+    user = job.created_by
+    scope = scope_for(user)
+    if not isinstance(user, User) or not (scope.can(Capability.READ_COVERAGE) and scope.can(Capability.EXPORT)):
+        raise JobForbidden(_("You may not export lists."))
+    params = job.params
+    kind, path, query_string = str(params.get("format", "csv")), str(params.get("path", "")), str(params["query"])
+    checked = CoverageRowsQuerySerializer(data=QueryDict(query_string))
+    checked.is_valid(raise_exception=True)
+    rows_asked = dict(checked.validated_data)
+    progress.report("export", 0, None)
+    data = coverage_rows_data(rows_asked, check_as_of(rows_asked.get("as_of")), scope)
+    progress.report("export", len(data), len(data))
+    access_log_record(user=user, kind=AccessKind.EXPORT, path=path, query=query_string, worker_ids=[], rows=len(data))
+    renderer = EXPORT_RENDERERS[kind]
+    result = job_file_store(
+        job=job,
+        name=f"coverage.{kind}",
+        content_type=renderer.media_type + ("; charset=utf-8" if renderer.charset else ""),
+        data=renderer().render(data),
+        rows=len(data),
+        personal_data=False,
+        capability=Capability.EXPORT,
+    )
+    return Outcome(result)
+
+
+class JobForbidden(ServiceError):
+    status_code = 403
+    default_code = "permission_denied"
 
 
 def coverage_rows_data(params: dict[str, Any], as_of: datetime.date, scope: Scope) -> list[dict[str, Any]]:
