@@ -44,9 +44,7 @@ def test_a_coverage_export_in_the_background_makes_the_file_the_export_makes_at_
         assert downloaded.content == at_once.content
     else:
         cells = [list(r) for r in load_workbook(io.BytesIO(downloaded.content)).active.iter_rows(values_only=True)]
-        assert cells == [
-            list(r) for r in load_workbook(io.BytesIO(at_once.content)).active.iter_rows(values_only=True)
-        ]
+        assert cells == [list(r) for r in load_workbook(io.BytesIO(at_once.content)).active.iter_rows(values_only=True)]
     logs = list(AccessLog.objects.filter(kind="export").order_by("pk").values_list("rows", "path", "worker_ids"))
     assert logs == [(3, COVERAGE, []), (3, COVERAGE, [])]
 
