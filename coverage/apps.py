@@ -17,3 +17,4 @@ class CoverageConfig(AppConfig):
         counters_register(services.counter_statements)
         job_kind_register(jobs.SNAPSHOT_COVERAGE, jobs.snapshot_coverage_run)
         job_kind_register(views.EXPORT_COVERAGE, views.export_coverage_run)
+        job_kind_register(views.EXPORT_AGGREGATE, views.export_aggregate_run)

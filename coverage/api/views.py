@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.models import User
-from django.http import QueryDict
+from django.http import HttpResponseBase, QueryDict
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -54,7 +54,7 @@ from jobs.services import job_enqueue, job_file_store
 from villages.selectors import outlines_of
 from villages.services import level_for_code
 
-from .exports import ADX_MEDIA_TYPE, ADXRenderer, adx_document, data_value_set
+from .exports import ADX_MEDIA_TYPE, ADXRenderer, adx_document, data_value_set, figures_of
 from .serializers import (
     CoverageDetailQuerySerializer,
     CoverageDetailSerializer,
@@ -154,6 +154,7 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
         return region_asked(request.query_params.get("parent"))
 
     @extend_schema(
+        operation_id="v1_coverage_list",  # a list, though its answers are given by code
         parameters=[CoverageRowsQuerySerializer, BackgroundQuerySerializer],
         responses={
             200: CoverageRowSerializer(many=True),
@@ -598,19 +599,98 @@ def coverage_periods_found(params: dict[str, Any], scope: Scope) -> list[PeriodR
     )
 
 
+_Export = TypeVar("_Export", bound="CoverageExportView")
+
+
+def queued_first(
+    handler: Callable[[_Export, Request], HttpResponseBase],
+) -> Callable[[_Export, Request], HttpResponseBase]:
+    """An aggregate export's handler, but first the job that makes it if the request asks for one:
+    queued before `conditional_answer` looks up an answer kept for the same query."""
+
+    @functools.wraps(handler)  # its marks too (`conditional_answers`: the schema's 304)
+    def get(view: _Export, request: Request) -> HttpResponseBase:
+        return view.queued(request) or handler(view, request)
+
+    return get
+
+
 class CoverageExportView(GenericAPIView):
-    """What both aggregate exports share: the query, the scope, the answer's region."""
+    """What both aggregate exports share: the query, the scope, the answer's region, and the
+    same export made by a background job when asked (`background=true`, `Prefer: respond-async`)."""
 
     permission_classes = [CapabilityRequired]
     required_capabilities = READ_COVERAGE
     queryset = VillageCoverage.objects.none()  # values are computed; this only names the model for the schema
     pagination_class = None
-    query_parameters = {"get": (CoverageExportQuerySerializer,)}  # core.api.parameters
+    # core.api.parameters
+    query_parameters = {"get": (CoverageExportQuerySerializer, BackgroundQuerySerializer)}
     error_statuses = {"get": (404,)}  # a parent outside the caller's regions, or none
+    aggregate_format = ""  # "dhis2" or "adx": what `aggregate_file` makes
 
     def answer_region(self, request: Request, kwargs: dict[str, Any]) -> str | None:
         """The regions under a parent read that parent's province only (coverage.caching)."""
         return region_asked(request.query_params.get("parent"))
+
+    def queued(self, request: Request) -> Response | None:
+        """The 202 answer naming the job that makes this export, if the request asks for one (its
+        query checked first: a bad one is the same 400 as at once); None to answer at once."""
+        if not background_asked(request):
+            return None
+        query(CoverageExportQuerySerializer, request)
+        user = signed_in_user(request)
+        job = job_enqueue(
+            kind=EXPORT_AGGREGATE,
+            user=user,
+            scope=scope_for(user),
+            params={
+                "format": self.aggregate_format,
+                "path": request.path,
+                "query": request.META.get("QUERY_STRING", ""),
+            },
+        )
+        return job_accepted(request, job)
+
+
+EXPORT_AGGREGATE = "export_aggregate"  # the background job of a DHIS2 or ADX export
+
+
+def aggregate_file(kind: str, params: dict[str, Any], scope: Scope) -> tuple[bytes, str, str, int]:
+    """A DHIS2 data value set (JSON) or an ADX message of the coverage `params` ask for, as a
+    job keeps it: its bytes (those the endpoint answers), file name, content type and values."""
+    found = coverage_periods_found(params, scope)
+    values = sum(len(figures_of(row)) for period_rows in found for row in period_rows.rows)
+    if kind == "dhis2":
+        body = JSONRenderer().render(data_value_set(found, data_set=params["data_set"]))
+        return body, "coverage-dhis2.json", "application/json", values
+    body = adx_document(found, data_set=params["data_set"], exported=timezone.now())
+    return body, "coverage-adx.xml", ADX_MEDIA_TYPE, values
+
+
+def export_aggregate_run(job: Job, progress: Progress, prepared: object = None) -> Outcome:
+    """`GET /api/v1/coverage/exports/dhis2/` or `/adx/` (params: `format`, the request's `path`
+    and `query`) as a background job: the same figures and document (`aggregate_file`), for the
+    requester's scope as it is now, its `read_coverage` asked again; the file kept as the job's
+    (aggregates: no personal data, no access log, as the endpoints answer them)."""
+    user = job.created_by
+    scope = scope_for(user)
+    if not isinstance(user, User) or not scope.can(Capability.READ_COVERAGE):
+        raise JobForbidden(_("You may not read coverage figures."))
+    checked = CoverageExportQuerySerializer(data=QueryDict(str(job.params["query"])))
+    checked.is_valid(raise_exception=True)
+    progress.report("export", 0, None)
+    body, name, content_type, values = aggregate_file(str(job.params["format"]), dict(checked.validated_data), scope)
+    progress.report("export", values, values)
+    result = job_file_store(
+        job=job,
+        name=name,
+        content_type=content_type,
+        data=body,
+        rows=values,
+        personal_data=False,
+        capability=Capability.READ_COVERAGE,
+    )
+    return Outcome(result)
 
 
 class CoverageDhis2ExportView(CoverageExportView):
@@ -626,8 +706,13 @@ class CoverageDhis2ExportView(CoverageExportView):
 
     renderer_classes = [ComposedJSONRenderer]
     serializer_class = DataValueSetSerializer
+    aggregate_format = "dhis2"
 
-    @extend_schema(parameters=[CoverageExportQuerySerializer], responses=DataValueSetSerializer)
+    @extend_schema(
+        parameters=[CoverageExportQuerySerializer, BackgroundQuerySerializer],
+        responses={200: DataValueSetSerializer, 202: queued_answer(EXPORT_AGGREGATE)},
+    )
+    @queued_first
     @replica_reads()  # the figures may come from a replica (core.routing)
     @conditional_answer
     def get(self, request: Request) -> Response:
@@ -657,6 +742,7 @@ class CoverageAdxExportView(CoverageExportView):
     """
 
     renderer_classes = [ADXRenderer]
+    aggregate_format = "adx"
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Any:
         if response.status_code >= 400:  # errors in the API's one error shape, as JSON
@@ -665,7 +751,7 @@ class CoverageAdxExportView(CoverageExportView):
         return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
-        parameters=[CoverageExportQuerySerializer],
+        parameters=[CoverageExportQuerySerializer, BackgroundQuerySerializer],
         responses={
             (200, ADX_MEDIA_TYPE): OpenApiResponse(
                 OpenApiTypes.STR,
@@ -678,9 +764,11 @@ class CoverageAdxExportView(CoverageExportView):
                         media_type=ADX_MEDIA_TYPE,
                     )
                 ],
-            )
+            ),
+            (202, "application/json"): queued_answer(EXPORT_AGGREGATE),
         },
     )
+    @queued_first
     @replica_reads()  # the figures may come from a replica (core.routing)
     @conditional_answer
     def get(self, request: Request) -> Response:

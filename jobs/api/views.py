@@ -15,8 +15,13 @@ from jobs.selectors import job_file_for, jobs_visible
 from .serializers import JobSerializer
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# The files a job makes: the exports' formats.
-FILE_ANSWER = {(200, XLSX_TYPE): OpenApiTypes.BINARY, (200, "text/csv"): OpenApiTypes.BINARY}
+# The files a job makes: the exports' formats (spreadsheets; DHIS2's JSON, ADX's XML).
+FILE_ANSWER = {
+    (200, XLSX_TYPE): OpenApiTypes.BINARY,
+    (200, "text/csv"): OpenApiTypes.BINARY,
+    (200, "application/json"): OpenApiTypes.OBJECT,
+    (200, "application/adx+xml"): OpenApiTypes.STR,
+}
 
 
 class JobViewSet(viewsets.ReadOnlyModelViewSet):
