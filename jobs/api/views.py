@@ -1,7 +1,7 @@
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -19,7 +19,23 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILE_ANSWER = {
     (200, XLSX_TYPE): OpenApiTypes.BINARY,
     (200, "text/csv"): OpenApiTypes.BINARY,
-    (200, "application/json"): OpenApiTypes.OBJECT,
+    (200, "application/json"): OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="A DHIS2 data value set (`/api/v1/coverage/exports/dhis2/` in the background).",
+        examples=[
+            OpenApiExample(
+                "dhis2",
+                summary="Kabupaten Bungo in December 2024, as DHIS2 imports it",
+                value={
+                    "dataSet": "UCJ_COVERAGE",
+                    "dataValues": [
+                        {"dataElement": "UCJ_SERVING", "period": "202412", "orgUnit": "15.08", "value": "8840"},
+                        {"dataElement": "UCJ_PROTECTED", "period": "202412", "orgUnit": "15.08", "value": "2934"},
+                    ],
+                },
+            )
+        ],
+    ),
     (200, "application/adx+xml"): OpenApiTypes.STR,
 }
 
