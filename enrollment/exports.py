@@ -10,10 +10,10 @@ caller without the personal-data right and neutralise formula-like text
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -100,6 +100,7 @@ class WorkerExport:
 
 
 Progress = Callable[[str, int, int | None], None]
+_Row = TypeVar("_Row")
 
 
 def workers_export(
@@ -123,7 +124,7 @@ def workers_export(
     logged(ids)
     rows: Iterator[list[Any]] = spreadsheets.export_rows(queryset, ids=ids, personal_data=personal_data)
     if progress is not None:
-        rows = _counted(rows, total=len(ids), report=progress)
+        rows = rows_counted(rows, total=len(ids), report=progress)
     if kind == "csv":
         chunks = spreadsheets.stream_csv(spreadsheets.EXPORT_COLUMNS, rows)
         return WorkerExport(ids=ids, chunks=chunks, file_name="workers.csv", content_type=CSV_TYPE)
@@ -131,7 +132,9 @@ def workers_export(
     return WorkerExport(ids=ids, chunks=chunks, file_name="workers.xlsx", content_type=XLSX_TYPE)
 
 
-def _counted(rows: Iterator[list[Any]], *, total: int, report: Progress) -> Iterator[list[Any]]:
+def rows_counted(rows: Iterable[_Row], *, total: int, report: Progress) -> Iterator[_Row]:
+    """`rows` as they are read, telling `report` how many so far (phase `export`) every
+    `PROGRESS_EVERY` rows, and at the start and the end: how an export moves its job's bar."""
     done = 0
     report("export", 0, total)
     for row in rows:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -34,7 +34,7 @@ from coverage.figures import coverage_pct
 from coverage.selectors.unprotected import UnprotectedVillageRow, unprotected_villages
 from enrollment import selectors
 from enrollment.choices import EnrollmentStatus, FundingSource, Institution, Position, Sex
-from enrollment.exports import workers_export_count, workers_export_ids
+from enrollment.exports import rows_counted, workers_export_count, workers_export_ids
 from enrollment.filtersets import WorkerFilterSet
 from enrollment.models import ApparatusWorker
 from enrollment.nik import birth_date_mask, nik_mask, phone_mask
@@ -309,22 +309,9 @@ def worklist_workbook(
     )
     rows: Iterable[ApparatusWorker] = worklist.rows
     if progress is not None:
-        rows = _counted(worklist.rows, total=len(ids), report=progress)
+        rows = rows_counted(worklist.rows, total=len(ids), report=progress)
     content = report.workbook(row(worker) for worker in rows)
     return content, f"{worklist.filename}-{today().isoformat()}.xlsx", len(ids)
-
-
-def _counted(
-    rows: Iterable[ApparatusWorker], *, total: int, report: Callable[[str, int, int | None], None]
-) -> Iterator[ApparatusWorker]:
-    done = 0
-    report("export", 0, total)
-    for worker in rows:
-        yield worker
-        done += 1
-        if done % 1000 == 0:
-            report("export", done, total)
-    report("export", done, total)
 
 
 def _worker_report(request: HttpRequest, worklist: Worklist) -> HttpResponse:
