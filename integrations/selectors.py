@@ -339,7 +339,7 @@ def feed_page(
     for event in events:
         row = rows.get(event.worker_id)
         if row is not None and row.id not in shown:
-            shown[row.id] = worker_row_data(row, full=full)
+            shown[row.id] = worker_row_data(row, full=full, zone=zone)
         changes.append(
             {
                 "cursor": event.position(),

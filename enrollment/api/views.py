@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, StreamingHttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -232,7 +233,8 @@ class WorkerViewSet(
             cast(QuerySet[ApparatusWorker, int], page.object_list), selectors.page_ordering(workers)
         )
         full = can_see_personal_data(request)
-        response = paginator.get_paginated_response([worker_row_data(row, full=full) for row in rows])
+        zone = timezone.get_current_timezone()
+        response = paginator.get_paginated_response([worker_row_data(row, full=full, zone=zone) for row in rows])
         self._log_personal_data([row.id for row in rows])
         return response
 
