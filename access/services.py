@@ -46,11 +46,26 @@ def _logged_user(request: HttpRequest) -> User:
 def access_log_write(*, request: HttpRequest, kind: str, worker_ids: list[int], rows: int | None = None) -> AccessLog:
     """Record that `request.user` was shown full personal data of `worker_ids`, exported them
     (every id, so the log tells whose data left) or looked NIKs up."""
-    return AccessLog.objects.create(
+    return access_log_record(
         user=_logged_user(request),
         kind=kind,
-        path=request.path[:300],
-        query=request.META.get("QUERY_STRING", "")[:1000],
+        path=request.path,
+        query=request.META.get("QUERY_STRING", ""),
+        worker_ids=worker_ids,
+        rows=rows,
+    )
+
+
+def access_log_record(
+    *, user: User, kind: str, path: str, query: str, worker_ids: list[int], rows: int | None = None
+) -> AccessLog:
+    """`access_log_write` for a caller known without its request (a background job run for it:
+    `path` and `query` are those of the request that asked for it)."""
+    return AccessLog.objects.create(
+        user=user,
+        kind=kind,
+        path=path[:300],
+        query=query[:1000],
         worker_ids=list(worker_ids),
         rows=len(worker_ids) if rows is None else rows,
     )

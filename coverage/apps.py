@@ -11,7 +11,10 @@ class CoverageConfig(AppConfig):
         from jobs.registry import job_kind_register
 
         from . import jobs, services, signals
+        from .api import views
 
         signals.connect()
         counters_register(services.counter_statements)
         job_kind_register(jobs.SNAPSHOT_COVERAGE, jobs.snapshot_coverage_run)
+        job_kind_register(views.EXPORT_COVERAGE, views.export_coverage_run)
+        job_kind_register(views.EXPORT_AGGREGATE, views.export_aggregate_run)

@@ -1,13 +1,12 @@
 """Filters of the target and workforce-figure lists."""
 
-import django_filters
-
 from core.api.filter_fields import IntegerFilter, RegionCodeFilter
+from core.api.filtersets import KeptFilterSet
 
 from .models import Target, WorkforceFigure
 
 
-class TargetFilterSet(django_filters.FilterSet):
+class TargetFilterSet(KeptFilterSet):
     year = IntegerFilter()
     region_code = RegionCodeFilter(label="Province (`15`) or regency/city code (`15.08` or `1508`)", depths=(1, 2))
 
@@ -16,7 +15,7 @@ class TargetFilterSet(django_filters.FilterSet):
         fields = ["kind", "year", "region_code"]
 
 
-class WorkforceFilterSet(django_filters.FilterSet):
+class WorkforceFilterSet(KeptFilterSet):
     region_code = RegionCodeFilter(label="Province (`15`) or regency/city code (`15.08` or `1508`)", depths=(1, 2))
 
     class Meta:

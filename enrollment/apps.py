@@ -14,6 +14,7 @@ class EnrollmentConfig(AppConfig):
 
         job_kind_register(jobs.IMPORT_WORKERS, jobs.import_workers_run, prepare=jobs.import_workers_prepare)
         job_kind_register(jobs.EXPIRE_ENROLLMENTS, jobs.expire_enrollments_run)
+        job_kind_register(jobs.EXPORT_WORKERS, jobs.export_workers_run)
         job_kind_register(
             reconciliations.RECONCILE, reconciliations.reconcile_run, prepare=reconciliations.reconcile_prepare
         )

@@ -1,5 +1,5 @@
-"""The enrollment app's background jobs (jobs.registry): an import of workers, and the daily
-expiry of terms and memberships. Registered in `EnrollmentConfig.ready()`."""
+"""The enrollment app's background jobs (jobs.registry): an import of workers, an export of
+workers, and the daily expiry of terms and memberships. Registered in `EnrollmentConfig.ready()`."""
 
 from __future__ import annotations
 
@@ -9,23 +9,28 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from access.choices import Capability
-from access.context import scope_for
-from access.services import nik_lookups_count
+from access.choices import AccessKind, Capability
+from access.context import may_see_personal_data, scope_for
+from access.services import access_log_record, nik_lookups_count
 from core.clock import today
 from core.errors import ServiceError
 from jobs.models import Job
 from jobs.registry import Outcome, Progress
+from jobs.services import job_file_store
 
 from . import import_services
 from .choices import EventSource
+from .exports import workers_export, workers_listed
 from .imports import ImportFileError, ParsedRow
+from .models import ApparatusWorker
 from .services import Actor, enrollments_expire, terms_expire, terms_start
 
 IMPORT_WORKERS = "import_workers"
 EXPIRE_ENROLLMENTS = "expire_enrollments"
+EXPORT_WORKERS = "export_workers"
 
 
 class JobForbidden(ServiceError):
@@ -110,6 +115,51 @@ def import_workers_run(job: Job, progress: Progress, rows: list[ParsedRow]) -> O
     )
     body, status = import_body(record.pk, summary)
     return Outcome(body, status, failed=status >= 400)
+
+
+def _exporter(job: Job) -> User:
+    """The job's requester, if it may still read workers and export them (asked again when the
+    job runs: either may have been taken away since it was asked for)."""
+    user = job.created_by
+    if not isinstance(user, User) or not user.is_active:
+        raise JobForbidden(_("You may not export lists."))
+    scope = scope_for(user)
+    if not (scope.can(Capability.READ_WORKERS) and scope.can(Capability.EXPORT)):
+        raise JobForbidden(_("You may not export lists."))
+    return user
+
+
+def export_workers_run(job: Job, progress: Progress, prepared: object = None) -> Outcome:
+    """`GET /api/v1/workers/?format=csv|xlsx` (params: `format`, the request's `path` and `query`)
+    as a background job, through the same export (`enrollment.exports.workers_export`): the list
+    as the query gives it, read with the requester's scope and rights as they are now (a job never
+    widens what its requester may see), every exported worker in the access log as the request's,
+    masked unless the requester may see personal data. The file is kept as the job's
+    (`jobs.services.job_file_store`) in the job's one transaction: a run cut short leaves neither
+    file nor log, and the job run again writes them once."""
+    user = _exporter(job)
+    params = job.params
+    path, query = str(params.get("path", "")), str(params.get("query", ""))
+    queryset = workers_listed(queryset=scope_for(user).filter(ApparatusWorker.objects.all()), query=QueryDict(query))
+    personal_data = may_see_personal_data(user)
+    export = workers_export(
+        queryset=queryset,
+        kind=str(params.get("format", "csv")),
+        personal_data=personal_data,
+        logged=lambda ids: access_log_record(user=user, kind=AccessKind.EXPORT, path=path, query=query, worker_ids=ids),
+        progress=progress.report,
+    )
+    data = b"".join(export.chunks)
+    result = job_file_store(
+        job=job,
+        name=export.file_name,
+        content_type=export.content_type,
+        data=data,
+        rows=len(export.ids),
+        personal_data=personal_data,
+        capability=Capability.EXPORT,
+    )
+    return Outcome(result)
 
 
 def expire_enrollments_run(job: Job, progress: Progress, prepared: object = None) -> Outcome:

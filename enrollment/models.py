@@ -370,6 +370,12 @@ class EnrollmentEvent(models.Model):
     # the change feed serves events in (xact, id) order, which is commit order where ids are not.
     # Events written before the column existed have 0 (and their ids' order).
     xact = models.BigIntegerField(_("writing transaction"), db_default=CurrentTransaction(), editable=False)
+    # Where the worker was when the event was written (after the change: a move's new place), set
+    # by the database from the worker's row as the event is inserted (migration 0013's trigger),
+    # whoever writes it. Not a foreign key: a locator for the change feed of one region, which
+    # walks (region, xact, id) instead of the whole country's history (integrations.selectors).
+    worker_province_id = models.IntegerField(_("worker's province"), null=True, editable=False)
+    worker_regency_id = models.IntegerField(_("worker's regency"), null=True, editable=False)
 
     objects = EnrollmentEventQuerySet.as_manager()
 
@@ -380,6 +386,15 @@ class EnrollmentEvent(models.Model):
         indexes = [
             models.Index(fields=["worker", "id"], name="event_worker_idx"),
             models.Index(fields=["xact", "id"], name="event_feed_idx"),  # the change feed's order
+            # The feed of one province or regency, in its order (integrations.selectors).
+            models.Index(fields=["worker_province_id", "xact", "id"], name="event_feed_province_idx"),
+            models.Index(fields=["worker_regency_id", "xact", "id"], name="event_feed_regency_idx"),
+            # Moves (a village changed), for the feed of the region a worker left.
+            models.Index(
+                fields=["xact", "id"],
+                name="event_feed_moved_idx",
+                condition=models.Q(kind="updated", changes__has_key="village"),
+            ),
         ]
 
     def __str__(self) -> str:

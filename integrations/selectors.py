@@ -33,6 +33,7 @@ from enrollment.choices import EventKind, EventSource
 from enrollment.masking import changes_masked
 from enrollment.models import ApparatusWorker, EnrollmentEvent
 from enrollment.selectors import WorkerRow, worker_rows
+from villages.models import Regency
 
 from .cursor import Position
 
@@ -174,6 +175,56 @@ def _between(
     return events.extra(where=where, params=params).order_by("xact", "id")
 
 
+def _moved_out_q(code: str) -> Q:
+    """Moves whose old village lies in the region of `code` (the history names villages by code)."""
+    if code.count(".") == 3:
+        return _MOVED & Q(changes__village__0=code)
+    return _MOVED & Q(changes__village__0__startswith=f"{code}.")
+
+
+# A lane: the events of one province or regency (by where the worker was when each was written),
+# or the moves out of one region, each walked in the feed's order by an index of its own.
+Lane = Q
+# A reader of more provinces and regencies than this reads the country's order, a window at a time.
+MAX_LANES = 12
+
+
+def _lanes(scope: Scope, region: RegionAsked | None, using: str) -> list[Lane] | None:
+    """The lanes that hold every change `scope` and `region` may see, or None: the country's."""
+    if region is not None:
+        if region.level == "province":
+            lanes = [Q(worker_province_id=region.id)]
+        elif region.level == "regency":
+            lanes = [Q(worker_regency_id=region.id)]
+        else:  # a district or village: the events of its regency, narrowed by `_region_q`
+            regency = Regency.objects.using(using).filter(code=region.code[:5]).values_list("pk", flat=True).first()
+            lanes = [Q(worker_regency_id=regency)]
+        return [*lanes, _moved_out_q(region.code)]
+    if scope.everything:
+        return None
+    lanes = [Q(worker_province_id=pk) for pk in sorted(scope.province_ids)]
+    lanes += [Q(worker_regency_id=pk) for pk in sorted(scope.regency_ids)]
+    if len(lanes) > MAX_LANES:
+        return None
+    moved_out = Q(pk__in=[])  # the moves out of any of them: one walk through the moves
+    for code in sorted(scope.province_codes | scope.regency_codes):
+        moved_out |= _moved_out_q(code)
+    return [*lanes, moved_out]
+
+
+def _lane_heads(
+    lanes: list[Lane], after: Position, below: int | None, limit: int, using: str
+) -> list[tuple[int, int, datetime.datetime]]:
+    """The first `limit` events after `after` of all the lanes together, in the feed's order:
+    (xact, id, recorded_at), each lane read by its index up to `limit` events."""
+    everything = EnrollmentEvent.objects.using(using).all()
+    heads: set[tuple[int, int, datetime.datetime]] = set()
+    for lane in lanes:
+        lane_events = _between(everything.filter(lane), after, None, below)
+        heads.update(lane_events.values_list("xact", "id", "recorded_at")[:limit])
+    return sorted(heads)[:limit]
+
+
 def changes_after(
     *,
     scope: Scope,
@@ -184,8 +235,13 @@ def changes_after(
     using: str = "default",
 ) -> FeedRead:
     """The first `limit` changes after `after` in the feed's order that `scope` sees, of the
-    `types` asked, within `region` if given; a filtered read looks through the next `WINDOW`
-    events at most (see WINDOW)."""
+    `types` asked, within `region` if given.
+
+    A reader of a few provinces or regencies (by its scope or `region`) reads their lanes: the
+    events written while the worker was there, and the moves out of them, each by an index; the
+    changes are those of the lanes' next `limit` events that the reader sees (a worker that left
+    since is not seen, but for the move itself). Other filtered reads (a type, across the country)
+    look through the next `WINDOW` events at most (see WINDOW)."""
     below = finished_below(using)  # once, for every statement of the read
     everything = EnrollmentEvent.objects.using(using).all()
     events = everything.filter(_scope_q(scope))
@@ -197,6 +253,16 @@ def changes_after(
         for name in sorted(asked):
             wanted |= TYPE_FILTERS[name]
         events = events.filter(wanted)
+    lanes = _lanes(scope, region, using)
+    if lanes is not None:
+        heads = _lane_heads(lanes, after, below, limit, using)
+        if not heads:
+            return FeedRead([], None, True)
+        ids = [head[1] for head in heads]
+        rows = events.filter(pk__in=ids).order_by("xact", "id").values_list(*_COLUMNS)
+        found = [FeedEvent._make(row) for row in rows]
+        last = heads[-1]
+        return FeedRead(found, Position(last[0], last[1], int(last[2].timestamp())), len(heads) < limit)
     end = None
     if events.query.where:
         # The end of the window: the WINDOW-th event after the position (None: fewer are left).
@@ -273,7 +339,7 @@ def feed_page(
     for event in events:
         row = rows.get(event.worker_id)
         if row is not None and row.id not in shown:
-            shown[row.id] = worker_row_data(row, full=full)
+            shown[row.id] = worker_row_data(row, full=full, zone=zone)
         changes.append(
             {
                 "cursor": event.position(),

@@ -63,3 +63,32 @@ class Job(models.Model):
         if not self.rows_total:
             return 100 if self.state == JobState.SUCCEEDED else None
         return min(100, self.rows_done * 100 // self.rows_total)
+
+
+class JobFile(models.Model):
+    """The file a job made (a large export), kept in the database so that any web server can
+    serve it whichever worker made it, for its requester only, until `expires_at`
+    (`UCJ_EXPORT_FILE_HOURS`); the workers' upkeep then deletes it (`jobs.services.job_files_expire`).
+
+    What its owner must still hold to download it is kept with it: the capability (`export`),
+    and whether it holds personal data unmasked (then the personal-data right too)."""
+
+    job = models.OneToOneField(
+        Job, on_delete=models.CASCADE, primary_key=True, related_name="file", verbose_name=_("job")
+    )
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=128)
+    data = models.BinaryField(_("file"))
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    rows = models.PositiveIntegerField(_("rows"))
+    personal_data = models.BooleanField(_("holds personal data unmasked"), default=False)
+    capability = models.CharField(_("capability needed to download"), max_length=32)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("job's file")
+        verbose_name_plural = _("jobs' files")
+
+    def __str__(self) -> str:
+        return f"{self.name} (job #{self.job_id})"

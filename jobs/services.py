@@ -32,7 +32,7 @@ from access.scope import EVERYTHING, Scope
 from core.errors import ServiceError
 
 from .choices import JobState
-from .models import Job
+from .models import Job, JobFile
 from .registry import KINDS, Outcome, Progress, job_kind
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,10 @@ def stale_after() -> datetime.timedelta:
 
 def max_attempts() -> int:
     return int(_setting("UCJ_JOB_MAX_ATTEMPTS", 3))
+
+
+def export_file_hours() -> float:
+    return float(_setting("UCJ_EXPORT_FILE_HOURS", 24))
 
 
 def _enqueue_task(job: Job) -> str:
@@ -296,3 +300,53 @@ def schedules_enqueue(*, now: datetime.datetime | None = None) -> list[Job]:
         except IntegrityError:  # another worker enqueued it meanwhile
             continue
     return enqueued
+
+
+def job_file_address(job_id: int) -> str:
+    """Where a job's file is downloaded (`GET /api/v1/jobs/{id}/file/`)."""
+    return f"/api/v1/jobs/{job_id}/file/"
+
+
+def job_file_store(
+    *,
+    job: Job,
+    name: str,
+    content_type: str,
+    data: bytes,
+    rows: int,
+    personal_data: bool,
+    capability: str,
+) -> dict[str, Any]:
+    """Keep the file job `job` made, for its requester, until `UCJ_EXPORT_FILE_HOURS` from now;
+    returns the job's result naming it. Call it from the kind's run, inside the job's transaction:
+    the file is then kept with the job's success or not at all, and a job run again (its worker
+    died) replaces it: one file per job, written once."""
+    expires_at = timezone.now() + datetime.timedelta(hours=export_file_hours())
+    JobFile.objects.update_or_create(
+        job_id=job.pk,
+        defaults={
+            "name": name,
+            "content_type": content_type,
+            "data": data,
+            "size": len(data),
+            "rows": rows,
+            "personal_data": personal_data,
+            "capability": capability,
+            "expires_at": expires_at,
+        },
+    )
+    return {
+        "file": job_file_address(job.pk),
+        "file_name": name,
+        "content_type": content_type,
+        "size": len(data),
+        "rows": rows,
+        "expires_at": expires_at.isoformat(),
+    }
+
+
+def job_files_expire(*, now: datetime.datetime | None = None) -> int:
+    """Delete the jobs' files past their `expires_at`; returns how many. Every worker's upkeep
+    runs it (`manage.py run_worker`); a file past its time is refused before then anyway."""
+    deleted, _by_model = JobFile.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted

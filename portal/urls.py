@@ -2,7 +2,7 @@ from django.urls import path
 
 from core.codes import register_region_converter
 
-from .views import auth, coverage, home, imports, reconciliations, workers, worklists
+from .views import auth, coverage, exports, home, imports, reconciliations, workers, worklists
 
 app_name = "portal"
 register_region_converter()  # `<region:code>`: `1508` or `15.08`, given to the page dotted (core.codes)
@@ -23,6 +23,8 @@ urlpatterns = [
     path("impor/<int:pk>/tulis/", imports.import_confirm, name="import-confirm"),
     path("impor/proses/<int:pk>/", imports.import_job, name="import-job"),
     path("impor/proses/<int:pk>/kemajuan/", imports.import_job_progress, name="import-job-progress"),
+    path("unduhan/<int:pk>/", exports.export_job, name="export-job"),
+    path("unduhan/<int:pk>/kemajuan/", exports.export_job_progress, name="export-job-progress"),
     path("pekerja/", workers.workers, name="workers"),
     path("pekerja/baru/", workers.worker_new, name="worker_new"),
     path("pekerja/desa/", workers.village_options, name="village_options"),

@@ -621,9 +621,9 @@ def _events(cursor) -> int:
     cursor.execute(
         f"""
         INSERT INTO {_table(EnrollmentEvent)} (worker_id, kind, effective_date, recorded_at, actor_id, actor_label,
-            source, from_status, to_status, changes, import_batch_id)
+            source, from_status, to_status, changes, import_batch_id, worker_province_id, worker_regency_id)
         SELECT w.id, e.kind, e.effective_date, (e.effective_date + TIME '10:00') AT TIME ZONE %(tz)s, NULL,
-               %(label)s, %(source)s, e.from_status, e.to_status, {_CHANGES}, NULL
+               %(label)s, %(source)s, e.from_status, e.to_status, {_CHANGES}, NULL, w.province_id, w.regency_id
         FROM syn_worker w {_HISTORY}
         WHERE e.kind IS NOT NULL
         """,

@@ -3,12 +3,13 @@
 import django_filters
 
 from core.api.filter_fields import RegionCodeFilter
+from core.api.filtersets import KeptFilterSet
 
 from .choices import RegencyKind, VillageKind
 from .models import BranchOffice, District, Regency, Village
 
 
-class RegencyFilterSet(django_filters.FilterSet):
+class RegencyFilterSet(KeptFilterSet):
     province = RegionCodeFilter(field_name="province__code", label="Province code (`15`)", depths=(1,))
     kind = django_filters.ChoiceFilter(choices=RegencyKind.choices)
 
@@ -17,7 +18,7 @@ class RegencyFilterSet(django_filters.FilterSet):
         fields = ["province", "kind"]
 
 
-class DistrictFilterSet(django_filters.FilterSet):
+class DistrictFilterSet(KeptFilterSet):
     province = RegionCodeFilter(field_name="province__code", label="Province code (`15`)", depths=(1,))
     regency = RegionCodeFilter(field_name="regency__code", label="Regency/city code (`15.08` or `1508`)", depths=(2,))
 
@@ -26,7 +27,7 @@ class DistrictFilterSet(django_filters.FilterSet):
         fields = ["province", "regency"]
 
 
-class VillageFilterSet(django_filters.FilterSet):
+class VillageFilterSet(KeptFilterSet):
     province = RegionCodeFilter(field_name="province__code", label="Province code (`15`)", depths=(1,))
     regency = RegionCodeFilter(field_name="regency__code", label="Regency/city code (`15.08` or `1508`)", depths=(2,))
     district = RegionCodeFilter(
@@ -39,7 +40,7 @@ class VillageFilterSet(django_filters.FilterSet):
         fields = ["province", "regency", "district", "kind"]
 
 
-class BranchOfficeFilterSet(django_filters.FilterSet):
+class BranchOfficeFilterSet(KeptFilterSet):
     regency = RegionCodeFilter(
         field_name="regencies__code", label="Regency/city code served (`15.08` or `1508`)", depths=(2,)
     )

@@ -188,6 +188,17 @@ def first_sentence(text: str) -> str:
 
 
 class AutoSchema(SpectacularAutoSchema):
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        """Whether the operation answers a list (its pages' parameters, its answer paginated):
+        judged by its main answer, the lowest status declared. drf-spectacular picks the lowest
+        key as text, so `(202, "application/json")` (a queued job) came before `200`."""
+        if serializer is None:
+            serializer = self.get_response_serializers()
+        if isinstance(serializer, dict) and serializer:
+            lowest = min(serializer, key=lambda key: str(key[0] if isinstance(key, tuple) else key))
+            serializer = serializer[lowest]
+        return bool(super()._is_list_view(serializer))
+
     def get_operation(
         self, path: str, path_regex: str, path_prefix: str, method: str, registry: ComponentRegistry
     ) -> dict[str, Any] | None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from django.http import QueryDict
+from django.contrib.auth.models import User
+from django.http import HttpResponseBase, QueryDict
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -23,11 +24,11 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.utils.encoders import JSONEncoder
 
-from access.api.permissions import CapabilityRequired
-from access.choices import Capability
+from access.api.permissions import CapabilityRequired, signed_in_user
+from access.choices import AccessKind, Capability
 from access.context import scope_for
 from access.scope import Scope
-from access.services import access_log_export
+from access.services import access_log_export, access_log_record
 from core.api.browsable import BrowsableAPIRendererWithoutStoredData
 from core.api.pagination import StandardPagination
 from core.api.parameters import PAGES
@@ -46,10 +47,14 @@ from coverage.selectors.source import check_as_of
 from coverage.selectors.trend import trend
 from coverage.selectors.unprotected import unprotected_villages
 from coverage.selectors.workforce import workforce_enriched, workforce_summary
+from jobs.api.background import BackgroundQuerySerializer, background_asked, job_accepted, queued_answer
+from jobs.models import Job
+from jobs.registry import Outcome, Progress
+from jobs.services import job_enqueue, job_file_store
 from villages.selectors import outlines_of
 from villages.services import level_for_code
 
-from .exports import ADX_MEDIA_TYPE, ADXRenderer, adx_document, data_value_set
+from .exports import ADX_MEDIA_TYPE, ADXRenderer, adx_document, data_value_set, figures_of
 from .serializers import (
     CoverageDetailQuerySerializer,
     CoverageDetailSerializer,
@@ -70,6 +75,7 @@ from .serializers import (
 )
 
 EXPORT_FORMATS = ("csv", "xlsx")
+EXPORT_COVERAGE = "export_coverage"  # the background job of a coverage export (export_coverage_run)
 
 
 READ_COVERAGE = {"get": Capability.READ_COVERAGE}
@@ -141,19 +147,30 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
     serializer_class = CoverageRowSerializer
     queryset = VillageCoverage.objects.none()  # rows are computed; this only names the model for the schema
     export_name = "coverage"
-    query_parameters = {"get": (CoverageRowsQuerySerializer, *PAGES)}  # core.api.parameters
+    query_parameters = {"get": (CoverageRowsQuerySerializer, BackgroundQuerySerializer, *PAGES)}  # core.api.parameters
 
     def answer_region(self, request: Request, kwargs: dict[str, Any]) -> str | None:
         """The rows under a parent read that parent's province only (coverage.caching)."""
         return region_asked(request.query_params.get("parent"))
 
-    @extend_schema(parameters=[CoverageRowsQuerySerializer], responses=CoverageRowSerializer(many=True))
+    @extend_schema(
+        operation_id="v1_coverage_list",  # a list, though its answers are given by code
+        parameters=[CoverageRowsQuerySerializer, BackgroundQuerySerializer],
+        responses={
+            200: CoverageRowSerializer(many=True),
+            (202, "application/json"): queued_answer(EXPORT_COVERAGE, rows_total=None),
+        },
+    )
     @replica_reads()  # the figures may come from a replica (core.routing)
     @conditional_answer
     def get(self, request: Request) -> Response:
         params = query(CoverageRowsQuerySerializer, request)
         as_of = check_as_of(params.get("as_of"))
         scope = scope_for(request.user)
+        if self.is_export() and background_asked(request):
+            return self._export_enqueue(request)
+        if background_asked(request, prefer=False):  # a preference may be ignored; a parameter not
+            raise ServiceError(_("Only an export (?format=csv or xlsx) runs in the background."), field="background")
         if self.is_export() or not isinstance(request.accepted_renderer, ComposedJSONRenderer):
             return self.list_response(cached(coverage_rows_data, params, as_of, scope))
         # JSON: only the page's rows are represented, straight to JSON text.
@@ -161,6 +178,62 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
         assert self.paginator is not None  # every list is paginated
         assert page is not None
         return cast("StandardPagination", self.paginator).get_composed_response(coverage_rows_json(page))
+
+    def _export_enqueue(self, request: Request) -> Response:
+        """The export as a background job for the caller (`export_coverage_run`): the query was
+        checked now; the job computes the rows when it runs, with the caller's scope then."""
+        user = signed_in_user(request)
+        job = job_enqueue(
+            kind=EXPORT_COVERAGE,
+            user=user,
+            scope=scope_for(user),
+            params={
+                "format": request.accepted_renderer.format,
+                "path": request.path,
+                "query": request.META.get("QUERY_STRING", ""),
+            },
+        )
+        return job_accepted(request, job)
+
+
+EXPORT_RENDERERS: dict[str, type[CSVRenderer | XLSXRenderer]] = {"csv": CSVRenderer, "xlsx": XLSXRenderer}
+
+
+def export_coverage_run(job: Job, progress: Progress, prepared: object = None) -> Outcome:
+    """`GET /api/v1/coverage/?format=csv|xlsx` (params: `format`, the request's `path` and
+    `query`) as a background job: the same rows (`coverage_rows_data`) through the same renderer as
+    the answer at once, for the requester's scope as it is now (its capabilities asked again), the
+    export logged as the request's (`access_log_export`: coverage rows name no worker). The file is
+    kept as the job's, in the job's one transaction."""
+    user = job.created_by
+    scope = scope_for(user)
+    if not isinstance(user, User) or not (scope.can(Capability.READ_COVERAGE) and scope.can(Capability.EXPORT)):
+        raise JobForbidden(_("You may not export lists."))
+    params = job.params
+    kind, path, query_string = str(params.get("format", "csv")), str(params.get("path", "")), str(params["query"])
+    checked = CoverageRowsQuerySerializer(data=QueryDict(query_string))
+    checked.is_valid(raise_exception=True)
+    rows_asked = dict(checked.validated_data)
+    progress.report("export", 0, None)
+    data = coverage_rows_data(rows_asked, check_as_of(rows_asked.get("as_of")), scope)
+    progress.report("export", len(data), len(data))
+    access_log_record(user=user, kind=AccessKind.EXPORT, path=path, query=query_string, worker_ids=[], rows=len(data))
+    renderer = EXPORT_RENDERERS[kind]
+    result = job_file_store(
+        job=job,
+        name=f"coverage.{kind}",
+        content_type=renderer.media_type + ("; charset=utf-8" if renderer.charset else ""),
+        data=renderer().render(data),
+        rows=len(data),
+        personal_data=False,
+        capability=Capability.EXPORT,
+    )
+    return Outcome(result)
+
+
+class JobForbidden(ServiceError):
+    status_code = 403
+    default_code = "permission_denied"
 
 
 def coverage_rows_data(params: dict[str, Any], as_of: datetime.date, scope: Scope) -> list[dict[str, Any]]:
@@ -526,19 +599,98 @@ def coverage_periods_found(params: dict[str, Any], scope: Scope) -> list[PeriodR
     )
 
 
+_Export = TypeVar("_Export", bound="CoverageExportView")
+
+
+def queued_first(
+    handler: Callable[[_Export, Request], HttpResponseBase],
+) -> Callable[[_Export, Request], HttpResponseBase]:
+    """An aggregate export's handler, but first the job that makes it if the request asks for one:
+    queued before `conditional_answer` looks up an answer kept for the same query."""
+
+    @functools.wraps(handler)  # its marks too (`conditional_answers`: the schema's 304)
+    def get(view: _Export, request: Request) -> HttpResponseBase:
+        return view.queued(request) or handler(view, request)
+
+    return get
+
+
 class CoverageExportView(GenericAPIView):
-    """What both aggregate exports share: the query, the scope, the answer's region."""
+    """What both aggregate exports share: the query, the scope, the answer's region, and the
+    same export made by a background job when asked (`background=true`, `Prefer: respond-async`)."""
 
     permission_classes = [CapabilityRequired]
     required_capabilities = READ_COVERAGE
     queryset = VillageCoverage.objects.none()  # values are computed; this only names the model for the schema
     pagination_class = None
-    query_parameters = {"get": (CoverageExportQuerySerializer,)}  # core.api.parameters
+    # core.api.parameters
+    query_parameters = {"get": (CoverageExportQuerySerializer, BackgroundQuerySerializer)}
     error_statuses = {"get": (404,)}  # a parent outside the caller's regions, or none
+    aggregate_format = ""  # "dhis2" or "adx": what `aggregate_file` makes
 
     def answer_region(self, request: Request, kwargs: dict[str, Any]) -> str | None:
         """The regions under a parent read that parent's province only (coverage.caching)."""
         return region_asked(request.query_params.get("parent"))
+
+    def queued(self, request: Request) -> Response | None:
+        """The 202 answer naming the job that makes this export, if the request asks for one (its
+        query checked first: a bad one is the same 400 as at once); None to answer at once."""
+        if not background_asked(request):
+            return None
+        query(CoverageExportQuerySerializer, request)
+        user = signed_in_user(request)
+        job = job_enqueue(
+            kind=EXPORT_AGGREGATE,
+            user=user,
+            scope=scope_for(user),
+            params={
+                "format": self.aggregate_format,
+                "path": request.path,
+                "query": request.META.get("QUERY_STRING", ""),
+            },
+        )
+        return job_accepted(request, job)
+
+
+EXPORT_AGGREGATE = "export_aggregate"  # the background job of a DHIS2 or ADX export
+
+
+def aggregate_file(kind: str, params: dict[str, Any], scope: Scope) -> tuple[bytes, str, str, int]:
+    """A DHIS2 data value set (JSON) or an ADX message of the coverage `params` ask for, as a
+    job keeps it: its bytes (those the endpoint answers), file name, content type and values."""
+    found = coverage_periods_found(params, scope)
+    values = sum(len(figures_of(row)) for period_rows in found for row in period_rows.rows)
+    if kind == "dhis2":
+        body = JSONRenderer().render(data_value_set(found, data_set=params["data_set"]))
+        return body, "coverage-dhis2.json", "application/json", values
+    body = adx_document(found, data_set=params["data_set"], exported=timezone.now())
+    return body, "coverage-adx.xml", ADX_MEDIA_TYPE, values
+
+
+def export_aggregate_run(job: Job, progress: Progress, prepared: object = None) -> Outcome:
+    """`GET /api/v1/coverage/exports/dhis2/` or `/adx/` (params: `format`, the request's `path`
+    and `query`) as a background job: the same figures and document (`aggregate_file`), for the
+    requester's scope as it is now, its `read_coverage` asked again; the file kept as the job's
+    (aggregates: no personal data, no access log, as the endpoints answer them)."""
+    user = job.created_by
+    scope = scope_for(user)
+    if not isinstance(user, User) or not scope.can(Capability.READ_COVERAGE):
+        raise JobForbidden(_("You may not read coverage figures."))
+    checked = CoverageExportQuerySerializer(data=QueryDict(str(job.params["query"])))
+    checked.is_valid(raise_exception=True)
+    progress.report("export", 0, None)
+    body, name, content_type, values = aggregate_file(str(job.params["format"]), dict(checked.validated_data), scope)
+    progress.report("export", values, values)
+    result = job_file_store(
+        job=job,
+        name=name,
+        content_type=content_type,
+        data=body,
+        rows=values,
+        personal_data=False,
+        capability=Capability.READ_COVERAGE,
+    )
+    return Outcome(result)
 
 
 class CoverageDhis2ExportView(CoverageExportView):
@@ -554,8 +706,13 @@ class CoverageDhis2ExportView(CoverageExportView):
 
     renderer_classes = [ComposedJSONRenderer]
     serializer_class = DataValueSetSerializer
+    aggregate_format = "dhis2"
 
-    @extend_schema(parameters=[CoverageExportQuerySerializer], responses=DataValueSetSerializer)
+    @extend_schema(
+        parameters=[CoverageExportQuerySerializer, BackgroundQuerySerializer],
+        responses={200: DataValueSetSerializer, 202: queued_answer(EXPORT_AGGREGATE)},
+    )
+    @queued_first
     @replica_reads()  # the figures may come from a replica (core.routing)
     @conditional_answer
     def get(self, request: Request) -> Response:
@@ -585,6 +742,7 @@ class CoverageAdxExportView(CoverageExportView):
     """
 
     renderer_classes = [ADXRenderer]
+    aggregate_format = "adx"
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Any:
         if response.status_code >= 400:  # errors in the API's one error shape, as JSON
@@ -593,7 +751,7 @@ class CoverageAdxExportView(CoverageExportView):
         return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
-        parameters=[CoverageExportQuerySerializer],
+        parameters=[CoverageExportQuerySerializer, BackgroundQuerySerializer],
         responses={
             (200, ADX_MEDIA_TYPE): OpenApiResponse(
                 OpenApiTypes.STR,
@@ -606,9 +764,11 @@ class CoverageAdxExportView(CoverageExportView):
                         media_type=ADX_MEDIA_TYPE,
                     )
                 ],
-            )
+            ),
+            (202, "application/json"): queued_answer(EXPORT_AGGREGATE),
         },
     )
+    @queued_first
     @replica_reads()  # the figures may come from a replica (core.routing)
     @conditional_answer
     def get(self, request: Request) -> Response:

@@ -13,6 +13,7 @@ from access.choices import AccessKind, Capability
 from access.context import can_see_personal_data
 from access.services import access_log_write
 from core.api.filter_fields import RegionCodeFilter
+from core.api.filtersets import KeptFilterSet
 from enrollment.models import EnrollmentEvent
 from enrollment.services import PERSONAL_FIELDS
 
@@ -20,7 +21,7 @@ from . import examples as worker_examples
 from .serializers import EnrollmentEventSerializer
 
 
-class AuditEventFilterSet(django_filters.FilterSet):
+class AuditEventFilterSet(KeptFilterSet):
     actor = django_filters.CharFilter(field_name="actor_label", label="Actor (username or client)")
     source = django_filters.CharFilter(label="Where it came from: api, import, admin or system")
     province = RegionCodeFilter(field_name="worker__province__code", label="Province code (`15`)", depths=(1,))

@@ -198,11 +198,12 @@ class WorkerSerializer(serializers.ModelSerializer):
         return worker_row_data(WorkerRow.of(worker), full=self._full)
 
 
-def worker_row_data(row: WorkerRow, *, full: bool) -> dict[str, Any]:
+def worker_row_data(row: WorkerRow, *, full: bool, zone: datetime.tzinfo | None = None) -> dict[str, Any]:
     """A worker as the API shows it, from its row (`enrollment.selectors.worker_rows`), its
     personal data masked unless `full`: what `WorkerSerializer` answers, for an instance or a
-    row alike."""
-    zone = timezone.get_current_timezone()
+    row alike. `zone`: the current time zone, looked up once by a caller of many rows."""
+    if zone is None:
+        zone = timezone.get_current_timezone()
     return {
         "id": row.id,
         "village": row.village,

@@ -7,12 +7,16 @@ from contextlib import contextmanager
 from typing import cast
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, StreamingHttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
@@ -30,11 +34,14 @@ from core.api.renderers import CSVRenderer, XLSXRenderer
 from core.codes import region_code
 from core.errors import ServiceError, StaleVersionError
 from core.routing import replica_reads
-from enrollment import selectors, services, spreadsheets
+from enrollment import exports, selectors, services
 from enrollment.choices import EventSource
 from enrollment.filtersets import WorkerFilterSet
+from enrollment.jobs import EXPORT_WORKERS
 from enrollment.models import ApparatusWorker
 from enrollment.selectors import WorkerRow
+from jobs.api.background import BackgroundQuerySerializer, background_asked, job_accepted, queued_answer
+from jobs.services import job_enqueue
 
 from . import examples
 from .serializers import (
@@ -115,12 +122,19 @@ def _region_filtered(request: Request) -> str | None:
 
 
 @extend_schema_view(
+    list=extend_schema(
+        parameters=[BackgroundQuerySerializer],
+        responses={
+            200: WorkerSerializer(many=True),
+            (202, "application/json"): queued_answer(EXPORT_WORKERS, rows_total=8840),
+        },
+    ),
     partial_update=extend_schema(
         request=WorkerWriteSerializer,
         responses={200: WorkerSerializer},
         parameters=[IF_MATCH, ETAG],
         examples=examples.PARTIAL_UPDATE_EXAMPLES,
-    )
+    ),
 )
 class WorkerViewSet(
     mixins.ListModelMixin,
@@ -148,11 +162,12 @@ class WorkerViewSet(
         "renew": Capability.MANAGE_ENROLLMENT,
         "lapse": Capability.MANAGE_ENROLLMENT,
     }
-    ordering_fields = ["id", "full_name", "term_start", "created_at", "updated_at"]
+    ordering_fields = exports.ORDERING_FIELDS
     path_example = 1
-    ordering = ["id"]
+    ordering = exports.DEFAULT_ORDERING
     search_fields: list[str] = []  # `search` is the filterset's (name or full NIK)
-    query_parameters = {"history": PAGES}  # besides the list's (core.api.parameters)
+    # Besides the list's (core.api.parameters).
+    query_parameters = {"history": PAGES, "list": (BackgroundQuerySerializer,)}
     renderer_classes = [JSONRenderer, BrowsableAPIRendererWithoutStoredData, CSVRenderer, XLSXRenderer]
     # Besides the statuses every operation may answer (core.api.schema).
     error_statuses = {
@@ -176,8 +191,11 @@ class WorkerViewSet(
         return scope_for(self.request.user).filter(queryset)
 
     def filter_queryset(self, queryset):
-        # The list's filters and ordering: a worker addressed by id is found by id (and scope).
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        # The list's filters and ordering, as its export job reads them (enrollment.exports); the
+        # filter backends document them. A worker addressed by id is found by id (and scope).
+        if self.action != "list":
+            return queryset
+        return exports.workers_listed(queryset=queryset, query=self.request.query_params, request=self.request)
 
     def _log_personal_data(self, worker_ids: list[int]) -> None:
         if worker_ids and can_see_personal_data(self.request):
@@ -187,8 +205,10 @@ class WorkerViewSet(
     @replica_reads()  # the page may come from a replica (core.routing); an export's streamed rows do not
     def list(self, request: Request, *args, **kwargs) -> Response | StreamingHttpResponse:  # type: ignore[override]
         export = getattr(request.accepted_renderer, "format", None)
-        if export in ("csv", "xlsx"):
-            return self._export(export)
+        if export in exports.FORMATS:
+            return self._export_enqueue(export) if background_asked(request) else self._export(export)
+        if background_asked(request, prefer=False):  # a preference may be ignored; a parameter not
+            raise ServiceError(_("Only an export (?format=csv or xlsx) runs in the background."), field="background")
         context = request_context()
         known = request_versions(context) if context is not None else None
         if known is not None:
@@ -213,36 +233,41 @@ class WorkerViewSet(
             cast(QuerySet[ApparatusWorker, int], page.object_list), selectors.page_ordering(workers)
         )
         full = can_see_personal_data(request)
-        response = paginator.get_paginated_response([worker_row_data(row, full=full) for row in rows])
+        zone = timezone.get_current_timezone()
+        response = paginator.get_paginated_response([worker_row_data(row, full=full, zone=zone) for row in rows])
         self._log_personal_data([row.id for row in rows])
         return response
 
     def _export(self, kind: str) -> StreamingHttpResponse:
-        """Every matching worker as CSV or XLSX, streamed; masked as the caller's rights require."""
+        """Every matching worker as CSV or XLSX, streamed; masked as the caller's rights require
+        (enrollment.exports: the same export a background job makes)."""
         # The `export` capability was checked before anything else (CapabilityRequired).
-        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)  # rows are read as values
-        # Every exported worker is named in the access log before a row is sent, so an export is
-        # bounded like a list's count: a national one would be millions of ids held and logged.
-        limit = settings.UCJ_LIST_COUNT_LIMIT
-        ids = list(queryset.values_list("pk", flat=True)[: limit + 1])
-        if len(ids) > limit:
-            raise ServiceError(
-                _("An export holds at most %(limit)d workers; narrow it with filters (a province, a regency).")
-                % {"limit": limit},
-                code="export_too_large",
-            )
-        access_log_write(request=self.request, kind=AccessKind.EXPORT, worker_ids=ids)
-        rows = spreadsheets.export_rows(queryset, ids=ids, personal_data=can_see_personal_data(self.request))
-        if kind == "csv":
-            response = StreamingHttpResponse(
-                spreadsheets.stream_csv(spreadsheets.EXPORT_COLUMNS, rows), content_type="text/csv; charset=utf-8"
-            )
-        else:
-            response = StreamingHttpResponse(
-                spreadsheets.stream_xlsx(spreadsheets.EXPORT_COLUMNS, rows), content_type=XLSX_TYPE
-            )
-        response["Content-Disposition"] = f'attachment; filename="workers.{kind}"'
+        request = self.request
+        export = exports.workers_export(
+            queryset=self.filter_queryset(self.get_queryset()),
+            kind=kind,
+            personal_data=can_see_personal_data(request),
+            logged=lambda ids: access_log_write(request=request, kind=AccessKind.EXPORT, worker_ids=ids),
+        )
+        response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
         return response
+
+    def _export_enqueue(self, kind: str) -> Response:
+        """The export as a background job for the caller (enrollment.jobs.export_workers_run): a
+        list too large for an export is refused now, as the export would refuse it; the job reads
+        the list again when it runs, with the caller's scope and rights as they are then."""
+        request = self.request
+        user = signed_in_user(request)
+        total = exports.workers_export_count(self.filter_queryset(self.get_queryset()))
+        job = job_enqueue(
+            kind=EXPORT_WORKERS,
+            user=user,
+            scope=scope_for(user),
+            rows_total=total,
+            params={"format": kind, "path": request.path, "query": request.META.get("QUERY_STRING", "")},
+        )
+        return job_accepted(request, job)
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -17,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from access.choices import AccessKind, Capability
@@ -25,14 +28,17 @@ from access.scope import Scope
 from access.services import access_log_export, access_log_write
 from core.api.renderers import neutralise_cell
 from core.clock import today
+from core.errors import ServiceError
 from core.routing import replica_reads
 from coverage.figures import coverage_pct
 from coverage.selectors.unprotected import UnprotectedVillageRow, unprotected_villages
 from enrollment import selectors
 from enrollment.choices import EnrollmentStatus, FundingSource, Institution, Position, Sex
+from enrollment.exports import rows_counted, workers_export_count, workers_export_ids
 from enrollment.filtersets import WorkerFilterSet
 from enrollment.models import ApparatusWorker
 from enrollment.nik import birth_date_mask, nik_mask, phone_mask
+from jobs.services import job_enqueue
 from villages.models import IN_FORCE, Regency
 
 from ..language import in_portal_language
@@ -43,6 +49,8 @@ from .common import codes_dotted, scope_label
 from .workers import activate_form_for
 
 PAGE_SIZE = 50
+# The background job that makes a long worklist's spreadsheet (portal.jobs).
+EXPORT_WORKLIST = "export_worklist"
 DAYS = 30  # how far ahead (and back) the renewal and term worklists look
 
 
@@ -148,26 +156,28 @@ class Filters:
     institution: str | None
 
     @classmethod
-    def read(cls, request: HttpRequest, scope: Scope) -> Filters:
+    def read(cls, query: QueryDict, scope: Scope) -> Filters:
+        """The filters of a worklist's query (the page's, or the one its export job was asked with)."""
         regencies = list(
             scope.filter(Regency.objects.filter(IN_FORCE), regency="pk").order_by("code").values_list("code", "name")
         )
-        regency = request.GET.get("kabupaten") or None
+        regency = query.get("kabupaten") or None
         if regency not in {code for code, _name in regencies}:
             regency = None  # not one of the caller's: the whole list, as the unprotected villages do
-        institution = request.GET.get("lembaga") or None
+        institution = query.get("lembaga") or None
         if institution not in Institution.values:
             institution = None
-        village = (request.GET.get("desa") or "").strip()[:20] or None  # dotted (codes_dotted)
+        village = (query.get("desa") or "").strip()[:20] or None  # dotted (codes_dotted)
         return cls(regencies=regencies, regency=regency, village=village, institution=institution)
 
-    def applied(self, request: HttpRequest, rows: QuerySet[ApparatusWorker]) -> QuerySet[ApparatusWorker]:
-        """`rows` narrowed by the API's own worker filters (enrollment.filtersets)."""
+    def applied(self, rows: QuerySet[ApparatusWorker]) -> QuerySet[ApparatusWorker]:
+        """`rows` narrowed by the API's own worker filters (enrollment.filtersets); none of them
+        looks a NIK up, so no request is needed to count one."""
         data = QueryDict(mutable=True)
         for name, value in (("regency", self.regency), ("village", self.village), ("institution", self.institution)):
             if value:
                 data[name] = value
-        filterset = WorkerFilterSet(data=data, queryset=rows, request=request)
+        filterset = WorkerFilterSet(data=data, queryset=rows)
         # A village that is no code (`desa=15.8`) names no village: nothing, not the whole list.
         return filterset.qs if filterset.is_valid() else rows.none()
 
@@ -256,44 +266,90 @@ def _worker_columns(extra: Sequence[Extra], personal_data: bool) -> tuple[list[C
     return columns, row
 
 
-def _worker_report(
-    request: HttpRequest,
-    rows: QuerySet[ApparatusWorker],
+@dataclass(frozen=True)
+class Worklist:
+    """A worklist of workers as its query gives it: its rows (the caller's, filtered), its filters,
+    and what its spreadsheet is called and holds beyond the columns every worker report has."""
+
+    name: str  # its key in WORKLISTS (what an export job is asked for)
+    rows: QuerySet[ApparatusWorker]
+    filters: Filters
+    title: str
+    sheet: str
+    filename: str
+    extra: Sequence[Extra] = ()
+    context: dict[str, Any] = field(default_factory=dict)  # what its page shows besides
+
+
+def worklist_workbook(
     *,
-    title: str,
-    sheet: str,
-    filename: str,
-    filters: Filters,
-    extra: Sequence[Extra] = (),
-) -> HttpResponse:
-    """Every worker of the worklist (not a page of it) as a spreadsheet for people: an export as
-    the API's worker export is (enrollment/api/views.py `_export`): bounded, each exported
-    worker named in the access log before the file is made, personal data masked as the caller's
-    rights require."""
-    export_required(request)
-    limit = settings.UCJ_LIST_COUNT_LIMIT
-    ids = list(rows.values_list("pk", flat=True)[: limit + 1])
-    if len(ids) > limit:
-        messages.error(
-            request,
-            _("An export holds at most %(limit)d workers; narrow it with filters (a province, a regency).")
-            % {"limit": limit},
-        )
-        return redirect(f"{request.path}?{filters.query()}")
-    access_log_write(request=request, kind=AccessKind.EXPORT, worker_ids=ids)
-    personal_data = may_see_personal_data(request.user)
-    columns, row = _worker_columns(extra, personal_data)
-    region = scope_label(request.user)
-    details = title_details(region=region, as_of=today(), user=request.user, generated=localtime())
-    if filters.label():
-        details.append((_("Filters"), filters.label()))
+    user: Any,
+    worklist: Worklist,
+    logged: Callable[[list[int]], object],
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> tuple[bytes, str, int]:
+    """Every worker of the worklist (not a page of it) as a spreadsheet for people, its file name
+    and its rows: an export as the API's worker export is (enrollment.exports): bounded
+    (`export_too_large`), every exported worker given to `logged` (the access log) before the file
+    is made, personal data masked as `user`'s rights require. The page answers it at once, or an
+    export job makes it (portal.jobs) for a list longer than `UCJ_EXPORT_JOB_ROWS`."""
+    ids = workers_export_ids(worklist.rows)
+    logged(ids)
+    personal_data = may_see_personal_data(user)
+    columns, row = _worker_columns(worklist.extra, personal_data)
+    region = scope_label(user)
+    details = title_details(region=region, as_of=today(), user=user, generated=localtime())
+    if worklist.filters.label():
+        details.append((_("Filters"), worklist.filters.label()))
     report = Report(
-        title=f"{title} — {region}, {date_format(today(), 'j F Y')}",
+        title=f"{worklist.title} — {region}, {date_format(today(), 'j F Y')}",
         details=details,
         columns=columns,
-        sheet=sheet,
+        sheet=worklist.sheet,
     )
-    return xlsx_response(report.workbook(row(worker) for worker in rows), f"{filename}-{today().isoformat()}.xlsx")
+    rows: Iterable[ApparatusWorker] = worklist.rows
+    if progress is not None:
+        rows = rows_counted(worklist.rows, total=len(ids), report=progress)
+    content = report.workbook(row(worker) for worker in rows)
+    return content, f"{worklist.filename}-{today().isoformat()}.xlsx", len(ids)
+
+
+def _worker_report(request: HttpRequest, worklist: Worklist) -> HttpResponse:
+    """The worklist's spreadsheet (`?unduh=xlsx`): made at once, or for a list longer than
+    `UCJ_EXPORT_JOB_ROWS` by a background job whose page shows a progress bar, then the link to
+    the file. A list too large for any export is refused either way, before anything is logged."""
+    export_required(request)
+    user = request.user
+    if not isinstance(user, User):  # login_required lets no anonymous caller in
+        raise PermissionDenied
+    try:
+        if workers_export_count(worklist.rows) > settings.UCJ_EXPORT_JOB_ROWS:
+            job = job_enqueue(
+                kind=EXPORT_WORKLIST,
+                user=user,
+                scope=scope_for(user),
+                params={
+                    "worklist": worklist.name,
+                    "query": request.META.get("QUERY_STRING", ""),
+                    "path": request.path,
+                    "language": get_language(),
+                },
+            )
+            return redirect("portal:export-job", pk=job.pk)
+        content, filename, _rows = worklist_workbook(
+            user=user,
+            worklist=worklist,
+            logged=lambda ids: access_log_write(request=request, kind=AccessKind.EXPORT, worker_ids=ids),
+        )
+    except ServiceError as exc:  # export_too_large
+        messages.error(request, exc.message)
+        return redirect(f"{request.path}?{worklist.filters.query(**_kind_of(request))}")
+    return xlsx_response(content, filename)
+
+
+def _kind_of(request: HttpRequest) -> dict[str, str]:
+    kind = request.GET.get("jenis")
+    return {"jenis": kind} if kind else {}
 
 
 def _worker_page(
@@ -329,8 +385,23 @@ def _worker_page(
         query=filters.query(**extra_query),
         today=today(),
         may_export=scope.can(Capability.EXPORT),
+        # A long list's spreadsheet is a page with a progress bar, not a file (`_worker_report`).
+        export_in_background=page.paginator.count > settings.UCJ_EXPORT_JOB_ROWS,
     )
     return render(request, template, context)
+
+
+def _activation_queue(scope: Scope, query: QueryDict) -> Worklist:
+    filters = Filters.read(query, scope)
+    return Worklist(
+        name="activation_queue",
+        rows=filters.applied(scope.filter(selectors.activation_queue())),
+        filters=filters,
+        title=_("Workers waiting for activation"),
+        sheet=_("Waiting for activation"),
+        filename="menunggu-aktivasi",
+        extra=[(Column(_("Submitted on"), "date"), lambda w: getattr(w, "submitted_on", None))],
+    )
 
 
 @login_required
@@ -342,30 +413,47 @@ def activation_queue(request: HttpRequest) -> HttpResponse:
     """Workers submitted and waiting for activation, oldest submission first: a branch's queue
     (its territory), each row with the activation form for those who may activate."""
     scope = scope_for(request.user)
-    filters = Filters.read(request, scope)
-    rows = filters.applied(request, scope.filter(selectors.activation_queue()))
+    worklist = _activation_queue(scope, request.GET)
     if request.GET.get("unduh") == "xlsx":
-        return _worker_report(
-            request,
-            rows,
-            title=_("Workers waiting for activation"),
-            sheet=_("Waiting for activation"),
-            filename="menunggu-aktivasi",
-            filters=filters,
-            extra=[(Column(_("Submitted on"), "date"), lambda w: getattr(w, "submitted_on", None))],
-        )
+        return _worker_report(request, worklist)
     may_activate = scope.can(Capability.MANAGE_ENROLLMENT)
     return _worker_page(
         request,
-        rows,
+        worklist.rows,
         "portal/activation_queue.html",
-        filters,
+        worklist.filters,
         form_for=activate_form_for if may_activate else None,
         may_activate=may_activate,
     )
 
 
 RENEWALS_LAPSED = "lewat"
+
+
+def _renewals(scope: Scope, query: QueryDict) -> Worklist:
+    filters = Filters.read(query, scope)
+    lapsed = query.get("jenis") == RENEWALS_LAPSED
+    if lapsed:
+        listed = selectors.memberships_lapsed(as_of=today(), days=DAYS)
+    else:
+        listed = selectors.memberships_due(as_of=today(), days=DAYS)
+    extra: list[Extra] = [
+        (Column(_("Membership number (KPJ)"), width=14), lambda w: w.enrollment.kpj_number),
+        (Column(_("Funding source"), width=24), lambda w: _funding(w.enrollment.funding_source)),
+        (Column(_("Paid until"), "date"), lambda w: w.enrollment.paid_until),
+    ]
+    if lapsed:
+        extra.append((Column(_("Lapsed on"), "date"), lambda w: getattr(w, "lapsed_on", None)))
+    return Worklist(
+        name="renewals",
+        rows=filters.applied(scope.filter(listed)),
+        filters=filters,
+        title=_("Memberships lapsed in the last 30 days") if lapsed else _("Memberships due in the next 30 days"),
+        sheet=_("Lapsed memberships") if lapsed else _("Due for renewal"),
+        filename="lewat-jatuh-tempo" if lapsed else "jatuh-tempo",
+        extra=extra,
+        context={"kind": RENEWALS_LAPSED if lapsed else "", "lapsed": lapsed},
+    )
 
 
 @login_required
@@ -376,34 +464,10 @@ RENEWALS_LAPSED = "lewat"
 def renewals(request: HttpRequest) -> HttpResponse:
     """Memberships whose paid-until falls in the next 30 days (soonest first), or with
     `?jenis=lewat` those lapsed in the last 30 days (latest first): what a branch renews."""
-    scope = scope_for(request.user)
-    filters = Filters.read(request, scope)
-    lapsed = request.GET.get("jenis") == RENEWALS_LAPSED
-    if lapsed:
-        listed = selectors.memberships_lapsed(as_of=today(), days=DAYS)
-    else:
-        listed = selectors.memberships_due(as_of=today(), days=DAYS)
-    rows = filters.applied(request, scope.filter(listed))
+    worklist = _renewals(scope_for(request.user), request.GET)
     if request.GET.get("unduh") == "xlsx":
-        extra: list[Extra] = [
-            (Column(_("Membership number (KPJ)"), width=14), lambda w: w.enrollment.kpj_number),
-            (Column(_("Funding source"), width=24), lambda w: _funding(w.enrollment.funding_source)),
-            (Column(_("Paid until"), "date"), lambda w: w.enrollment.paid_until),
-        ]
-        if lapsed:
-            extra.append((Column(_("Lapsed on"), "date"), lambda w: getattr(w, "lapsed_on", None)))
-        return _worker_report(
-            request,
-            rows,
-            title=_("Memberships lapsed in the last 30 days") if lapsed else _("Memberships due in the next 30 days"),
-            sheet=_("Lapsed memberships") if lapsed else _("Due for renewal"),
-            filename="lewat-jatuh-tempo" if lapsed else "jatuh-tempo",
-            filters=filters,
-            extra=extra,
-        )
-    return _worker_page(
-        request, rows, "portal/renewals.html", filters, kind=RENEWALS_LAPSED if lapsed else "", lapsed=lapsed
-    )
+        return _worker_report(request, worklist)
+    return _worker_page(request, worklist.rows, "portal/renewals.html", worklist.filters, **worklist.context)
 
 
 def _funding(value: str) -> str:
@@ -411,6 +475,24 @@ def _funding(value: str) -> str:
 
 
 TERMS_ENDING = "segera"
+
+
+def _terms_ended(scope: Scope, query: QueryDict) -> Worklist:
+    filters = Filters.read(query, scope)
+    ending = query.get("jenis") == TERMS_ENDING
+    if ending:
+        listed = selectors.terms_ending(as_of=today(), days=DAYS)
+    else:
+        listed = selectors.terms_ended_serving(as_of=today())
+    return Worklist(
+        name="terms_ended",
+        rows=filters.applied(scope.filter(listed)),
+        filters=filters,
+        title=_("Terms ending in the next 30 days") if ending else _("Terms ended, service still open"),
+        sheet=_("Terms ending") if ending else _("Terms ended"),
+        filename="masa-jabatan-segera-berakhir" if ending else "masa-jabatan-berakhir",
+        context={"kind": TERMS_ENDING if ending else "", "ending": ending},
+    )
 
 
 @login_required
@@ -422,23 +504,15 @@ def terms_ended(request: HttpRequest) -> HttpResponse:
     """Workers whose term has ended but whose service is still open (oldest term end first); with
     `?jenis=segera`, those whose term ends in the next 30 days, which the daily run will end unless
     a new term end is recorded."""
-    scope = scope_for(request.user)
-    filters = Filters.read(request, scope)
-    ending = request.GET.get("jenis") == TERMS_ENDING
-    if ending:
-        listed = selectors.terms_ending(as_of=today(), days=DAYS)
-    else:
-        listed = selectors.terms_ended_serving(as_of=today())
-    rows = filters.applied(request, scope.filter(listed))
+    worklist = _terms_ended(scope_for(request.user), request.GET)
     if request.GET.get("unduh") == "xlsx":
-        return _worker_report(
-            request,
-            rows,
-            title=_("Terms ending in the next 30 days") if ending else _("Terms ended, service still open"),
-            sheet=_("Terms ending") if ending else _("Terms ended"),
-            filename="masa-jabatan-segera-berakhir" if ending else "masa-jabatan-berakhir",
-            filters=filters,
-        )
-    return _worker_page(
-        request, rows, "portal/terms_ended.html", filters, kind=TERMS_ENDING if ending else "", ending=ending
-    )
+        return _worker_report(request, worklist)
+    return _worker_page(request, worklist.rows, "portal/terms_ended.html", worklist.filters, **worklist.context)
+
+
+# The worklists of workers an export job may be asked for (portal.jobs), by name.
+WORKLISTS: dict[str, Callable[[Scope, QueryDict], Worklist]] = {
+    "activation_queue": _activation_queue,
+    "renewals": _renewals,
+    "terms_ended": _terms_ended,
+}

@@ -98,6 +98,13 @@ def _delivery(client) -> tuple[int, int]:
     return subscription, Delivery.objects.filter(subscription_id=subscription).latest("id").pk
 
 
+def _export_job(client) -> int:
+    """A background export of the admin's workers (run at once), whose file is kept for it."""
+    response = client.get(reverse("worker-list"), {"format": "csv", "background": "true"})
+    assert response.status_code == 202, response.content[:500]
+    return response.json()["id"]
+
+
 def _upload_file() -> io.BytesIO:
     file = io.BytesIO(import_file(VILLAGE[OWN]))
     file.name = "workers.csv"
@@ -214,6 +221,7 @@ CALLS: dict[tuple[str, str], Callable[..., Call]] = {
     # Background jobs.
     ("GET", "/api/v1/jobs/"): lambda w, c: Call("get", reverse("job-list")),
     ("GET", "/api/v1/jobs/{id}/"): lambda w, c: Call("get", reverse("job-detail", args=[_job(c)])),
+    ("GET", "/api/v1/jobs/{id}/file/"): lambda w, c: Call("get", reverse("job-file", args=[_export_job(c)])),
     # Coverage.
     ("GET", "/api/v1/coverage/"): lambda w, c: Call("get", reverse("coverage-list") + f"?level=village&parent={OWN}"),
     ("GET", "/api/v1/coverage/{code}/"): lambda w, c: Call("get", reverse("coverage-detail", args=[OWN])),

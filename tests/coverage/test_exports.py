@@ -404,3 +404,51 @@ def test_the_query_count_does_not_grow_with_the_regions(admin_client, history):
     province = count({"level": "village", "parent": "15", "start": "2024-05-01", "end": "2024-07-31"})
 
     assert province == one_regency
+
+
+# --- the same exports as background jobs --------------------------------------------------------
+
+
+def test_a_dhis2_export_in_the_background_keeps_the_data_value_set_the_endpoint_answers(admin_client, history):
+    params = {"level": "regency", "parent": "15", "start": "2024-01-01", "end": "2024-10-31"}
+    at_once = ok(admin_client.get(reverse(DHIS2), params))
+
+    queued = admin_client.get(reverse(DHIS2), {**params, "background": "true"})
+
+    assert queued.status_code == 202
+    job = admin_client.get(queued["Location"]).json()
+    assert (job["kind"], job["state"], job["result"]["rows"]) == ("export_aggregate", "succeeded", 10 * 3 * 4)
+    downloaded = admin_client.get(job["result"]["file"])
+    assert downloaded.status_code == 200
+    assert downloaded["Content-Type"] == "application/json"
+    assert downloaded["Content-Disposition"] == 'attachment; filename="coverage-dhis2.json"'
+    assert downloaded.content == at_once.content
+
+
+def test_an_adx_export_in_the_background_keeps_the_message_the_endpoint_answers(admin_client, history):
+    params = {"level": "regency", "parent": "15", "start": "2024-01-01", "end": "2024-10-31", "data_set": "DS_UCJ"}
+    at_once = ElementTree.fromstring(ok(admin_client.get(reverse(ADX), params)).content)
+
+    queued = admin_client.get(reverse(ADX), params, HTTP_PREFER="respond-async")
+
+    assert queued.status_code == 202
+    assert queued["Content-Type"] == "application/json"
+    job = admin_client.get(queued["Location"]).json()
+    downloaded = admin_client.get(job["result"]["file"])
+    assert downloaded.status_code == 200
+    assert downloaded["Content-Type"] == "application/adx+xml"
+    kept = ElementTree.fromstring(downloaded.content)
+    for root in (at_once, kept):
+        del root.attrib["exported"]  # when each was made
+    assert ElementTree.tostring(kept) == ElementTree.tostring(at_once)
+    assert len(kept) == 10 * 3
+
+
+def test_a_background_export_with_a_bad_query_is_refused_before_queuing(admin_client, history):
+    from jobs.models import Job
+
+    response = admin_client.get(reverse(DHIS2), {"level": "regency", "start": "2024-13-01", "background": "true"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "start"
+    assert not Job.objects.exists()

@@ -832,6 +832,35 @@ def test_list_filter_unknown_value_is_400(admin_client, roster, query):
     assert set(query) <= error_attrs(response)
 
 
+def test_a_refused_filter_is_explained_in_each_callers_language_every_time(admin_client, roster):
+    # A valid query string's validated filters are kept (core.api.filtersets); a refusal is not,
+    # since its message is in the language asked for.
+    answers = [
+        admin_client.get(LIST, {"status": "bogus"}, HTTP_ACCEPT_LANGUAGE=language) for language in ("en", "id", "en")
+    ]
+
+    assert [r.status_code for r in answers] == [400, 400, 400]
+    details = [r.json()["errors"][0]["detail"] for r in answers]
+    assert details[0] == details[2]
+    assert details[1] != details[0]
+    assert "bogus" in details[0]
+    assert "bogus" in details[1]
+
+
+def test_the_same_filters_again_answer_from_the_data_of_now(admin_client, roster):
+    # The kept filters are the query's, never its answer: a worker added in between is listed.
+    query = {"regency": "1501", "status": "not_registered"}
+    before = admin_client.get(LIST, query)
+    created = admin_client.post(LIST, worker_data(nik="1501011705800003", full_name="Tambahan"), format="json")
+    after = admin_client.get(LIST, query)
+
+    assert before.status_code == 200
+    assert created.status_code == 201
+    assert after.status_code == 200
+    assert after.json()["count"] == before.json()["count"] + 1
+    assert created.json()["id"] in {row["id"] for row in after.json()["results"]}
+
+
 @pytest.mark.parametrize(
     ("ordering", "expected"),
     [

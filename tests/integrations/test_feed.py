@@ -15,10 +15,11 @@ from rest_framework.test import APIClient
 
 from access.models import AccessLog, AccessProfile
 from enrollment import services
+from enrollment.models import EnrollmentEvent
 from enrollment.region_changes import region_changes_apply
 from tests.access.conftest import worker_payload
 from tests.helpers import today
-from villages.models import Regency
+from villages.models import Province, Regency
 
 FEED = reverse("changes")
 KERINCI = "15.01"
@@ -439,16 +440,18 @@ def test_the_feed_reads_a_fixed_number_of_statements(regions, admin_client, djan
 
 
 def test_a_narrow_reader_pages_a_window_at_a_time_and_misses_nothing(regions, admin_client, monkeypatch):
+    # A reader of one type across the country has no lane of its own: it pages through the whole
+    # feed a window at a time.
     from integrations import selectors
 
     _day_of_work(admin_client)
-    officer = _user("regency_officer", regency=BUNGO)
-    whole, _last = _read_feed(officer, page_size=100)
+    whole, _last = _read_feed(admin_client, "&types=worker", page_size=100)
+    total = EnrollmentEvent.objects.count()
 
     monkeypatch.setattr(selectors, "WINDOW", 2)  # each page looks through 2 events of the whole feed
-    pages, url, windowed = [], f"{FEED}?page_size=3", []
+    pages, url, windowed = [], f"{FEED}?page_size=3&types=worker", []
     while True:
-        response = officer.get(url)
+        response = admin_client.get(url)
         assert response.status_code == 200
         page = response.json()
         pages.append(page)
@@ -458,6 +461,67 @@ def test_a_narrow_reader_pages_a_window_at_a_time_and_misses_nothing(regions, ad
         url = page["next"]
 
     assert windowed == whole
-    assert _replayed(windowed) == _listed(officer)
     assert any(page["results"] == [] and page["up_to_date"] is False for page in pages)
-    assert len(pages) == 8  # 14 changes of the whole feed, 2 at a time, and the last look
+    assert len(pages) == total // 2 + 1  # the whole feed, 2 at a time, and the last look
+
+
+def test_a_regions_reader_pages_its_own_changes_only(regions, admin_client, monkeypatch):
+    # A regency's reader walks its regency's events (and the moves out of it) by their own index:
+    # its pages are full, whatever the rest of the country wrote, and nothing is missed.
+    from integrations import selectors
+
+    _day_of_work(admin_client)
+    for serial in range(6):  # the rest of the country keeps writing
+        _post(admin_client, reverse("worker-list"), _payload("15.01.01.2001", 5100 + serial), 201)
+    officer = _user("regency_officer", regency=BUNGO)
+    whole, _last = _read_feed(officer, page_size=100)
+    monkeypatch.setattr(selectors, "WINDOW", 1)  # a window would show here as empty pages
+
+    pages, url, paged = [], f"{FEED}?page_size=2", []
+    while True:
+        response = officer.get(url)
+        assert response.status_code == 200
+        page = response.json()
+        pages.append(page)
+        paged += page["results"]
+        if page["up_to_date"]:
+            break
+        url = page["next"]
+
+    assert paged == whole
+    assert _replayed(paged) == _listed(officer)
+    assert all(page["results"] for page in pages[:-1])
+    assert len(pages) == len(whole) // 2 + 1
+
+
+def test_a_worker_that_moved_in_comes_with_its_move_not_its_history_elsewhere(regions, admin_client):
+    ids = _day_of_work(admin_client)
+    bungo, _ = _read_feed(_user("regency_officer", regency=BUNGO), page_size=100)
+    kerinci, _ = _read_feed(_user("regency_officer", regency=KERINCI), page_size=100)
+
+    arrived = [c for c in bungo if c["worker_id"] == ids["b"]]
+    left = [c for c in kerinci if c["worker_id"] == ids["b"]]
+    assert [(c["kind"], c["changes"].get("village")) for c in arrived] == [
+        ("updated", ["15.01.02.2001", "15.08.01.2001"])
+    ]
+    assert arrived[0]["worker"]["village"] == "15.08.01.2001"
+    assert [(c["kind"], c["worker"]) for c in left] == [("updated", None)]  # its registration there is not shown
+
+
+def test_every_writer_records_where_the_worker_was(regions, admin_client):
+    ids = _day_of_work(admin_client)
+    located = EnrollmentEvent.objects.values_list(
+        "worker_id", "worker_regency_id", "worker_province_id", "kind", "changes"
+    )
+    regencies = dict(Regency.objects.values_list("pk", "code"))
+    provinces = dict(Province.objects.values_list("pk", "code"))
+
+    where = {}
+    for worker_id, regency_id, province_id, kind, changes in located.order_by("id"):
+        where.setdefault(worker_id, []).append((kind, regencies[regency_id], provinces[province_id]))
+        if kind == "updated" and "village" in changes:
+            assert changes["village"][1].startswith(regencies[regency_id] + ".")  # the move's new place
+
+    assert len(where) == 5  # three by the API, two by an import
+    assert where[ids["b"]] == [("registered", KERINCI, "15"), ("updated", BUNGO, "15")]
+    assert {regency for _kind, regency, _province in where[ids["c"]]} == {BUNGO}

@@ -112,6 +112,11 @@ UCJ_JOB_MAX_ATTEMPTS = env.int("UCJ_JOB_MAX_ATTEMPTS", default=3)
 UCJ_JOB_SCHEDULES = {"expire_enrollments": "day", "snapshot_coverage": "day"}
 # Imports of a file larger than this from the portal run as a background job, with a progress bar.
 UCJ_IMPORT_JOB_BYTES = env.int("UCJ_IMPORT_JOB_BYTES", default=1_000_000)
+# Exports from the portal of more rows than this run as a background job, with a progress bar (the
+# API's run as one when asked: `background=true`). A job's file is kept this many hours for its
+# requester, then deleted by the workers' upkeep.
+UCJ_EXPORT_JOB_ROWS = env.int("UCJ_EXPORT_JOB_ROWS", default=20_000)
+UCJ_EXPORT_FILE_HOURS = env.float("UCJ_EXPORT_FILE_HOURS", default=24.0)
 
 # A PostgreSQL streaming replica of the primary, for the reads that may go there (core.routing:
 # coverage figures and lists, never older than the data version the caller has seen). Without
@@ -253,6 +258,7 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "enrollment.choices.EventKind",
         "EventSourceEnum": "enrollment.choices.EventSource",
         "AccessKindEnum": "access.choices.AccessKind",
+        "JobStateEnum": "jobs.choices.JobState",
         "CoverageKindEnum": "coverage.choices.CoverageKind",
         "RegencyKindEnum": "villages.choices.RegencyKind",
         "VillageKindEnum": "villages.choices.VillageKind",

@@ -1,8 +1,9 @@
 """python manage.py run_worker: run background jobs (django-tasks' database worker) and, beside
-them, the upkeep every worker shares: queue again the jobs whose worker died, and enqueue the
-scheduled jobs once per period; and the polls the apps registered (jobs.registry.POLLS: the
-webhook deliveries that became due), each at its own short interval. Start as many as needed, on
-as many machines: they share the queue (PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED)."""
+them, the upkeep every worker shares: queue again the jobs whose worker died, enqueue the
+scheduled jobs once per period, delete the jobs' files past their time (exports); and the polls
+the apps registered (jobs.registry.POLLS: the webhook deliveries that became due), each at its
+own short interval. Start as many as needed, on as many machines: they share the queue
+(PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from jobs.registry import POLLS
-from jobs.services import jobs_recover, schedules_enqueue
+from jobs.services import job_files_expire, jobs_recover, schedules_enqueue
 
 logger = logging.getLogger("jobs")
 
 
 class Upkeep(threading.Thread):
-    """Every `every` seconds: `jobs_recover` and `schedules_enqueue`, on a connection of its own."""
+    """Every `every` seconds: `jobs_recover`, `schedules_enqueue` and `job_files_expire`, on a
+    connection of its own."""
 
     def __init__(self, every: float, schedules: bool):
         super().__init__(name="jobs-upkeep", daemon=True)
@@ -46,6 +48,8 @@ class Upkeep(threading.Thread):
             if self.schedules:
                 for job in schedules_enqueue():
                     logger.info("scheduled job %s enqueued (%s)", job.pk, job.unique_key)
+            if expired := job_files_expire():
+                logger.info("%s expired job files deleted", expired)
         except DatabaseError:
             logger.warning("upkeep skipped this round", exc_info=True)
 
