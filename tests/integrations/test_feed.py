@@ -101,19 +101,23 @@ def _day_of_work(client: APIClient) -> dict[str, int]:
     return {"a": a["id"], "b": b["id"], "c": c["id"]}
 
 
-def _read_feed(client: APIClient, query: str = "", page_size: int = 3) -> tuple[list[dict], dict]:
-    """Every change after the beginning, paging on with `next` until up to date."""
-    url = f"{FEED}?page_size={page_size}{query}"
-    changes: list[dict] = []
+def _pages(client: APIClient, url: str) -> list[dict]:
+    """Every page from `url` on, following `next` until one says up to date."""
+    pages: list[dict] = []
     for _ in range(1000):
         response = client.get(url)
         assert response.status_code == 200, response.content[:500]
-        page = response.json()
-        changes += page["results"]
-        if page["up_to_date"]:
-            return changes, page
-        url = page["next"]
+        pages.append(response.json())
+        if pages[-1]["up_to_date"]:
+            return pages
+        url = pages[-1]["next"]
     raise AssertionError("the feed never said it was up to date")
+
+
+def _read_feed(client: APIClient, query: str = "", page_size: int = 3) -> tuple[list[dict], dict]:
+    """Every change after the beginning, paging on with `next` until up to date."""
+    pages = _pages(client, f"{FEED}?page_size={page_size}{query}")
+    return [change for page in pages for change in page["results"]], pages[-1]
 
 
 def _listed(client: APIClient, query: str = "") -> dict[int, dict]:
@@ -449,16 +453,8 @@ def test_a_narrow_reader_pages_a_window_at_a_time_and_misses_nothing(regions, ad
     total = EnrollmentEvent.objects.count()
 
     monkeypatch.setattr(selectors, "WINDOW", 2)  # each page looks through 2 events of the whole feed
-    pages, url, windowed = [], f"{FEED}?page_size=3&types=worker", []
-    while True:
-        response = admin_client.get(url)
-        assert response.status_code == 200
-        page = response.json()
-        pages.append(page)
-        windowed += page["results"]
-        if page["up_to_date"]:
-            break
-        url = page["next"]
+    pages = _pages(admin_client, f"{FEED}?page_size=3&types=worker")
+    windowed = [change for page in pages for change in page["results"]]
 
     assert windowed == whole
     assert any(page["results"] == [] and page["up_to_date"] is False for page in pages)
@@ -477,16 +473,8 @@ def test_a_regions_reader_pages_its_own_changes_only(regions, admin_client, monk
     whole, _last = _read_feed(officer, page_size=100)
     monkeypatch.setattr(selectors, "WINDOW", 1)  # a window would show here as empty pages
 
-    pages, url, paged = [], f"{FEED}?page_size=2", []
-    while True:
-        response = officer.get(url)
-        assert response.status_code == 200
-        page = response.json()
-        pages.append(page)
-        paged += page["results"]
-        if page["up_to_date"]:
-            break
-        url = page["next"]
+    pages = _pages(officer, f"{FEED}?page_size=2")
+    paged = [change for page in pages for change in page["results"]]
 
     assert paged == whole
     assert _replayed(paged) == _listed(officer)
