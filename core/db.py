@@ -9,6 +9,7 @@ not what they see: a statement sent after a locking one runs once the lock is he
 from __future__ import annotations
 
 import contextlib
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, cast
@@ -40,6 +41,36 @@ def pipelined(using: str = "default") -> contextlib.ExitStack:
             stack.enter_context(connection.wrap_database_errors)
             stack.enter_context(connection.connection.pipeline())
     return stack
+
+
+# Per thread: the connection and depth of atomic blocks of the innermost `all_or_nothing`.
+_whole = threading.local()
+
+
+@contextlib.contextmanager
+def all_or_nothing(using: str = "default") -> Iterator[None]:
+    """A transaction that any error inside rolls back whole, and nothing in it catches an error to
+    go on: the blocks opened directly in it by `atomic` take no savepoint (SAVEPOINT and its
+    RELEASE are a round trip each), since none would ever be rolled back alone. For a request's
+    write and the access log of its answer: an error is the request's answer, and nothing of it
+    is kept."""
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        previous = getattr(_whole, "block", None)
+        _whole.block = (connection, len(connection.atomic_blocks))
+        try:
+            yield
+        finally:
+            _whole.block = previous
+
+
+def atomic(using: str = "default") -> transaction.Atomic:
+    """`transaction.atomic`, which takes no savepoint when opened directly in an `all_or_nothing`
+    transaction (an error in it rolls back the whole anyway)."""
+    connection = connections[using]
+    whole = getattr(_whole, "block", None)
+    directly_in = whole is not None and whole[0] is connection and whole[1] == len(connection.atomic_blocks)
+    return transaction.atomic(using=using, savepoint=not directly_in)
 
 
 @contextlib.contextmanager

@@ -418,6 +418,15 @@ def enrollments_transition(*, actor: Actor, asked: Sequence[TransitionAsked]) ->
     return [locked[one.worker_id].worker for one in asked]
 
 
+def _kpj_index_refused(exc: IntegrityError) -> bool:
+    """Whether the error is the KPJ numbers' unique index refusing a number: the only row it can
+    meet is another worker's enrollment (each worker has one)."""
+    diag = getattr(exc.__cause__, "diag", None)
+    if diag is not None:  # PostgreSQL: a unique violation, named by its constraint
+        return diag.sqlstate == "23505" and "kpj_number" in (diag.constraint_name or "")
+    return str(exc).startswith("UNIQUE constraint failed") and "kpj_number" in str(exc)  # SQLite
+
+
 def _check_kpj_free(asked: Sequence[TransitionAsked], exc: IntegrityError) -> None:
     """The refusal `enrollment_activate` names, for a batch whose activations met the KPJ
     numbers' unique index: one already recorded for another worker, or given twice."""
@@ -498,9 +507,9 @@ def enrollment_activate(
     With `evidence_reconciliation` (the reconciliation whose BPJS extract confirmed the status),
     the KPJ number may be left out (`rules.rule_membership`)."""
     # Whether the KPJ number is free is the unique index's answer, also against a concurrent
-    # activation: asking first would cost a statement on every activation. The refusal comes
-    # out of the write's atomic block (enrollment.writing), so the transaction (or the caller's
-    # savepoint) is rolled back and the connection usable when it is named.
+    # activation: asking first would cost a statement on every activation. The refusal is told
+    # by the error itself: the transaction may be one that only its end rolls back (a request's
+    # write and its answer's log: core.db.all_or_nothing), where nothing more can be asked.
     try:
         return _transition(
             actor=actor,
@@ -520,7 +529,7 @@ def enrollment_activate(
             ),
         )
     except IntegrityError as exc:
-        if Enrollment.objects.filter(kpj_number=kpj_number).exclude(worker_id=worker_id).exists():
+        if _kpj_index_refused(exc):
             raise ConflictError(
                 _("The KPJ number is already recorded for another worker."), field="kpj_number", code="kpj_taken"
             ) from exc

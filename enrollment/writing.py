@@ -49,7 +49,7 @@ from django.db.transaction import TransactionManagementError
 
 from core.bulk import insert_rows
 from core.data_version import data_version_bump
-from core.db import PreparedRead, WriteBatch
+from core.db import PreparedRead, WriteBatch, atomic
 
 from .counting import counters_moved
 from .models import ApparatusWorker, Enrollment, EnrollmentEvent, WorkerPeriod
@@ -147,8 +147,9 @@ def _sent(locked: LockedWorker) -> None:
 
 @contextmanager
 def worker_locked(worker_id: int) -> Iterator[LockedWorker]:
-    """A transaction holding the worker's row lock, for the block; its writes sent at the end."""
-    with transaction.atomic():
+    """A transaction holding the worker's row lock, for the block; its writes sent at the end.
+    Directly inside an `all_or_nothing` transaction it takes no savepoint (core.db)."""
+    with atomic():
         locked = _lock(worker_id)
         yield locked
         _sent(locked)

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from typing import cast
 from urllib.parse import urlencode
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone
@@ -32,6 +31,7 @@ from core.api.pagination import StandardPagination
 from core.api.parameters import PAGES
 from core.api.renderers import CSVRenderer, XLSXRenderer
 from core.codes import region_code
+from core.db import all_or_nothing
 from core.errors import ServiceError, StaleVersionError
 from core.routing import replica_reads
 from enrollment import exports, selectors, services
@@ -313,7 +313,7 @@ class WorkerViewSet(
         data = dict(serializer.validated_data)
         data.pop("version", None)
         nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": data["nik"]}))
-        with transaction.atomic():  # the worker, and the log of the answer showing it: one commit
+        with all_or_nothing():  # the worker, and the log of the answer showing it: one commit
             worker = services.worker_register(actor=actor_for(request), **data)
             return self._respond_written(worker, status.HTTP_201_CREATED)
 
@@ -341,7 +341,7 @@ class WorkerViewSet(
             }
         if "nik" in changes:
             nik_lookups_record(request=request, lookups=1, looked_up=urlencode({"nik": changes["nik"]}))
-        with stale_if_match_is_412(request), transaction.atomic():  # as `create`: one commit
+        with stale_if_match_is_412(request), all_or_nothing():  # as `create`: one commit
             written = services.worker_update(
                 actor=actor_for(request), worker_id=worker.id, changes=changes, expected_version=version
             )
@@ -356,8 +356,9 @@ class WorkerViewSet(
         if "programs" in data:
             data["programs"] = sorted(data["programs"])
         # The change and the access log of the answer that shows it are committed together: one
-        # commit (a flush of the write-ahead log) for both, not one each.
-        with stale_if_match_is_412(request), transaction.atomic():
+        # commit (a flush of the write-ahead log) for both, not one each; an error is the answer,
+        # and nothing of either is kept (no savepoint is needed: core.db.all_or_nothing).
+        with stale_if_match_is_412(request), all_or_nothing():
             written = service(actor=actor_for(request), worker_id=worker.id, expected_version=version, **data)
             return self._respond_written(written, before=worker)
 

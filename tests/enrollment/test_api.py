@@ -606,6 +606,31 @@ def test_activate_kpj_taken_is_409(admin_client, regions, today):
     assert db_state() == before
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_write_through_the_api_takes_no_savepoint(admin_client, regions, today):
+    """A transition or an edit through the API, and the access log of its answer, are one
+    transaction that an error rolls back whole (core.db.all_or_nothing): the worker's write
+    inside it takes no savepoint (a SAVEPOINT and its RELEASE are a round trip each), and a
+    refusal met inside it is still named (`test_activate_kpj_taken_is_409`)."""
+    worker = submit(WorkerFactory())
+    version = ApparatusWorker.objects.get(pk=worker.pk).version
+
+    with CaptureQueriesContext(connection) as activating:
+        activated = admin_client.post(
+            action("activate", worker.pk), activation_body(today), format="json", HTTP_IF_MATCH=f'"{version}"'
+        )
+    with CaptureQueriesContext(connection) as editing:
+        edited = admin_client.patch(
+            f"/api/v1/workers/{worker.pk}/", {"phone": "081234567890"}, format="json", HTTP_IF_MATCH=activated["ETag"]
+        )
+
+    assert (activated.status_code, edited.status_code) == (200, 200)
+    for queries in (activating, editing):
+        statements = [query["sql"].split(" ", 1)[0].upper() for query in queries.captured_queries]
+        assert "SAVEPOINT" not in statements, statements
+        assert "INSERT" in statements  # the write and its log went through this connection
+
+
 @pytest.mark.parametrize(
     ("status", "name"),
     [
