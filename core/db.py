@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Field, Model, QuerySet
+from django.db.models.expressions import DatabaseDefault
 from django.db.models.sql import InsertQuery, UpdateQuery
 
 from core.routing import wrote
@@ -191,6 +192,38 @@ def _read(using: str, compiled: list[_Compiled]) -> list[list[Model]]:
     return found
 
 
+# The SQL of a row's INSERT, or of its UPDATE by primary key, per model, columns (and which of
+# them take their database default) and database, as the ORM compiled it the first time:
+# compiling costs more than the statement runs.
+_kept_statements: dict[tuple[Any, ...], str] = {}
+
+
+def _key(
+    kind: str, model: type[Model], fields: Sequence[Field[Any, Any]], values: Sequence[Any], using: str
+) -> tuple[tuple[Any, ...] | None, list[tuple[Field[Any, Any], Any]]]:
+    """The kept statement's key, and the values that are its parameters; None when a value is an
+    expression or a model instance (not put in as "%s" with its field's get_db_prep_save())."""
+    defaults = tuple(isinstance(value, DatabaseDefault) for value in values)
+    plain = [(field, value) for field, value, default in zip(fields, values, defaults, strict=True) if not default]
+    if any(hasattr(v, "resolve_expression") or hasattr(v, "prepare_database_save") for _f, v in plain):
+        return None, plain
+    if any(hasattr(field, "get_placeholder") for field in fields):  # a column with a placeholder of its own
+        return None, plain
+    return (kind, model, tuple(field.attname for field in fields), defaults, using), plain
+
+
+def _keep(key: tuple[Any, ...] | None, plain: Sequence[Any], sql: str, params: Sequence[Any], extra: int) -> None:
+    # Kept when the statement's parameters are the plain values (and `extra` more: the key of an
+    # UPDATE), in order: nothing else in it depends on the values.
+    if key is not None and len(params) == len(plain) + extra:
+        _kept_statements[key] = sql
+
+
+def _prepared(plain: Sequence[tuple[Field[Any, Any], Any]], using: str) -> list[Any]:
+    connection = connections[using]
+    return [field.get_db_prep_save(value, connection=connection) for field, value in plain]
+
+
 class WriteBatch:
     """Writes collected, then sent together by `send()`: one round trip on PostgreSQL.
 
@@ -219,13 +252,25 @@ class WriteBatch:
         """`obj.save(update_fields=...)` of a row that exists: the values as `save()` would write
         them (an `auto_now` field named moves on, on `obj` too)."""
         meta = obj._meta
-        values = {}
+        fields: list[Field[Any, Any]] = []
         for name in update_fields:
             field = meta.get_field(name)
             if not isinstance(field, Field):  # a reverse relation: no column of this table
                 raise ValueError(f"{name!r} is not a field of {meta.label} that save() writes.")
-            values[field.attname] = field.pre_save(obj, add=False)
-        self.update(type(obj)._base_manager.filter(pk=obj.pk), rows=1, **values)
+            fields.append(field)
+        values = [field.pre_save(obj, add=False) for field in fields]
+        key, plain = _key("update", type(obj), fields, values, self.using)
+        sql = _kept_statements.get(key) if key is not None else None
+        if sql is not None:  # the ORM's statement for these columns, compiled before
+            self._statements.append((sql, [*_prepared(plain, self.using), obj.pk], 1))
+            return
+        self.update(
+            type(obj)._base_manager.filter(pk=obj.pk),
+            rows=1,
+            **{field.attname: value for field, value in zip(fields, values, strict=True)},
+        )
+        sql, params, _rows = self._statements[-1]
+        _keep(key, plain, sql, params, extra=1)
 
     def insert(self, obj: Model) -> None:
         """`obj` inserted as `obj.save()` would (defaults and auto_now_add included), without
@@ -234,10 +279,19 @@ class WriteBatch:
         fields = [f for f in meta.local_concrete_fields if not f.generated]
         if obj.pk is None:
             fields = [f for f in fields if f is not meta.auto_field]
+        values = [field.pre_save(obj, add=True) for field in fields]
+        key, plain = _key("insert", type(obj), fields, values, self.using)
+        sql = _kept_statements.get(key) if key is not None else None
+        if sql is not None:  # the ORM's statement for these columns, compiled before
+            self._statements.append((sql, _prepared(plain, self.using), 1))
+            return
         query = InsertQuery(type(obj))
-        query.insert_values(fields, [obj])
-        for sql, params in query.get_compiler(self.using).as_sql():
+        query.insert_values(fields, [obj], raw=True)  # the values just taken (pre_save), not new ones
+        compiled = query.get_compiler(self.using).as_sql()
+        for sql, params in compiled:
             self._statements.append((sql, params, 1))
+        if len(compiled) == 1:
+            _keep(key, plain, compiled[0][0], compiled[0][1], extra=0)
 
     def execute(self, sql: str, params: Sequence[Any], *, rows: int | None = None) -> None:
         """A statement of our own, with its parameters."""

@@ -13,6 +13,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.sql.compiler import SQLCompiler
 
 from access.context import may_see_personal_data, scope_for
+from access.scope import Scope
 from core.routing import read_alias
 
 from .choices import EnrollmentStatus, EventKind
@@ -150,6 +151,30 @@ def page_rows(page_ids: QuerySet[ApparatusWorker, int] | Sequence[int], ordering
     if kept.converters:  # what the database gives as other types (SQLite's dates as text)
         rows = kept.compiler.apply_converters(rows, kept.converters)
     return [make(row) for row in rows]
+
+
+# A worker's id as the statement takes it: a bigint, the primary key's type.
+_LARGEST_ID = 2**63 - 1
+
+
+def worker_row(worker_id: int, scope: Scope) -> WorkerRow | None:
+    """One worker's row, as a list's page of one reads it (the kept statement, its ids one
+    value), or None: no such worker, or one outside `scope`, which does not exist for its
+    caller. Neither the id's filter nor the scope's is compiled: the scope is asked of the
+    row's regency."""
+    if not 0 < worker_id <= _LARGEST_ID:
+        return None
+    alias = read_alias()
+    kept = _page_rows_statement(("id",), alias)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(kept.sql.replace(_PAGE_IDS, "SELECT CAST(%s AS bigint)", 1), [worker_id])
+        rows: Iterable[Any] = cursor.fetchall()
+    if kept.converters:
+        rows = kept.compiler.apply_converters(rows, kept.converters)
+    found = [WorkerRow._make(row) for row in rows]
+    if not found or not scope.contains_code(found[0].regency):
+        return None
+    return found[0]
 
 
 class _Statement(NamedTuple):

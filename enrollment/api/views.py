@@ -276,11 +276,15 @@ class WorkerViewSet(
 
     def _row(self, pk: object) -> WorkerRow:
         """The worker as the caller may read it (404 outside its regions), as a row: a list's
-        page of one, its id chosen by id and scope, its row read by the kept statement."""
-        rows = selectors.page_rows(self.get_queryset().filter(pk=pk).values_list("pk", flat=True), ("id",))
-        if not rows:
+        page of one, read by the kept statement (enrollment.selectors.worker_row)."""
+        try:
+            worker_id = int(str(pk))
+        except ValueError:
+            raise Http404 from None
+        row = selectors.worker_row(worker_id, scope_for(self.request.user))
+        if row is None:
             raise Http404
-        return rows[0]
+        return row
 
     def _respond(self, row: WorkerRow, status_code: int = status.HTTP_200_OK) -> Response:
         data = worker_row_data(row, full=can_see_personal_data(self.request))

@@ -3,12 +3,17 @@ and are all or nothing within a transaction."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
+from django.db.models.sql import InsertQuery, UpdateQuery, compiler
 
 from access.models import RateCount
 from core.db import PreparedRead, WriteBatch
+from enrollment.models import ApparatusWorker, EnrollmentEvent, WorkerPeriod
+from tests.enrollment.factories import WorkerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +136,70 @@ def test_an_unflushed_transaction_is_all_or_nothing():
     with pytest.raises(DatabaseError):
         failing()
     assert not RateCount.objects.filter(key="v").exists()
+
+
+def _params(params):
+    # psycopg's JSON wrapper has no equality of its own: compare what it wraps.
+    return [getattr(param, "obj", param) for param in params]
+
+
+def _rows_written(worker):
+    """A worker's row saved, and an event and a period inserted, as the write path does."""
+    writes = WriteBatch()
+    worker.phone, worker.version = f"0812{worker.pk:08d}", worker.version + 1
+    writes.save(worker, update_fields=["phone", "version", "updated_at"])
+    event = EnrollmentEvent(
+        worker_id=worker.pk,
+        kind="updated",
+        effective_date=datetime.date(2026, 1, 5),
+        actor_label="test",
+        changes={"phone": ["", worker.phone]},
+    )
+    period = WorkerPeriod(
+        worker_id=worker.pk,
+        valid_from=datetime.date(2020, 1, 5),
+        valid_to=datetime.date(2020, 2, 5),  # a closed period: the worker has its open one
+        village_id=worker.village_id,
+        district_id=worker.district_id,
+        regency_id=worker.regency_id,
+        province_id=worker.province_id,
+        institution=worker.institution,
+        serving=True,
+        status="not_registered",
+    )
+    writes.insert(event)
+    writes.insert(period)
+    return writes, [event, period]
+
+
+def test_a_rows_write_is_compiled_once_per_columns_and_sent_as_the_orm_compiles_it(regions, monkeypatch):
+    """The write path's row statements (a worker's UPDATE by primary key, an event's and a
+    period's INSERT) are compiled by the ORM the first time for a model and its columns, then
+    reused: the same SQL, with the values prepared as the ORM prepares them."""
+    first, second = WorkerFactory(), WorkerFactory()
+    _rows_written(first)  # compiled, and kept
+    compiled = []
+    for klass in (compiler.SQLInsertCompiler, compiler.SQLUpdateCompiler):
+        as_sql = klass.as_sql
+        monkeypatch.setattr(
+            klass, "as_sql", lambda self, *a, _as_sql=as_sql, **k: compiled.append(self) or _as_sql(self, *a, **k)
+        )
+    writes, inserted = _rows_written(second)
+    monkeypatch.undo()
+    assert compiled == []  # nothing compiled again for the same columns
+
+    # The ORM's own statements for the same rows, with the same values (raw: no new times).
+    update = ApparatusWorker._base_manager.filter(pk=second.pk).query.chain(UpdateQuery)
+    update.add_update_values({"phone": second.phone, "version": second.version, "updated_at": second.updated_at})
+    expected = [update.get_compiler("default").as_sql()]
+    for row in inserted:
+        insert = InsertQuery(type(row))
+        insert.insert_values([f for f in row._meta.local_concrete_fields if not f.primary_key], [row], raw=True)
+        expected += insert.get_compiler("default").as_sql()
+    sent = [(sql, _params(params)) for sql, params, _rows in writes._statements]
+    assert sent == [(sql, _params(params)) for sql, params in expected]
+
+    writes.send()
+    assert ApparatusWorker.objects.get(pk=second.pk).phone == second.phone
+    assert EnrollmentEvent.objects.get(worker_id=second.pk, kind="updated").changes == {"phone": ["", second.phone]}
+    assert WorkerPeriod.objects.filter(worker_id=second.pk, valid_from=datetime.date(2020, 1, 5)).exists()

@@ -1192,3 +1192,24 @@ def test_a_registration_lists_every_field_problem_at_once_the_nik_included(admin
     assert errors["nik"] == ("nik_length", "NIK must have 16 digits, not 3.")
     assert {"village", "full_name", "sex", "birth_date", "institution", "position", "term_start"} <= set(errors)
     assert ApparatusWorker.objects.count() == 0
+
+
+def test_one_workers_read_compiles_no_statement(admin_client, regions, monkeypatch):
+    """A worker's detail (and the read before each write) is read by the list's kept statement
+    with its id as the one parameter, its scope asked of the row: after the first read nothing is
+    compiled (compiling the id's and scope's filter cost more than running it)."""
+    from django.db.models.sql import compiler
+
+    first, second = WorkerFactory(), WorkerFactory()
+    assert admin_client.get(f"/api/v1/workers/{first.pk}/").status_code == 200
+    compiled = []
+    as_sql = compiler.SQLCompiler.as_sql
+    monkeypatch.setattr(
+        compiler.SQLCompiler, "as_sql", lambda self, *a, **k: compiled.append(self) or as_sql(self, *a, **k)
+    )
+
+    response = admin_client.get(f"/api/v1/workers/{second.pk}/")
+
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["nik"]) == (second.pk, second.nik)
+    assert compiled == []
