@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +54,25 @@ class RejectUnknownFieldsMixin(_Serializer):
             if unknown:
                 raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
         return super().to_internal_value(data)
+
+
+class KeptFieldsMixin(_Serializer):
+    """A flat serializer's fields built once per class. DRF deep-copies every declared field into
+    each new serializer (choices, labels and messages with them), which cost more than validating
+    a transition's few fields; the fields built once are copied shallowly instead, and binding
+    names each copy and its parent. Not for a serializer with nested serializers (their own
+    fields would be shared), which is refused."""
+
+    _kept: ClassVar[dict[type, dict[str, serializers.Field[Any, Any, Any, Any]]]] = {}
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        kept = KeptFieldsMixin._kept.get(type(self))
+        if kept is None:
+            kept = super().get_fields()  # deep copies, never bound
+            if any(isinstance(field, serializers.BaseSerializer) for field in kept.values()):
+                raise TypeError(f"{type(self).__name__} has nested serializers: its fields cannot be kept")
+            KeptFieldsMixin._kept[type(self)] = kept
+        return {name: copy.copy(field) for name, field in kept.items()}
 
 
 class _ChoicesListed(_ChoiceField):

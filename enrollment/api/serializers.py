@@ -14,6 +14,7 @@ from access.context import can_see_personal_data
 from core.api.fields import (
     ChoiceField,
     CodeRelatedField,
+    KeptFieldsMixin,
     MultipleChoiceField,
     RejectUnknownFieldsMixin,
     StrictCharField,
@@ -281,7 +282,7 @@ class NikField(StrictCharField):
 
 
 @extend_schema_serializer(examples=[examples.CREATE_EXAMPLES[0]])
-class WorkerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+class WorkerWriteSerializer(KeptFieldsMixin, RejectUnknownFieldsMixin, serializers.Serializer):
     """The fields a clerk fills in to register or edit a worker."""
 
     village: CodeRelatedField = CodeRelatedField(
@@ -328,7 +329,7 @@ class WorkerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 
 @extend_schema_serializer(examples=[examples.SUBMIT_EXAMPLES[0]])
-class TransitionSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+class TransitionSerializer(KeptFieldsMixin, RejectUnknownFieldsMixin, serializers.Serializer):
     """Common to every enrollment action: when it takes effect and the version acted on."""
 
     effective_date = serializers.DateField(required=False, help_text=_("default: today"))

@@ -1213,3 +1213,34 @@ def test_one_workers_read_compiles_no_statement(admin_client, regions, monkeypat
     assert response.status_code == 200
     assert (response.json()["id"], response.json()["nik"]) == (second.pk, second.nik)
     assert compiled == []
+
+
+def test_a_transitions_fields_are_built_once_and_each_serializer_binds_its_own(today, monkeypatch):
+    """Transition and worker-edit serializers build their fields once per class
+    (core.api.fields.KeptFieldsMixin): later ones copy them shallowly, and each binds its own
+    copies, so two serializers never see each other's data or errors, and refusals still come in
+    each caller's language."""
+    from django.utils import translation
+    from rest_framework.fields import Field
+
+    from enrollment.api.serializers import ActivateSerializer
+
+    assert ActivateSerializer(data={}).fields  # built (and kept) once
+    deep_copies = []
+    monkeypatch.setattr(Field, "__deepcopy__", lambda self, memo: deep_copies.append(self))
+    body = activation_body(today)
+    good = ActivateSerializer(data=body)
+    bad = ActivateSerializer(data=activation_body(today, kpj_number="123", scheme="nope"))
+
+    assert good.fields["kpj_number"] is not bad.fields["kpj_number"]
+    assert (good.fields["kpj_number"].parent, bad.fields["kpj_number"].parent) == (good, bad)
+    assert good.is_valid(), good.errors
+    assert not bad.is_valid()
+    assert set(bad.errors) == {"kpj_number", "scheme"}
+    assert good.validated_data["kpj_number"] == body["kpj_number"]
+    assert deep_copies == []
+    for language, word in (("id", "pilihan"), ("en", "choice"), ("id", "pilihan")):
+        with translation.override(language):
+            refused = ActivateSerializer(data=activation_body(today, scheme="nope"))
+            assert not refused.is_valid()
+            assert word in str(refused.errors["scheme"][0])
