@@ -396,12 +396,12 @@ class LockedWorker:
         if batch is not None:
             batch.period(worker.pk, self.open_from, start, state)
         else:
-            open_period = WorkerPeriod.objects.filter(worker_id=worker.pk, valid_to__isnull=True)
+            open_period = {"worker_id": worker.pk, "valid_to__isnull": True}
             if replaces_open_period(self.open_from, start):
-                self.writes.update(open_period, rows=1, **state._asdict())
+                self.writes.update_where(WorkerPeriod, open_period, rows=1, **state._asdict())
             else:
                 if self.open_from is not None:
-                    self.writes.update(open_period, rows=1, valid_to=start)
+                    self.writes.update_where(WorkerPeriod, open_period, rows=1, valid_to=start)
                 self.writes.insert(WorkerPeriod(worker_id=worker.pk, valid_from=start, **state._asdict()))
         if not replaces_open_period(self.open_from, start):
             self.open_from = start

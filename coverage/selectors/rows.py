@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from django.db import connections
@@ -28,7 +29,7 @@ from .source import FigureSource, Where, figure_source
 from .targets import TargetResolver
 
 
-@dataclass
+@dataclass(slots=True)
 class CoverageFigures:
     """Serving and protected workers of a region and everything derived from them."""
 
@@ -228,13 +229,16 @@ def sorted_rows(rows: list[CoverageFigures], ordering: str) -> list[CoverageFigu
     """`rows` sorted by a row figure (`-` before it for descending), ties by code, the rows
     without a value of it last whichever the direction."""
     field, reverse = ordering.lstrip("-"), ordering.startswith("-")
-    present = [r for r in rows if getattr(r, field) is not None]
-    absent = [r for r in rows if getattr(r, field) is None]
+    if field == "code":  # every row has one, and no two the same (the default: a regency's villages)
+        return sorted(rows, key=attrgetter("code"), reverse=reverse)
+    value = attrgetter(field)
+    present = [r for r in rows if value(r) is not None]
+    absent = [r for r in rows if value(r) is None]
     if reverse:
         # A stable sort of rows in code order: ties stay in code order.
-        present.sort(key=lambda r: getattr(r, field), reverse=True)
+        present.sort(key=value, reverse=True)
     else:
-        present.sort(key=lambda r: (getattr(r, field), r.code))
+        present.sort(key=attrgetter(field, "code"))
     return present + absent
 
 

@@ -144,10 +144,14 @@ def _params(params):
 
 
 def _rows_written(worker):
-    """A worker's row saved, and an event and a period inserted, as the write path does."""
+    """A worker's row saved (a column set to NULL among them), its open period changed, and an
+    event and a closed period inserted, as the write path does."""
     writes = WriteBatch()
-    worker.phone, worker.version = f"0812{worker.pk:08d}", worker.version + 1
-    writes.save(worker, update_fields=["phone", "version", "updated_at"])
+    worker.phone, worker.version, worker.term_end = f"0812{worker.pk:08d}", worker.version + 1, None
+    writes.save(worker, update_fields=["phone", "term_end", "version", "updated_at"])
+    writes.update_where(
+        WorkerPeriod, {"worker_id": worker.pk, "valid_to__isnull": True}, rows=1, paid_until=None, serving=True
+    )
     event = EnrollmentEvent(
         worker_id=worker.pk,
         kind="updated",
@@ -173,8 +177,9 @@ def _rows_written(worker):
 
 
 def test_a_rows_write_is_compiled_once_per_columns_and_sent_as_the_orm_compiles_it(regions, monkeypatch):
-    """The write path's row statements (a worker's UPDATE by primary key, an event's and a
-    period's INSERT) are compiled by the ORM the first time for a model and its columns, then
+    """The write path's row statements (a worker's UPDATE by primary key, its open period's
+    UPDATE, an event's and a period's INSERT) are compiled by the ORM the first time for a model,
+    its columns (those set to NULL, those taking their database default) and lookups, then
     reused: the same SQL, with the values prepared as the ORM prepares them."""
     first, second = WorkerFactory(), WorkerFactory()
     _rows_written(first)  # compiled, and kept
@@ -190,8 +195,12 @@ def test_a_rows_write_is_compiled_once_per_columns_and_sent_as_the_orm_compiles_
 
     # The ORM's own statements for the same rows, with the same values (raw: no new times).
     update = ApparatusWorker._base_manager.filter(pk=second.pk).query.chain(UpdateQuery)
-    update.add_update_values({"phone": second.phone, "version": second.version, "updated_at": second.updated_at})
-    expected = [update.get_compiler("default").as_sql()]
+    update.add_update_values(
+        {"phone": second.phone, "term_end": None, "version": second.version, "updated_at": second.updated_at}
+    )
+    period_update = WorkerPeriod.objects.filter(worker_id=second.pk, valid_to__isnull=True).query.chain(UpdateQuery)
+    period_update.add_update_values({"paid_until": None, "serving": True})
+    expected = [update.get_compiler("default").as_sql(), period_update.get_compiler("default").as_sql()]
     for row in inserted:
         insert = InsertQuery(type(row))
         insert.insert_values([f for f in row._meta.local_concrete_fields if not f.primary_key], [row], raw=True)
@@ -203,3 +212,41 @@ def test_a_rows_write_is_compiled_once_per_columns_and_sent_as_the_orm_compiles_
     assert ApparatusWorker.objects.get(pk=second.pk).phone == second.phone
     assert EnrollmentEvent.objects.get(worker_id=second.pk, kind="updated").changes == {"phone": ["", second.phone]}
     assert WorkerPeriod.objects.filter(worker_id=second.pk, valid_from=datetime.date(2020, 1, 5)).exists()
+
+
+@pytest.mark.requires_postgres
+def test_timestamps_are_read_in_c_as_djangos_loader_reads_them():
+    """core.db.timestamps_read_in_c: the same datetimes (in UTC, as `datetime.timezone.utc`) and
+    the same refusals as Django's loader, for what PostgreSQL writes."""
+    from django.db import connection
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    values = [
+        "2026-12-05 13:08:07.065979+00",
+        "2026-12-05 13:08:07+00",
+        "1899-03-01 00:00:00.5+00",
+        "0001-01-01 00:00:00+00",
+        "9999-12-31 23:59:59.999999+00",
+        "2026-06-01 12:00:00+07",
+        "2026-06-01 12:00:00.1-03:30",
+    ]
+    query = "SELECT " + ", ".join(["%s::timestamptz"] * len(values))
+    connection.ensure_connection()
+    assert connection.connection.adapters.get_loader(1184, Format.TEXT).__name__ == "UtcTimestampLoader"
+
+    with connection.cursor() as ours, connection.cursor() as djangos:
+        register_tzloader(datetime.UTC, djangos.cursor)
+        ours.execute(query, values)
+        djangos.execute(query, values)
+        read, expected = ours.fetchone(), djangos.fetchone()
+        assert read == expected
+        assert [value.tzinfo for value in read] == [datetime.UTC] * len(values)
+        for refused in ("infinity", "-infinity"):
+            ours.execute("SELECT %s::timestamptz", [refused])
+            djangos.execute("SELECT %s::timestamptz", [refused])
+            with pytest.raises(DatabaseError) as ours_refused:
+                ours.fetchone()
+            with pytest.raises(DatabaseError) as djangos_refused:
+                djangos.fetchone()
+            assert type(ours_refused.value) is type(djangos_refused.value)
