@@ -76,3 +76,31 @@ def test_an_api_transition_is_committed_with_the_access_log_of_its_answer(region
     worker.refresh_from_db()
     assert worker.enrollment_status == "submitted"
     assert EnrollmentEvent.objects.count() == events
+
+
+def test_an_activation_through_the_api_takes_eight_round_trips(regions, admin_user, through_proxy, monkeypatch):
+    """The whole request, with a token: the token's check (with its rate count); the worker's read
+    before the write; then the five of the write path (the BEGIN; the lock and enrollment's read;
+    the writes), the access log of the answer between the writes and the COMMIT, and the data
+    version moved on after it. Before the write went without a savepoint
+    (core.db.all_or_nothing), ten: SAVEPOINT and RELEASE were a round trip each."""
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    _token, key = AuthToken.objects.create(admin_user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    workers = [bring_to(WorkerFactory(), "submitted") for _ in range(10)]
+    through_proxy()
+
+    def activate(worker) -> None:
+        body = {k: str(v) if isinstance(v, datetime.date) else v for k, v in activation().items()}
+        response = client.post(f"/api/v1/workers/{worker.pk}/activate/", body, format="json")
+        assert response.status_code == 200, response.content
+
+    for worker in workers[:7]:  # statements prepared once (UCJ_DB_PREPARED), as on a working server
+        activate(worker)
+    measured = [round_trips(lambda w=worker: activate(w), monkeypatch) for worker in workers[7:]]
+    trips, waited = min(measured)
+
+    assert round(trips) == 8, "\n".join([f"{trips:.2f} round trips:", *waited])
