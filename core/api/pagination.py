@@ -152,7 +152,9 @@ class StandardPagination(PageNumberPagination):
         return parameters
 
     def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> list[Any]:
-        return list(self.page_of(queryset, request))
+        # The page's slice as a list at once: iterating the page itself asks it for each row by
+        # index (a regency's 500 villages, 500 calls).
+        return list(self.page_of(queryset, request).object_list)
 
     def page_of(self, queryset: Any, request: Request) -> _Page:
         """The page asked for, not yet read: its `object_list` is the queryset's slice (a view may
