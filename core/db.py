@@ -197,8 +197,9 @@ def _read(using: str, compiled: list[_Compiled]) -> list[list[Model]]:
     return found
 
 
-# The SQL of a row's INSERT, or of its UPDATE by primary key, per model, columns (and which of
-# them take their database default) and database, as the ORM compiled it the first time:
+# The SQL of a row's INSERT, or of an UPDATE by whole-number keys and null tests (`update_where`,
+# a row's `save`), per model, columns (and which of them take their database default or, in an
+# UPDATE, are set to NULL), lookups and database, as the ORM compiled it the first time:
 # compiling costs more than the statement runs.
 _kept_statements: dict[tuple[Any, ...], str] = {}
 
