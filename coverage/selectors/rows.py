@@ -191,7 +191,8 @@ def _rows_today(
         sql = f"SELECT {id_column}, SUM(serving), SUM(protected) FROM {table}{where} GROUP BY {id_column}"
     with reading.cursor() as cursor:
         cursor.execute(sql, params)
-        figures = {region_id: (int(serving), int(protected)) for region_id, serving, protected in cursor.fetchall()}
+        # Integers as read: the columns are integers, and so are their sums (bigint).
+        figures = {region_id: (serving, protected) for region_id, serving, protected in cursor.fetchall()}
     nothing = (0, 0)
     return [
         CoverageFigures(*figures.get(region_id, nothing), target, code, name)
