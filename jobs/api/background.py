@@ -30,10 +30,12 @@ class BackgroundQuerySerializer(serializers.Serializer):
 def background_asked(request: Request, *, prefer: bool = True) -> bool:
     """Whether the request asks for its work as a background job: `?background=true` (a bad value
     is a 400 naming it) or, with `prefer`, the header `Prefer: respond-async`."""
-    serializer = BackgroundQuerySerializer(data=request.query_params)
-    serializer.is_valid(raise_exception=True)
-    if serializer.validated_data["background"]:
-        return True
+    # Most requests do not name it (its default is no): a serializer checks only a value given.
+    if "background" in request.query_params:
+        serializer = BackgroundQuerySerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data["background"]:
+            return True
     return prefer and "respond-async" in request.headers.get("Prefer", "")
 
 

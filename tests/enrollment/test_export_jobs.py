@@ -103,6 +103,17 @@ def test_background_without_a_file_format_is_refused_naming_it(officer, workers)
     assert not Job.objects.exists()
 
 
+@pytest.mark.parametrize(("path", "query"), [(WORKERS, {}), ("/api/v1/coverage/", {"level": "province"})])
+@pytest.mark.parametrize("kind", [*FORMATS, "json"])
+def test_a_background_value_that_is_no_boolean_is_refused_naming_it(officer, workers, path, query, kind):
+    """Only a request naming `background` has it checked (jobs.api.background), and then always."""
+    response = client_of(officer).get(path, {**query, "background": "perhaps", "format": kind})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "background"
+    assert not Job.objects.exists()
+
+
 @pytest.mark.parametrize("kind", FORMATS)
 def test_the_job_succeeds_its_progress_at_the_total_and_its_result_names_the_file(officer, workers, kind):
     client = client_of(officer)
