@@ -42,7 +42,7 @@ from coverage.filtersets import TargetFilterSet, WorkforceFilterSet
 from coverage.models import Target, VillageCoverage, WorkforceFigure
 from coverage.selectors.detail import RegionDetail, region_detail
 from coverage.selectors.exports import PeriodRows, coverage_by_period
-from coverage.selectors.rows import CoverageFigures, coverage_rows_listed
+from coverage.selectors.rows import CoverageFigures, RegionRows, coverage_rows_listed
 from coverage.selectors.source import check_as_of
 from coverage.selectors.trend import trend
 from coverage.selectors.unprotected import unprotected_villages
@@ -173,11 +173,11 @@ class CoverageRowsView(ExportMixin, GenericAPIView):
             raise ServiceError(_("Only an export (?format=csv or xlsx) runs in the background."), field="background")
         if self.is_export() or not isinstance(request.accepted_renderer, ComposedJSONRenderer):
             return self.list_response(cached(coverage_rows_data, params, as_of, scope))
-        # JSON: only the page's rows are represented, straight to JSON text.
-        page = self.paginate_queryset(cached(coverage_rows_found, params, as_of, scope))
-        assert self.paginator is not None  # every list is paginated
-        assert page is not None
-        return cast("StandardPagination", self.paginator).get_composed_response(coverage_rows_json(page))
+        # JSON: only the page's rows are represented, straight to JSON text (from their figures,
+        # not made into rows, where they are today's: coverage.selectors.rows.RegionRows).
+        paginator = cast("StandardPagination", self.paginator)
+        page = paginator.page_of(cached(coverage_rows_found, params, as_of, scope), request)
+        return paginator.get_composed_response(coverage_rows_json(page.object_list))
 
     def _export_enqueue(self, request: Request) -> Response:
         """The export as a background job for the caller (`export_coverage_run`): the query was
@@ -241,7 +241,7 @@ def coverage_rows_data(params: dict[str, Any], as_of: datetime.date, scope: Scop
     return [coverage_row_data(row) for row in coverage_rows_found(params, as_of, scope)]
 
 
-def coverage_rows_found(params: dict[str, Any], as_of: datetime.date, scope: Scope) -> list[CoverageFigures]:
+def coverage_rows_found(params: dict[str, Any], as_of: datetime.date, scope: Scope) -> Sequence[CoverageFigures]:
     """The coverage rows asked for."""
     return coverage_rows_listed(
         level=params["level"],
@@ -283,7 +283,10 @@ def coverage_rows_json(rows: Iterable[CoverageFigures]) -> str:
     value costs more than reading them. Each row's text is a function of its five values, kept
     for the next answer that has the same (most rows of a regency stay as they were from one
     request to the next)."""
-    text = "[" + ",".join([_row_json(r.code, r.name, r.serving, r.protected, r.target_pct) for r in rows]) + "]"
+    if isinstance(rows, RegionRows):
+        text = "[" + ",".join(rows.each(_row_json)) + "]"
+    else:
+        text = "[" + ",".join([_row_json(r.code, r.name, r.serving, r.protected, r.target_pct) for r in rows]) + "]"
     # As DRF's renderer does: these two are valid JSON but not valid JavaScript.
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 

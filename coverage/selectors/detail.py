@@ -117,7 +117,7 @@ def region_detail(
         {"funding_source": funding_source, "protected": n} for funding_source, n in sorted(by_funding_source.items())
     ]
     parent = region_get(parent_code(code)) if region.level != RegionLevel.PROVINCE else None
-    siblings = coverage_rows(level=region.level, parent=parent, as_of=as_of, scope=scope)
+    siblings = list(coverage_rows(level=region.level, parent=parent, as_of=as_of, scope=scope))  # read thrice
     detail.rank = rank_among(siblings, code)
     detail.siblings = sum(1 for row in siblings if row.coverage_pct is not None)
     if compare is not None:

@@ -128,7 +128,7 @@ def coverage_by_period(
     found: list[PeriodRows] = []
     for index, period in enumerate(reversed(periods)):
         as_of = min(period.end, now)
-        rows = coverage_rows_listed(level=level, as_of=as_of, scope=scope, parent=parent)
+        rows = list(coverage_rows_listed(level=level, as_of=as_of, scope=scope, parent=parent))
         if index == 0 and len(rows) * len(periods) > MAX_GROUPS:
             raise ServiceError(
                 _(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -34,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
         error = _("Choose a date before today.")
         since = None
     details: list[RegionDetail] = []
-    provinces: list[CoverageFigures] = []
+    provinces: Sequence[CoverageFigures] = []
     if scope.everything:
         provinces = remembered(coverage_rows_listed, level="province", as_of=as_of, scope=scope, ordering="code")
     else:
@@ -57,5 +59,5 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", context)
 
 
-def _national(rows: list[CoverageFigures]) -> CoverageFigures:
+def _national(rows: Sequence[CoverageFigures]) -> CoverageFigures:
     return CoverageFigures(serving=sum(r.serving for r in rows), protected=sum(r.protected for r in rows))
