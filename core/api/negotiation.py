@@ -16,11 +16,26 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
 
 
+# What was chosen for a list of renderer classes, a format and an Accept header: the renderer's
+# place in the list and the media type. Nearly every request asks as the last one with the same
+# view did; the Accept header is the client's to choose, so the entries are bounded.
+_chosen: dict[tuple[object, ...], tuple[int, str]] = {}
+CHOSEN_ENTRIES = 1_000
+
+
 class ContentNegotiation(DefaultContentNegotiation):
     def select_renderer(
         self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         renderers = list(renderers)
+        key = (
+            tuple(type(renderer) for renderer in renderers),
+            format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE or ""),
+            request.META.get("HTTP_ACCEPT", "*/*"),
+        )
+        chosen = _chosen.get(key)
+        if chosen is not None:  # DRF's choice depends on nothing else
+            return renderers[chosen[0]], chosen[1]
         try:
             selected: tuple[BaseRenderer, str] = super().select_renderer(request, renderers, format_suffix)
         except Http404:
@@ -32,4 +47,7 @@ class ContentNegotiation(DefaultContentNegotiation):
             param = self.settings.URL_FORMAT_OVERRIDE
             message = _("This address answers in: %(formats)s.") % {"formats": ", ".join(formats)}
             raise ValidationError({param: [message]}) from None
+        if len(_chosen) >= CHOSEN_ENTRIES:
+            _chosen.clear()
+        _chosen[key] = (renderers.index(selected[0]), selected[1])
         return selected
