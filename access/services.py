@@ -14,6 +14,7 @@ from knox.models import AuthToken
 
 from access.throttling import NikLookupRate
 from core.codes import region_code as dotted_code
+from core.db import with_commit
 from core.errors import ConflictError, ServiceError
 from villages.models import Province, Regency
 
@@ -82,19 +83,21 @@ _LOG_INSERT = (
 
 def _log_insert(*, user_id: int, kind: str, path: str, query: str, worker_ids: list[int], rows: int) -> None:
     ops = connection.ops
+    params = [
+        user_id,
+        ops.adapt_datetimefield_value(timezone.now()),
+        kind,
+        path[:300],
+        query[:1000],
+        ops.adapt_json_value(list(worker_ids), None),
+        rows,
+    ]
+    # In a request's write (core.db.all_or_nothing), the row goes with the COMMIT: it and the
+    # change it shows are kept together or not at all, as if it were written now.
+    if with_commit((_LOG_INSERT, params)):
+        return
     with connection.cursor() as cursor:
-        cursor.execute(
-            _LOG_INSERT,
-            [
-                user_id,
-                ops.adapt_datetimefield_value(timezone.now()),
-                kind,
-                path[:300],
-                query[:1000],
-                ops.adapt_json_value(list(worker_ids), None),
-                rows,
-            ],
-        )
+        cursor.execute(_LOG_INSERT, params)
 
 
 def access_log_write_for(*, user: User, kind: str, path: str, query: str, worker_ids: list[int]) -> None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
-from core.db import Statement, WriteBatch
+from core.db import Statement, WriteBatch, once_committed
 from core.routing import wrote
 
 SEQUENCE = "coverage_data_version_seq"
@@ -39,6 +39,8 @@ REGION_VERSIONS = "coverage_regionversion"
 # The region versions' own sequence (a value taken by a transaction that rolls back moves no
 # reader's data version).
 REGION_SEQUENCE = "coverage_region_version_seq"
+# The data version moved on, on PostgreSQL.
+_BUMP: Statement = (f"SELECT nextval('{SEQUENCE}')", [])
 PROVINCES = "villages_province"
 # The region versions' row of everything that is not one province's workers.
 EVERYWHERE = 0
@@ -138,12 +140,16 @@ def data_version(*, read_along: int | None = None) -> int:
     return versions().data
 
 
+def _bumped() -> None:
+    _state.unread = False
+
+
 def _data_bump() -> None:
     """Move the data version on."""
     _state.unread = False
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT nextval('{SEQUENCE}')")
+            cursor.execute(*_BUMP)
         else:
             # The row is the migration's; a test database emptied by a flush has none until now.
             cursor.execute(
@@ -212,5 +218,7 @@ def data_version_bump(*, provinces: Iterable[int] | None = None, writes: WriteBa
         _data_bump()
         return
     _state.unread = True
+    if once_committed("data_version", _BUMP, done=_bumped):  # sent with the COMMIT (core.db)
+        return
     promised_at = _state.commits
     transaction.on_commit(lambda: _bump_on_commit(promised_at))

@@ -32,7 +32,9 @@ _Compiled = tuple[QuerySet[Any], Any, str, Sequence[Any]]
 def pipelined(using: str = "default") -> contextlib.ExitStack:
     """A context in which statements are sent without waiting for each result, where the driver
     can (psycopg's pipeline mode; elsewhere they simply run one by one). Errors arrive when a
-    result is read, raised as Django's database errors."""
+    result is read, raised as Django's database errors.
+
+    The first statements of a transaction take its BEGIN with them (`_begun_along`)."""
     connection = connections[using]
     stack = contextlib.ExitStack()
     if connection.vendor == "postgresql":
@@ -41,11 +43,54 @@ def pipelined(using: str = "default") -> contextlib.ExitStack:
         if psycopg.Pipeline.is_supported():
             connection.ensure_connection()
             stack.enter_context(connection.wrap_database_errors)
+            begin = _begin_along(connection, stack)
             stack.enter_context(connection.connection.pipeline())
+            if begin:
+                connection.connection.execute("BEGIN", prepare=False)
     return stack
 
 
-# Per thread: the connection and depth of atomic blocks of the innermost `all_or_nothing`.
+def _begin_along(connection: Any, stack: contextlib.ExitStack) -> bool:
+    """Whether the BEGIN of the transaction a block of Django's `atomic` has opened, and no
+    statement has begun yet, is to be sent with the pipeline's statements.
+
+    psycopg sends that BEGIN itself before the first statement and waits for its answer, even in
+    a pipeline: a round trip of its own on every transaction. Here psycopg is told to leave it
+    (autocommit on, which it allows while no transaction is open) and the pipeline's first
+    statement is the BEGIN. The transaction then runs as any other: psycopg commits and rolls
+    back what is open whatever its autocommit says, and Django, which keeps its own state, turns
+    autocommit on again when the block ends. If nothing was begun after all (an error before
+    anything was sent), psycopg is told again to begin the next statement's transaction."""
+    from psycopg.pq import TransactionStatus
+
+    raw = connection.connection
+    if not connection.in_atomic_block or raw.autocommit or raw.info.transaction_status != TransactionStatus.IDLE:
+        return False
+    raw.autocommit = True
+
+    def settled() -> None:
+        if raw.info.transaction_status == TransactionStatus.IDLE and connection.in_atomic_block:
+            raw.autocommit = False
+
+    stack.callback(settled)  # runs once the pipeline has ended (an exit stack unwinds in reverse)
+    return True
+
+
+class _Whole:
+    """An `all_or_nothing` transaction: its connection, the depth of its atomic block, and, when
+    it is the outermost block and the driver can, the statements sent with its COMMIT."""
+
+    __slots__ = ("after", "before", "connection", "depth", "own")
+
+    def __init__(self, connection: Any, depth: int, own: bool) -> None:
+        self.connection = connection
+        self.depth = depth
+        self.own = own  # it began the transaction, and commits it itself
+        self.before: list[Statement] = []
+        self.after: dict[str, tuple[Statement, Callable[[], None] | None]] = {}
+
+
+# Per thread: the innermost `all_or_nothing` transaction.
 _whole = threading.local()
 
 
@@ -55,23 +100,96 @@ def all_or_nothing(using: str = "default") -> Iterator[None]:
     go on: the blocks opened directly in it by `atomic` take no savepoint (SAVEPOINT and its
     RELEASE are a round trip each), since none would ever be rolled back alone. For a request's
     write and the access log of its answer: an error is the request's answer, and nothing of it
-    is kept."""
+    is kept.
+
+    On PostgreSQL, when it begins the transaction, it commits it itself, in one round trip with
+    the statements given to `with_commit` (before the COMMIT: the access log of the answer) and
+    `once_committed` (after it: the data version moved on), instead of one round trip each."""
     connection = connections[using]
+    own = (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and connection.get_autocommit()
+        and _pipeline_supported()
+    )
     with transaction.atomic(using=using):
         previous = getattr(_whole, "block", None)
-        _whole.block = (connection, len(connection.atomic_blocks))
+        whole = _whole.block = _Whole(connection, len(connection.atomic_blocks), own)
         try:
             yield
         finally:
             _whole.block = previous
+        if whole.before or whole.after:
+            _commit_along(using, whole)
+
+
+def _pipeline_supported() -> bool:
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
+
+
+def _commit_along(using: str, whole: _Whole) -> None:
+    """COMMIT the transaction `all_or_nothing` began, with the statements to send before and
+    after it, in one round trip. An error in any of them (the server skips the rest) leaves the
+    transaction rolled back or failed, and is raised: the atomic block then rolls back, and its
+    own COMMIT finds nothing to commit. Django's commit that follows is then a formality (the
+    driver commits nothing in a transaction already ended), and its on_commit hooks run as
+    after any commit."""
+    connection = whole.connection
+    if connection.needs_rollback:  # an inner block failed: the atomic block rolls back, nothing is sent
+        return
+    with connection.cursor() as cursor, pipelined(using):
+        for sql, params in whole.before:
+            cursor.execute(sql, params)
+        cursor.execute("COMMIT")
+        for (sql, params), _done in whole.after.values():
+            cursor.execute(sql, params)
+    for _statement, done in whole.after.values():
+        if done is not None:
+            done()
+
+
+def _committing(using: str) -> _Whole | None:
+    """The innermost `all_or_nothing` transaction on `using` if it commits itself."""
+    whole: _Whole | None = getattr(_whole, "block", None)
+    if whole is None or not whole.own or whole.connection is not connections[using]:
+        return None
+    return whole
+
+
+def with_commit(statement: Statement, using: str = "default") -> bool:
+    """Send `statement` (a write whose row count matters to no one) with the COMMIT of the
+    `all_or_nothing` transaction the caller is in, just before it: an error in it rolls the
+    whole back, as if it had run now. False where there is none to carry it (the caller then
+    runs it itself)."""
+    whole = _committing(using)
+    if whole is None:
+        return False
+    whole.before.append(statement)
+    return True
+
+
+def once_committed(
+    key: str, statement: Statement, done: Callable[[], None] | None = None, using: str = "default"
+) -> bool:
+    """Send `statement` right after the COMMIT of the `all_or_nothing` transaction the caller is
+    in, with it (the server runs it once the commit is done), once per `key` however many times
+    asked; `done()` once it has run. False where there is none to carry it (the caller then
+    runs it after the commit itself, e.g. with `transaction.on_commit`)."""
+    whole = _committing(using)
+    if whole is None:
+        return False
+    whole.after.setdefault(key, (statement, done))
+    return True
 
 
 def atomic(using: str = "default") -> transaction.Atomic:
     """`transaction.atomic`, which takes no savepoint when opened directly in an `all_or_nothing`
     transaction (an error in it rolls back the whole anyway)."""
     connection = connections[using]
-    whole = getattr(_whole, "block", None)
-    directly_in = whole is not None and whole[0] is connection and whole[1] == len(connection.atomic_blocks)
+    whole: _Whole | None = getattr(_whole, "block", None)
+    directly_in = whole is not None and whole.connection is connection and whole.depth == len(connection.atomic_blocks)
     return transaction.atomic(using=using, savepoint=not directly_in)
 
 
