@@ -43,6 +43,10 @@ class ApparatusWorker(models.Model):
     import's commit.
     """
 
+    # Not a field: the codes of its village, district, regency and province as read with its
+    # lock (enrollment.writing), with the id of the village they are of; None unless so read.
+    region_codes: tuple[int, tuple[str, str, str, str]] | None = None
+
     village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="workers", verbose_name=_("village"))
     district = models.ForeignKey(
         District, on_delete=models.PROTECT, related_name="+", db_constraint=False, verbose_name=_("district")

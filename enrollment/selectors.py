@@ -89,7 +89,10 @@ class WorkerRow(NamedTuple):
         """The row of a worker as an instance holds it, with its enrollment, and its regions'
         codes: its regions' instances', or those of `codes` (a row of the same village)."""
         enrollment = worker.enrollment
-        if codes is None:
+        read = worker.region_codes
+        if codes is None and read is not None and read[0] == worker.village_id:
+            regions = read[1]  # as read with the worker's lock
+        elif codes is None:
             regions = tuple(getattr(worker, name).code for name in REGIONS)
         elif codes.village_id == worker.village_id:
             regions = (codes.village, codes.district, codes.regency, codes.province)

@@ -36,6 +36,7 @@ from django.db.models import (
     BooleanField,
     CharField,
     DateField,
+    F,
     Field,
     ForeignKey,
     IntegerField,
@@ -58,14 +59,22 @@ from .recording import PERIOD_COLUMNS, BatchRows, LockedWorker, PeriodState
 LOCK_CHUNK = 2000  # workers locked per query (SQLite takes at most 32,766 parameters)
 
 
+# The codes of a worker's regions, read with its enrollment once it is locked (annotations).
+_REGION_CODES = {
+    f"{region}_code": F(f"worker__{region}__code") for region in ("village", "district", "regency", "province")
+}
+
+
 def _lock_reads(worker_id: int) -> list[QuerySet[Any]]:
     # The enrollment is read after the lock, in its own statement. Joined into the locking query,
     # a writer that waited for the lock got the worker's new row but the enrollment's old one
     # (PostgreSQL re-reads only the locked rows), so two transitions could both pass the state
-    # check; the two dates would likewise come from before the wait. Both statements (and the
-    # transaction's BEGIN) still go to PostgreSQL in one round trip: the server starts the
-    # second once the first holds the lock.
-    return _locking(Q(pk=worker_id))
+    # check; the two dates would likewise come from before the wait. Both statements still go to
+    # PostgreSQL in one round trip: the server starts the second once the first holds the lock.
+    # The second also brings the codes of the worker's regions as it is then, which its answer
+    # shows (`ApparatusWorker.region_codes`): no read of them before the write, nor after.
+    workers, enrollments = _locking(Q(pk=worker_id))
+    return [workers, enrollments.annotate(**_REGION_CODES)]
 
 
 def _locking(workers: Q) -> list[QuerySet[Any]]:
@@ -104,6 +113,9 @@ def _locked(worker: ApparatusWorker, enrollment: Enrollment, batch: BatchRows | 
     # The two dates are the read's annotations; they live on in the LockedWorker only.
     last_change: datetime.date | None = enrollment.__dict__.pop("last_change")
     open_from: datetime.date | None = enrollment.__dict__.pop("open_from")
+    codes = [enrollment.__dict__.pop(name, None) for name in _REGION_CODES]
+    if codes[0] is not None:  # one worker locked alone (`_lock_reads`)
+        worker.region_codes = (worker.village_id, (codes[0], codes[1], codes[2], codes[3]))
     worker.enrollment = enrollment
     return LockedWorker(
         worker=worker,

@@ -18,6 +18,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,7 +33,7 @@ from core.api.parameters import PAGES
 from core.api.renderers import CSVRenderer, XLSXRenderer
 from core.codes import region_code
 from core.db import all_or_nothing
-from core.errors import ServiceError, StaleVersionError
+from core.errors import OutOfScopeError, ServiceError, StaleVersionError
 from core.routing import replica_reads
 from enrollment import exports, selectors, services
 from enrollment.choices import EventSource
@@ -99,6 +100,21 @@ def stale_if_match_is_412(request: Request):
 
 def actor_for(request: Request) -> services.Actor:
     return services.Actor(user=signed_in_user(request), source=EventSource.API)
+
+
+# A worker's id as its key's column takes it: a bigint.
+_LARGEST_ID = 2**63 - 1
+
+
+def _worker_id(pk: object) -> int:
+    """The worker id of a URL (404 for what cannot be one)."""
+    try:
+        worker_id = int(str(pk))
+    except ValueError:
+        raise Http404 from None
+    if not 0 < worker_id <= _LARGEST_ID:
+        raise Http404
+    return worker_id
 
 
 def expected_version(request: Request, body_version: int | None) -> int | None:
@@ -277,11 +293,7 @@ class WorkerViewSet(
     def _row(self, pk: object) -> WorkerRow:
         """The worker as the caller may read it (404 outside its regions), as a row: a list's
         page of one, read by the kept statement (enrollment.selectors.worker_row)."""
-        try:
-            worker_id = int(str(pk))
-        except ValueError:
-            raise Http404 from None
-        row = selectors.worker_row(worker_id, scope_for(self.request.user))
+        row = selectors.worker_row(_worker_id(pk), scope_for(self.request.user))
         if row is None:
             raise Http404
         return row
@@ -295,8 +307,11 @@ class WorkerViewSet(
         self, worker: ApparatusWorker, status_code: int = status.HTTP_200_OK, *, before: WorkerRow | None = None
     ) -> Response:
         """The worker as written: the service's instance is complete (its enrollment with it:
-        enrollment.writing) but for its regions' codes, which the row read `before` the write
-        gives while the village is the same; else (a registration, a move) it is read again."""
+        enrollment.writing) but for its regions' codes, which its lock read, or the row read
+        `before` the write, gives while the village is the same; else (a registration, a move) it
+        is read again."""
+        if worker.region_codes is not None and worker.region_codes[0] == worker.village_id:
+            return self._respond(WorkerRow.of(worker), status_code)
         if before is not None and before.village_id == worker.village_id:
             return self._respond(WorkerRow.of(worker, codes=before), status_code)
         return self._respond(self._row(worker.pk), status_code)
@@ -352,19 +367,34 @@ class WorkerViewSet(
             return self._respond_written(written, before=worker)
 
     def _transition(self, request: Request, service, serializer_class=TransitionSerializer) -> Response:
-        worker = self._row(self.kwargs["pk"])
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        version = expected_version(request, data.pop("version", None))
+        worker_id = _worker_id(self.kwargs["pk"])
+        # The worker is not read before the change: the service reads it with its lock, and a
+        # worker that does not exist for the caller is the same 404 either way. A request refused
+        # on its own (its body, its If-Match) is answered 404 first all the same when the worker
+        # does not exist for the caller, as if it had been read first.
+        try:
+            serializer = serializer_class(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+            version = expected_version(request, data.pop("version", None))
+        except (APIException, ServiceError):
+            self._row(worker_id)
+            raise
         if "programs" in data:
             data["programs"] = sorted(data["programs"])
         # The change and the access log of the answer that shows it are committed together: one
         # commit (a flush of the write-ahead log) for both, not one each; an error is the answer,
         # and nothing of either is kept (no savepoint is needed: core.db.all_or_nothing).
         with stale_if_match_is_412(request), all_or_nothing():
-            written = service(actor=actor_for(request), worker_id=worker.id, expected_version=version, **data)
-            return self._respond_written(written, before=worker)
+            try:
+                written = service(actor=actor_for(request), worker_id=worker_id, expected_version=version, **data)
+            except ApparatusWorker.DoesNotExist:
+                raise Http404 from None
+            except OutOfScopeError as exc:
+                if exc.field is not None:
+                    raise
+                raise Http404 from None
+            return self._respond_written(written)
 
     @extend_schema(
         request=TransitionSerializer,

@@ -1140,11 +1140,12 @@ def test_history_query_count_does_not_grow_with_events(admin_client, regions):
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-@pytest.mark.parametrize("kind", ["activate", "lapse", "update"])
-def test_a_write_reads_the_worker_twice_and_no_history(admin_client, regions, today, kind):
-    """The worker is read once for the caller's scope (with its regions) and once locked; the
-    date of its last change and its open period come with the enrollment; the regions read
-    first serve the response."""
+@pytest.mark.parametrize(("kind", "worker_reads"), [("activate", 1), ("lapse", 1), ("update", 2)])
+def test_a_write_reads_the_worker_once_or_twice_and_no_history(admin_client, regions, today, kind, worker_reads):
+    """A transition reads the worker once, locked (the caller's scope is the service's check); the
+    date of its last change, its open period and its regions' codes, which the response shows,
+    come with the enrollment. An update reads it first for the caller's scope (with its regions,
+    which serve the response), then locked."""
     worker = submit(WorkerFactory())
     if kind == "lapse":
         worker = activate(worker)
@@ -1163,7 +1164,9 @@ def test_a_write_reads_the_worker_twice_and_no_history(admin_client, regions, to
 
     assert response.status_code == 200, response.json()
     reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
-    assert len([sql for sql in reads if 'FROM "enrollment_apparatusworker"' in sql]) == 2
+    assert len([sql for sql in reads if 'FROM "enrollment_apparatusworker"' in sql]) == worker_reads
+    if kind != "update":  # an update reads the village it names
+        assert not [sql for sql in reads if sql.startswith('SELECT "villages_')]
     assert not [sql for sql in reads if sql.startswith('SELECT "enrollment_enrollmentevent"')]
     assert not [sql for sql in reads if sql.startswith('SELECT "enrollment_workerperiod"')]
     assert (response.json()["village"], response.json()["regency"]) == (worker.village.code, worker.regency.code)

@@ -124,3 +124,90 @@ def test_the_api_answers_the_services_refusal_in_the_one_error_shape(kerinci_off
     assert response.status_code == 400
     assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [("village", "out_of_scope")]
     assert db_state() == before
+
+
+@pytest.fixture
+def bungo_clerk(regions):
+    """A branch officer of Muara Bungo, which serves Bungo (15.08); Kerinci (15.01) is outside."""
+    from villages.models import BranchOffice
+
+    user = get_user_model().objects.create_user("bungo", password="pw-bungo-123")
+    AccessProfile.objects.create(user=user, role="branch_officer", branch=BranchOffice.objects.get(code="muara-bungo"))
+    return user
+
+
+TRANSITION_BODIES = {
+    "activate": lambda: {k: str(v) if isinstance(v, datetime.date) else v for k, v in activation().items()},
+    "lapse": dict,
+    "submit": dict,
+}
+BAD_BODIES = {"activate": {"scheme": "none"}, "lapse": {"effective_date": "soon"}, "submit": {"effective_date": "x"}}
+STATUS_BEFORE = {"activate": "submitted", "lapse": "active", "submit": "not_registered"}
+# Who may make the transition, and its village inside and outside the caller's regions.
+CALLER = {
+    "activate": ("bungo_clerk", OTHER_REGENCY_VILLAGE, VILLAGE),
+    "lapse": ("bungo_clerk", OTHER_REGENCY_VILLAGE, VILLAGE),
+    "submit": ("kerinci_officer", VILLAGE, OTHER_REGENCY_VILLAGE),
+}
+
+
+def _caller(request, name: str) -> tuple[APIClient, str, str]:
+    fixture, inside, outside = CALLER[name]
+    client = APIClient()
+    client.force_authenticate(request.getfixturevalue(fixture))
+    return client, inside, outside
+
+
+@pytest.mark.parametrize("name", list(TRANSITION_BODIES))
+def test_a_transition_of_a_worker_outside_the_callers_regions_is_the_404_of_one_that_does_not_exist(request, name):
+    """The transition reads the worker only with its lock (the service checks the scope): the
+    caller outside its regions gets the very answer of a worker that does not exist, whether its
+    body is right or wrong, and whatever version its If-Match names; nothing is written."""
+    client, _inside, outside_village = _caller(request, name)
+    outside = bring_to(WorkerFactory(village=village(outside_village)), STATUS_BEFORE[name])
+    missing = outside.pk + 10_000
+    before = db_state()
+
+    for body, headers in (
+        (TRANSITION_BODIES[name](), {}),
+        (BAD_BODIES[name], {}),
+        (TRANSITION_BODIES[name](), {"HTTP_IF_MATCH": '"999"'}),
+        (TRANSITION_BODIES[name](), {"HTTP_IF_MATCH": "not-a-version"}),
+    ):
+        answers = [
+            client.post(f"{LIST}{worker_id}/{name}/", body, format="json", **headers)
+            for worker_id in (outside.pk, missing)
+        ]
+        assert [a.status_code for a in answers] == [404, 404], [a.content for a in answers]
+        assert answers[0].json() == answers[1].json()
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("name", list(TRANSITION_BODIES))
+def test_a_transition_inside_the_callers_regions_answers_what_its_request_gets_wrong(request, name):
+    client, inside_village, _outside = _caller(request, name)
+    inside = bring_to(WorkerFactory(village=village(inside_village)), STATUS_BEFORE[name])
+    url = f"{LIST}{inside.pk}/{name}/"
+
+    bad_body = client.post(url, BAD_BODIES[name], format="json")
+    bad_if_match = client.post(url, TRANSITION_BODIES[name](), format="json", HTTP_IF_MATCH="not-a-version")
+    stale = client.post(url, TRANSITION_BODIES[name](), format="json", HTTP_IF_MATCH='"999"')
+    done = client.post(url, TRANSITION_BODIES[name](), format="json")
+
+    assert bad_body.status_code == 400
+    assert bad_if_match.status_code == 400
+    assert stale.status_code == 412
+    assert done.status_code == 200
+    assert (done.json()["village"], done.json()["district"], done.json()["regency"], done.json()["province"]) == (
+        inside.village.code,
+        inside.district.code,
+        inside.regency.code,
+        inside.province.code,
+    )
+
+
+@pytest.mark.parametrize("worker_id", ["0", "-3", str(2**63), "12abc"])
+def test_a_transition_of_an_id_no_worker_can_have_is_404(admin_client, worker_id):
+    response = admin_client.post(f"{LIST}{worker_id}/lapse/", {}, format="json")
+
+    assert response.status_code == 404
