@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
@@ -14,7 +15,7 @@ from knox.models import AuthToken
 
 from access.throttling import NikLookupRate
 from core.codes import region_code as dotted_code
-from core.db import with_commit
+from core.db import Statement, with_commit
 from core.errors import ConflictError, ServiceError
 from villages.models import Province, Regency
 
@@ -79,11 +80,15 @@ _LOG_INSERT = (
     f"INSERT INTO {AccessLog._meta.db_table} (user_id, at, kind, path, query, worker_ids, rows) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s)"
 )
+_LOG_INSERT_WHERE = (
+    f"INSERT INTO {AccessLog._meta.db_table} (user_id, at, kind, path, query, worker_ids, rows) "
+    "SELECT %s, %s, %s, %s, %s, %s, %s WHERE {condition} RETURNING 1"
+)
 
 
-def _log_insert(*, user_id: int, kind: str, path: str, query: str, worker_ids: list[int], rows: int) -> None:
+def _log_values(*, user_id: int, kind: str, path: str, query: str, worker_ids: list[int], rows: int) -> list[Any]:
     ops = connection.ops
-    params = [
+    return [
         user_id,
         ops.adapt_datetimefield_value(timezone.now()),
         kind,
@@ -92,6 +97,29 @@ def _log_insert(*, user_id: int, kind: str, path: str, query: str, worker_ids: l
         ops.adapt_json_value(list(worker_ids), None),
         rows,
     ]
+
+
+def access_log_insert_where(
+    *, request: HttpRequest, kind: str, worker_ids: list[int], condition: Statement
+) -> Statement:
+    """The statement that writes `access_log_write`'s row where `condition` (SQL and its
+    parameters) holds, and returns 1 if it did: for a caller that sends it with the read whose
+    rows it logs, in one round trip, the condition being that the read finds what it shows
+    (PostgreSQL)."""
+    sql, params = condition
+    values = _log_values(
+        user_id=_logged_user(request).pk,
+        kind=kind,
+        path=request.path,
+        query=request.META.get("QUERY_STRING", ""),
+        worker_ids=worker_ids,
+        rows=len(worker_ids),
+    )
+    return _LOG_INSERT_WHERE.format(condition=sql), [*values, *params]
+
+
+def _log_insert(*, user_id: int, kind: str, path: str, query: str, worker_ids: list[int], rows: int) -> None:
+    params = _log_values(user_id=user_id, kind=kind, path=path, query=query, worker_ids=worker_ids, rows=rows)
     # In a request's write (core.db.all_or_nothing), the row goes with the COMMIT: it and the
     # change it shows are kept together or not at all, as if it were written now.
     if with_commit((_LOG_INSERT, params)):

@@ -2,7 +2,7 @@
 
 import datetime
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -14,7 +14,8 @@ from django.db.models.sql.compiler import SQLCompiler
 
 from access.context import may_see_personal_data, scope_for
 from access.scope import Scope
-from core.routing import read_alias
+from core.db import Statement, fetch_along
+from core.routing import PRIMARY, read_alias
 
 from .choices import EnrollmentStatus, EventKind
 from .models import ApparatusWorker, EnrollmentEvent, WorkerImport
@@ -178,6 +179,39 @@ def worker_row(worker_id: int, scope: Scope) -> WorkerRow | None:
     if not found or not scope.contains_code(found[0].regency):
         return None
     return found[0]
+
+
+def worker_row_logged(
+    worker_id: int, scope: Scope, log: Callable[[Statement], Statement]
+) -> tuple[WorkerRow | None, bool]:
+    """`worker_row`, and the access log of its showing in the same round trip, where the row is
+    read on PostgreSQL's primary: `log(condition)` is the log's statement, which writes its row
+    only where `condition` (SQL, parameters) holds, the worker existing in `scope`, and returns
+    1 if it did (access.services.access_log_insert_where). Returns the row (None: none for the
+    caller, nothing logged) and whether its showing was logged; if not (a replica's read,
+    SQLite), the caller logs it. A row the log's condition refused is not shown."""
+    if not 0 < worker_id <= _LARGEST_ID:
+        return None, False
+    alias = read_alias()
+    if alias != PRIMARY or connections[alias].vendor != "postgresql":
+        return worker_row(worker_id, scope), False
+    kept = _page_rows_statement(("id",), alias)
+    workers = connections[alias].ops.quote_name(ApparatusWorker._meta.db_table)
+    if scope.everything:
+        condition: Statement = (f"EXISTS (SELECT 1 FROM {workers} WHERE id = %s)", [worker_id])
+    else:
+        condition = (
+            f"EXISTS (SELECT 1 FROM {workers} WHERE id = %s "
+            "AND (province_id = ANY(%s::bigint[]) OR regency_id = ANY(%s::bigint[])))",
+            [worker_id, sorted(scope.province_ids), sorted(scope.regency_ids)],
+        )
+    rows, (logged,) = fetch_along(
+        alias, (kept.sql.replace(_PAGE_IDS, "SELECT CAST(%s AS bigint)", 1), [worker_id]), [log(condition)]
+    )
+    found = [WorkerRow._make(row) for row in rows]
+    if not found or not scope.contains_code(found[0].regency) or logged is None:
+        return None, logged is not None
+    return found[0], True
 
 
 class _Statement(NamedTuple):

@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from access.api.permissions import CapabilityRequired, signed_in_user
 from access.choices import AccessKind, Capability
 from access.context import request_context, request_versions, scope_for
-from access.services import access_log_write, nik_lookups_record
+from access.services import access_log_insert_where, access_log_write, nik_lookups_record
 from core.api.browsable import BrowsableAPIRendererWithoutStoredData
 from core.api.pagination import StandardPagination
 from core.api.parameters import PAGES
@@ -298,9 +298,10 @@ class WorkerViewSet(
             raise Http404
         return row
 
-    def _respond(self, row: WorkerRow, status_code: int = status.HTTP_200_OK) -> Response:
+    def _respond(self, row: WorkerRow, status_code: int = status.HTTP_200_OK, *, logged: bool = False) -> Response:
         data = worker_row_data(row, full=can_see_personal_data(self.request))
-        self._log_personal_data([row.id])
+        if not logged:
+            self._log_personal_data([row.id])
         return Response(data, status=status_code, headers={"ETag": f'"{row.version}"'})
 
     def _respond_written(
@@ -318,7 +319,20 @@ class WorkerViewSet(
 
     @extend_schema(parameters=[ETAG])
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        return self._respond(self._row(kwargs["pk"]))
+        if not can_see_personal_data(request):
+            return self._respond(self._row(kwargs["pk"]))
+        # Shown in full: the worker's read and the access log of its showing in one round trip.
+        worker_id = _worker_id(kwargs["pk"])
+        row, logged = selectors.worker_row_logged(
+            worker_id,
+            scope_for(request.user),
+            log=lambda condition: access_log_insert_where(
+                request=request, kind=AccessKind.PERSONAL_DATA, worker_ids=[worker_id], condition=condition
+            ),
+        )
+        if row is None:
+            raise Http404
+        return self._respond(row, logged=logged)
 
     @extend_schema(
         request=WorkerWriteSerializer,

@@ -14,6 +14,7 @@ from .conftest import (
     ADMIN,
     BRANCH_OFFICER,
     CLIENT_RO,
+    OTHER,
     OWN,
     PROVINCE_OFFICER,
     REGENCY_OFFICER,
@@ -216,6 +217,32 @@ def test_full_detail_is_logged(full_client, world):
         [worker.pk],
         reverse("worker-detail", args=[worker.pk]),
     )
+
+
+@pytest.mark.parametrize("where", ["outside", "missing"])
+def test_a_detail_not_shown_logs_nothing(full_client, world, where):
+    """The detail's read and its log go together (one round trip on PostgreSQL): a worker outside
+    the caller's regions, or none, is the same 404, and the log writes no row of it."""
+    worker_id = world.new[OTHER].pk if where == "outside" else max(w.pk for w in world.new.values()) + 1000
+    response = full_client.get(reverse("worker-detail", args=[worker_id]))
+
+    assert response.status_code == 404
+    assert not AccessLog.objects.exists()
+
+
+def test_every_full_detail_is_logged_once(full_client, client_for, world):
+    admin = client_for(ADMIN)
+    shown = [world.new[OWN], world.new[OWN], world.new[OTHER]]
+
+    answers = [full_client.get(reverse("worker-detail", args=[w.pk])) for w in shown[:2]]
+    answers.append(admin.get(reverse("worker-detail", args=[shown[2].pk])))
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [(e.user, e.worker_ids) for e in AccessLog.objects.order_by("id")] == [
+        (full_client.user, [shown[0].pk]),
+        (full_client.user, [shown[1].pk]),
+        (admin.user, [shown[2].pk]),
+    ]
 
 
 def test_full_history_is_logged(full_client, world):
