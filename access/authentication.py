@@ -25,9 +25,9 @@ from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS
 
-from access.throttling import AnonymousRateLimit, TokenRateThrottle, count_statement
-from core.data_version import version_statement, versions_of
-from core.db import Statement, fetch_along
+from access.throttling import AnonymousRateLimit, TokenRateThrottle, count_joined
+from core.data_version import version_joined, versions_of
+from core.db import Joined, Statement, fetch_joined
 from core.routing import position_read, position_statement
 
 from .context import Counted, caller_context
@@ -166,13 +166,16 @@ def _instance(model: type[Model], alias: str, values: Sequence[Any]) -> Any:
     return model.from_db(alias, [f.attname for f in model._meta.concrete_fields], values)
 
 
-def _caller_rows(by: str, key: Any, along: Sequence[Statement]) -> tuple[list[Any], list[Any], str, _Plan]:
+def _caller_rows(
+    by: str, key: Any, along: Sequence[Statement], joined: Sequence[Joined] = ()
+) -> tuple[list[Any], list[Any], str, _Plan]:
     alias = router.db_for_read(AccessProfile)
     plan = _caller_plan(alias, by)
     statement, converters, _models = plan
-    rows, returned = fetch_along(
-        alias, (statement, [PERSONAL_DATA_PERMISSION[1], PERSONAL_DATA_PERMISSION[0], key]), along
+    rows, joined_rows, along_rows = fetch_joined(
+        alias, (statement, [PERSONAL_DATA_PERMISSION[1], PERSONAL_DATA_PERMISSION[0], key]), joined, along
     )
+    returned = [*joined_rows, *along_rows]
     if converters:
         connection = connections[alias]
         rows = [(*_converted(row[:-1], converters, connection), row[-1]) for row in rows]
@@ -198,15 +201,17 @@ def _user_and_profile(alias: str, values: Sequence[Any]) -> tuple[Any, bool]:
     return user, personal_data
 
 
-def tokens_with_key(token_key: str, *, along: Sequence[Statement] = ()) -> tuple[list[tuple[Any, bool]], list[Any]]:
+def tokens_with_key(
+    token_key: str, *, joined: Sequence[Joined] = (), along: Sequence[Statement] = ()
+) -> tuple[list[tuple[Any, bool]], list[Any]]:
     """The tokens whose key is `token_key`, each with `.user` (and its `access_profile`, or the
     knowledge that it has none) loaded, and whether that user may see personal data.
 
-    The statements `along` (SQL and parameters, each returning one row) are sent with the
-    lookup, in the same round trip on PostgreSQL (see core.db); their rows come back
-    with the tokens."""
+    The statements `joined` ride in the lookup's statement, and those `along` (SQL and
+    parameters, each returning one row) are sent with it, in the same round trip on PostgreSQL
+    (see core.db); their rows come back with the tokens, the joined ones' first."""
     rows, returned, alias, (_statement, _converters, (token_model, _user_model)) = _caller_rows(
-        "token", token_key, along
+        "token", token_key, along, joined
     )
     n_token = len(token_model._meta.concrete_fields)
     token_user = _relation(token_model, "user")
@@ -260,15 +265,17 @@ class TokenAuthentication(KnoxTokenAuthentication):
         token_text = token.decode("utf-8")
         token_key = token_text[: CONSTANTS.TOKEN_KEY_LENGTH]
         throttle = TokenRateThrottle()
-        along: dict[str, Statement] = {}
+        # The rate count and the data version ride in the lookup's statement (core.db.fetch_joined).
+        joined: dict[str, Joined] = {}
         if throttle.rate is not None:
-            along["counted"] = count_statement(throttle.token_key(token_key), *throttle.window())
+            joined["counted"] = count_joined(throttle.token_key(token_key), *throttle.window())
         if self.request_method in SAFE_METHODS:  # coverage answers start with the data version
-            along["data_version"] = version_statement()
+            joined["data_version"] = version_joined()
+        along: dict[str, Statement] = {}
         if (position := position_statement()) is not None:  # after the version (core.routing)
             along["position"] = position
-        tokens, returned = tokens_with_key(token_key, along=list(along.values()))
-        read = dict(zip(along, returned, strict=True))
+        tokens, returned = tokens_with_key(token_key, joined=list(joined.values()), along=list(along.values()))
+        read = dict(zip([*joined, *along], returned, strict=True))
         if "position" in read:
             position_read(read["position"])
         for auth_token, personal_data in tokens:

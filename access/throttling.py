@@ -41,7 +41,7 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
 from access.context import Counted, RateLimitState, caller_context
 from access.models import RateCount
-from core.db import Statement
+from core.db import Joined, Statement
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -53,14 +53,10 @@ _View = TypeVar("_View", bound=Callable[..., Any])
 CLEANUP_GRACE_SECONDS = 3600
 
 
-def count_statement(key: str, window: int, expires: int, amount: int = 1) -> Statement:
-    """The statement that counts `amount` requests (or lookups) of `key` in `window` and returns
-    the window's count so far. On PostgreSQL it also deletes the counts of other keys whose
-    windows ended over an hour ago, so the table holds only recent callers. SQLite cannot delete
-    in the same statement, and a development server has few callers: it keeps them.
-    """
-    table = connection.ops.quote_name(RateCount._meta.db_table)
-    upsert = (
+def _upsert(table: str) -> str:
+    """The upsert counting requests of a key in a window (parameters: key, window, amount,
+    expires), returning the window's count so far."""
+    return (
         f"INSERT INTO {table} (key, window_no, hits, expires) VALUES (%s, %s, %s, %s) "
         "ON CONFLICT (key) DO UPDATE SET "
         f"hits = CASE WHEN {table}.window_no = excluded.window_no THEN {table}.hits + excluded.hits "
@@ -68,12 +64,38 @@ def count_statement(key: str, window: int, expires: int, amount: int = 1) -> Sta
         "window_no = excluded.window_no, expires = excluded.expires "
         "RETURNING hits"
     )
+
+
+def count_statement(key: str, window: int, expires: int, amount: int = 1) -> Statement:
+    """The statement that counts `amount` requests (or lookups) of `key` in `window` and returns
+    the window's count so far. On PostgreSQL it also deletes the counts of other keys whose
+    windows ended over an hour ago, so the table holds only recent callers. SQLite cannot delete
+    in the same statement, and a development server has few callers: it keeps them.
+    """
+    table = connection.ops.quote_name(RateCount._meta.db_table)
+    upsert = _upsert(table)
     if connection.vendor != "postgresql":
         return upsert, [key, window, amount, expires]
     # The key counted now is left alone: one statement must not both delete and update a row.
     return (
         f"WITH expired AS (DELETE FROM {table} WHERE expires < %s AND key <> %s) {upsert}",
         [expires - CLEANUP_GRACE_SECONDS, key, key, window, amount, expires],
+    )
+
+
+def count_joined(key: str, window: int, expires: int, amount: int = 1) -> Joined:
+    """`count_statement` as a column that rides in another statement (core.db.fetch_joined; on
+    PostgreSQL: its DELETE and upsert in the other statement's WITH)."""
+    alone = count_statement(key, window, expires, amount)
+    if connection.vendor != "postgresql":
+        return Joined(columns=[], params=[], ctes="", cte_params=[], alone=alone)
+    table = connection.ops.quote_name(RateCount._meta.db_table)
+    return Joined(
+        columns=["(SELECT hits FROM counted)"],
+        params=[],
+        ctes=f"expired AS (DELETE FROM {table} WHERE expires < %s AND key <> %s), counted AS ({_upsert(table)})",
+        cte_params=[expires - CLEANUP_GRACE_SECONDS, key, key, window, amount, expires],
+        alone=alone,
     )
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
-from core.db import Statement, WriteBatch, once_committed
+from core.db import Joined, Statement, WriteBatch, once_committed
 from core.routing import wrote
 
 SEQUENCE = "coverage_data_version_seq"
@@ -106,6 +106,22 @@ def version_statement() -> Statement:
         return f"SELECT last_value + is_called::int, ({agg}) FROM {SEQUENCE}", []
     agg = regions.format(agg="group_concat", sep=", ','")
     return f"SELECT (SELECT version FROM coverage_dataversion WHERE id = 1), ({agg})", []
+
+
+def version_joined() -> Joined:
+    """`version_statement` as columns that ride in another statement (core.db.fetch_joined)."""
+    alone = version_statement()
+    regions = (
+        f"(SELECT string_agg(COALESCE(p.code, '') || '=' || v.version, ',') FROM {REGION_VERSIONS} v "
+        f"LEFT JOIN {PROVINCES} p ON p.id = v.province_id)"
+    )
+    return Joined(
+        columns=[f"(SELECT last_value + is_called::int FROM {SEQUENCE})", regions],
+        params=[],
+        ctes="",
+        cte_params=[],
+        alone=alone,
+    )
 
 
 def versions_of(row: tuple[object, ...] | None) -> Versions:

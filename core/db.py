@@ -13,7 +13,7 @@ import datetime
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Field, Model, QuerySet
@@ -222,6 +222,55 @@ def fetch_along(using: str, statement: Statement, along: Sequence[Statement] = (
                 other.execute(sql, params)
         # Read after the pipeline's end, which receives every result in one round trip.
         return cursor.fetchall(), [other.fetchone() for other in others]
+
+
+class Joined(NamedTuple):
+    """A statement of one row that can ride in another statement instead of beside it
+    (`fetch_joined`): `columns`, expressions of a select list, with `params`, and `ctes`, what
+    they read from, for a WITH ("" if nothing), with `cte_params`. `alone` is the same statement
+    on its own, for where it cannot ride (`fetch_along`)."""
+
+    columns: Sequence[str]
+    params: Sequence[Any]
+    ctes: str
+    cte_params: Sequence[Any]
+    alone: Statement
+
+
+def fetch_joined(
+    using: str, statement: Statement, joined: Sequence[Joined], along: Sequence[Statement] = ()
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """`fetch_along` of `statement` with the statements `joined` inside it, where the database can
+    (PostgreSQL: one statement, `statement`'s rows LEFT JOINed to one row of the joined ones'
+    columns), and `along` beside it in the same round trip: one statement parsed, planned (once,
+    prepared) and answered instead of several, each with its share of the driver's work.
+    Returns `statement`'s rows, the row of each joined statement, and the first row (or None) of
+    each statement along. `statement` must not begin with WITH."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not joined:
+        rows, returned = fetch_along(using, statement, [*(j.alone for j in joined), *along])
+        return rows, returned[: len(joined)], returned[len(joined) :]
+    sql, params = statement
+    ctes = [j.ctes for j in joined if j.ctes]
+    columns = [column for j in joined for column in j.columns]
+    combined = (
+        (f"WITH {', '.join(ctes)} " if ctes else "")
+        + f"SELECT {', '.join(columns)}, main.* FROM (SELECT 1) one "
+        + f"LEFT JOIN (SELECT true AS found, s.* FROM ({sql}) s) main ON true"
+    )
+    combined_params = [
+        *(p for j in joined for p in j.cte_params),
+        *(p for j in joined for p in j.params),
+        *params,
+    ]
+    rows, returned = fetch_along(using, (combined, combined_params), along)
+    joined_rows, start = [], 0
+    first = rows[0]  # one row at least: the joined columns', whatever `statement` finds
+    for j in joined:
+        joined_rows.append(tuple(first[start : start + len(j.columns)]))
+        start += len(j.columns)
+    found = [row[start + 1 :] for row in rows if row[start] is not None]
+    return found, joined_rows, returned
 
 
 def read_together(*querysets: QuerySet[Any]) -> list[list[Model]]:

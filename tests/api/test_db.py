@@ -11,7 +11,7 @@ from django.db.models import F
 from django.db.models.sql import InsertQuery, UpdateQuery, compiler
 
 from access.models import RateCount
-from core.db import PreparedRead, WriteBatch
+from core.db import Joined, PreparedRead, WriteBatch
 from enrollment.models import ApparatusWorker, EnrollmentEvent, WorkerPeriod
 from tests.enrollment.factories import WorkerFactory
 
@@ -250,3 +250,34 @@ def test_timestamps_are_read_in_c_as_djangos_loader_reads_them():
             with pytest.raises(DatabaseError) as djangos_refused:
                 djangos.fetchone()
             assert type(ours_refused.value) is type(djangos_refused.value)
+
+
+def _count(key: str) -> Joined:
+    from access.throttling import count_joined
+
+    return count_joined(key, 1, 100)
+
+
+@pytest.mark.parametrize("found", [0, 1, 2])
+def test_statements_joined_into_another_give_their_rows_as_if_run_alone(found):
+    """`fetch_joined`: on PostgreSQL the rate count (a DELETE and an upsert in the WITH) and the
+    data version ride in one statement with the rows of another; elsewhere they run beside it.
+    Either way the same rows, and the count is made whether the other statement finds a row or
+    not."""
+    from core.data_version import version_joined, version_statement
+    from core.db import fetch_along, fetch_joined
+
+    for n in range(found):
+        RateCount.objects.create(key=f"row{n}", window_no=1, hits=n + 10, expires=100)
+    rows_sql = ("SELECT key, hits FROM access_ratecount WHERE key LIKE %s ORDER BY key", ["row%"])
+
+    rows, (counted, version), (one,) = fetch_joined(
+        "default", rows_sql, [_count("k"), version_joined()], [("SELECT 7", [])]
+    )
+    _rows, (counted_again,) = fetch_joined("default", rows_sql, [_count("k")])[:2]
+    _alone, (expected_version,) = fetch_along("default", ("SELECT 1", []), [version_statement()])
+
+    assert [tuple(row) for row in rows] == [(f"row{n}", n + 10) for n in range(found)]
+    assert (counted, counted_again, one) == ((1,), (2,), (7,))
+    assert tuple(version) == tuple(expected_version)
+    assert RateCount.objects.get(key="k").hits == 2
