@@ -34,7 +34,7 @@ def pipelined(using: str = "default") -> contextlib.ExitStack:
     can (psycopg's pipeline mode; elsewhere they simply run one by one). Errors arrive when a
     result is read, raised as Django's database errors.
 
-    The first statements of a transaction take its BEGIN with them (`_begun_along`)."""
+    The first statements of a transaction take its BEGIN with them (`_begin_along`)."""
     connection = connections[using]
     stack = contextlib.ExitStack()
     if connection.vendor == "postgresql":
