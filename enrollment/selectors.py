@@ -169,11 +169,21 @@ def worker_row(worker_id: int, scope: Scope) -> WorkerRow | None:
     if not 0 < worker_id <= _LARGEST_ID:
         return None
     alias = read_alias()
-    kept = _page_rows_statement(("id",), alias)
+    kept, statement = _one_row_statement(worker_id, alias)
     with connections[alias].cursor() as cursor:
-        cursor.execute(kept.sql.replace(_PAGE_IDS, "SELECT CAST(%s AS bigint)", 1), [worker_id])
+        cursor.execute(*statement)
         rows: Iterable[Any] = cursor.fetchall()
-    if kept.converters:
+    return _row_shown(kept, rows, scope)
+
+
+def _one_row_statement(worker_id: int, alias: str) -> tuple["_Statement", Statement]:
+    kept = _page_rows_statement(("id",), alias)
+    return kept, (kept.sql.replace(_PAGE_IDS, "SELECT CAST(%s AS bigint)", 1), [worker_id])
+
+
+def _row_shown(kept: "_Statement", rows: Iterable[Any], scope: Scope) -> WorkerRow | None:
+    """The row read by `_one_row_statement`, if `scope` covers it."""
+    if kept.converters:  # what the database gives as other types (SQLite's dates as text)
         rows = kept.compiler.apply_converters(rows, kept.converters)
     found = [WorkerRow._make(row) for row in rows]
     if not found or not scope.contains_code(found[0].regency):
@@ -195,7 +205,7 @@ def worker_row_logged(
     alias = read_alias()
     if alias != PRIMARY or connections[alias].vendor != "postgresql":
         return worker_row(worker_id, scope), False
-    kept = _page_rows_statement(("id",), alias)
+    kept, statement = _one_row_statement(worker_id, alias)
     workers = connections[alias].ops.quote_name(ApparatusWorker._meta.db_table)
     if scope.everything:
         condition: Statement = (f"EXISTS (SELECT 1 FROM {workers} WHERE id = %s)", [worker_id])
@@ -205,13 +215,11 @@ def worker_row_logged(
             "AND (province_id = ANY(%s::bigint[]) OR regency_id = ANY(%s::bigint[])))",
             [worker_id, sorted(scope.province_ids), sorted(scope.regency_ids)],
         )
-    rows, (logged,) = fetch_along(
-        alias, (kept.sql.replace(_PAGE_IDS, "SELECT CAST(%s AS bigint)", 1), [worker_id]), [log(condition)]
-    )
-    found = [WorkerRow._make(row) for row in rows]
-    if not found or not scope.contains_code(found[0].regency) or logged is None:
+    rows, (logged,) = fetch_along(alias, statement, [log(condition)])
+    row = _row_shown(kept, rows, scope)
+    if row is None or logged is None:
         return None, logged is not None
-    return found[0], True
+    return row, True
 
 
 class _Statement(NamedTuple):
