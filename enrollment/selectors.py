@@ -158,7 +158,7 @@ def page_rows(page_ids: QuerySet[ApparatusWorker, int] | Sequence[int], ordering
 
 
 # A worker's id as the statement takes it: a bigint, the primary key's type.
-_LARGEST_ID = 2**63 - 1
+LARGEST_WORKER_ID = 2**63 - 1
 
 
 def worker_row(worker_id: int, scope: Scope) -> WorkerRow | None:
@@ -166,7 +166,7 @@ def worker_row(worker_id: int, scope: Scope) -> WorkerRow | None:
     value), or None: no such worker, or one outside `scope`, which does not exist for its
     caller. Neither the id's filter nor the scope's is compiled: the scope is asked of the
     row's regency."""
-    if not 0 < worker_id <= _LARGEST_ID:
+    if not 0 < worker_id <= LARGEST_WORKER_ID:
         return None
     alias = read_alias()
     kept, statement = _one_row_statement(worker_id, alias)
@@ -200,7 +200,7 @@ def worker_row_logged(
     1 if it did (access.services.access_log_insert_where). Returns the row (None: none for the
     caller, nothing logged) and whether its showing was logged; if not (a replica's read,
     SQLite), the caller logs it. A row the log's condition refused is not shown."""
-    if not 0 < worker_id <= _LARGEST_ID:
+    if not 0 < worker_id <= LARGEST_WORKER_ID:
         return None, False
     alias = read_alias()
     if alias != PRIMARY or connections[alias].vendor != "postgresql":

@@ -102,17 +102,13 @@ def actor_for(request: Request) -> services.Actor:
     return services.Actor(user=signed_in_user(request), source=EventSource.API)
 
 
-# A worker's id as its key's column takes it: a bigint.
-_LARGEST_ID = 2**63 - 1
-
-
 def _worker_id(pk: object) -> int:
     """The worker id of a URL (404 for what cannot be one)."""
     try:
         worker_id = int(str(pk))
     except ValueError:
         raise Http404 from None
-    if not 0 < worker_id <= _LARGEST_ID:
+    if not 0 < worker_id <= selectors.LARGEST_WORKER_ID:
         raise Http404
     return worker_id
 
