@@ -209,10 +209,27 @@ def unflushed(using: str = "default") -> Iterator[None]:
         yield
 
 
+def binary_results(cursor: Any) -> None:
+    """Have the cursor (one of Django's) read its next results in PostgreSQL's binary format
+    where the driver can: many integers are read faster that way (a regency's 852 villages with
+    two figures each: about 0.1 ms of 0.2 in a request, measured in-process). Elsewhere nothing
+    changes."""
+    if cursor.db.vendor == "postgresql":
+        from psycopg.pq import Format
+
+        cursor.cursor.format = Format.BINARY
+
+
 def fetch_along(using: str, statement: Statement, along: Sequence[Statement] = ()) -> tuple[list[Any], list[Any]]:
     """The rows of `statement`, and the first row (or None) of each statement `along`, all sent
     in one round trip where the driver can (`pipelined`)."""
     connection = connections[using]
+    if not along and not connection.in_atomic_block:
+        # One statement, and no transaction whose BEGIN could go with it: a pipeline would only
+        # add its own work (entering it, the sync, leaving it), about 0.05 ms a request.
+        with connection.cursor() as cursor:
+            cursor.execute(*statement)
+            return cursor.fetchall(), []
     with contextlib.ExitStack() as cursors:
         cursor = cursors.enter_context(connection.cursor())
         others = [cursors.enter_context(connection.cursor()) for _ in along]

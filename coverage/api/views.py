@@ -283,11 +283,18 @@ def coverage_rows_json(rows: Iterable[CoverageFigures]) -> str:
     value costs more than reading them. Each row's text is a function of its five values, kept
     for the next answer that has the same (most rows of a regency stay as they were from one
     request to the next)."""
-    if isinstance(rows, RegionRows):
-        text = "[" + ",".join(rows.each(_row_json)) + "]"
-    else:
-        text = "[" + ",".join([_row_json(r.code, r.name, r.serving, r.protected, r.target_pct) for r in rows]) + "]"
-    # As DRF's renderer does: these two are valid JSON but not valid JavaScript.
+    if isinstance(rows, RegionRows):  # the page's text kept while its regions and figures stay
+        return rows.kept(_region_rows_json)
+    text = "[" + ",".join([_row_json(r.code, r.name, r.serving, r.protected, r.target_pct) for r in rows]) + "]"
+    return _for_javascript(text)
+
+
+def _region_rows_json(rows: RegionRows) -> str:
+    return _for_javascript("[" + ",".join(rows.each(_row_json)) + "]")
+
+
+def _for_javascript(text: str) -> str:
+    """As DRF's renderer does: these two are valid JSON but not valid JavaScript."""
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 

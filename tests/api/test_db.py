@@ -281,3 +281,49 @@ def test_statements_joined_into_another_give_their_rows_as_if_run_alone(found):
     assert (counted, counted_again, one) == ((1,), (2,), (7,))
     assert tuple(version) == tuple(expected_version)
     assert RateCount.objects.get(key="k").hits == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_statement_fetched_outside_a_transaction_gives_its_rows_and_leaves_none_open():
+    """`fetch_along` of one statement with nothing along and no transaction to begin: sent as it
+    is (no pipeline), with the same rows, errors as Django's, and the connection left idle."""
+    from django.db import connection
+
+    from core.db import fetch_along
+
+    RateCount.objects.create(key="alone", window_no=1, hits=4, expires=100)
+    statement = ("SELECT key, hits FROM access_ratecount WHERE key = %s", ["alone"])
+
+    rows, along = fetch_along("default", statement)
+    with transaction.atomic():
+        in_transaction = fetch_along("default", statement)
+    with pytest.raises(DatabaseError):
+        fetch_along("default", ("SELECT hits FROM no_such_table", []))
+
+    assert [tuple(row) for row in rows] == [("alone", 4)] == [tuple(row) for row in in_transaction[0]]
+    assert along == [] == in_transaction[1]
+    assert not connection.in_atomic_block
+    assert RateCount.objects.get(key="alone").hits == 4  # the connection still answers
+
+
+def test_results_read_in_binary_are_the_values_read_as_text():
+    """core.db.binary_results: integers, their sums (bigint), numbers, text and NULL read the same
+    either way."""
+    from django.db import connection
+
+    from core.db import binary_results
+
+    sql = (
+        "SELECT CAST(7 AS integer), CAST(-2147483648 AS integer), CAST(5000000000 AS bigint), SUM(n), NULL, "
+        "12.50, 'Desa é' FROM (SELECT 2147483647 AS n UNION ALL SELECT 2147483647) v"
+    )
+    with connection.cursor() as text:
+        text.execute(sql)
+        expected = text.fetchall()
+    with connection.cursor() as binary:
+        binary_results(binary)
+        binary.execute(sql)
+        read = binary.fetchall()
+
+    assert read == expected
+    assert [type(value) for value in read[0]] == [type(value) for value in expected[0]]

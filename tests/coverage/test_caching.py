@@ -407,3 +407,35 @@ def test_regions_and_targets_are_read_again_only_when_they_change(admin_client, 
 
     assert after_a_write == {"coverage_villagetotals"}
     assert after_a_target == {"villages_village", "coverage_target", "coverage_villagetotals"}
+
+
+@pytest.mark.parametrize("as_token", [False, True])
+def test_with_the_answer_cache_off_each_page_of_villages_shows_the_last_write(
+    admin_client, admin_user, workers, set_today, monkeypatch, as_token
+):
+    """With nothing kept (`UCJ_COVERAGE_CACHE_SECONDS=0`) the figures are read on every request,
+    and the page's text, kept while they read the same (coverage.selectors.rows.RegionRows.kept),
+    is written again once a write changed them: never the page before the write."""
+    from django.core.cache import caches
+
+    monkeypatch.setattr(caches["coverage"], "default_timeout", 0)
+    set_today(D(2024, 6, 1))
+    client = admin_client
+    if as_token:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(admin_user)[1]}")
+    worker = workers.register("15.01.01.2001")
+    villages = {"level": "village", "parent": "15.01"}
+
+    before = get(client, **villages)
+    again = get(client, **villages)
+    workers.activate(worker, D(2024, 6, 1))
+    after = get(client, **villages)
+    workers.register("15.01.01.2002")
+    last = get(client, **villages)
+
+    assert by_code(before)["15.01.01.2001"] == (1, 0)
+    assert again.content == before.content
+    assert by_code(after)["15.01.01.2001"] == (1, 1)
+    assert by_code(last)["15.01.01.2001"] == (1, 1)
+    assert by_code(last)["15.01.01.2002"] == (1, 0)

@@ -111,3 +111,47 @@ def test_a_json_page_of_todays_rows_makes_no_row(monkeypatch):
     assert coverage_rows_json(rows[2:9]) == expected
     assert made == []
     assert list(rows[2:4]) == [rows_module.CoverageFigures(*made[0]), rows_module.CoverageFigures(*made[1])]
+
+
+def test_a_pages_text_is_kept_while_its_regions_slice_and_figures_stay():
+    """RegionRows.kept (the API's JSON of a page of today's rows): the same text for the same
+    regions, slice and figures, made again when any of them is another; always the text of
+    the rows it stands for."""
+    from coverage.api.views import coverage_rows_json
+    from coverage.selectors.rows import RegionRows
+
+    rows = _region_rows()
+    first = coverage_rows_json(rows[3:7])
+    moved = dict(rows._figures)
+    moved[105] = (15, 15)
+    other_figures = RegionRows(rows._regions, moved)
+    same_regions_again = RegionRows(list(rows._regions), rows._figures)
+
+    assert coverage_rows_json(rows[3:7]) is first
+    assert coverage_rows_json(rows[3:8]) == coverage_rows_json(list(rows[3:8])) != first
+    assert coverage_rows_json(other_figures[3:7]) == coverage_rows_json(list(other_figures[3:7])) != first
+    assert '"code":"15.08.01.2005","name":"Desa 5","serving":15,"protected":15' in coverage_rows_json(
+        other_figures[3:7]
+    )
+    assert coverage_rows_json(same_regions_again[3:7]) == first
+    assert coverage_rows_json(same_regions_again[3:7]) is not first  # another list: made again
+
+
+def test_figures_read_again_the_same_are_the_same_dict_and_others_a_new_one():
+    """coverage.selectors.rows._figures_of: what was made of a statement's figures is used again
+    only while the statement reads the same rows."""
+    from coverage.selectors.rows import _figures_of
+
+    statement = ("default", "SELECT village_id, serving, protected FROM t WHERE regency_id = %s", 8)
+    first = _figures_of(statement, [(1, 3, 1), (2, 5, 0)])
+    again = _figures_of(statement, [(1, 3, 1), (2, 5, 0)])
+    changed = _figures_of(statement, [(1, 3, 2), (2, 5, 0)])
+    elsewhere = _figures_of((*statement[:2], 9), [(1, 3, 2), (2, 5, 0)])
+
+    assert again is first
+    assert first == {1: (3, 1), 2: (5, 0)}
+    assert changed == {1: (3, 2), 2: (5, 0)}
+    assert changed is not first
+    assert elsewhere == changed
+    assert elsewhere is not changed
+    assert _figures_of(statement, [(1, 3, 2), (2, 5, 0)]) is changed
