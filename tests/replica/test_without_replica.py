@@ -33,6 +33,8 @@ def test_without_a_replica_a_coverage_read_makes_the_statements_it_made_before(r
 
     assert response.status_code == 200
     assert "X-Read-From" not in response.headers
-    # The token with its rate count and the versions; the provinces; their figures (the year's
-    # targets were read by the first request and are kept: coverage.selectors.kept).
-    assert len(queries) == 5, [query["sql"][:80] for query in queries]
+    # The token with its rate count and the versions (one statement on PostgreSQL: core.db.
+    # fetch_joined; three elsewhere); the provinces; their figures (the year's targets were read
+    # by the first request and are kept: coverage.selectors.kept).
+    token_check = 1 if connection.vendor == "postgresql" else 3
+    assert len(queries) == token_check + 2, [query["sql"][:80] for query in queries]
