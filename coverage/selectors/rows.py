@@ -212,7 +212,7 @@ MAX_BUILT = 64
 
 # The rows each statement of figures read last, and the dict made of them (`_figures_of`).
 _last_read: dict[tuple[Any, ...], tuple[list[Any], dict[int, tuple[int, int]]]] = {}
-MAX_LAST_READ = 256
+MAX_LAST_READ = 128  # at most ~900 rows each (a regency's villages): some 25 MB at worst
 
 
 def _figures_of(statement: tuple[Any, ...], rows: list[Any]) -> dict[int, tuple[int, int]]:
