@@ -236,6 +236,30 @@ def test_village_list_last_page_links_back_only(api_client, many_villages):
     assert codes(response)[-1] == "16.01.01.2001"
 
 
+@pytest.mark.parametrize("page", [1, 2, 3, 13])
+def test_village_list_links_are_the_address_with_the_page_replaced(api_client, many_villages, page):
+    """The page links (core.api.pagination, each made once for an address) are DRF's: the same
+    address, its parameters sorted and written again, the page replaced (removed for the first)."""
+    from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+    query = {"page_size": 50, "page": page, "format": "json"}
+    address = "http://testserver" + reverse("village-list")
+    response = api_client.get(reverse("village-list"), query)
+    asked = response.wsgi_request.build_absolute_uri()
+
+    assert response.status_code == 200
+    body = response.json()
+    assert asked.startswith(address + "?")
+    assert body["next"] == (replace_query_param(asked, "page", page + 1) if page < 13 else None)
+    if page == 1:
+        previous = None
+    elif page == 2:
+        previous = remove_query_param(asked, "page")
+    else:
+        previous = replace_query_param(asked, "page", page - 1)
+    assert body["previous"] == previous
+
+
 def test_village_list_caps_page_size_at_500(api_client, many_villages):
     response = api_client.get(reverse("village-list"), {"page_size": 1000})
 
