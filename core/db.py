@@ -9,7 +9,9 @@ not what they see: a statement sent after a locking one runs once the lock is he
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -76,18 +78,53 @@ def _begin_along(connection: Any, stack: contextlib.ExitStack) -> bool:
     return True
 
 
+# A write of a batch: its SQL, its parameters and the row count expected of it (None: any).
+_Write = tuple[str, Sequence[Any], int | None]
+
+# Translates an error the database gave a write into the caller's own (raises it), or returns.
+Refusal = Callable[[DatabaseError], None]
+
+# The refusals of the `refusals` blocks the code runs in (innermost last).
+_refusals: contextvars.ContextVar[tuple[Refusal, ...]] = contextvars.ContextVar("refusals", default=())
+
+
 class _Whole:
     """An `all_or_nothing` transaction: its connection, the depth of its atomic block, and, when
-    it is the outermost block and the driver can, the statements sent with its COMMIT."""
+    it is the outermost block and the driver can, the statements sent with its COMMIT: writes
+    held back (`WriteBatch.send`) with the refusals that name their errors, then `before`."""
 
-    __slots__ = ("after", "before", "connection", "depth", "own")
+    __slots__ = ("after", "before", "connection", "depth", "own", "pending", "pending_refusals")
 
     def __init__(self, connection: Any, depth: int, own: bool) -> None:
         self.connection = connection
         self.depth = depth
         self.own = own  # it began the transaction, and commits it itself
+        self.pending: list[_Write] = []
+        self.pending_refusals: list[Refusal] = []
         self.before: list[Statement] = []
         self.after: dict[str, tuple[Statement, Callable[[], None] | None]] = {}
+
+    def hold(self, writes: list[_Write]) -> None:
+        """Keep `writes` for the COMMIT's round trip. Until then any other statement on the
+        connection sends them first (`_sent_first`): nothing reads the transaction without them."""
+        if not self.pending:
+            self.connection.execute_wrappers.append(self._sent_first)
+        self.pending.extend(writes)
+        self.pending_refusals.extend(refusal for refusal in _refusals.get() if refusal not in self.pending_refusals)
+
+    def release(self) -> tuple[list[_Write], list[Refusal]]:
+        """The writes held back and their refusals, no longer held."""
+        if self.pending:
+            self.connection.execute_wrappers.remove(self._sent_first)
+        pending, refusals = self.pending, self.pending_refusals
+        self.pending, self.pending_refusals = [], []
+        return pending, refusals
+
+    def _sent_first(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        pending, refusals = self.release()
+        with _refused_as(refusals):
+            _send_writes(self.connection.alias, pending)
+        return execute(sql, params, many, context)
 
 
 # Per thread: the innermost `all_or_nothing` transaction.
@@ -103,7 +140,8 @@ def all_or_nothing(using: str = "default") -> Iterator[None]:
     is kept.
 
     On PostgreSQL, when it begins the transaction, it commits it itself, in one round trip with
-    the statements given to `with_commit` (before the COMMIT: the access log of the answer) and
+    the writes `WriteBatch.send` held back for it (their row counts checked by the server), the
+    statements given to `with_commit` (before the COMMIT: the access log of the answer) and
     `once_committed` (after it: the data version moved on), instead of one round trip each."""
     connection = connections[using]
     own = (
@@ -117,9 +155,12 @@ def all_or_nothing(using: str = "default") -> Iterator[None]:
         whole = _whole.block = _Whole(connection, len(connection.atomic_blocks), own)
         try:
             yield
+        except BaseException:
+            whole.release()  # rolled back: what was held back is never sent
+            raise
         finally:
             _whole.block = previous
-        if whole.before or whole.after:
+        if whole.pending or whole.before or whole.after:
             _commit_along(using, whole)
 
 
@@ -137,9 +178,12 @@ def _commit_along(using: str, whole: _Whole) -> None:
     driver commits nothing in a transaction already ended), and its on_commit hooks run as
     after any commit."""
     connection = whole.connection
+    pending, refusals = whole.release()
     if connection.needs_rollback:  # an inner block failed: the atomic block rolls back, nothing is sent
         return
-    with connection.cursor() as cursor, pipelined(using):
+    with _refused_as(refusals), connection.cursor() as cursor, pipelined(using):
+        for sql, params, rows in pending:
+            cursor.execute(*(_checked(sql, params, rows) if rows is not None else (sql, params)))
         for sql, params in whole.before:
             cursor.execute(sql, params)
         cursor.execute("COMMIT")
@@ -156,6 +200,59 @@ def _committing(using: str) -> _Whole | None:
     if whole is None or not whole.own or whole.connection is not connections[using]:
         return None
     return whole
+
+
+def _holding(using: str) -> _Whole | None:
+    """The `all_or_nothing` transaction that can carry writes to its COMMIT: it commits itself,
+    and no savepoint has been taken in it (one rolled back would have to take back writes that
+    were never sent)."""
+    whole = _committing(using)
+    if whole is None or whole.connection.needs_rollback:
+        return None
+    if any(sid is not None for sid in whole.connection.savepoint_ids):
+        return None
+    return whole
+
+
+# Whether a statement can be sent as a CTE that returns its rows (`_checked`).
+_CHECKABLE = re.compile(r"^\s*(UPDATE|INSERT|DELETE)\s", re.IGNORECASE)
+
+
+def _checked(sql: str, params: Sequence[Any], rows: int) -> Statement:
+    """The write `sql`, sent as one statement that fails (rolling the transaction back) unless it
+    wrote `rows` rows: the count is checked by the server, before the COMMIT sent after it
+    (`ucj_rows_written`, core/migrations)."""
+    return (
+        f"WITH written AS ({sql} RETURNING 1) SELECT ucj_rows_written(count(*), %s, %s) FROM written",
+        [*params, rows, sql[:200]],
+    )
+
+
+def _can_check(sql: str) -> bool:
+    return bool(_CHECKABLE.match(sql)) and " RETURNING " not in sql.upper()
+
+
+@contextlib.contextmanager
+def refusals(refusal: Refusal) -> Iterator[None]:
+    """A block whose writes' errors `refusal` names: called with a database error of a write sent
+    in the block, whenever the database answers it (in the block, or with the COMMIT its writes
+    were held back for: `WriteBatch.send`), it raises the caller's own error for one it knows."""
+    token = _refusals.set((*_refusals.get(), refusal))
+    try:
+        with _refused_as([refusal]):
+            yield
+    finally:
+        _refusals.reset(token)
+
+
+@contextlib.contextmanager
+def _refused_as(refusals: Sequence[Refusal]) -> Iterator[None]:
+    try:
+        yield
+    except DatabaseError as exc:
+        for refusal in refusals:
+            refusal(exc)
+        raise
 
 
 def with_commit(statement: Statement, using: str = "default") -> bool:
@@ -510,25 +607,41 @@ class WriteBatch:
             self._statements.append((sql, params, None))
 
     def send(self) -> None:
-        """Run the collected writes in the order added, and check their row counts."""
+        """Run the collected writes in the order added, and check their row counts.
+
+        In an `all_or_nothing` transaction that commits itself they are held back and sent with
+        its COMMIT, one round trip fewer, their row counts checked by the server before it; any
+        statement run on the connection before that sends them first, so nothing in the
+        transaction reads without them. An error of theirs then arrives with the COMMIT: a
+        caller that names such errors does so with `refusals`."""
         statements, self._statements = self._statements, []
         if not statements:
             return
         wrote()  # the rest of the request reads on the primary (core.routing)
-        connection = connections[self.using]
-        with contextlib.ExitStack() as cursors:
-            shared = cursors.enter_context(connection.cursor())  # for writes of any row count
-            opened = []
-            with pipelined(self.using):
-                for sql, params, rows in statements:
-                    cursor = shared if rows is None else cursors.enter_context(connection.cursor())
-                    cursor.execute(sql, params)
-                    if rows is not None:
-                        opened.append((cursor, sql, rows))
-            # Row counts are known once the pipeline has synced.
-            for cursor, sql, rows in opened:
-                if cursor.rowcount != rows:
-                    raise DatabaseError(f"{cursor.rowcount} rows written, {rows} expected: {sql[:200]}")
+        whole = _holding(self.using)
+        if whole is not None and all(rows is None or _can_check(sql) for sql, _params, rows in statements):
+            whole.hold(statements)
+            return
+        _send_writes(self.using, statements)
+
+
+def _send_writes(using: str, statements: Sequence[_Write]) -> None:
+    """Run `statements` in order, in one round trip where the driver can, then check their row
+    counts."""
+    connection = connections[using]
+    with contextlib.ExitStack() as cursors:
+        shared = cursors.enter_context(connection.cursor())  # for writes of any row count
+        opened = []
+        with pipelined(using):
+            for sql, params, rows in statements:
+                cursor = shared if rows is None else cursors.enter_context(connection.cursor())
+                cursor.execute(sql, params)
+                if rows is not None:
+                    opened.append((cursor, sql, rows))
+        # Row counts are known once the pipeline has synced.
+        for cursor, sql, rows in opened:
+            if cursor.rowcount != rows:
+                raise DatabaseError(f"{cursor.rowcount} rows written, {rows} expected: {sql[:200]}")
 
 
 def timestamps_read_in_c(sender: Any, connection: Any, **kwargs: Any) -> None:

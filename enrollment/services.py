@@ -12,12 +12,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from access.scope import Scope
 from core.clock import today
+from core.db import refusals
 from core.errors import ConflictError, ServiceError, StaleVersionError
 from villages.models import Village
 
@@ -508,9 +509,9 @@ def enrollment_activate(
     the KPJ number may be left out (`rules.rule_membership`)."""
     # Whether the KPJ number is free is the unique index's answer, also against a concurrent
     # activation: asking first would cost a statement on every activation. The refusal is told
-    # by the error itself: the transaction may be one that only its end rolls back (a request's
-    # write and its answer's log: core.db.all_or_nothing), where nothing more can be asked.
-    try:
+    # by the error itself, whenever it arrives: the writes may be sent with the COMMIT of the
+    # request's transaction (core.db.WriteBatch.send), where nothing more can be asked.
+    with refusals(_kpj_refused):
         return _transition(
             actor=actor,
             worker_id=worker_id,
@@ -528,12 +529,14 @@ def enrollment_activate(
                 evidence_reconciliation=evidence_reconciliation,
             ),
         )
-    except IntegrityError as exc:
-        if _kpj_index_refused(exc):
-            raise ConflictError(
-                _("The KPJ number is already recorded for another worker."), field="kpj_number", code="kpj_taken"
-            ) from exc
-        raise
+
+
+def _kpj_refused(exc: DatabaseError) -> None:
+    """(`refusals`) The KPJ numbers' unique index refused the activation's number."""
+    if isinstance(exc, IntegrityError) and _kpj_index_refused(exc):
+        raise ConflictError(
+            _("The KPJ number is already recorded for another worker."), field="kpj_number", code="kpj_taken"
+        ) from exc
 
 
 def enrollment_renew(

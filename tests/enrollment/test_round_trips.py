@@ -79,13 +79,15 @@ def test_an_api_transition_is_committed_with_the_access_log_of_its_answer(region
     assert EnrollmentEvent.objects.count() == events
 
 
-def test_an_activation_through_the_api_takes_four_round_trips(regions, admin_user, through_proxy, monkeypatch):
+def test_an_activation_through_the_api_takes_three_round_trips(regions, admin_user, through_proxy, monkeypatch):
     """The whole request, with a token: the token's check (with its rate count); the lock and the
     enrollment's read (with the BEGIN, and the codes of the worker's regions its answer shows:
-    the worker is not read before); the writes; and the access log of the answer, the COMMIT and
-    the data version moved on after it, together (core.db.all_or_nothing). Before the write went
-    without a savepoint (core.db.all_or_nothing), ten; before the worker's read before the write
-    went, and the COMMIT took the access log and the data version with it, eight."""
+    the worker is not read before); and the writes, their row counts checked by the server, the
+    access log of the answer, the COMMIT and the data version moved on after it, together
+    (core.db.all_or_nothing, WriteBatch.send). Before the write went without a savepoint
+    (core.db.all_or_nothing), ten; before the worker's read before the write went, and the
+    COMMIT took the access log and the data version with it, eight; before the writes went with
+    the COMMIT, four."""
     workers = [bring_to(WorkerFactory(), "submitted") for _ in range(10)]
 
     def activate(client, worker):
@@ -94,7 +96,7 @@ def test_an_activation_through_the_api_takes_four_round_trips(regions, admin_use
 
     trips, waited = _fewest_round_trips_with_a_token(admin_user, workers, activate, through_proxy, monkeypatch)
 
-    assert round(trips) == 4, "\n".join([f"{trips:.2f} round trips:", *waited])
+    assert round(trips) == 3, "\n".join([f"{trips:.2f} round trips:", *waited])
 
 
 def test_a_workers_detail_shown_in_full_takes_two_round_trips(regions, admin_user, through_proxy, monkeypatch):

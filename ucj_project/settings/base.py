@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    # The shared infrastructure (core.db): the database function its checked writes call.
+    "core",
     "access",
     "jobs",
     "villages",
