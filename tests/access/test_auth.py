@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import io
 import time
+import types
 
 import pytest
 from django.conf import settings as django_settings
@@ -583,8 +584,20 @@ def test_a_bad_token_is_counted_by_address_and_not_held_against_good_tokens(api_
     assert good.get(reverse("auth-me")).status_code == 429
 
 
+@pytest.fixture
+def cleanup_clock(monkeypatch):
+    """The clock by which each process deletes long-gone counts at most once a minute, set to
+    a cleanup's being due now; move it on with `.now`."""
+    from access import throttling
+
+    clock = types.SimpleNamespace(now=1_000_000.0)
+    monkeypatch.setattr(throttling, "_clock", lambda: clock.now)
+    monkeypatch.setattr(throttling, "_next_cleanup", 0.0)
+    return clock
+
+
 @pytest.mark.requires_postgres
-def test_counts_of_windows_long_gone_are_deleted_by_later_requests(officer, rates):
+def test_counts_of_windows_long_gone_are_deleted_by_later_requests(officer, rates, cleanup_clock):
     rates(token="100/min")
     now = int(time.time())
     RateCount.objects.create(key="throttle_anon_10.0.0.1", window_no=1, hits=5, expires=now - 2 * 3600)
@@ -630,3 +643,23 @@ def test_create_client_refuses_a_token_that_never_works(world, days):
     with pytest.raises(CommandError, match="at least 1 day"):
         create_client("siskeudes", "--region", "15", "--days", days)
     assert not get_user_model().objects.filter(username="client:siskeudes").exists()
+
+
+@pytest.mark.requires_postgres
+def test_a_process_deletes_long_gone_counts_at_most_once_a_minute(officer, rates, cleanup_clock):
+    from access.throttling import CLEANUP_EVERY_SECONDS
+
+    rates(token="100/min")
+    client = token_client(officer[1])
+    assert client.get(reverse("auth-me")).status_code == 200  # deletes what is long gone
+    gone = int(time.time()) - 2 * 3600
+    RateCount.objects.create(key="throttle_anon_10.0.0.1", window_no=1, hits=5, expires=gone)
+
+    cleanup_clock.now += CLEANUP_EVERY_SECONDS - 1
+    assert client.get(reverse("auth-me")).status_code == 200
+    kept = RateCount.objects.filter(key="throttle_anon_10.0.0.1").exists()
+    cleanup_clock.now += 1
+    assert client.get(reverse("auth-me")).status_code == 200
+
+    assert kept  # within the minute: left for the next cleanup
+    assert not RateCount.objects.filter(key="throttle_anon_10.0.0.1").exists()
