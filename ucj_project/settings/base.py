@@ -146,9 +146,10 @@ CACHES = {
         "LOCATION": "ucj_cache",
     },
     # Computed coverage answers, per server process: each entry is keyed by the data version
-    # (coverage.caching), so processes never need to agree on what is stale.
+    # (coverage.caching), so processes never need to agree on what is stale. Django's
+    # local-memory cache, handing back answers kept whole without copying them (core.cache).
     "coverage": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "core.cache.LocalCache",
         "LOCATION": "ucj-coverage",
         "TIMEOUT": env.int("UCJ_COVERAGE_CACHE_SECONDS", default=300),
         "OPTIONS": {"MAX_ENTRIES": env.int("UCJ_COVERAGE_CACHE_ENTRIES", default=2000)},
@@ -156,7 +157,7 @@ CACHES = {
     # The counts of lists, per server process, keyed by the list's filters, its caller and the
     # data version (core.api.pagination): the pages after a list's first are not counted again.
     "counts": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "core.cache.LocalCache",
         "LOCATION": "ucj-counts",
         "TIMEOUT": env.int("UCJ_LIST_COUNT_CACHE_SECONDS", default=300),
         "OPTIONS": {"MAX_ENTRIES": 5000},
