@@ -135,6 +135,27 @@ def _check_nik_free(nik: str, *, actor: Actor, exclude_worker_id: int | None = N
         )
 
 
+def _nik_refused(exc: DatabaseError) -> None:
+    """(`refusals`) The unique index on serving NIKs refused a NIK taken meanwhile. Where it
+    serves cannot be asked any more (the transaction is refused), and the message does not
+    repeat the NIK (error bodies and logs never carry one)."""
+    if isinstance(exc, IntegrityError) and _unique_index_refused(exc, "worker_unique_serving_nik", "nik"):
+        raise ConflictError(
+            _("This NIK was registered as serving in another village while this change was being made."),
+            field="nik",
+            code="nik_serving_elsewhere",
+        ) from None
+
+
+def _unique_index_refused(exc: IntegrityError, constraint: str, column: str) -> bool:
+    """Whether the error is a unique violation of `constraint` (PostgreSQL names it) or, on
+    SQLite, a unique index on a `column` of workers."""
+    diag = getattr(exc.__cause__, "diag", None)
+    if diag is not None:
+        return bool(diag.sqlstate == "23505" and diag.constraint_name == constraint)
+    return str(exc).startswith("UNIQUE constraint failed") and f".{column}" in str(exc)
+
+
 def _effective(locked: LockedWorker | None, effective_date: datetime.date | None) -> datetime.date:
     """The effective date of a change: given or today; not ahead of the horizon, not before history."""
     date = effective_date or today()
@@ -237,7 +258,10 @@ def worker_update(
     unknown = set(changes) - set(WORKER_FIELDS)
     if unknown:
         raise ServiceError(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
-    with worker_locked(worker_id) as locked:
+    # A new NIK is checked first (`_check_nik_free`, which names where it serves), but another
+    # transaction may take it between that check and the write: the unique index then refuses
+    # it, in the write or with the COMMIT it was held for (core.db.WriteBatch.send).
+    with refusals(_nik_refused), worker_locked(worker_id) as locked:
         worker = locked.worker
         scope = actor.scope
         scope.require(province_id=worker.province_id, regency_id=worker.regency_id)
