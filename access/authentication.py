@@ -27,7 +27,7 @@ from rest_framework.permissions import SAFE_METHODS
 
 from access.throttling import AnonymousRateLimit, TokenRateThrottle, count_joined
 from core.data_version import version_joined, versions_of
-from core.db import Joined, Statement, fetch_joined
+from core.db import Joined, Statement, checking_the_connection, fetch_joined
 from core.routing import position_read, position_statement
 
 from .context import Counted, caller_context
@@ -172,8 +172,13 @@ def _caller_rows(
     alias = router.db_for_read(AccessProfile)
     plan = _caller_plan(alias, by)
     statement, converters, _models = plan
-    rows, joined_rows, along_rows = fetch_joined(
-        alias, (statement, [PERSONAL_DATA_PERMISSION[1], PERSONAL_DATA_PERMISSION[0], key]), joined, along
+    # The caller's lookup is a request's first statement: it also tells whether the connection
+    # still works, instead of a statement of Django's before it (core.db).
+    rows, joined_rows, along_rows = checking_the_connection(
+        alias,
+        lambda: fetch_joined(
+            alias, (statement, [PERSONAL_DATA_PERMISSION[1], PERSONAL_DATA_PERMISSION[0], key]), joined, along
+        ),
     )
     returned = [*joined_rows, *along_rows]
     if converters:

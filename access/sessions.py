@@ -19,7 +19,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from core.data_version import version_statement, versions_of
-from core.db import Statement, fetch_along
+from core.db import Statement, checking_the_connection, fetch_along
 from core.routing import position_read, position_statement
 
 from .context import request_context
@@ -54,7 +54,11 @@ class SessionStore(DatabaseSessionStore):
         # With a replica, the primary's position too, after the version (core.routing).
         if (position := position_statement()) is not None:
             along.append(position)
-        rows, returned = fetch_along(alias, (_statement(alias, self.model), [key, now]), along)
+        # A signed-in request's first statement: it also tells whether the connection still
+        # works, instead of a statement of Django's before it (core.db).
+        rows, returned = checking_the_connection(
+            alias, lambda: fetch_along(alias, (_statement(alias, self.model), [key, now]), along)
+        )
         if position is not None:
             position_read(returned.pop())
         if along and returned and returned[0]:

@@ -15,14 +15,16 @@ import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.db.models import Field, Model, QuerySet
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.sql import InsertQuery, UpdateQuery
 
 from core.routing import wrote
+
+T = TypeVar("T")
 
 # A statement of our own: SQL and its parameters.
 Statement = tuple[str, Sequence[Any]]
@@ -385,6 +387,36 @@ def fetch_joined(
         start += len(j.columns)
     found = [row[start + 1 :] for row in rows if row[start] is not None]
     return found, joined_rows, returned
+
+
+def checking_the_connection(using: str, read: Callable[[], T]) -> T:
+    """`read()`, the first statement of a request, standing in for Django's health check of a
+    persistent connection (`CONN_HEALTH_CHECKS`): Django would send a statement of its own first
+    (`SELECT 1`), a round trip on every request, to find a connection that no longer works (the
+    server restarted, the connection cut while idle) and open a new one. Here the statement is
+    the check: if it fails because the connection is broken, the connection is closed and
+    `read()` runs once more, on a new one. Anywhere else (no connection open yet, the check
+    already done in this request, inside a transaction) it is plain `read()`.
+
+    `read` must be safe to send twice: a lost connection cannot have answered it, and a statement
+    that writes (a rate count) had at most its own count committed."""
+    connection: Any = connections[using]  # the health check's attributes are not in the stubs
+    if (
+        connection.connection is None
+        or not connection.health_check_enabled
+        or connection.health_check_done
+        or connection.in_atomic_block
+    ):
+        return read()
+    connection.health_check_done = True  # Django's own check is not needed any more
+    try:
+        return read()
+    except (OperationalError, InterfaceError):
+        raw = connection.connection
+        if raw is not None and not (getattr(raw, "broken", False) or getattr(raw, "closed", False)):
+            raise  # a refusal of the statement itself, on a connection that works
+        connection.close()
+    return read()
 
 
 def read_together(*querysets: QuerySet[Any]) -> list[list[Model]]:
