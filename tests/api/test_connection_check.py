@@ -16,9 +16,9 @@ import pytest
 from django.db import close_old_connections, connection
 from django.test import Client
 from django.urls import reverse
-from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from tests.helpers import token_client
 from tests.wire import round_trips
 
 pytestmark = [pytest.mark.requires_postgres, pytest.mark.django_db(transaction=True)]
@@ -27,12 +27,9 @@ ME = reverse("auth-me")
 HOME = reverse("portal:home")
 
 
-@pytest.fixture
-def token_client(admin_user) -> APIClient:
-    _token, key = AuthToken.objects.create(admin_user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
+@pytest.fixture(name="token_client")
+def _token_client(admin_user) -> APIClient:
+    return token_client(admin_user)
 
 
 @pytest.fixture

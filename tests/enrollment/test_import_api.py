@@ -17,7 +17,6 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from knox.models import AuthToken
 from openpyxl import Workbook, load_workbook
 from rest_framework.test import APIClient
 
@@ -26,6 +25,7 @@ from coverage.models import VillageCoverage
 from enrollment import services
 from enrollment.imports import COLUMNS
 from enrollment.models import ApparatusWorker, EnrollmentEvent, WorkerImport
+from tests.helpers import token_client
 from villages.models import Province, Regency
 
 from .test_imports import (
@@ -94,13 +94,6 @@ def make_user(username: str, role: str = "regency_officer") -> Any:
     else:
         AccessProfile.objects.create(user=user, role=role, province=Province.objects.get(code="15"))
     return user
-
-
-def token_client(user) -> APIClient:
-    _instance, token = AuthToken.objects.create(user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    return client
 
 
 @pytest.fixture
