@@ -139,7 +139,7 @@ def _nik_refused(exc: DatabaseError) -> None:
     """(`refusals`) The unique index on serving NIKs refused a NIK taken meanwhile. Where it
     serves cannot be asked any more (the transaction is refused), and the message does not
     repeat the NIK (error bodies and logs never carry one)."""
-    if isinstance(exc, IntegrityError) and _unique_index_refused(exc, "worker_unique_serving_nik", "nik"):
+    if isinstance(exc, IntegrityError) and _unique_refused(exc, "worker_unique_serving_nik", ".nik"):
         raise ConflictError(
             _("This NIK was registered as serving in another village while this change was being made."),
             field="nik",
@@ -147,13 +147,14 @@ def _nik_refused(exc: DatabaseError) -> None:
         ) from None
 
 
-def _unique_index_refused(exc: IntegrityError, constraint: str, column: str) -> bool:
-    """Whether the error is a unique violation of `constraint` (PostgreSQL names it) or, on
-    SQLite, a unique index on a `column` of workers."""
+def _unique_refused(exc: IntegrityError, constraint: str, column: str) -> bool:
+    """Whether the error is a unique index refusing a value: on PostgreSQL a unique violation of
+    a constraint whose name holds `constraint`; on SQLite, whose message names the column, one
+    whose message holds `column`."""
     diag = getattr(exc.__cause__, "diag", None)
     if diag is not None:
-        return bool(diag.sqlstate == "23505" and diag.constraint_name == constraint)
-    return str(exc).startswith("UNIQUE constraint failed") and f".{column}" in str(exc)
+        return bool(diag.sqlstate == "23505" and constraint in (diag.constraint_name or ""))
+    return str(exc).startswith("UNIQUE constraint failed") and column in str(exc)
 
 
 def _effective(locked: LockedWorker | None, effective_date: datetime.date | None) -> datetime.date:
@@ -446,10 +447,7 @@ def enrollments_transition(*, actor: Actor, asked: Sequence[TransitionAsked]) ->
 def _kpj_index_refused(exc: IntegrityError) -> bool:
     """Whether the error is the KPJ numbers' unique index refusing a number: the only row it can
     meet is another worker's enrollment (each worker has one)."""
-    diag = getattr(exc.__cause__, "diag", None)
-    if diag is not None:  # PostgreSQL: a unique violation, named by its constraint
-        return diag.sqlstate == "23505" and "kpj_number" in (diag.constraint_name or "")
-    return str(exc).startswith("UNIQUE constraint failed") and "kpj_number" in str(exc)  # SQLite
+    return _unique_refused(exc, "kpj_number", "kpj_number")
 
 
 def _check_kpj_free(asked: Sequence[TransitionAsked], exc: IntegrityError) -> None:
